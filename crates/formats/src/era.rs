@@ -40,10 +40,7 @@ impl Era {
 
     /// The era in force on `date`, or `None` before 明治.
     pub fn of(date: NaiveDate) -> Option<Era> {
-        Era::ALL
-            .into_iter()
-            .rev()
-            .find(|e| date >= e.first_day())
+        Era::ALL.into_iter().rev().find(|e| date >= e.first_day())
     }
 
     fn next(self) -> Option<Era> {
@@ -66,7 +63,10 @@ pub enum EraError {
 
 fn digits(s: &str, expected: usize) -> Result<Vec<u32>, EraError> {
     if s.len() != expected || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(EraError::Shape { expected, found: s.to_string() });
+        return Err(EraError::Shape {
+            expected,
+            found: s.to_string(),
+        });
     }
     Ok(s.bytes().map(|b| u32::from(b - b'0')).collect())
 }
@@ -135,8 +135,7 @@ pub fn format_ymd(date: NaiveDate) -> String {
 pub fn parse_ymd(s: &str) -> Result<NaiveDate, EraError> {
     let d = digits(s, 8)?;
     let year = (d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]) as i32;
-    NaiveDate::from_ymd_opt(year, d[4] * 10 + d[5], d[6] * 10 + d[7])
-        .ok_or_else(|| EraError::NoSuchDate(s.to_string()))
+    NaiveDate::from_ymd_opt(year, d[4] * 10 + d[5], d[6] * 10 + d[7]).ok_or_else(|| EraError::NoSuchDate(s.to_string()))
 }
 
 /// A calendar month, the unit of billing and of 介護 service provision.
@@ -152,7 +151,10 @@ impl YearMonth {
     }
 
     pub fn of(date: NaiveDate) -> YearMonth {
-        YearMonth { year: date.year(), month: date.month() }
+        YearMonth {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     pub fn first_day(self) -> NaiveDate {
@@ -173,7 +175,10 @@ impl YearMonth {
 
     pub fn plus(self, months: i32) -> YearMonth {
         let index = self.year * 12 + self.month as i32 - 1 + months;
-        YearMonth { year: index.div_euclid(12), month: index.rem_euclid(12) as u32 + 1 }
+        YearMonth {
+            year: index.div_euclid(12),
+            month: index.rem_euclid(12) as u32 + 1,
+        }
     }
 
     /// Months from `self` to `later` (0 when equal).

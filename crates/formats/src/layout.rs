@@ -35,7 +35,11 @@ impl Layout {
     /// Starts a line at the end of `out`. Fields must then be put in ascending order;
     /// skipped fields are written empty and the tag field is filled in automatically.
     pub fn line<'a>(&'static self, out: &'a mut String) -> Line<'a> {
-        Line { out, layout: self, next: 0 }
+        Line {
+            out,
+            layout: self,
+            next: 0,
+        }
     }
 
     /// Splits one line (without its line terminator) into fields, checking the count.
@@ -51,7 +55,10 @@ impl Layout {
         if let Some((index, tag)) = self.tag
             && values[index] != tag
         {
-            return Err(ParseError::WrongTag { layout: self.name, found: values[index].to_string() });
+            return Err(ParseError::WrongTag {
+                layout: self.name,
+                found: values[index].to_string(),
+            });
         }
         Ok(Record { layout: self, values })
     }
@@ -158,7 +165,11 @@ impl<'a> Record<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("{layout}: expected {expected} fields, found {found}")]
-    FieldCount { layout: &'static str, expected: usize, found: usize },
+    FieldCount {
+        layout: &'static str,
+        expected: usize,
+        found: usize,
+    },
     #[error("{layout}: record type field holds {found:?}")]
     WrongTag { layout: &'static str, found: String },
     #[error("unknown record type {0:?}")]
@@ -219,9 +230,16 @@ mod tests {
     fn splitter_rejects_wrong_field_counts_and_tags() {
         assert!(matches!(
             demo::LAYOUT.split("XX,1,2"),
-            Err(super::ParseError::FieldCount { expected: 4, found: 3, .. })
+            Err(super::ParseError::FieldCount {
+                expected: 4,
+                found: 3,
+                ..
+            })
         ));
-        assert!(matches!(demo::LAYOUT.split("YY,1,2,3"), Err(super::ParseError::WrongTag { .. })));
+        assert!(matches!(
+            demo::LAYOUT.split("YY,1,2,3"),
+            Err(super::ParseError::WrongTag { .. })
+        ));
     }
 
     #[test]

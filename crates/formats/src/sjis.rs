@@ -31,13 +31,12 @@ pub fn decode(bytes: &[u8]) -> Result<String, SjisError> {
         .max_utf8_buffer_length_without_replacement(bytes.len())
         .unwrap_or(bytes.len() * 3 + 16);
     let mut out = String::with_capacity(capacity);
-    let (result, read) =
-        decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
     match result {
         encoding_rs::DecoderResult::InputEmpty => Ok(out),
-        encoding_rs::DecoderResult::Malformed(bad, _) => {
-            Err(SjisError::Invalid { offset: read.saturating_sub(bad as usize) })
-        }
+        encoding_rs::DecoderResult::Malformed(bad, _) => Err(SjisError::Invalid {
+            offset: read.saturating_sub(bad as usize),
+        }),
         encoding_rs::DecoderResult::OutputFull => {
             unreachable!("decode_to_string reserves the capacity it needs")
         }

@@ -267,8 +267,16 @@ record_layout! {
 
 /// Every UKE layout, in the order a claim file uses them.
 pub static LAYOUTS: [&Layout; 10] = [
-    &ir::LAYOUT, &re::LAYOUT, &ho::LAYOUT, &ko::LAYOUT, &sn::LAYOUT, &sy::LAYOUT,
-    &si::LAYOUT, &iy::LAYOUT, &co::LAYOUT, &go::LAYOUT,
+    &ir::LAYOUT,
+    &re::LAYOUT,
+    &ho::LAYOUT,
+    &ko::LAYOUT,
+    &sn::LAYOUT,
+    &sy::LAYOUT,
+    &si::LAYOUT,
+    &iy::LAYOUT,
+    &co::LAYOUT,
+    &go::LAYOUT,
 ];
 
 /// The layout of a UKE line, chosen by its first field.
