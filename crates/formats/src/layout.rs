@@ -35,10 +35,12 @@ impl Layout {
     /// Starts a line at the end of `out`. Fields must then be put in ascending order;
     /// skipped fields are written empty and the tag field is filled in automatically.
     pub fn line<'a>(&'static self, out: &'a mut String) -> Line<'a> {
+        let start = out.len();
         Line {
             out,
             layout: self,
             next: 0,
+            start,
         }
     }
 
@@ -76,6 +78,8 @@ pub struct Line<'a> {
     out: &'a mut String,
     layout: &'static Layout,
     next: usize,
+    /// Where this line starts in `out`.
+    start: usize,
 }
 
 impl Line<'_> {
@@ -125,10 +129,14 @@ impl Line<'_> {
         self.out.push_str("\r\n");
     }
 
-    /// Like [`Line::end`] but without writing the last `missing` fields: used only to
-    /// make defective input on purpose.
-    pub fn end_short(mut self, missing: usize) {
-        self.fill_to(self.layout.fields.len() - missing);
+    /// Like [`Line::end`] but with the last field cut off, so the line has one field
+    /// too few: used only to make defective input on purpose.
+    pub fn end_short(mut self) {
+        self.fill_to(self.layout.fields.len());
+        let cut = self.out[self.start..]
+            .rfind(self.layout.separator)
+            .map_or(self.out.len(), |i| self.start + i);
+        self.out.truncate(cut);
         self.out.push_str("\r\n");
     }
 }
@@ -240,6 +248,13 @@ mod tests {
             demo::LAYOUT.split("YY,1,2,3"),
             Err(super::ParseError::WrongTag { .. })
         ));
+    }
+
+    #[test]
+    fn a_short_line_has_one_field_too_few_even_when_the_last_is_filled() {
+        let mut s = String::from("earlier line\r\n");
+        demo::LAYOUT.line(&mut s).put(demo::C, 9).end_short();
+        assert_eq!(s, "earlier line\r\nXX,,\r\n");
     }
 
     #[test]

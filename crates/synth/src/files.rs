@@ -124,10 +124,15 @@ impl FileSet {
         for (rel, defect, cut) in &spoilt {
             if *defect == FileDefect::Truncated {
                 let path = self.root.join(rel);
-                let len = fs::metadata(&path).map_err(io(&path))?.len();
-                let keep = len / 2 + (len as f64 / 2.0 * cut) as u64;
+                let bytes = fs::read(&path).map_err(io(&path))?;
+                let len = bytes.len();
+                let mut keep = (len / 2 + (len as f64 / 2.0 * cut) as usize).min(len.saturating_sub(1));
+                // Never cut just after a line end: the file must visibly stop mid-line.
+                if bytes[..keep].ends_with(b"\r\n") {
+                    keep -= 1;
+                }
                 let file = OpenOptions::new().write(true).open(&path).map_err(io(&path))?;
-                file.set_len(keep.min(len.saturating_sub(1))).map_err(io(&path))?;
+                file.set_len(keep as u64).map_err(io(&path))?;
             }
         }
         Ok((self.bytes_written, spoilt.into_iter().map(|(r, d, _)| (r, d)).collect()))

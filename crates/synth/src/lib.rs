@@ -254,7 +254,11 @@ fn generate_prefecture(cfg: &Config, world: &PrefectureWorld, bar: &ProgressBar)
     Ok(summary)
 }
 
-/// The parameters of the committed `sample-data/` (see its README): 2,000 persons.
+/// The parameters of the committed `sample-data/` (see its README): 2,000 persons over
+/// the six months 2023-10 to 2024-03, with the default defect rate.
 pub fn sample_config(out: std::path::PathBuf) -> Config {
-    Config::new(2_000, 20_260_401, out)
+    let mut config = Config::new(2_000, 20_260_401, out);
+    config.from = renkei_formats::era::YearMonth { year: 2023, month: 10 };
+    config.to = renkei_formats::era::YearMonth { year: 2024, month: 3 };
+    config
 }

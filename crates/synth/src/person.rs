@@ -211,6 +211,8 @@ const ACUTE_VISIT: [f64; 9] = [0.8, 0.33, 0.36, 0.4, 0.46, 0.5, 0.55, 0.55, 0.55
 const SECOND_ACUTE_VISIT: f64 = 0.45;
 /// Share of persons on public assistance (生活保護), by age group.
 const WELFARE: [f64; 9] = [0.012, 0.008, 0.012, 0.016, 0.022, 0.03, 0.03, 0.03, 0.03];
+/// Share of persons who visit many clinics every month (重複受診): NDB's heaviest users.
+const DOCTOR_SHOPPERS: f64 = 0.001;
 /// Share of persons living in an LTC facility when certified at 要介護3–5.
 const RESIDENTIAL_SHARE: f64 = 0.3;
 
@@ -432,7 +434,7 @@ impl<'a> Simulation<'a> {
         let has_cancer = chronic
             .iter()
             .any(|(d, _)| CHRONIC.get(*d).is_some_and(|c| c.icd10.starts_with('C')));
-        let doctor_shopper = rng.chance(0.0005);
+        let doctor_shopper = rng.chance(DOCTOR_SHOPPERS);
         let on_costly_outpatient_drug = has_cancer && rng.chance(0.1);
 
         Simulation {
@@ -876,7 +878,11 @@ impl<'a> Simulation<'a> {
                 })
                 .collect();
             let a = self.rng.weighted(&weights);
-            let near = self.world.clinics_near(self.area);
+            let near = if self.doctor_shopper {
+                self.world.clinics.clone()
+            } else {
+                self.world.clinics_near(self.area)
+            };
             let facility = if v == 0 && self.rng.chance(0.6) {
                 self.home_clinic
             } else if self.rng.chance(0.1) {

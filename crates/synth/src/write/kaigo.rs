@@ -106,7 +106,7 @@ fn write_claims(sink: &mut Sink, person: &Person) {
             .put(detail::TIMES, claim.times)
             .put(detail::SERVICE_UNITS, units);
         if defect == Some("wrong_field_count") {
-            line.end_short(1)
+            line.end_short()
         } else {
             line.end()
         }
@@ -183,7 +183,7 @@ fn write_certifications(sink: &mut Sink, person: &Person) {
             .put(certification::DEMENTIA_GRADE, cert.dementia_grade)
             .put(certification::CARE_MINUTES, cert.minutes);
         if defect == Some("wrong_field_count") {
-            line.end_short(1)
+            line.end_short()
         } else {
             line.end()
         }

@@ -121,7 +121,7 @@ fn write_item(buf: &mut String, item: &Item, burden: u8, short: bool) {
     for (i, n) in per_day.iter().enumerate().filter(|(_, n)| **n > 0) {
         line = line.put(days_from + i, n);
     }
-    if short { line.end_short(1) } else { line.end() }
+    if short { line.end_short() } else { line.end() }
 }
 
 fn write_claim(sink: &mut Sink, person: &Person, claim: Claim) {
