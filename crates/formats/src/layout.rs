@@ -217,7 +217,7 @@ mod tests {
     record_layout! {
         demo, name: "DEMO", title: "試験", tag: Some((0, "XX")), separator: ',',
         fields: [
-            KIND => "種別", "XX";
+            TAG => "種別", "XX";
             A => "甲", "";
             B => "乙", "";
             C => "丙", "";
@@ -229,6 +229,7 @@ mod tests {
         let mut s = String::new();
         demo::LAYOUT.line(&mut s).put(demo::B, 7).end();
         assert_eq!(s, "XX,,7,\r\n");
+        assert_eq!(demo::LAYOUT.tag, Some((demo::TAG, "XX")));
         let r = demo::LAYOUT.split(s.trim_end()).unwrap();
         assert_eq!(r.get(demo::B), "7");
         assert!(r.required(demo::A).is_err());

@@ -36,6 +36,7 @@ pub struct Chronic {
     pub hospital_care: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 const fn chronic(
     key: &'static str,
     name_ja: &'static str,

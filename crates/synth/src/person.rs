@@ -235,14 +235,9 @@ fn chronic_probability(c: &catalog::Chronic, age: u32, sex: u8) -> f64 {
     let female = if sex == 2 { c.female_ratio } else { 1.0 };
     // `prevalence_scale` weights women by the ratio; persons are counted in thousands.
     let p = scale * c.shape[age_group(age)] * female;
-    (if c.female_ratio >= 100.0 && sex == 1 {
-        0.0
-    } else if c.female_ratio == 0.0 && sex == 2 {
-        0.0
-    } else {
-        p
-    })
-    .min(0.95)
+    // Conditions of one sex only (breast, prostate cancer) never occur in the other.
+    let impossible = (c.female_ratio >= 100.0 && sex == 1) || (c.female_ratio == 0.0 && sex == 2);
+    if impossible { 0.0 } else { p.min(0.95) }
 }
 
 /// Draws a fresh, canonical insured card (記号, 番号) for an insurer kind.
@@ -361,7 +356,7 @@ impl<'a> Simulation<'a> {
             .collect();
         let pick = rng.weighted(&band_weights);
         let band = &r.age_bands[pick / 2];
-        let sex = if pick % 2 == 0 { 1 } else { 2 };
+        let sex = if pick.is_multiple_of(2) { 1 } else { 2 };
         let age = band.lower + rng.between(0, 4);
         let birth = start - Duration::days(i64::from(age) * 365 + i64::from(age / 4) + rng.below(365) as i64);
 
@@ -732,7 +727,10 @@ impl<'a> Simulation<'a> {
             && self.in_hospital_until.is_none_or(|u| u < d)
             && self.rng.chance(0.65)
         {
-            let cause = *self.rng.pick(&[2usize, 3, 6, 14]);
+            let cause = cause(
+                self.rng
+                    .pick::<&str>(&["pneumonia", "heart_failure", "chemotherapy", "other_internal"]),
+            );
             let admitted = (d - Duration::days(self.rng.skewed(12.0, 2.0) as i64)).max(self.cfg.from.first_day());
             if self.in_hospital_until.is_none_or(|u| u < admitted) {
                 self.admit(cause, admitted, Some(d), true);
@@ -742,7 +740,7 @@ impl<'a> Simulation<'a> {
         if self.p.intractable.is_some() && self.rng.chance(0.2 / 12.0) {
             let date = first + Duration::days(self.rng.below(u64::from(month.days())) as i64);
             if self.in_hospital_until.is_none_or(|u| u < date) && death.is_none_or(|d| d > date) {
-                self.admit(14, date, death, false);
+                self.admit(cause("other_internal"), date, death, false);
             }
         }
     }
@@ -851,7 +849,7 @@ impl<'a> Simulation<'a> {
                 claim.items.push(Item::procedure("dialysis", &days));
                 claim.visit_days.extend(days);
                 claim.public_payer = Some((
-                    with_check10(format!("15{:02}001", self.world.code)),
+                    with_check(format!("15{:02}001", self.world.code)),
                     with_check(format!("{:06}", self.p.index % 1_000_000)),
                 ));
             }
@@ -1076,7 +1074,11 @@ impl<'a> Simulation<'a> {
             .max(start);
         let level = cert.second.unwrap_or(0);
         if level >= 4 && self.rng.chance(RESIDENTIAL_SHARE * 1.5) {
-            self.residential = Some(if self.rng.chance(0.7) { 9 } else { 10 });
+            self.residential = Some(service(if self.rng.chance(0.7) {
+                "nursing_home"
+            } else {
+                "health_facility"
+            }));
         }
         self.p.certifications.push(cert);
     }
@@ -1120,7 +1122,11 @@ impl<'a> Simulation<'a> {
                 cert.valid_to = c.valid_to.max(YearMonth::of(applied).plus(6).last_day());
             }
             if cert.second.is_some_and(|l| l >= 4) && self.residential.is_none() && self.rng.chance(RESIDENTIAL_SHARE) {
-                self.residential = Some(if self.rng.chance(0.7) { 9 } else { 10 });
+                self.residential = Some(service(if self.rng.chance(0.7) {
+                    "nursing_home"
+                } else {
+                    "health_facility"
+                }));
             }
             self.p.certifications.push(cert);
         }
@@ -1147,21 +1153,28 @@ impl<'a> Simulation<'a> {
             uses.push((service, home_days));
         } else if level < 2 {
             if self.rng.chance(0.6) {
-                uses.push((6, 1));
-                uses.push((if self.rng.chance(0.6) { 7 } else { 8 }, 1));
+                uses.push((service("prevention_support"), 1));
+                let kind = if self.rng.chance(0.6) {
+                    "prevention_day_rehab"
+                } else {
+                    "prevention_equipment"
+                };
+                uses.push((service(kind), 1));
             }
         } else if self.rng.chance(0.85) {
-            uses.push((5, 1));
+            uses.push((service("care_management"), 1));
             let limit = catalog::MONTHLY_LIMIT_UNITS[level];
             let mut used = 0u32;
-            for (service, chance, lo, hi) in [
-                (2usize, 0.7, 4u32, 12u32),
-                (0, 0.4, 4, 20),
-                (3, 0.5, 1, 1),
-                (1, 0.15, 4, 8),
-                (4, 0.1, 3, 7),
+            // (service, chance of using it, times a month)
+            for (key, chance, lo, hi) in [
+                ("day_care", 0.7, 4u32, 12u32),
+                ("home_help", 0.4, 4, 20),
+                ("equipment", 0.5, 1, 1),
+                ("home_nursing", 0.15, 4, 8),
+                ("short_stay", 0.1, 3, 7),
             ] {
                 if self.rng.chance(chance) {
+                    let service = service(key);
                     let per = catalog::LTC_SERVICES[service].units[level];
                     let wanted = self.rng.between(lo, hi).min(home_days);
                     let times = wanted.min((limit.saturating_sub(used)) / per.max(1));
@@ -1193,12 +1206,23 @@ fn cert_months(c: &Certification) -> i32 {
     (YearMonth::of(c.valid_from).months_until(YearMonth::of(c.valid_to)) + 1).max(12)
 }
 
-/// A 6-digit body with its modulus-10 check digit: 公費受給者番号 (7 digits).
+/// A number body followed by its modulus-10 check digit (公費 payer and recipient numbers).
 fn with_check(body: String) -> String {
     renkei_formats::check_digit::with_modulus10_w21(&body)
 }
 
-/// An 7-digit body with its check digit: 公費負担者番号 (8 digits).
-fn with_check10(body: String) -> String {
-    renkei_formats::check_digit::with_modulus10_w21(&body)
+/// Index of an LTC service in `catalog::LTC_SERVICES`.
+fn service(key: &str) -> usize {
+    catalog::LTC_SERVICES
+        .iter()
+        .position(|s| s.key == key)
+        .unwrap_or_else(|| panic!("no LTC service {key}"))
+}
+
+/// Index of an admission cause in `catalog::ADMISSIONS`.
+fn cause(key: &str) -> usize {
+    ADMISSIONS
+        .iter()
+        .position(|c| c.key == key)
+        .unwrap_or_else(|| panic!("no admission cause {key}"))
 }

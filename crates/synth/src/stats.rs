@@ -253,10 +253,8 @@ fn read_uke(
                 points += rec.get(uke::ho::TOTAL_POINTS).parse::<u64>().unwrap_or(0);
                 claim_has_ho = true;
             }
-            "UKE KO" => {
-                if !claim_has_ho {
-                    points += rec.get(uke::ko::TOTAL_POINTS).parse::<u64>().unwrap_or(0);
-                }
+            "UKE KO" if !claim_has_ho => {
+                points += rec.get(uke::ko::TOTAL_POINTS).parse::<u64>().unwrap_or(0);
             }
             "UKE SY" => {
                 let code = rec.get(uke::sy::DISEASE_CODE);

@@ -63,10 +63,10 @@ pub fn written_name(cfg: &Config, person: &Person, system: u64, on: NaiveDate) -
     }];
     let kana = render_kana(family.kana, given.kana, style);
     // One system in ten stores only kana, even in the kanji name field.
-    let name = if (habits >> 8) % 10 == 0 {
+    let name = if (habits >> 8).is_multiple_of(10) {
         kana.clone()
     } else {
-        render_kanji(family_kanji, given.kanji, (habits >> 16) % 3 != 0)
+        render_kanji(family_kanji, given.kanji, !(habits >> 16).is_multiple_of(3))
     };
     WrittenName { name, kana }
 }
@@ -81,7 +81,7 @@ pub fn written_card(cfg: &Config, cov: &Coverage, system: u64) -> (String, Strin
     if habits % 10 < 3 && number.len() < 8 {
         number = format!("{number:0>8}");
     }
-    let full_width = (habits >> 8) % 20 == 0;
+    let full_width = (habits >> 8).is_multiple_of(20);
     let widen = |s: &str| -> String {
         if full_width {
             s.chars()
@@ -98,6 +98,6 @@ pub fn written_card(cfg: &Config, cov: &Coverage, system: u64) -> (String, Strin
 pub fn karte_number(cfg: &Config, person: &Person, facility_code: u64) -> String {
     format!(
         "{:010}",
-        mix(cfg.seed ^ 0x6b61_7274_65, facility_code, person.index) % 10_000_000_000
+        mix(cfg.seed ^ 0x006b_6172_7465, facility_code, person.index) % 10_000_000_000
     )
 }

@@ -24,6 +24,22 @@ fn level_code(level: Option<usize>) -> &'static str {
     level.map_or("01", |l| CARE_LEVELS[l].0)
 }
 
+/// The fields every claim record starts with: exchange id, month, provider, insurer, insured.
+fn common<'b>(
+    line: renkei_formats::Line<'b>,
+    exchange: &str,
+    month: &str,
+    provider: &str,
+    insurer: &str,
+    insured: &str,
+) -> renkei_formats::Line<'b> {
+    line.put(basic::EXCHANGE_ID, exchange)
+        .put(basic::SERVICE_MONTH, month)
+        .put(basic::PROVIDER_NO, provider)
+        .put(basic::INSURER_NO, insurer)
+        .put(basic::INSURED_NO, insured)
+}
+
 pub fn write_person(sink: &mut Sink, person: &Person) {
     write_claims(sink, person);
     write_certifications(sink, person);
@@ -48,20 +64,6 @@ fn write_claims(sink: &mut Sink, person: &Person) {
 
         let out = sink.files.file(&rel, |_| {});
         out.claims += 1;
-        fn common<'b>(
-            line: renkei_formats::Line<'b>,
-            exchange: &str,
-            month: &str,
-            provider: &str,
-            insurer: &str,
-            insured: &str,
-        ) -> renkei_formats::Line<'b> {
-            line.put(basic::EXCHANGE_ID, exchange)
-                .put(basic::SERVICE_MONTH, month)
-                .put(basic::PROVIDER_NO, provider)
-                .put(basic::INSURER_NO, insurer)
-                .put(basic::INSURED_NO, insured)
-        }
         let ids = (
             exchange,
             month.as_str(),

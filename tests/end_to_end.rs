@@ -1,0 +1,122 @@
+//! End-to-end: the real `renkei` binary, run as a user runs it.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn renkei(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(args)
+        .output()
+        .expect("renkei runs")
+}
+
+fn tree_hashes(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, format!("{:x}", Sha256::digest(fs::read(&p).unwrap())));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn synth_twice_with_one_seed_writes_identical_bytes_and_reports_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("A"), dir.path().join("B"));
+    for out in [&a, &b] {
+        let o = renkei(&[
+            "synth",
+            "--persons",
+            "800",
+            "--seed",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains("persons/s") && stderr.contains("MB/s"), "{stderr}");
+        assert!(o.stdout.is_empty(), "synth prints nothing on stdout");
+    }
+    let (ha, hb) = (tree_hashes(&a), tree_hashes(&b));
+    assert!(ha.keys().any(|k| k.ends_with(".UKE")));
+    assert_eq!(ha, hb);
+}
+
+#[test]
+fn summarize_reads_the_committed_sample_data() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
+    let o = renkei(&["summarize", sample.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8(o.stdout).unwrap();
+    for section in [
+        "## Files",
+        "## Records",
+        "UKE RE",
+        "介護 01",
+        "DPC EF",
+        "## Realism against targets",
+    ] {
+        assert!(report.contains(section), "no {section} in\n{report}");
+    }
+}
+
+#[test]
+fn demo_generates_and_summarizes_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = renkei(&["demo", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("persons (ground truth): 2000"));
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
+    let mut committed = tree_hashes(&sample);
+    committed.remove("README.md");
+    assert_eq!(
+        tree_hashes(&out),
+        committed,
+        "demo must make exactly the committed sample"
+    );
+}
+
+#[test]
+fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never");
+    let cases: [(&[&str], &str); 4] = [
+        (&["--persons", "10", "--seed", "1", "--from", "2022-13"], "YYYY-MM"),
+        (
+            &["--persons", "10", "--seed", "1", "--from", "2024-01", "--to", "2023-01"],
+            "before",
+        ),
+        (&["--persons", "10", "--seed", "1", "--defects", "2"], "between 0 and 1"),
+        (&["--persons", "0", "--seed", "1"], "at least 1"),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["synth", "--out", out.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = renkei(&all);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} wrote output");
+    }
+}
+
+#[test]
+fn formats_doc_prints_the_committed_document() {
+    let o = renkei(&["formats-doc"]);
+    assert!(o.status.success());
+    let committed = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/formats.md")).unwrap();
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), committed);
+}
