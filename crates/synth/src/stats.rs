@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use renkei_formats::check_digit::{is_valid_modulus10_w21, is_valid_municipality_code};
 use renkei_formats::era::{self, YearMonth};
-use renkei_formats::layout::Record;
+use renkei_formats::layout::{Layout, ParseError, Record};
 use renkei_formats::{dpc, kaigo, sjis, uke};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
@@ -173,8 +173,20 @@ impl Reader<'_> {
     }
 }
 
-fn split<'l>(r: &mut Reader, layout: &'static renkei_formats::Layout, n: u64, line: &'l str) -> Option<Record<'l>> {
-    match layout.split(line) {
+/// Counts the line under its layout and splits it; a line that fits no layout, or has
+/// the wrong number of fields, is a `wrong_field_count` problem.
+fn record<'l>(
+    r: &mut Reader,
+    counts: &mut BTreeMap<&'static str, u64>,
+    layout: std::result::Result<&'static Layout, ParseError>,
+    n: u64,
+    line: &'l str,
+) -> Option<Record<'l>> {
+    let split = layout.and_then(|layout| {
+        *counts.entry(layout.name).or_default() += 1;
+        layout.split(line)
+    });
+    match split {
         Ok(rec) => Some(rec),
         Err(e) => {
             r.problem(n, "wrong_field_count", e.to_string());
@@ -207,18 +219,10 @@ fn read_uke(
     // Points of 公費単独 claims (no HO record) count through their KO record.
     let mut claim_has_ho = false;
     for (n, line) in lines(text) {
-        let layout = match uke::layout_of(line) {
-            Ok(l) => l,
-            Err(e) => {
-                r.problem(n, "wrong_field_count", e.to_string());
-                continue;
-            }
-        };
-        *stats.records.entry(layout.name).or_default() += 1;
-        let Some(rec) = split(&mut r, layout, n, line) else {
+        let Some(rec) = record(&mut r, &mut stats.records, uke::layout_of(line), n, line) else {
             continue;
         };
-        match layout.name {
+        match rec.layout.name {
             "UKE IR" => {
                 if !is_valid_modulus10_w21(rec.get(uke::ir::FACILITY_CODE)) {
                     r.problem(n, "format", "facility code check digit");
@@ -305,18 +309,10 @@ fn read_kaigo_claims(stats: &mut Stats, m: &Masters, rel: &str, text: &str) {
         problems: &mut stats.problems,
     };
     for (n, line) in lines(text) {
-        let layout = match kaigo::claim_layout_of(line) {
-            Ok(l) => l,
-            Err(e) => {
-                r.problem(n, "wrong_field_count", e.to_string());
-                continue;
-            }
-        };
-        *stats.records.entry(layout.name).or_default() += 1;
-        let Some(rec) = split(&mut r, layout, n, line) else {
+        let Some(rec) = record(&mut r, &mut stats.records, kaigo::claim_layout_of(line), n, line) else {
             continue;
         };
-        match layout.name {
+        match rec.layout.name {
             "介護 01" => {
                 stats.ltc_claims += 1;
                 r.era_date(n, rec.get(kaigo::basic::BIRTH_DATE));
@@ -347,8 +343,7 @@ fn read_certifications(stats: &mut Stats, rel: &str, text: &str) {
         problems: &mut stats.problems,
     };
     for (n, line) in lines(text) {
-        *stats.records.entry(kaigo::certification::LAYOUT.name).or_default() += 1;
-        let Some(rec) = split(&mut r, &kaigo::certification::LAYOUT, n, line) else {
+        let Some(rec) = record(&mut r, &mut stats.records, Ok(&kaigo::certification::LAYOUT), n, line) else {
             continue;
         };
         r.era_date(n, rec.get(kaigo::certification::BIRTH_DATE));
@@ -367,8 +362,7 @@ fn read_dpc(stats: &mut Stats, m: &Masters, rel: &str, text: &str) {
     };
     for (n, line) in lines(text) {
         let layout = if ef_file { &dpc::ef::LAYOUT } else { &dpc::form1::LAYOUT };
-        *stats.records.entry(layout.name).or_default() += 1;
-        let Some(rec) = split(&mut r, layout, n, line) else {
+        let Some(rec) = record(&mut r, &mut stats.records, Ok(layout), n, line) else {
             continue;
         };
         if ef_file {
