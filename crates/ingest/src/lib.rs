@@ -1,0 +1,1 @@
+//! Streaming parse of native files → pseudonymize → link persons → write the warehouse atomically.

@@ -1,0 +1,1 @@
+//! Table schemas and column classes of the Parquet warehouse, read by ingest and engine alike.
