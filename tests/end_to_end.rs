@@ -120,3 +120,76 @@ fn formats_doc_prints_the_committed_document() {
     let committed = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/formats.md")).unwrap();
     assert_eq!(String::from_utf8(o.stdout).unwrap(), committed);
 }
+
+#[test]
+fn killing_ingest_midway_leaves_the_previous_warehouse_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input");
+    let key = dir.path().join("steward.key");
+    let wh = dir.path().join("warehouse");
+    let ok = |o: Output| assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ok(renkei(&[
+        "synth",
+        "--persons",
+        "6000",
+        "--seed",
+        "3",
+        "--out",
+        input.to_str().unwrap(),
+    ]));
+    ok(renkei(&["keygen", "--out", key.to_str().unwrap()]));
+    let args = [
+        "ingest",
+        "--key",
+        key.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        wh.to_str().unwrap(),
+    ];
+    let started = std::time::Instant::now();
+    ok(renkei(&args));
+    let full = started.elapsed();
+    let previous = tree_hashes(&wh);
+    assert!(previous.contains_key("_manifest.json"));
+    for fraction in [0.1, 0.3, 0.5, 0.7, 0.9] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei")).args(args).spawn().unwrap();
+        std::thread::sleep(full.mul_f64(fraction));
+        child.kill().unwrap(); // SIGKILL: no destructor, no cleanup runs
+        child.wait().unwrap();
+        if wh.exists() {
+            assert_eq!(
+                tree_hashes(&wh),
+                previous,
+                "killed at {fraction}: the warehouse is not the previous one"
+            );
+        }
+    }
+    // The next run cleans up what the killed runs left beside it and publishes a whole warehouse.
+    ok(renkei(&args));
+    assert_eq!(tree_hashes(&wh), previous);
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".warehouse."))
+        .collect();
+    assert!(leftovers.is_empty(), "staging directories left behind");
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_never_overwrites() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    assert!(renkei(&["keygen", "--out", key.to_str().unwrap()]).status.success());
+    let before = fs::read(&key).unwrap();
+    assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let again = renkei(&["keygen", "--out", key.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert_eq!(fs::read(&key).unwrap(), before);
+    let shown = String::from_utf8_lossy(&again.stderr).to_string() + &String::from_utf8_lossy(&again.stdout);
+    assert!(
+        !shown.contains(String::from_utf8_lossy(&before).trim()),
+        "the key appeared in output"
+    );
+}

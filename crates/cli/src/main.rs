@@ -37,6 +37,31 @@ enum Command {
     },
     /// Print docs/formats.md (generated from the record layouts).
     FormatsDoc,
+    /// Make a new 256-bit steward key (file mode 0600; an existing file is never overwritten).
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Pseudonymize and link native files into a Parquet warehouse (published atomically).
+    Ingest {
+        /// The steward's key file (from `renkei keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Directory holding ndb/, kaigo/, dpc/ and masters/.
+        #[arg(long)]
+        input: PathBuf,
+        /// Warehouse directory to create or replace.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Measure a warehouse's linkage against the ground truth of synthetic input.
+    LinkageReport {
+        #[arg(long)]
+        warehouse: PathBuf,
+        /// The `renkei synth` output that was ingested (its truth/ is read).
+        #[arg(long)]
+        input: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -116,6 +141,36 @@ fn summarize(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+fn ingest(key: &std::path::Path, input: &std::path::Path, out: &std::path::Path) -> Result<()> {
+    let key = renkei_pseudonymize::Key::read_file(key)?;
+    let options = renkei_ingest::Options {
+        input: input.to_path_buf(),
+        out: out.to_path_buf(),
+    };
+    let report = renkei_ingest::ingest(&key, &options).with_context(|| format!("ingesting {}", input.display()))?;
+    let m = &report.manifest;
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let (mut records, mut bytes) = (0, 0);
+    for (source, c) in &m.sources {
+        eprintln!(
+            "{source}: {} files ({} rejected), {} records read = {} written + {} quarantined",
+            c.files, c.rejected_files, c.read, c.written, c.quarantined
+        );
+        records += c.read;
+        bytes += c.bytes;
+    }
+    eprintln!(
+        "{} persons linked ({} merges refused); warehouse at {} in {:.1} s — {:.0} records/s, {:.1} MB/s",
+        m.persons,
+        m.refused_merges,
+        out.display(),
+        secs,
+        records as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    );
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Synth(a) => {
@@ -140,6 +195,19 @@ fn run(cli: Cli) -> Result<()> {
             config.progress = true;
             synth(&config)?;
             summarize(&config.out)
+        }
+        Command::Keygen { out } => {
+            renkei_pseudonymize::Key::create_file(&out)?;
+            eprintln!(
+                "wrote a new key to {} (mode 0600); keep it with the data steward",
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Ingest { key, input, out } => ingest(&key, &input, &out),
+        Command::LinkageReport { warehouse, input } => {
+            print!("{}", renkei_synth::linkage::measure(&warehouse, &input)?);
+            Ok(())
         }
         Command::FormatsDoc => {
             print!("{}", renkei_formats::markdown::formats_document());

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod files;
 pub mod geography;
+pub mod linkage;
 pub mod names;
 pub mod person;
 pub mod reference;

@@ -1,0 +1,340 @@
+//! Ingest on real synthetic input: no raw identifier survives, linkage meets its bar,
+//! counts reconcile, bad input is quarantined or rejected with its reason.
+
+use arrow::array::{Array, AsArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use renkei_ingest::{Options, ingest};
+use renkei_pseudonymize::Key;
+use renkei_synth::{Config, generate};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn key(seed: u8) -> Key {
+    Key::from_bytes([seed; 32])
+}
+
+fn synth(dir: &Path, persons: u64, seed: u64, defects: f64) -> PathBuf {
+    let out = dir.join("input");
+    let mut c = Config::new(persons, seed, out.clone());
+    c.defect_rate = defects;
+    generate(&c).unwrap();
+    out
+}
+
+fn run(input: &Path, out: &Path, k: &Key) -> renkei_ingest::Report {
+    ingest(
+        k,
+        &Options {
+            input: input.to_path_buf(),
+            out: out.to_path_buf(),
+        },
+    )
+    .unwrap()
+}
+
+fn files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { out.push(p) }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every cell of every Parquet file under `dir`, as text.
+fn cells(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for path in files(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            for (f, col) in batch.schema().fields().iter().zip(batch.columns()) {
+                let text = arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8).unwrap();
+                let text = text.as_string::<i32>();
+                for i in 0..text.len() {
+                    if !text.is_null(i) {
+                        out.push((f.name().clone(), text.value(i).to_string()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn truth_identifiers(input: &Path) -> Vec<(String, String)> {
+    let mut ids = Vec::new();
+    for path in files(&input.join("truth/identifiers")) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let field = batch.column_by_name("field").unwrap().as_string::<i32>().clone();
+            let value = batch.column_by_name("value").unwrap().as_string::<i32>().clone();
+            for i in 0..batch.num_rows() {
+                ids.push((field.value(i).to_string(), value.value(i).to_string()));
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn no_raw_identifier_survives_ingest() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synth(dir.path(), 2_000, 61, 0.005);
+    let wh = dir.path().join("warehouse");
+    run(&input, &wh, &key(1));
+    let mut raw: HashSet<String> = truth_identifiers(&input).into_iter().map(|(_, v)| v).collect();
+    // Birth dates also in ISO and compact Gregorian form, as a careless writer would put them.
+    for path in files(&input.join("truth/persons")) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let birth = arrow::compute::cast(
+                batch.unwrap().column_by_name("birth_date").unwrap(),
+                &arrow::datatypes::DataType::Utf8,
+            )
+            .unwrap();
+            for i in 0..birth.len() {
+                let iso = birth.as_string::<i32>().value(i).to_string();
+                raw.insert(iso.replace('-', ""));
+                raw.insert(iso);
+            }
+        }
+    }
+    assert!(raw.len() > 5_000);
+    // Cells of every table (steward-only ones included) are compared whole.
+    let all = cells(&wh);
+    assert!(all.len() > 100_000);
+    for (column, value) in &all {
+        assert!(!raw.contains(value), "raw identifier in column {column}");
+    }
+    // Text files (quarantine, manifest) and Parquet metadata, token by token; names anywhere.
+    let names: Vec<&String> = raw.iter().filter(|v| !v.is_ascii() && v.chars().count() >= 2).collect();
+    for path in files(&wh) {
+        let bytes = fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for token in text.split(|c: char| !c.is_alphanumeric() && c != '-') {
+            assert!(!raw.contains(token), "raw identifier token in {}", path.display());
+        }
+        for name in &names {
+            assert!(!text.contains(name.as_str()), "a name in {}", path.display());
+        }
+    }
+}
+
+fn person_ids(wh: &Path) -> BTreeSet<String> {
+    cells(&wh.join("ndb_claims"))
+        .into_iter()
+        .filter(|(c, _)| c == "person_id")
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn person_ids_depend_on_the_key_and_the_data_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synth(dir.path(), 800, 62, 0.0);
+    let (a, b, c) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("c"));
+    run(&input, &a, &key(1));
+    run(&input, &b, &key(1));
+    run(&input, &c, &key(2));
+    let (pa, pb, pc) = (person_ids(&a), person_ids(&b), person_ids(&c));
+    assert!(pa.len() > 500);
+    assert_eq!(pa, pb);
+    assert!(pa.is_disjoint(&pc), "another key must give no person_id in common");
+}
+
+#[test]
+fn linkage_meets_its_bar_and_beats_naive_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synth(dir.path(), 4_000, 63, 0.0);
+    let wh = dir.path().join("warehouse");
+    run(&input, &wh, &key(3));
+    let q = renkei_synth::linkage::measure(&wh, &input).unwrap();
+    println!("{q}");
+    assert!(q.renkei.precision >= 0.999, "{q}");
+    assert!(q.renkei.recall >= 0.99, "{q}");
+    assert!(
+        q.id1_only.recall < q.renkei.recall && q.id2_only.recall < q.renkei.recall,
+        "{q}"
+    );
+}
+
+#[test]
+fn counts_reconcile_and_rerunning_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synth(dir.path(), 1_500, 64, 0.01);
+    let wh = dir.path().join("warehouse");
+    let first = run(&input, &wh, &key(4)).manifest;
+    let second = run(&input, &wh, &key(4)).manifest;
+    assert_eq!(first.tables, second.tables, "a re-run must replace, not add");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(wh.join("_manifest.json")).unwrap()).unwrap();
+    let mut quarantined_total = 0;
+    for (source, c) in &first.sources {
+        assert_eq!(c.read, c.written + c.quarantined, "{source}");
+        assert_eq!(manifest["sources"][source]["read"], c.read);
+        let lines = fs::read_to_string(wh.join("_quarantine").join(format!("{source}.jsonl")))
+            .unwrap()
+            .lines()
+            .count() as u64;
+        assert_eq!(lines, c.quarantined, "{source}");
+        quarantined_total += c.quarantined;
+    }
+    assert!(quarantined_total > 0 && !first.rejected_files.is_empty());
+    assert!(
+        manifest["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["blake3"].as_str().unwrap().len() == 64)
+    );
+}
+
+/// A clean small input with one file replaced by `mutate(text)`, ingested.
+fn ingest_with(
+    file_prefix: &str,
+    mutate: impl Fn(&str) -> Vec<u8>,
+) -> (renkei_ingest::Manifest, BTreeMap<String, String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = synth(dir.path(), 300, 65, 0.0);
+    let target = files(&input)
+        .into_iter()
+        .find(|p| {
+            p.strip_prefix(&input)
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(file_prefix)
+        })
+        .unwrap();
+    let text = renkei_formats::sjis::decode(&fs::read(&target).unwrap()).unwrap();
+    fs::write(&target, mutate(&text)).unwrap();
+    let wh = dir.path().join("warehouse");
+    let manifest = run(&input, &wh, &key(5)).manifest;
+    let quarantine = ["ndb", "kaigo", "dpc"]
+        .iter()
+        .map(|s| {
+            (
+                s.to_string(),
+                fs::read_to_string(wh.join("_quarantine").join(format!("{s}.jsonl"))).unwrap(),
+            )
+        })
+        .collect();
+    (manifest, quarantine)
+}
+
+fn sjis(s: &str) -> Vec<u8> {
+    renkei_formats::sjis::encode(s).unwrap()
+}
+
+/// Replaces field `index` of the first line starting with `tag` by `value`.
+fn with_field(text: &str, tag: &str, sep: char, index: usize, value: &str) -> String {
+    let mut done = false;
+    text.split_inclusive("\r\n")
+        .map(|line| {
+            if !done && line.starts_with(tag) {
+                done = true;
+                let body = line.trim_end_matches("\r\n");
+                let mut f: Vec<&str> = body.split(sep).collect();
+                f[index] = value;
+                format!("{}\r\n", f.join(&sep.to_string()))
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
+}
+
+fn quarantined_once(q: &BTreeMap<String, String>, source: &str, field: &str, reason: &str) {
+    let lines: Vec<serde_json::Value> = q[source].lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 1, "{:?}", q[source]);
+    assert_eq!(lines[0]["field"], field);
+    assert!(lines[0]["reason"].as_str().unwrap().contains(reason), "{}", lines[0]);
+    assert!(lines[0]["line"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn quarantine_missing_birth_date() {
+    let (_, q) = ingest_with("ndb/", |t| sjis(&with_field(t, "RE,", ',', 6, "")));
+    quarantined_once(&q, "ndb", "生年月日", "empty");
+}
+
+#[test]
+fn quarantine_impossible_date() {
+    let (_, q) = ingest_with("ndb/", |t| sjis(&with_field(t, "RE,", ',', 6, "4310230")));
+    quarantined_once(&q, "ndb", "生年月日", "not a valid era date");
+    let (_, q) = ingest_with("kaigo/certifications/", |t| {
+        sjis(&with_field(t, "", ',', 10, "20230230"))
+    });
+    quarantined_once(&q, "kaigo", "認定年月日", "not a valid date");
+}
+
+#[test]
+fn quarantine_unknown_code() {
+    let (_, q) = ingest_with("ndb/", |t| sjis(&with_field(t, "SY,", ',', 1, "8799999")));
+    quarantined_once(&q, "ndb", "傷病名コード", "unknown disease code");
+    let (_, q) = ingest_with("kaigo/claims/", |t| {
+        let line = t
+            .lines()
+            .find(|l| l.split(',').nth(1) == Some("02"))
+            .unwrap()
+            .to_string();
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[7] = "9999";
+        sjis(&t.replacen(&line, &f.join(","), 1))
+    });
+    quarantined_once(&q, "kaigo", "サービス項目コード", "unknown service code");
+}
+
+#[test]
+fn quarantine_wrong_field_count() {
+    let (_, q) = ingest_with("ndb/", |t| sjis(&t.replacen("\r\nSY,", "\r\nSY,extra,", 1)));
+    quarantined_once(&q, "ndb", "(record)", "expected 8 fields, found 9");
+}
+
+#[test]
+fn reject_trailer_mismatch_truncation_and_bad_encoding() {
+    for (name, mutate, reason) in [
+        (
+            "trailer",
+            Box::new(|t: &str| sjis(&t.replace("\r\nGO,", "\r\nGO,9"))) as Box<dyn Fn(&str) -> Vec<u8>>,
+            "GO trailer counts",
+        ),
+        (
+            "truncated",
+            Box::new(|t: &str| sjis(t)[..sjis(t).len() / 2].to_vec()),
+            "truncated",
+        ),
+        (
+            "encoding",
+            Box::new(|t: &str| [&[0x82u8, 0xff][..], &sjis(t)].concat()),
+            "not Shift_JIS",
+        ),
+    ] {
+        let (m, _) = ingest_with("ndb/", mutate);
+        assert_eq!(m.rejected_files.len(), 1, "{name}");
+        assert!(
+            m.rejected_files[0].reason.contains(reason),
+            "{name}: {}",
+            m.rejected_files[0].reason
+        );
+        assert_eq!(m.sources["ndb"].rejected_files, 1);
+    }
+}
