@@ -35,7 +35,7 @@ pub const SOURCES: [&str; 3] = ["ndb", "kaigo", "dpc"];
 
 /// One record unit of any source.
 pub enum Unit {
-    Claim(uke::Claim),
+    Claim(Box<uke::Claim>),
     LtcClaim(kaigo::LtcClaim),
     Certification(kaigo::Certification),
     Case(dpc::Case),
@@ -136,7 +136,7 @@ fn read_all(
             };
             let mut q = |x: Quarantined| quarantine(source, x);
             let outcome = if rel.starts_with("ndb/") {
-                uke::read_file(&cx, &rel, &text, &mut |c| emit(Unit::Claim(c)), &mut q)
+                uke::read_file(&cx, &rel, &text, &mut |c| emit(Unit::Claim(Box::new(c))), &mut q)
             } else if rel.starts_with("kaigo/claims/") {
                 kaigo::read_claims_file(&cx, &rel, &text, &mut |c| emit(Unit::LtcClaim(c)), &mut q)
             } else if rel.starts_with("kaigo/certifications/") {
@@ -187,7 +187,10 @@ fn facility9(code: &str) -> String {
 
 /// A unit's identifier hashes, most specific first (the first is the unit's anchor),
 /// and the (sex, birth date) of its person.
-pub fn unit_ids(k: &Keys, u: &Unit) -> (Vec<(IdKind, Digest)>, Option<(u8, chrono::NaiveDate)>) {
+/// A unit's identifier hashes and its person's (sex, birth date).
+pub type UnitIds = (Vec<(IdKind, Digest)>, Option<(u8, chrono::NaiveDate)>);
+
+pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
     let local = |facility: &str, number: &str| k.link.hash(&["local", &facility9(facility), number.trim()]);
     match u {
         Unit::Claim(c) => {
