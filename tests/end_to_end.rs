@@ -114,11 +114,13 @@ fn bad_arguments_fail_with_a_clear_message_and_write_nothing() {
 }
 
 #[test]
-fn formats_doc_prints_the_committed_document() {
-    let o = renkei(&["formats-doc"]);
-    assert!(o.status.success());
-    let committed = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/formats.md")).unwrap();
-    assert_eq!(String::from_utf8(o.stdout).unwrap(), committed);
+fn doc_commands_print_the_committed_documents() {
+    for (command, doc) in [("formats-doc", "formats.md"), ("warehouse-doc", "warehouse.md")] {
+        let o = renkei(&[command]);
+        assert!(o.status.success());
+        let committed = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(doc)).unwrap();
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), committed, "{doc}");
+    }
 }
 
 #[test]

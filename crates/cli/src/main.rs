@@ -29,14 +29,17 @@ enum Command {
         /// Directory written by `renkei synth`.
         dir: PathBuf,
     },
-    /// The main job on built-in sample data: generate the sample population into DIR and
-    /// summarize it. Later stages (ingest, checked queries) extend this.
+    /// The main job on built-in sample data: generate the sample population into
+    /// DIR/input and summarize it, make a steward key (DIR/steward.key) if there is none,
+    /// ingest into DIR/warehouse and measure the linkage. Checked queries come next.
     Demo {
         #[arg(long, default_value = "demo-output")]
         out: PathBuf,
     },
     /// Print docs/formats.md (generated from the record layouts).
     FormatsDoc,
+    /// Print docs/warehouse.md (generated from the warehouse table definitions).
+    WarehouseDoc,
     /// Make a new 256-bit steward key (file mode 0600; an existing file is never overwritten).
     Keygen {
         #[arg(long)]
@@ -191,10 +194,19 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Summarize { dir } => summarize(&dir),
         Command::Demo { out } => {
-            let mut config = renkei_synth::sample_config(out);
+            let mut config = renkei_synth::sample_config(out.join("input"));
             config.progress = true;
             synth(&config)?;
-            summarize(&config.out)
+            summarize(&config.out)?;
+            let key = out.join("steward.key");
+            if !key.exists() {
+                renkei_pseudonymize::Key::create_file(&key)?;
+            }
+            let warehouse = out.join("warehouse");
+            ingest(&key, &config.out, &warehouse)?;
+            println!("\n## Linkage against ground truth");
+            print!("{}", renkei_synth::linkage::measure(&warehouse, &config.out)?);
+            Ok(())
         }
         Command::Keygen { out } => {
             renkei_pseudonymize::Key::create_file(&out)?;
@@ -207,6 +219,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ingest { key, input, out } => ingest(&key, &input, &out),
         Command::LinkageReport { warehouse, input } => {
             print!("{}", renkei_synth::linkage::measure(&warehouse, &input)?);
+            Ok(())
+        }
+        Command::WarehouseDoc => {
+            print!("{}", renkei_warehouse::warehouse_document());
             Ok(())
         }
         Command::FormatsDoc => {

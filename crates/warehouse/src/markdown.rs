@@ -11,7 +11,7 @@ const TITLE: &str = "\
 
 This file is generated from `crates/warehouse` (`TABLES` in `src/tables.rs`); edit the
 table definitions there, then regenerate
-(`cargo run -p renkei-warehouse --example warehouse-doc > docs/warehouse.md`).
+(`cargo run --bin renkei -- warehouse-doc > docs/warehouse.md`).
 A test fails when the two differ.
 
 The warehouse is the single source of truth for table names, column names, types and
@@ -119,7 +119,7 @@ mod tests {
         let committed = std::fs::read_to_string(path).unwrap_or_default();
         assert!(
             committed == super::warehouse_document(),
-            "docs/warehouse.md is stale: run `cargo run -p renkei-warehouse --example warehouse-doc > docs/warehouse.md`"
+            "docs/warehouse.md is stale: run `cargo run --bin renkei -- warehouse-doc > docs/warehouse.md`"
         );
     }
 }
