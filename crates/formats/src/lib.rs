@@ -14,6 +14,7 @@ pub mod kaigo;
 pub mod layout;
 pub mod markdown;
 pub mod sjis;
+pub mod tree;
 pub mod uke;
 
 pub use layout::{FieldDef, Layout, Line, ParseError, Record};

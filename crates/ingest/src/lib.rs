@@ -87,28 +87,7 @@ pub struct Report {
 
 /// Input files of one source, sorted: (path relative to the input, path).
 fn input_files(input: &Path, source: &str) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![input.join(source)];
-    while let Some(dir) = stack.pop() {
-        if !dir.exists() {
-            continue;
-        }
-        for entry in fs::read_dir(&dir).map_err(error::io(&dir))? {
-            let path = entry.map_err(error::io(&dir))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(input)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, path));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    renkei_formats::tree::files_under(input, source).map_err(|(path, source)| IngestError::Io { path, source })
 }
 
 /// Reads every file of every source and hands each record unit, quarantine entry and
@@ -192,6 +171,17 @@ pub type UnitIds = (Vec<(IdKind, Digest)>, Option<(u8, chrono::NaiveDate)>);
 
 pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
     let local = |facility: &str, number: &str| k.link.hash(&["local", &facility9(facility), number.trim()]);
+    // 介護 claims and certifications carry the same identifiers.
+    let ltc = |insurer: &str, insured: &str, kana: &str, sex: u8, birth: chrono::NaiveDate| -> UnitIds {
+        let mut ids = vec![(
+            IdKind::Ltc,
+            renkei_pseudonymize::ltc_id(&k.ltc, insurer, insured, birth, sex),
+        )];
+        if !kana.is_empty() {
+            ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, kana, birth, sex)));
+        }
+        (ids, Some((sex, birth)))
+    };
     match u {
         Unit::Claim(c) => {
             let mut ids = vec![(IdKind::Local, local(&c.facility, &c.karte))];
@@ -212,26 +202,8 @@ pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
             }
             (ids, Some((c.sex, c.birth)))
         }
-        Unit::LtcClaim(c) => {
-            let mut ids = vec![(
-                IdKind::Ltc,
-                renkei_pseudonymize::ltc_id(&k.ltc, &c.insurer, &c.insured, c.birth, c.sex),
-            )];
-            if !c.kana.is_empty() {
-                ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, &c.kana, c.birth, c.sex)));
-            }
-            (ids, Some((c.sex, c.birth)))
-        }
-        Unit::Certification(c) => {
-            let mut ids = vec![(
-                IdKind::Ltc,
-                renkei_pseudonymize::ltc_id(&k.ltc, &c.insurer, &c.insured, c.birth, c.sex),
-            )];
-            if !c.kana.is_empty() {
-                ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, &c.kana, c.birth, c.sex)));
-            }
-            (ids, Some((c.sex, c.birth)))
-        }
+        Unit::LtcClaim(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth),
+        Unit::Certification(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth),
         Unit::Case(c) => (
             vec![(IdKind::Local, local(&c.facility, &c.data_id))],
             Some((c.sex, c.birth)),

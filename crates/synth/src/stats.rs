@@ -85,28 +85,7 @@ fn masters() -> Masters {
 
 /// Files under `dir/sub`, sorted, with paths relative to `dir`.
 fn files_under(dir: &Path, sub: &str) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join(sub)];
-    while let Some(d) = stack.pop() {
-        if !d.exists() {
-            continue;
-        }
-        for entry in fs::read_dir(&d).map_err(io(&d))? {
-            let path = entry.map_err(io(&d))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, path));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    renkei_formats::tree::files_under(dir, sub).map_err(|(path, source)| SynthError::Io { path, source })
 }
 
 /// Decodes a file and splits it into lines, or reports why it is unreadable as a whole.

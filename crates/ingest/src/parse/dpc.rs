@@ -127,18 +127,11 @@ pub fn read_ef_file(
     emit: &mut dyn FnMut(EfItem),
     quarantine: &mut dyn FnMut(Quarantined),
 ) -> Result<u64, Rejected> {
-    let mut read = 0;
-    for (n, line) in lines(text) {
-        read += 1;
-        match read_item(cx, rel, n, line) {
-            Ok(i) => emit(i),
-            Err((field, reason)) => quarantine(Quarantined {
-                file: rel.to_string(),
-                line: n,
-                field,
-                reason,
-            }),
-        }
-    }
-    Ok(read)
+    Ok(super::read_line_units(
+        rel,
+        text,
+        |n, line| read_item(cx, rel, n, line),
+        emit,
+        quarantine,
+    ))
 }

@@ -147,18 +147,11 @@ pub fn read_certifications_file(
     emit: &mut dyn FnMut(Certification),
     quarantine: &mut dyn FnMut(Quarantined),
 ) -> Result<u64, Rejected> {
-    let mut read = 0;
-    for (n, line) in lines(text) {
-        read += 1;
-        match read_certification(rel, n, line) {
-            Ok(c) => emit(c),
-            Err((field, reason)) => quarantine(Quarantined {
-                file: rel.to_string(),
-                line: n,
-                field,
-                reason,
-            }),
-        }
-    }
-    Ok(read)
+    Ok(super::read_line_units(
+        rel,
+        text,
+        |n, line| read_certification(rel, n, line),
+        emit,
+        quarantine,
+    ))
 }

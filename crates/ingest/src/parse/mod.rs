@@ -160,6 +160,31 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Reads a file whose every line is one unit (certifications, EF items): each line is
+/// either emitted or quarantined. Returns the units read.
+pub fn read_line_units<T>(
+    rel: &str,
+    text: &str,
+    read_one: impl Fn(u64, &str) -> Result<T, FieldError>,
+    emit: &mut dyn FnMut(T),
+    quarantine: &mut dyn FnMut(Quarantined),
+) -> u64 {
+    let mut read = 0;
+    for (n, line) in lines(text) {
+        read += 1;
+        match read_one(n, line) {
+            Ok(unit) => emit(unit),
+            Err((field, reason)) => quarantine(Quarantined {
+                file: rel.to_string(),
+                line: n,
+                field,
+                reason,
+            }),
+        }
+    }
+    read
+}
+
 /// Everything a parser needs besides the file itself.
 pub struct Context<'a> {
     pub masters: &'a Masters,
