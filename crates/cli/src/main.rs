@@ -149,6 +149,7 @@ fn ingest(key: &std::path::Path, input: &std::path::Path, out: &std::path::Path)
     let options = renkei_ingest::Options {
         input: input.to_path_buf(),
         out: out.to_path_buf(),
+        progress: true,
     };
     let report = renkei_ingest::ingest(&key, &options).with_context(|| format!("ingesting {}", input.display()))?;
     let m = &report.manifest;

@@ -90,48 +90,157 @@ fn input_files(input: &Path, source: &str) -> Result<Vec<(String, PathBuf)>> {
     renkei_formats::tree::files_under(input, source).map_err(|(path, source)| IngestError::Io { path, source })
 }
 
-/// Reads every file of every source and hands each record unit, quarantine entry and
-/// rejected file to the callbacks, always in the same order.
-fn read_all(
-    input: &Path,
-    masters: &Masters,
-    mut on_file: impl FnMut(&'static str, &str, &[u8]),
-    mut emit: impl FnMut(Unit),
-    mut quarantine: impl FnMut(&'static str, Quarantined),
-    mut reject: impl FnMut(&'static str, Rejected),
-    mut read: impl FnMut(&'static str, u64),
-) -> Result<()> {
+/// What a pass does with what the readers find. Units, quarantine entries and rejected
+/// files arrive in the same order in every pass.
+trait Visitor {
+    fn file(&mut self, _source: &'static str, _rel: &str, _bytes: &[u8]) {}
+    fn unit(&mut self, unit: Unit);
+    fn quarantined(&mut self, _source: &'static str, _entry: Quarantined) {}
+    fn rejected(&mut self, _source: &'static str, _file: Rejected) {}
+    /// Units read from a file that was not rejected.
+    fn read(&mut self, _source: &'static str, _units: u64) {}
+}
+
+/// Reads every file of every source and hands what it finds to `visitor`.
+fn read_all(input: &Path, masters: &Masters, progress: Progress, visitor: &mut dyn Visitor) -> Result<()> {
     let cx = Context { masters };
     for source in SOURCES {
-        for (rel, path) in input_files(input, source)? {
+        let files = input_files(input, source)?;
+        let bar = progress.bar(source, files.len());
+        for (rel, path) in files {
+            bar.inc(1);
             let bytes = fs::read(&path).map_err(error::io(&path))?;
-            on_file(source, &rel, &bytes);
+            visitor.file(source, &rel, &bytes);
             let text = match parse::decode(&rel, &bytes) {
                 Ok(t) => t,
                 Err(r) => {
-                    reject(source, r);
+                    visitor.rejected(source, r);
                     continue;
                 }
             };
-            let mut q = |x: Quarantined| quarantine(source, x);
+            // The readers take two callbacks; both need the visitor, so units are
+            // collected per file and handed over after the quarantine entries' turn.
+            let mut units = Vec::new();
+            let mut entries = Vec::new();
+            let mut q = |x: Quarantined| entries.push(x);
             let outcome = if rel.starts_with("ndb/") {
-                uke::read_file(&cx, &rel, &text, &mut |c| emit(Unit::Claim(Box::new(c))), &mut q)
+                uke::read_file(&cx, &rel, &text, &mut |c| units.push(Unit::Claim(Box::new(c))), &mut q)
             } else if rel.starts_with("kaigo/claims/") {
-                kaigo::read_claims_file(&cx, &rel, &text, &mut |c| emit(Unit::LtcClaim(c)), &mut q)
+                kaigo::read_claims_file(&cx, &rel, &text, &mut |c| units.push(Unit::LtcClaim(c)), &mut q)
             } else if rel.starts_with("kaigo/certifications/") {
-                kaigo::read_certifications_file(&rel, &text, &mut |c| emit(Unit::Certification(c)), &mut q)
+                kaigo::read_certifications_file(&rel, &text, &mut |c| units.push(Unit::Certification(c)), &mut q)
             } else if rel.rsplit('/').next().is_some_and(|f| f.starts_with("EF")) {
-                dpc::read_ef_file(&cx, &rel, &text, &mut |c| emit(Unit::EfItem(c)), &mut q)
+                dpc::read_ef_file(&cx, &rel, &text, &mut |c| units.push(Unit::EfItem(c)), &mut q)
             } else {
-                dpc::read_form1_file(&rel, &text, &mut |c| emit(Unit::Case(c)), &mut q)
+                dpc::read_form1_file(&rel, &text, &mut |c| units.push(Unit::Case(c)), &mut q)
             };
             match outcome {
-                Ok(n) => read(source, n),
-                Err(r) => reject(source, r),
+                Ok(n) => {
+                    visitor.read(source, n);
+                    entries.into_iter().for_each(|e| visitor.quarantined(source, e));
+                    units.into_iter().for_each(|u| visitor.unit(u));
+                }
+                Err(r) => visitor.rejected(source, r),
             }
         }
+        bar.finish_and_clear();
     }
     Ok(())
+}
+
+/// Pass 1: every unit's hashes into the linker; the unit's anchor node kept in order.
+struct LinkPass<'a> {
+    keys: &'a Keys,
+    linker: Linker,
+    anchors: Vec<u32>,
+}
+
+impl Visitor for LinkPass<'_> {
+    fn unit(&mut self, u: Unit) {
+        let (ids, person) = unit_ids(self.keys, &u);
+        self.anchors.push(self.linker.add(u.source(), &ids, person));
+    }
+}
+
+/// Pass 2: every unit written with its person's id; counts, quarantine and inputs kept.
+struct WritePass<'a> {
+    link: LinkPass<'a>,
+    persons: std::collections::HashMap<u32, String>,
+    writer: tables::Writer<'a>,
+    next: usize,
+    counts: BTreeMap<&'static str, SourceCounts>,
+    quarantined: BTreeMap<&'static str, Vec<Quarantined>>,
+    rejected: Vec<Rejected>,
+    inputs: Vec<InputFile>,
+    failure: Option<IngestError>,
+}
+
+impl WritePass<'_> {
+    fn count(&mut self, source: &'static str) -> &mut SourceCounts {
+        self.counts.entry(source).or_default()
+    }
+}
+
+impl Visitor for WritePass<'_> {
+    fn file(&mut self, source: &'static str, rel: &str, bytes: &[u8]) {
+        let c = self.count(source);
+        c.files += 1;
+        c.bytes += bytes.len() as u64;
+        self.inputs.push(InputFile {
+            file: rel.to_string(),
+            bytes: bytes.len() as u64,
+            blake3: blake3::hash(bytes).to_hex().to_string(),
+        });
+    }
+
+    fn unit(&mut self, u: Unit) {
+        let root = self.link.linker.find(self.link.anchors[self.next]);
+        self.next += 1;
+        if self.failure.is_some() {
+            return;
+        }
+        match self.writer.write(&u, &self.persons[&root]) {
+            Ok(()) => self.count(u.source()).written += 1,
+            Err(e) => self.failure = Some(e),
+        }
+    }
+
+    fn quarantined(&mut self, source: &'static str, entry: Quarantined) {
+        self.count(source).quarantined += 1;
+        self.quarantined.entry(source).or_default().push(entry);
+    }
+
+    fn rejected(&mut self, source: &'static str, file: Rejected) {
+        self.count(source).rejected_files += 1;
+        self.rejected.push(file);
+    }
+
+    fn read(&mut self, source: &'static str, units: u64) {
+        self.count(source).read += units;
+    }
+}
+
+/// A progress bar per source and pass, drawn only on a terminal.
+#[derive(Clone, Copy)]
+struct Progress {
+    show: bool,
+    pass: &'static str,
+}
+
+impl Progress {
+    fn bar(self, source: &str, files: usize) -> indicatif::ProgressBar {
+        use std::io::IsTerminal;
+        if !self.show || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(files as u64).with_prefix(format!("{} {source}", self.pass));
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{prefix:>10} [{bar:40}] {pos}/{len} files ({per_sec})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
 }
 
 /// The sub-keys of one run.
@@ -215,6 +324,8 @@ pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
 pub struct Options {
     pub input: PathBuf,
     pub out: PathBuf,
+    /// Draw a progress bar per source and pass (only on a terminal).
+    pub progress: bool,
 }
 
 /// Runs both passes and publishes the warehouse at `opts.out`.
@@ -224,84 +335,58 @@ pub fn ingest(key: &Key, opts: &Options) -> Result<Report> {
     let keys = Keys::new(key);
 
     // Pass 1: link.
-    let mut linker = Linker::default();
-    let mut anchors: Vec<u32> = Vec::new();
+    let mut link = LinkPass {
+        keys: &keys,
+        linker: Linker::default(),
+        anchors: Vec::new(),
+    };
     read_all(
         &opts.input,
         &masters,
-        |_, _, _| {},
-        |u| {
-            let (ids, person) = unit_ids(&keys, &u);
-            anchors.push(linker.add(u.source(), &ids, person));
+        Progress {
+            show: opts.progress,
+            pass: "link",
         },
-        |_, _| {},
-        |_, _| {},
-        |_, _| {},
+        &mut link,
     )?;
-    let persons = tables::person_ids(&mut linker, &keys);
+    let persons = tables::person_ids(&mut link.linker, &keys);
 
     // Pass 2: write, beside the destination.
     let staging = publish::staging_dir(&opts.out)?;
-    let mut writer = tables::Writer::create(&staging, &keys)?;
-    let counts: std::cell::RefCell<BTreeMap<&'static str, SourceCounts>> =
-        std::cell::RefCell::new(SOURCES.iter().map(|s| (*s, SourceCounts::default())).collect());
-    let mut quarantined: BTreeMap<&'static str, Vec<Quarantined>> = BTreeMap::new();
-    let mut rejected = Vec::new();
-    let mut inputs = Vec::new();
-    let mut next = 0usize;
-    let mut failure = None;
+    let mut pass = WritePass {
+        link,
+        persons,
+        writer: tables::Writer::create(&staging, &keys)?,
+        next: 0,
+        counts: SOURCES.iter().map(|s| (*s, SourceCounts::default())).collect(),
+        quarantined: BTreeMap::new(),
+        rejected: Vec::new(),
+        inputs: Vec::new(),
+        failure: None,
+    };
     read_all(
         &opts.input,
         &masters,
-        |source, rel, bytes| {
-            let mut all = counts.borrow_mut();
-            let c = all.get_mut(source).expect("known source");
-            c.files += 1;
-            c.bytes += bytes.len() as u64;
-            inputs.push(InputFile {
-                file: rel.to_string(),
-                bytes: bytes.len() as u64,
-                blake3: blake3::hash(bytes).to_hex().to_string(),
-            });
+        Progress {
+            show: opts.progress,
+            pass: "write",
         },
-        |u| {
-            let root = linker.find(anchors[next]);
-            next += 1;
-            let source = u.source();
-            if failure.is_none() {
-                match writer.write(&u, &persons[&root]) {
-                    Ok(()) => counts.borrow_mut().get_mut(source).expect("known source").written += 1,
-                    Err(e) => failure = Some(e),
-                }
-            }
-        },
-        |source, q| {
-            counts.borrow_mut().get_mut(source).expect("known source").quarantined += 1;
-            quarantined.entry(source).or_default().push(q);
-        },
-        |source, r| {
-            counts
-                .borrow_mut()
-                .get_mut(source)
-                .expect("known source")
-                .rejected_files += 1;
-            rejected.push(r);
-        },
-        |source, n| counts.borrow_mut().get_mut(source).expect("known source").read += n,
+        &mut pass,
     )?;
-    if let Some(e) = failure {
+    if let Some(e) = pass.failure {
         return Err(e);
     }
-    let tables = writer.finish(&mut linker, &persons)?;
+    let mut linker = pass.link.linker;
+    let tables = pass.writer.finish(&mut linker, &pass.persons)?;
     let manifest = Manifest {
-        sources: counts.into_inner(),
-        rejected_files: rejected,
+        sources: pass.counts,
+        rejected_files: pass.rejected,
         tables,
-        persons: persons.len() as u64,
+        persons: pass.persons.len() as u64,
         refused_merges: linker.refused_merges,
-        inputs,
+        inputs: pass.inputs,
     };
-    publish::write_quarantine(&staging, &quarantined)?;
+    publish::write_quarantine(&staging, &pass.quarantined)?;
     publish::write_json(&staging.join("_manifest.json"), &manifest)?;
     publish::publish(&staging, &opts.out)?;
     Ok(Report {

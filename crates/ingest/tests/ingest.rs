@@ -28,6 +28,7 @@ fn run(input: &Path, out: &Path, k: &Key) -> renkei_ingest::Report {
         &Options {
             input: input.to_path_buf(),
             out: out.to_path_buf(),
+            progress: false,
         },
     )
     .unwrap()
@@ -240,21 +241,14 @@ fn counts_reconcile_and_rerunning_replaces() {
     );
 }
 
-/// A clean small input with one file replaced by `mutate(text)`, ingested.
-fn ingest_with(
-    file_prefix: &str,
-    mutate: impl Fn(&str) -> Vec<u8>,
-) -> (renkei_ingest::Manifest, BTreeMap<String, String>) {
+/// A clean small input with its first file whose path contains `pattern` replaced by
+/// `mutate(text)`, ingested.
+fn ingest_with(pattern: &str, mutate: impl Fn(&str) -> Vec<u8>) -> (renkei_ingest::Manifest, BTreeMap<String, String>) {
     let dir = tempfile::tempdir().unwrap();
     let input = synth(dir.path(), 300, 65, 0.0);
     let target = files(&input)
         .into_iter()
-        .find(|p| {
-            p.strip_prefix(&input)
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(file_prefix)
-        })
+        .find(|p| p.strip_prefix(&input).unwrap().to_string_lossy().contains(pattern))
         .unwrap();
     let text = renkei_formats::sjis::decode(&fs::read(&target).unwrap()).unwrap();
     fs::write(&target, mutate(&text)).unwrap();
@@ -369,4 +363,62 @@ fn reject_trailer_mismatch_truncation_and_bad_encoding() {
         );
         assert_eq!(m.sources["ndb"].rejected_files, 1);
     }
+}
+
+#[test]
+fn quarantine_bad_values_and_record_shapes() {
+    // A sex code that is neither 1 nor 2.
+    let (_, q) = ingest_with("ndb/", |t| sjis(&with_field(t, "RE,", ',', 5, "3")));
+    quarantined_once(&q, "ndb", "男女区分", "sex code");
+    // Points that are not a number.
+    let (_, q) = ingest_with("ndb/", |t| sjis(&with_field(t, "SI,", ',', 5, "12x")));
+    quarantined_once(&q, "ndb", "点数", "not an integer");
+    // A record type no layout knows, inside a claim.
+    let (_, q) = ingest_with("ndb/", |t| sjis(&t.replacen("\r\nSY,", "\r\nZZ,", 1)));
+    quarantined_once(&q, "ndb", "(record)", "unknown record type");
+    // A 介護 service month that is not YYYYMM.
+    let (_, q) = ingest_with("kaigo/claims/", |t| sjis(&with_field(t, "", ',', 2, "2023-4")));
+    quarantined_once(&q, "kaigo", "サービス提供年月", "not a month");
+    // A DPC case without its birth date / sex item.
+    let (_, q) = ingest_with("/FF1_", |t| {
+        let first = t.split("\r\n").find(|l| l.contains("\tA000010\t")).unwrap().to_string();
+        sjis(&t.replacen(&format!("{first}\r\n"), "", 1))
+    });
+    quarantined_once(&q, "dpc", "A000010", "no birth date");
+    // An EF line with a field too many.
+    let (_, q) = ingest_with("/EF_", |t| sjis(&t.replacen("\r\n", "\textra\r\n", 1)));
+    quarantined_once(&q, "dpc", "(record)", "expected 32 fields, found 33");
+}
+
+#[test]
+fn reject_files_without_a_header_or_with_records_before_the_first_claim() {
+    let (m, _) = ingest_with("ndb/", |t| sjis(t.split_once("\r\n").unwrap().1));
+    assert!(
+        m.rejected_files[0].reason.contains("IR header"),
+        "{}",
+        m.rejected_files[0].reason
+    );
+    let (m, _) = ingest_with("ndb/", |t| {
+        let (ir, rest) = t.split_once("\r\n").unwrap();
+        let (re, rest) = rest.split_once("\r\n").unwrap();
+        let (next, rest) = rest.split_once("\r\n").unwrap();
+        sjis(&format!("{ir}\r\n{next}\r\n{re}\r\n{rest}"))
+    });
+    assert!(
+        m.rejected_files[0].reason.contains("before the first RE"),
+        "{}",
+        m.rejected_files[0].reason
+    );
+    let (m, _) = ingest_with("kaigo/claims/", |t| sjis(t.split_once("\r\n").unwrap().1));
+    assert!(
+        m.rejected_files[0].reason.contains("basic (01)"),
+        "{}",
+        m.rejected_files[0].reason
+    );
+    let (m, _) = ingest_with("/EF_", |_| Vec::new());
+    assert!(
+        m.rejected_files[0].reason.contains("empty"),
+        "{}",
+        m.rejected_files[0].reason
+    );
 }
