@@ -78,15 +78,23 @@ fn demo_generates_and_summarizes_the_sample() {
     let out = dir.path().join("demo");
     let o = renkei(&["demo", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("persons (ground truth): 2000"));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("persons (ground truth): 2000"), "{stdout}");
+    assert!(stdout.contains("Renkei person_id"), "{stdout}");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
     let mut committed = tree_hashes(&sample);
     committed.remove("README.md");
     assert_eq!(
-        tree_hashes(&out),
+        tree_hashes(&out.join("input")),
         committed,
         "demo must make exactly the committed sample"
     );
+    assert!(out.join("warehouse/_manifest.json").is_file());
+    assert!(out.join("warehouse/ndb_claims/part-00000.parquet").is_file());
+    // Run again: the key is kept and the warehouse replaced.
+    let key = fs::read(out.join("steward.key")).unwrap();
+    assert!(renkei(&["demo", "--out", out.to_str().unwrap()]).status.success());
+    assert_eq!(fs::read(out.join("steward.key")).unwrap(), key);
 }
 
 #[test]
