@@ -7,7 +7,6 @@
 
 use crate::error::{Result, SynthError, io};
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{Int64Type, UInt64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashMap;
 use std::fmt;
@@ -42,9 +41,9 @@ fn parquet_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     Ok(files)
 }
 
-/// Every row of a Parquet directory as strings, for the named columns.
-fn read_columns(dir: &Path, names: &[&str]) -> Result<Vec<Vec<Option<String>>>> {
-    let mut rows = Vec::new();
+/// Calls `row` with the named columns of every row of a Parquet directory (as text;
+/// `None` for nulls), batch by batch, so memory holds one batch at a time.
+fn for_each_row(dir: &Path, names: &[&str], mut row: impl FnMut(&[Option<&str>])) -> Result<()> {
     for path in parquet_files(dir)? {
         let file = fs::File::open(&path).map_err(io(&path))?;
         let parquet = |source| SynthError::Parquet {
@@ -57,55 +56,54 @@ fn read_columns(dir: &Path, names: &[&str]) -> Result<Vec<Vec<Option<String>>>> 
             .map_err(parquet)?;
         for batch in reader {
             let batch = batch.map_err(|e| parquet(e.into()))?;
-            let cols: Vec<_> = names
+            let cols = names
                 .iter()
                 .map(|n| {
-                    batch
+                    let c = batch
                         .column_by_name(n)
-                        .cloned()
-                        .ok_or_else(|| SynthError::Config(format!("{} has no column {n}", path.display())))
+                        .ok_or_else(|| SynthError::Config(format!("{} has no column {n}", path.display())))?;
+                    arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).map_err(|e| parquet(e.into()))
                 })
-                .collect::<Result<_>>()?;
+                .collect::<Result<Vec<_>>>()?;
+            let cols: Vec<_> = cols.iter().map(|c| c.as_string::<i32>()).collect();
+            let mut values = vec![None; cols.len()];
             for i in 0..batch.num_rows() {
-                rows.push(
-                    cols.iter()
-                        .map(|c| {
-                            if c.is_null(i) {
-                                return None;
-                            }
-                            Some(match c.data_type() {
-                                arrow::datatypes::DataType::UInt64 => {
-                                    c.as_primitive::<UInt64Type>().value(i).to_string()
-                                }
-                                arrow::datatypes::DataType::Int64 => c.as_primitive::<Int64Type>().value(i).to_string(),
-                                _ => c.as_string::<i32>().value(i).to_string(),
-                            })
-                        })
-                        .collect(),
-                );
+                for (v, c) in values.iter_mut().zip(&cols) {
+                    *v = (!c.is_null(i)).then(|| c.value(i));
+                }
+                row(&values);
             }
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn choose2(n: u64) -> u128 {
     u128::from(n) * u128::from(n.saturating_sub(1)) / 2
 }
 
-/// Pairwise agreement of a predicted labelling with the true one (same records).
-fn pairwise(labels: &[(u64, String)]) -> Pairwise {
-    let mut cells: HashMap<(&str, u64), u64> = HashMap::new();
-    let mut predicted: HashMap<&str, u64> = HashMap::new();
-    let mut truth: HashMap<u64, u64> = HashMap::new();
-    for (t, p) in labels {
-        *cells.entry((p.as_str(), *t)).or_default() += 1;
-        *predicted.entry(p.as_str()).or_default() += 1;
-        *truth.entry(*t).or_default() += 1;
+/// Sum of C(n, 2) over runs of equal values in a sorted slice.
+fn pairs_in_runs<T: PartialEq>(sorted: &[T]) -> u128 {
+    let mut total = 0;
+    let mut start = 0;
+    for i in 1..=sorted.len() {
+        if i == sorted.len() || sorted[i] != sorted[start] {
+            total += choose2((i - start) as u64);
+            start = i;
+        }
     }
-    let tp: u128 = cells.values().map(|n| choose2(*n)).sum();
-    let pp: u128 = predicted.values().map(|n| choose2(*n)).sum();
-    let tpairs: u128 = truth.values().map(|n| choose2(*n)).sum();
+    total
+}
+
+/// Pairwise agreement of a predicted labelling with the true one: (true, predicted)
+/// label per record. Sorting instead of hashing keeps memory at 16 bytes a record.
+fn pairwise(mut labels: Vec<(u64, u64)>) -> Pairwise {
+    labels.sort_unstable();
+    let tp = pairs_in_runs(&labels);
+    let tpairs = pairs_in_runs(&labels.iter().map(|(t, _)| *t).collect::<Vec<_>>());
+    let mut predicted: Vec<u64> = labels.into_iter().map(|(_, p)| p).collect();
+    predicted.sort_unstable();
+    let pp = pairs_in_runs(&predicted);
     let ratio = |a: u128, b: u128| if b == 0 { 1.0 } else { a as f64 / b as f64 };
     Pairwise {
         precision: ratio(tp, pp),
@@ -115,52 +113,62 @@ fn pairwise(labels: &[(u64, String)]) -> Pairwise {
     }
 }
 
+/// A record's origin as one number: FNV-1a of file and line.
+fn origin_key(file: &str, line: &str) -> u64 {
+    crate::rng::hash_str(&format!("{file}\n{line}"))
+}
+
+/// A hex label (person_id, id hash) as a number: its first 16 hex digits, which are
+/// unique among millions of labels with overwhelming probability.
+fn hex_label(hex: &str) -> u64 {
+    u64::from_str_radix(hex.get(..16).unwrap_or(hex), 16).unwrap_or_else(|_| crate::rng::hash_str(hex))
+}
+
 pub fn measure(warehouse: &Path, input: &Path) -> Result<LinkageQuality> {
-    let truth = read_columns(&input.join("truth/records"), &["source", "file", "line", "person"])?;
-    let owner: HashMap<(String, String), u64> = truth
-        .into_iter()
-        .filter_map(|r| match r.as_slice() {
-            [Some(_), Some(file), Some(line), Some(person)] => {
-                Some(((file.clone(), line.clone()), person.parse().ok()?))
-            }
-            _ => None,
-        })
-        .collect();
-    let origins = read_columns(
-        &warehouse.join("_linkage/record_origins"),
-        &["source", "file", "line", "person_id", "id1", "id2"],
-    )?;
+    let mut owner: HashMap<u64, u64> = HashMap::new();
+    for_each_row(&input.join("truth/records"), &["file", "line", "person"], |r| {
+        if let [Some(file), Some(line), Some(person)] = r
+            && let Ok(p) = person.parse()
+        {
+            owner.insert(origin_key(file, line), p);
+        }
+    })?;
     let (mut renkei, mut id1, mut id2) = (Vec::new(), Vec::new(), Vec::new());
-    for (k, r) in origins.iter().enumerate() {
-        let (Some(file), Some(line), Some(person)) = (&r[1], &r[2], &r[3]) else {
-            continue;
-        };
-        let Some(t) = owner.get(&(file.clone(), line.clone())) else {
-            continue;
-        };
-        // A record without the hash is its own singleton under naive linkage.
-        let alone = || format!("record-{k}");
-        renkei.push((*t, person.clone()));
-        id1.push((*t, r[4].clone().unwrap_or_else(alone)));
-        id2.push((*t, r[5].clone().unwrap_or_else(alone)));
-    }
-    let distinct = |v: &[(u64, String)]| {
-        v.iter()
-            .map(|(_, p)| p.as_str())
-            .collect::<std::collections::HashSet<_>>()
-            .len() as u64
+    let mut persons_true = Vec::new();
+    let mut k = 0u64;
+    for_each_row(
+        &warehouse.join("_linkage/record_origins"),
+        &["file", "line", "person_id", "id1", "id2"],
+        |r| {
+            let [Some(file), Some(line), Some(person), h1, h2] = r else {
+                return;
+            };
+            let Some(t) = owner.get(&origin_key(file, line)) else {
+                return;
+            };
+            // A record without the hash is its own singleton under naive linkage; singleton
+            // labels live above 2^63, away from hex prefixes only by astronomically bad luck.
+            k += 1;
+            let alone = (1u64 << 63) | k;
+            renkei.push((*t, hex_label(person)));
+            id1.push((*t, h1.map_or(alone, hex_label)));
+            id2.push((*t, h2.map_or(alone, hex_label)));
+            persons_true.push(*t);
+        },
+    )?;
+    let distinct = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        v.dedup();
+        v.len() as u64
     };
+    let persons_found = distinct(renkei.iter().map(|(_, p)| *p).collect());
     Ok(LinkageQuality {
         records: renkei.len() as u64,
-        persons_true: renkei
-            .iter()
-            .map(|(t, _)| *t)
-            .collect::<std::collections::HashSet<_>>()
-            .len() as u64,
-        persons_found: distinct(&renkei),
-        renkei: pairwise(&renkei),
-        id1_only: pairwise(&id1),
-        id2_only: pairwise(&id2),
+        persons_true: distinct(persons_true),
+        persons_found,
+        renkei: pairwise(renkei),
+        id1_only: pairwise(id1),
+        id2_only: pairwise(id2),
     })
 }
 
@@ -189,14 +197,12 @@ mod tests {
 
     #[test]
     fn pairwise_counts_pairs_not_records() {
-        let perfect = vec![(1, "a".to_string()), (1, "a".into()), (2, "b".into())];
-        let p = pairwise(&perfect);
+        let perfect = vec![(1, 10), (1, 10), (2, 20)];
+        let p = pairwise(perfect);
         assert_eq!((p.precision, p.recall), (1.0, 1.0));
         // Splitting person 1 loses its one pair; merging 1 and 2 adds two false pairs.
-        let split = vec![(1, "a".to_string()), (1, "c".into()), (2, "b".into())];
-        assert_eq!(pairwise(&split).recall, 0.0);
-        let merged = vec![(1, "a".to_string()), (1, "a".into()), (2, "a".into())];
-        let m = pairwise(&merged);
+        assert_eq!(pairwise(vec![(1, 10), (1, 30), (2, 20)]).recall, 0.0);
+        let m = pairwise(vec![(1, 10), (1, 10), (2, 10)]);
         assert!((m.precision - 1.0 / 3.0).abs() < 1e-12 && m.recall == 1.0);
     }
 }
