@@ -28,7 +28,7 @@ pub use error::{Result, SynthError};
 
 use crate::files::{FileDefect, FileSet};
 use crate::geography::{PrefectureWorld, persons_per_prefecture};
-use crate::names::{FAMILY_NAMES, FEMALE_GIVEN, MALE_GIVEN};
+use crate::names::{FAMILY_NAMES, given_names};
 use crate::rng::{Purpose, Stream};
 use crate::write::truth::{PersonRow, TruthRows, TruthWriter};
 use crate::write::{Sink, dpc, kaigo, uke};
@@ -199,11 +199,7 @@ fn generate_prefecture(cfg: &Config, world: &PrefectureWorld, bar: &ProgressBar)
             summary.ltc_claims += person.ltc.len() as u64;
             let first_name = &person.names[0];
             let family = &FAMILY_NAMES[first_name.family];
-            let given = if person.sex == 1 {
-                &MALE_GIVEN[person.given]
-            } else {
-                &FEMALE_GIVEN[person.given]
-            };
+            let given = &given_names(person.sex)[person.given];
             rows.persons.push(PersonRow {
                 person: index,
                 sex: person.sex,

@@ -486,6 +486,122 @@ pub fn render_kanji(family_kanji: &str, given_kanji: &str, spaced: bool) -> Stri
     }
 }
 
+/// First and second characters of compounded given names, with their readings. Japanese
+/// given names are far more varied than surnames; the short lists above alone would make
+/// thousands of namesakes born on the same day in a population of millions, which real
+/// data does not have and which would overstate name-based false links.
+const MALE_FIRST: [(&str, &str); 20] = [
+    ("健", "ケン"),
+    ("翔", "ショウ"),
+    ("大", "ダイ"),
+    ("悠", "ユウ"),
+    ("拓", "タク"),
+    ("浩", "コウ"),
+    ("直", "ナオ"),
+    ("和", "カズ"),
+    ("信", "ノブ"),
+    ("正", "マサ"),
+    ("秀", "ヒデ"),
+    ("博", "ヒロ"),
+    ("隆", "タカ"),
+    ("俊", "シュン"),
+    ("康", "ヤス"),
+    ("英", "エイ"),
+    ("達", "タツ"),
+    ("昌", "ショウ"),
+    ("勇", "ユウ"),
+    ("誠", "セイ"),
+];
+const MALE_SECOND: [(&str, &str); 15] = [
+    ("太", "タ"),
+    ("一", "イチ"),
+    ("介", "スケ"),
+    ("也", "ヤ"),
+    ("斗", "ト"),
+    ("人", "ト"),
+    ("樹", "キ"),
+    ("郎", "ロウ"),
+    ("司", "ジ"),
+    ("平", "ヘイ"),
+    ("輔", "スケ"),
+    ("彦", "ヒコ"),
+    ("志", "シ"),
+    ("治", "ジ"),
+    ("夫", "オ"),
+];
+const FEMALE_FIRST: [(&str, &str); 20] = [
+    ("美", "ミ"),
+    ("由", "ユ"),
+    ("真", "マ"),
+    ("千", "チ"),
+    ("智", "トモ"),
+    ("優", "ユウ"),
+    ("愛", "アイ"),
+    ("明", "アキ"),
+    ("佳", "カ"),
+    ("奈", "ナ"),
+    ("沙", "サ"),
+    ("早", "サ"),
+    ("理", "リ"),
+    ("香", "カ"),
+    ("結", "ユイ"),
+    ("彩", "アヤ"),
+    ("春", "ハル"),
+    ("久", "ク"),
+    ("喜", "キ"),
+    ("友", "トモ"),
+];
+const FEMALE_SECOND: [(&str, &str); 15] = [
+    ("子", "コ"),
+    ("美", "ミ"),
+    ("香", "カ"),
+    ("恵", "エ"),
+    ("奈", "ナ"),
+    ("代", "ヨ"),
+    ("江", "エ"),
+    ("穂", "ホ"),
+    ("菜", "ナ"),
+    ("花", "カ"),
+    ("乃", "ノ"),
+    ("里", "リ"),
+    ("紀", "キ"),
+    ("絵", "エ"),
+    ("希", "キ"),
+];
+
+/// Every given name for a sex (1 male, 2 female): the listed names followed by the
+/// compounds of the tables above. Built once; the strings live for the whole run.
+pub fn given_names(sex: u8) -> &'static [GivenName] {
+    static MALE: std::sync::OnceLock<Vec<GivenName>> = std::sync::OnceLock::new();
+    static FEMALE: std::sync::OnceLock<Vec<GivenName>> = std::sync::OnceLock::new();
+    let (cell, listed, first, second) = if sex == 1 {
+        (&MALE, MALE_GIVEN, &MALE_FIRST, &MALE_SECOND)
+    } else {
+        (&FEMALE, FEMALE_GIVEN, &FEMALE_FIRST, &FEMALE_SECOND)
+    };
+    cell.get_or_init(|| {
+        let mut all: Vec<GivenName> = listed
+            .iter()
+            .map(|g| GivenName {
+                kanji: g.kanji,
+                kana: g.kana,
+            })
+            .collect();
+        for (k1, r1) in first {
+            for (k2, r2) in second {
+                let kanji: &'static str = format!("{k1}{k2}").leak();
+                if !all.iter().any(|g| g.kanji == kanji) {
+                    all.push(GivenName {
+                        kanji,
+                        kana: format!("{r1}{r2}").leak(),
+                    });
+                }
+            }
+        }
+        all
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,6 +633,20 @@ mod tests {
         }
         for bad in ["髙", "﨑", "𠮷", "①"] {
             assert!(!encodes_in_shift_jis(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn compound_given_names_are_many_distinct_and_encodable() {
+        for sex in [1, 2] {
+            let names = given_names(sex);
+            assert!(names.len() > 300, "{}", names.len());
+            let kanji: HashSet<&str> = names.iter().map(|g| g.kanji).collect();
+            assert_eq!(kanji.len(), names.len(), "a given name listed twice");
+            for g in names {
+                assert!(encodes_in_shift_jis(g.kanji) && encodes_in_shift_jis(g.kana), "{}", g.kanji);
+                assert!(g.kana.chars().all(|c| ('ァ'..='ヺ').contains(&c) || c == 'ー'), "{}", g.kana);
+            }
         }
     }
 

@@ -5,7 +5,7 @@
 use crate::catalog::{self, ACUTE, ADMISSIONS, CHRONIC, age_group, dx};
 use crate::config::Config;
 use crate::geography::{InsurerKind, PrefectureWorld};
-use crate::names::{FAMILY_NAMES, FEMALE_GIVEN, MALE_GIVEN};
+use crate::names::{FAMILY_NAMES, given_names};
 use crate::reference::reference;
 use crate::rng::{Purpose, Stream, mix};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -360,11 +360,7 @@ impl<'a> Simulation<'a> {
         let age = band.lower + rng.between(0, 4);
         let birth = start - Duration::days(i64::from(age) * 365 + i64::from(age / 4) + rng.below(365) as i64);
 
-        let given = if sex == 1 {
-            rng.below(MALE_GIVEN.len() as u64)
-        } else {
-            rng.below(FEMALE_GIVEN.len() as u64)
-        } as usize;
+        let given = rng.below(given_names(sex).len() as u64) as usize;
         // Common names are commoner: weight family names by 1/(rank+8).
         let family_weights: Vec<f64> = (0..FAMILY_NAMES.len()).map(|i| 1.0 / (i as f64 + 8.0)).collect();
         let family = rng.weighted(&family_weights);

@@ -4,7 +4,7 @@
 //! month after month, as real systems do.
 
 use crate::config::Config;
-use crate::names::{FAMILY_NAMES, FEMALE_GIVEN, KanaStyle, MALE_GIVEN, render_kana, render_kanji};
+use crate::names::{FAMILY_NAMES, KanaStyle, given_names, render_kana, render_kanji};
 use crate::person::{Coverage, NamePeriod, Person};
 use crate::rng::mix;
 use chrono::NaiveDate;
@@ -30,11 +30,7 @@ fn name_period(person: &Person, on: NaiveDate) -> &NamePeriod {
 pub fn written_name(cfg: &Config, person: &Person, system: u64, on: NaiveDate) -> WrittenName {
     let period = name_period(person, on);
     let family = &FAMILY_NAMES[period.family];
-    let given = if person.sex == 1 {
-        &MALE_GIVEN[person.given]
-    } else {
-        &FEMALE_GIVEN[person.given]
-    };
+    let given = &given_names(person.sex)[person.given];
     let habits = mix(cfg.seed, system, 0);
     let per_person = mix(cfg.seed, system, person.index);
 
