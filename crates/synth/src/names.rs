@@ -644,8 +644,16 @@ mod tests {
             let kanji: HashSet<&str> = names.iter().map(|g| g.kanji).collect();
             assert_eq!(kanji.len(), names.len(), "a given name listed twice");
             for g in names {
-                assert!(encodes_in_shift_jis(g.kanji) && encodes_in_shift_jis(g.kana), "{}", g.kanji);
-                assert!(g.kana.chars().all(|c| ('ァ'..='ヺ').contains(&c) || c == 'ー'), "{}", g.kana);
+                assert!(
+                    encodes_in_shift_jis(g.kanji) && encodes_in_shift_jis(g.kana),
+                    "{}",
+                    g.kanji
+                );
+                assert!(
+                    g.kana.chars().all(|c| ('ァ'..='ヺ').contains(&c) || c == 'ー'),
+                    "{}",
+                    g.kana
+                );
             }
         }
     }
