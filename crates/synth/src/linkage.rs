@@ -43,7 +43,7 @@ fn parquet_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 
 /// Calls `row` with the named columns of every row of a Parquet directory (as text;
 /// `None` for nulls), batch by batch, so memory holds one batch at a time.
-fn for_each_row(dir: &Path, names: &[&str], mut row: impl FnMut(&[Option<&str>])) -> Result<()> {
+pub(crate) fn for_each_row(dir: &Path, names: &[&str], mut row: impl FnMut(&[Option<&str>])) -> Result<()> {
     for path in parquet_files(dir)? {
         let file = fs::File::open(&path).map_err(io(&path))?;
         let parquet = |source| SynthError::Parquet {

@@ -8,10 +8,7 @@
 use crate::catalog::{DRUGS, LTC_SERVICES, PROCEDURES, diagnoses};
 use crate::error::{Result, SynthError, io};
 use crate::reference::reference;
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::Date32Type;
 use chrono::NaiveDate;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use renkei_formats::check_digit::{is_valid_modulus10_w21, is_valid_municipality_code};
 use renkei_formats::era::{self, YearMonth};
 use renkei_formats::layout::{Layout, ParseError, Record};
@@ -379,41 +376,22 @@ fn period(dir: &Path) -> Result<(YearMonth, YearMonth)> {
 
 /// Reads the ground-truth persons: (birth date, death date, certified at start).
 fn truth_persons(dir: &Path) -> Result<Vec<(NaiveDate, Option<NaiveDate>, bool)>> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let mut out = Vec::new();
-    for (_, path) in files_under(dir, "truth/persons")? {
-        let file = fs::File::open(&path).map_err(io(&path))?;
-        let parquet = |source| SynthError::Parquet {
-            path: path.clone(),
-            source,
-        };
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(parquet)?
-            .build()
-            .map_err(parquet)?;
-        for batch in reader {
-            let batch = batch.map_err(|e| parquet(e.into()))?;
-            let birth = batch
-                .column_by_name("birth_date")
-                .map(|c| c.as_primitive::<Date32Type>().clone());
-            let death = batch
-                .column_by_name("death_date")
-                .map(|c| c.as_primitive::<Date32Type>().clone());
-            let cert = batch
-                .column_by_name("certified_at_start")
-                .map(|c| c.as_boolean().clone());
-            let (Some(birth), Some(death), Some(cert)) = (birth, death, cert) else {
-                return Err(SynthError::Config(format!("{} lacks person columns", path.display())));
-            };
-            for i in 0..batch.num_rows() {
-                let day = |v: i32| epoch + chrono::Duration::days(i64::from(v));
-                out.push((
-                    day(birth.value(i)),
-                    (!death.is_null(i)).then(|| day(death.value(i))),
-                    cert.value(i),
-                ));
-            }
-        }
+    let mut bad = false;
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+    crate::linkage::for_each_row(
+        &dir.join("truth/persons"),
+        &["birth_date", "death_date", "certified_at_start"],
+        |r| match (r[0].and_then(date), r[1], r[2]) {
+            (Some(birth), death, Some(cert)) => out.push((birth, death.and_then(date), cert == "true")),
+            _ => bad = true,
+        },
+    )?;
+    if bad {
+        return Err(SynthError::Config(format!(
+            "{} has persons without birth date",
+            dir.display()
+        )));
     }
     Ok(out)
 }
