@@ -164,9 +164,11 @@ fn ingest(key: &std::path::Path, input: &std::path::Path, out: &std::path::Path)
         bytes += c.bytes;
     }
     eprintln!(
-        "{} persons linked ({} merges refused); warehouse at {} in {:.1} s — {:.0} records/s, {:.1} MB/s",
+        "{} persons linked ({} merges refused for sex or birth date, {} name merges for evidence of two persons); \
+         warehouse at {} in {:.1} s — {:.0} records/s, {:.1} MB/s",
         m.persons,
         m.refused_merges,
+        m.refused_name_merges,
         out.display(),
         secs,
         records as f64 / secs,

@@ -20,10 +20,10 @@ mod tables;
 
 pub use error::{IngestError, Result};
 
-use crate::link::{IdKind, Linker};
+use crate::link::{IdKind, Linker, UnitIds};
 use crate::masters::Masters;
 use crate::parse::{Context, Quarantined, Rejected, dpc, kaigo, uke};
-use renkei_pseudonymize::{Digest, Key, Purpose, SubKey};
+use renkei_pseudonymize::{Key, Purpose, SubKey};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs;
@@ -76,7 +76,10 @@ pub struct Manifest {
     pub rejected_files: Vec<Rejected>,
     pub tables: BTreeMap<&'static str, u64>,
     pub persons: u64,
+    /// Merges refused because the persons differ in sex or birth date.
     pub refused_merges: u64,
+    /// Name (ID2) merges refused on evidence of two persons (`link.rs`).
+    pub refused_name_merges: u64,
     pub inputs: Vec<InputFile>,
 }
 
@@ -157,8 +160,7 @@ struct LinkPass<'a> {
 
 impl Visitor for LinkPass<'_> {
     fn unit(&mut self, u: Unit) {
-        let (ids, person) = unit_ids(self.keys, &u);
-        self.anchors.push(self.linker.add(u.source(), &ids, person));
+        self.anchors.push(self.linker.add(u.source(), &unit_ids(self.keys, &u)));
     }
 }
 
@@ -273,15 +275,12 @@ fn facility9(code: &str) -> String {
     }
 }
 
-/// A unit's identifier hashes, most specific first (the first is the unit's anchor),
-/// and the (sex, birth date) of its person.
-/// A unit's identifier hashes and its person's (sex, birth date).
-pub type UnitIds = (Vec<(IdKind, Digest)>, Option<(u8, chrono::NaiveDate)>);
-
+/// What a unit tells the linker: its identifier hashes (anchor first), the anchor's
+/// issuer, its person's (sex, birth date) and its service month.
 pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
-    let local = |facility: &str, number: &str| k.link.hash(&["local", &facility9(facility), number.trim()]);
+    let local = |facility: &str, number: &str| k.link.hash(&["local", facility, number.trim()]);
     // 介護 claims and certifications carry the same identifiers.
-    let ltc = |insurer: &str, insured: &str, kana: &str, sex: u8, birth: chrono::NaiveDate| -> UnitIds {
+    let ltc = |insurer: &str, insured: &str, kana: &str, sex: u8, birth: chrono::NaiveDate, month| {
         let mut ids = vec![(
             IdKind::Ltc,
             renkei_pseudonymize::ltc_id(&k.ltc, insurer, insured, birth, sex),
@@ -289,11 +288,17 @@ pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
         if !kana.is_empty() {
             ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, kana, birth, sex)));
         }
-        (ids, Some((sex, birth)))
+        UnitIds {
+            ids,
+            issuer: insurer.to_string(),
+            person: Some((sex, birth)),
+            month,
+        }
     };
     match u {
         Unit::Claim(c) => {
-            let mut ids = vec![(IdKind::Local, local(&c.facility, &c.karte))];
+            let facility = facility9(&c.facility);
+            let mut ids = vec![(IdKind::Local, local(&facility, &c.karte))];
             if let Some(card) = &c.card {
                 ids.push((
                     IdKind::Id1,
@@ -309,15 +314,33 @@ pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
             if !c.kana.is_empty() {
                 ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, &c.kana, c.birth, c.sex)));
             }
-            (ids, Some((c.sex, c.birth)))
+            UnitIds {
+                ids,
+                issuer: facility,
+                person: Some((c.sex, c.birth)),
+                month: Some(c.month),
+            }
         }
-        Unit::LtcClaim(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth),
-        Unit::Certification(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth),
-        Unit::Case(c) => (
-            vec![(IdKind::Local, local(&c.facility, &c.data_id))],
-            Some((c.sex, c.birth)),
-        ),
-        Unit::EfItem(i) => (vec![(IdKind::Local, local(&i.facility, &i.data_id))], None),
+        Unit::LtcClaim(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth, Some(c.month)),
+        Unit::Certification(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth, None),
+        Unit::Case(c) => {
+            let facility = facility9(&c.facility);
+            UnitIds {
+                ids: vec![(IdKind::Local, local(&facility, &c.data_id))],
+                issuer: facility,
+                person: Some((c.sex, c.birth)),
+                month: None,
+            }
+        }
+        Unit::EfItem(i) => {
+            let facility = facility9(&i.facility);
+            UnitIds {
+                ids: vec![(IdKind::Local, local(&facility, &i.data_id))],
+                issuer: facility,
+                person: None,
+                month: None,
+            }
+        }
     }
 }
 
@@ -349,6 +372,7 @@ pub fn ingest(key: &Key, opts: &Options) -> Result<Report> {
         },
         &mut link,
     )?;
+    link.linker.link_by_name();
     let persons = tables::person_ids(&mut link.linker, &keys);
 
     // Pass 2: write, beside the destination.
@@ -384,6 +408,7 @@ pub fn ingest(key: &Key, opts: &Options) -> Result<Report> {
         tables,
         persons: pass.persons.len() as u64,
         refused_merges: linker.refused_merges,
+        refused_name_merges: linker.refused_name_merges,
         inputs: pass.inputs,
     };
     publish::write_quarantine(&staging, &pass.quarantined)?;

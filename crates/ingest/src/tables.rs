@@ -87,7 +87,7 @@ impl<'k> Writer<'k> {
     /// The steward-only trace of a unit back to its file and line, with its naive
     /// ID1-only and ID2-only keys, for measuring linkage against ground truth.
     fn origin(&mut self, u: &Unit, file: &str, line: u64, person: &str) -> Result<()> {
-        let (ids, _) = unit_ids(self.keys, u);
+        let ids = unit_ids(self.keys, u).ids;
         let of = |kind: IdKind| ids.iter().find(|(k, _)| *k == kind).map(|(_, d)| d.to_hex());
         let (id1, id2) = (of(IdKind::Id1), of(IdKind::Id2));
         self.record_origins.push(&[
