@@ -1,6 +1,8 @@
 //! `renkei`: the command-line front end. Each subcommand parses its flags and calls one
 //! crate; no logic lives here.
 
+mod query;
+
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use renkei_formats::era::YearMonth;
@@ -57,6 +59,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run one SQL query through disclosure control. A refused query exits with status 2
+    /// and a message on stderr starting with `refused:`.
+    Query(query::QueryArgs),
     /// Measure a warehouse's linkage against the ground truth of synthetic input.
     LinkageReport {
         #[arg(long)]
@@ -232,12 +237,17 @@ fn run(cli: Cli) -> Result<()> {
             print!("{}", renkei_formats::markdown::formats_document());
             Ok(())
         }
+        Command::Query(a) => query::run(a),
     }
 }
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<query::Refused>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

@@ -1,0 +1,232 @@
+//! `renkei query`: one SQL query through the checked engine, written in the format asked.
+//! Hidden cells are `*` in a table, empty in CSV, null in JSON and Parquet (the report says
+//! which and why).
+
+use anyhow::{Context, Result};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use renkei_disclosure::Policy;
+use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(clap::Args)]
+pub struct QueryArgs {
+    /// The warehouse written by `renkei ingest`.
+    #[arg(long)]
+    warehouse: PathBuf,
+    /// The SQL text.
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    sql: Option<String>,
+    /// A file holding the SQL (e.g. one of queries/).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the output here instead of standard output (required for parquet).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the disclosure report (JSON) here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// A policy TOML (see docs/disclosure.md); the NDB / 介護DB rules if absent.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Memory limit in MiB; beyond it queries spill to disk.
+    #[arg(long)]
+    memory_mib: Option<usize>,
+    /// Directory for spill files.
+    #[arg(long)]
+    spill_dir: Option<PathBuf>,
+}
+
+/// A query disclosure control refused; `renkei` exits with status 2 on it.
+#[derive(Debug, thiserror::Error)]
+#[error("refused: {0}")]
+pub struct Refused(pub String);
+
+pub fn run(a: QueryArgs) -> Result<()> {
+    let sql = match (&a.sql, &a.file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+        (None, None) => anyhow::bail!("give --sql or --file"),
+    };
+    let policy = match &a.policy {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Policy::from_toml_str(&text).with_context(|| format!("policy {}", p.display()))?
+        }
+        None => Policy::default(),
+    };
+    let options = EngineOptions {
+        memory_limit: a.memory_mib.map(|m| m * 1024 * 1024),
+        spill_dir: a.spill_dir.clone(),
+        target_partitions: None,
+    };
+    let engine = Engine::open(&a.warehouse, policy, options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let output = match runtime.block_on(engine.query(&sql)) {
+        Ok(o) => o,
+        Err(EngineError::Refused(reason)) => return Err(Refused(reason).into()),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(path) = &a.report {
+        std::fs::write(path, output.report.to_json()).with_context(|| format!("writing {}", path.display()))?;
+    }
+    write_output(&output, a.format, a.out.as_deref())?;
+    let s = &output.report.summary;
+    eprintln!(
+        "{} rows; {} cells hidden ({} primary, {} secondary); {} rows withheld; policy {}",
+        s.rows,
+        s.hidden_primary + s.hidden_secondary,
+        s.hidden_primary,
+        s.hidden_secondary,
+        s.rows_withheld,
+        output.report.policy.version
+    );
+    Ok(())
+}
+
+fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> Result<()> {
+    let bytes = match format {
+        Format::Table => render(output, " | ", "*", true).into_bytes(),
+        Format::Csv => render(output, ",", "", false).into_bytes(),
+        Format::Json => json(output)?.into_bytes(),
+        Format::Parquet => {
+            let path = out.context("--format parquet needs --out FILE")?;
+            let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let mut w = parquet::arrow::ArrowWriter::try_new(file, output.schema.clone(), None)?;
+            for b in &output.batches {
+                w.write(b)?;
+            }
+            w.close()?;
+            return Ok(());
+        }
+    };
+    match out {
+        Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::stdout().write_all(&bytes)?,
+    }
+    Ok(())
+}
+
+/// Cells as display strings, row by row, with hidden cells replaced by `hidden`.
+fn cells(output: &CheckedOutput, hidden: &str) -> Result<Vec<Vec<String>>> {
+    let hidden_cells: HashSet<(usize, &str)> = output
+        .report
+        .hidden
+        .iter()
+        .map(|h| (h.row, h.column.as_str()))
+        .collect();
+    let options = FormatOptions::default();
+    let mut rows = Vec::new();
+    let mut row = 0;
+    for b in &output.batches {
+        let formatters = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for r in 0..b.num_rows() {
+            let mut line = Vec::new();
+            for (c, f) in formatters.iter().enumerate() {
+                let name = output.schema.field(c).name().as_str();
+                line.push(if hidden_cells.contains(&(row, name)) {
+                    hidden.to_string()
+                } else {
+                    f.value(r).to_string()
+                });
+            }
+            rows.push(line);
+            row += 1;
+        }
+    }
+    Ok(rows)
+}
+
+fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> String {
+    let header: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
+    let body = match cells(output, hidden) {
+        Ok(b) => b,
+        Err(e) => return format!("cannot display the output: {e}\n"),
+    };
+    let quote = |s: &str| {
+        if !align && (s.contains(',') || s.contains('"') || s.contains('\n')) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            std::iter::once(&header[c])
+                .chain(body.iter().map(|r| &r[c]))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(c, s)| {
+                if align {
+                    format!("{s:<w$}", w = widths[c])
+                } else {
+                    quote(s)
+                }
+            })
+            .collect();
+        format!("{}\n", parts.join(sep).trim_end())
+    };
+    let mut text = line(&header);
+    if align {
+        text.push_str(&line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>()));
+    }
+    for r in &body {
+        text.push_str(&line(r));
+    }
+    text
+}
+
+fn json(output: &CheckedOutput) -> Result<String> {
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::ArrayWriter::new(&mut buf);
+        let batches: Vec<&RecordBatch> = output.batches.iter().collect();
+        w.write_batches(&batches)?;
+        w.finish()?;
+    }
+    let rows: serde_json::Value = if buf.is_empty() {
+        serde_json::Value::Array(vec![])
+    } else {
+        serde_json::from_slice(&buf)?
+    };
+    // Hidden cells: explicit nulls (the JSON writer omits null fields).
+    let mut rows = rows;
+    if let serde_json::Value::Array(items) = &mut rows {
+        for item in items.iter_mut() {
+            if let serde_json::Value::Object(map) = item {
+                for f in output.schema.fields() {
+                    map.entry(f.name().clone()).or_insert(serde_json::Value::Null);
+                }
+            }
+        }
+    }
+    let doc = serde_json::json!({
+        "columns": output.schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+        "rows": rows,
+        "report": serde_json::from_str::<serde_json::Value>(&output.report.to_json())?,
+    });
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}

@@ -1,0 +1,15 @@
+//! Disclosure-control rules without I/O: the policy (read from TOML), primary rules for
+//! magnitudes (dominance), secondary suppression, rounding and the disclosure report.
+//! `docs/disclosure.md` describes the rules and the report.
+
+mod dominance;
+mod policy;
+mod report;
+mod rounding;
+mod secondary;
+
+pub use dominance::{DominanceRule, dominance, dominance_from_top};
+pub use policy::{Policy, PolicyError};
+pub use report::{CellRule, HiddenCell, Report, Status, Summary};
+pub use rounding::round_count;
+pub use secondary::{CellStatus, SecondaryError, secondary_suppression};

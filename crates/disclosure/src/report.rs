@@ -1,0 +1,512 @@
+//! The disclosure report: what was hidden, by which rule, under which policy — as Renkei JSON,
+//! and as an ACRO `results.json` so that SACRO / ACRO-style output checkers can load it.
+
+use crate::policy::Policy;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+/// Why one released cell is hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellRule {
+    /// Fewer distinct persons than `min_persons`.
+    MinPersons,
+    /// Fewer distinct facilities / providers / municipalities than `min_entities`.
+    MinEntities,
+    /// The (n, k) dominance rule.
+    Dominance,
+    /// The p % rule.
+    PPercent,
+    /// A zero, under a policy with `show_zero_cells = false`.
+    ZeroCell,
+    /// Hidden so that no primary-hidden cell can be recomputed from the published ones.
+    Secondary,
+}
+
+impl CellRule {
+    /// The name ACRO gives the check (its `sdc` keys and `outcome` labels); the rules ACRO does
+    /// not have get names in the same style.
+    fn acro_name(self) -> &'static str {
+        match self {
+            CellRule::MinPersons => "threshold",
+            CellRule::MinEntities => "entity-threshold",
+            CellRule::Dominance => "nk-rule",
+            CellRule::PPercent => "p-ratio",
+            CellRule::ZeroCell => "zero",
+            CellRule::Secondary => "secondary",
+        }
+    }
+}
+
+/// One hidden cell: its row in the released result (0-based) and its column's name.
+#[derive(Clone, Debug, Serialize)]
+pub struct HiddenCell {
+    pub row: usize,
+    pub column: String,
+    pub rule: CellRule,
+}
+
+/// Counts over the released result.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Rows released.
+    pub rows: usize,
+    /// Value (aggregate) cells in the released rows, hidden or not.
+    pub value_cells: usize,
+    pub hidden_primary: usize,
+    pub hidden_secondary: usize,
+    /// Rows left out whole (e.g. a HAVING would have told something about a hidden value).
+    pub rows_withheld: usize,
+    /// The base released counts were rounded to, if any.
+    pub rounded_to: Option<u64>,
+}
+
+/// The outcome of checking one query's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Released with nothing hidden.
+    Pass,
+    /// Released with some cells hidden or rows withheld: a steward should look.
+    Review,
+    /// Nothing released.
+    Refused,
+}
+
+/// The disclosure report of one query.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Pass (nothing hidden), Review (some cells hidden), Refused.
+    pub status: Status,
+    /// The whole policy, including its version.
+    pub policy: Policy,
+    /// Supplied by the caller (BLAKE3 hex of the SQL text).
+    pub query_hash: String,
+    /// The SQL text (the query itself is not data).
+    pub command: String,
+    pub summary: Summary,
+    pub hidden: Vec<HiddenCell>,
+    /// The reason, when refused.
+    pub refusal: Option<String>,
+    /// E.g. "secondary suppression hid 3 cells beyond the primary ones".
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// The report as pretty-printed JSON (the shape is in docs/disclosure.md).
+    pub fn to_json(&self) -> String {
+        // Every map key is a string and serde_json writes non-finite floats as null, so
+        // serialization cannot fail.
+        serde_json::to_string_pretty(self).expect("a Report always serializes to JSON")
+    }
+
+    /// ACRO-style view, shaped like the `results.json` ACRO 0.4 writes with one table output:
+    /// `{"version", "results": {"output_0": {"uid", "status", "type": "table", "properties",
+    /// "files": [{"name", "sdc"}], "outcome", "command", "summary", "timestamp", "comments",
+    /// "exception"}}}`. `status` is "pass", "review" or "fail" (refused). `outcome` maps each
+    /// column, then each row index as a string, to "ok" or the names of the rules that hid the
+    /// cell, each followed by "; " (ACRO's "threshold", "nk-rule", "p-ratio", and
+    /// "entity-threshold", "zero", "secondary" for the rules ACRO lacks).
+    ///
+    /// `columns`: the result's columns in order, each given an outcome; a column that holds a
+    /// hidden cell but is not listed is added after them. The file entry names
+    /// `output_0_0.csv`, where ACRO would have written the table: whoever writes this JSON
+    /// next to a released table should write the table under that name. The report has no
+    /// clock, so `timestamp` is empty; `comments` carries the report's notes.
+    pub fn to_acro_json(&self, columns: &[String]) -> String {
+        let results = AcroResults {
+            version: concat!("renkei-disclosure ", env!("CARGO_PKG_VERSION")),
+            results: AcroOutputs {
+                output_0: self.acro_output(columns),
+            },
+        };
+        serde_json::to_string_pretty(&results).expect("the ACRO view always serializes to JSON")
+    }
+
+    fn acro_output<'a>(&'a self, columns: &'a [String]) -> AcroOutput<'a> {
+        let status = match self.status {
+            Status::Pass => "pass",
+            Status::Review => "review",
+            Status::Refused => "fail",
+        };
+        let rows = self
+            .hidden
+            .iter()
+            .map(|cell| cell.row + 1)
+            .fold(self.summary.rows, usize::max);
+        let mut outcome_columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let mut labels = vec![vec![String::new(); rows]; outcome_columns.len()];
+        let mut counts = PerRule::<usize>::default();
+        let mut positions = PerRule::<Vec<[usize; 2]>>::default();
+        for cell in &self.hidden {
+            let column = match outcome_columns.iter().position(|c| *c == cell.column) {
+                Some(at) => at,
+                None => {
+                    outcome_columns.push(&cell.column);
+                    labels.push(vec![String::new(); rows]);
+                    outcome_columns.len() - 1
+                }
+            };
+            labels[column][cell.row] += &format!("{}; ", cell.rule.acro_name());
+            *counts.get_mut(cell.rule) += 1;
+            positions.get_mut(cell.rule).push([cell.row, column]);
+        }
+        let outcome = if self.status == Status::Refused {
+            Outcome(Vec::new())
+        } else {
+            Outcome(outcome_columns.into_iter().zip(labels).collect())
+        };
+        let summary = match (&self.status, &self.refusal) {
+            (Status::Refused, reason) => format!("fail; refused: {}", reason.as_deref().unwrap_or("no reason given")),
+            _ => {
+                let mut summary = String::new();
+                for rule in ACRO_ORDER {
+                    let count = *counts.get(rule);
+                    if count > 0 {
+                        summary += &format!("{}: {count} cells suppressed; ", rule.acro_name());
+                    }
+                }
+                if self.summary.rows_withheld > 0 {
+                    summary += &format!("rows withheld: {}; ", self.summary.rows_withheld);
+                }
+                if summary.is_empty() {
+                    status.to_string()
+                } else {
+                    format!("{status}; {summary}")
+                }
+            }
+        };
+        AcroOutput {
+            uid: "output_0",
+            status,
+            output_type: "table",
+            properties: AcroProperties {
+                method: "sql",
+                mitigation: "suppress",
+                round_base: self.summary.rounded_to,
+                policy: &self.policy.version,
+                query_hash: &self.query_hash,
+            },
+            files: vec![AcroFile {
+                name: "output_0_0.csv",
+                sdc: Sdc {
+                    summary: SdcSummary {
+                        suppressed: true,
+                        counts,
+                    },
+                    cells: positions,
+                },
+            }],
+            outcome,
+            command: &self.command,
+            summary,
+            timestamp: "",
+            comments: &self.notes,
+            exception: "",
+        }
+    }
+}
+
+/// The order rules are listed in ACRO summaries: ACRO's own first, as ACRO lists them.
+const ACRO_ORDER: [CellRule; 6] = [
+    CellRule::MinPersons,
+    CellRule::PPercent,
+    CellRule::Dominance,
+    CellRule::MinEntities,
+    CellRule::ZeroCell,
+    CellRule::Secondary,
+];
+
+#[derive(Serialize)]
+struct AcroResults<'a> {
+    version: &'static str,
+    results: AcroOutputs<'a>,
+}
+
+#[derive(Serialize)]
+struct AcroOutputs<'a> {
+    output_0: AcroOutput<'a>,
+}
+
+#[derive(Serialize)]
+struct AcroOutput<'a> {
+    uid: &'static str,
+    status: &'static str,
+    #[serde(rename = "type")]
+    output_type: &'static str,
+    properties: AcroProperties<'a>,
+    files: Vec<AcroFile>,
+    outcome: Outcome<'a>,
+    command: &'a str,
+    summary: String,
+    timestamp: &'static str,
+    comments: &'a [String],
+    exception: &'static str,
+}
+
+#[derive(Serialize)]
+struct AcroProperties<'a> {
+    method: &'static str,
+    mitigation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    round_base: Option<u64>,
+    policy: &'a str,
+    query_hash: &'a str,
+}
+
+#[derive(Serialize)]
+struct AcroFile {
+    name: &'static str,
+    sdc: Sdc,
+}
+
+#[derive(Serialize)]
+struct Sdc {
+    summary: SdcSummary,
+    cells: PerRule<Vec<[usize; 2]>>,
+}
+
+#[derive(Serialize)]
+struct SdcSummary {
+    /// ACRO's flag for "suppression was applied"; Renkei always suppresses.
+    suppressed: bool,
+    #[serde(flatten)]
+    counts: PerRule<usize>,
+}
+
+/// One value per rule, under ACRO-style keys (the same names as [`CellRule::acro_name`]).
+#[derive(Default, Serialize)]
+struct PerRule<T> {
+    threshold: T,
+    #[serde(rename = "p-ratio")]
+    p_ratio: T,
+    #[serde(rename = "nk-rule")]
+    nk_rule: T,
+    #[serde(rename = "entity-threshold")]
+    entity_threshold: T,
+    zero: T,
+    secondary: T,
+}
+
+impl<T> PerRule<T> {
+    fn get(&self, rule: CellRule) -> &T {
+        match rule {
+            CellRule::MinPersons => &self.threshold,
+            CellRule::PPercent => &self.p_ratio,
+            CellRule::Dominance => &self.nk_rule,
+            CellRule::MinEntities => &self.entity_threshold,
+            CellRule::ZeroCell => &self.zero,
+            CellRule::Secondary => &self.secondary,
+        }
+    }
+
+    fn get_mut(&mut self, rule: CellRule) -> &mut T {
+        match rule {
+            CellRule::MinPersons => &mut self.threshold,
+            CellRule::PPercent => &mut self.p_ratio,
+            CellRule::Dominance => &mut self.nk_rule,
+            CellRule::MinEntities => &mut self.entity_threshold,
+            CellRule::ZeroCell => &mut self.zero,
+            CellRule::Secondary => &mut self.secondary,
+        }
+    }
+}
+
+/// Column → row index (as a string, like pandas' `to_json`) → "ok" or rule labels, in the
+/// result's column and row order rather than sorted.
+struct Outcome<'a>(Vec<(&'a str, Vec<String>)>);
+
+impl Serialize for Outcome<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut columns = serializer.serialize_map(Some(self.0.len()))?;
+        for (column, labels) in &self.0 {
+            columns.serialize_entry(column, &RowLabels(labels))?;
+        }
+        columns.end()
+    }
+}
+
+struct RowLabels<'a>(&'a [String]);
+
+impl Serialize for RowLabels<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut rows = serializer.serialize_map(Some(self.0.len()))?;
+        for (row, label) in self.0.iter().enumerate() {
+            rows.serialize_entry(&row.to_string(), if label.is_empty() { "ok" } else { label })?;
+        }
+        rows.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn hidden(row: usize, column: &str, rule: CellRule) -> HiddenCell {
+        HiddenCell {
+            row,
+            column: column.to_string(),
+            rule,
+        }
+    }
+
+    fn reviewed() -> Report {
+        Report {
+            status: Status::Review,
+            policy: Policy {
+                rounding_base: Some(5),
+                ..Policy::default()
+            },
+            query_hash: "ab12".into(),
+            command: "SELECT prefecture, sex, count(*) AS n FROM persons GROUP BY ROLLUP (prefecture, sex)".into(),
+            summary: Summary {
+                rows: 3,
+                value_cells: 6,
+                hidden_primary: 2,
+                hidden_secondary: 1,
+                rows_withheld: 1,
+                rounded_to: Some(5),
+            },
+            hidden: vec![
+                hidden(0, "n", CellRule::MinPersons),
+                hidden(0, "cost", CellRule::Dominance),
+                hidden(2, "n", CellRule::Secondary),
+            ],
+            refusal: None,
+            notes: vec!["secondary suppression hid 1 cells beyond the primary ones".into()],
+        }
+    }
+
+    fn parse(text: &str) -> Value {
+        serde_json::from_str(text).expect("valid JSON")
+    }
+
+    #[test]
+    fn report_json_has_the_documented_shape() {
+        let report = parse(&reviewed().to_json());
+        assert_eq!(report["status"], "review");
+        assert_eq!(report["policy"]["version"], "ndb-kaigo-2024");
+        assert_eq!(report["policy"]["rounding_base"], 5);
+        assert_eq!(report["summary"]["hidden_secondary"], 1);
+        assert_eq!(
+            report["hidden"][1],
+            json!({"row": 0, "column": "cost", "rule": "dominance"})
+        );
+        assert_eq!(report["refusal"], Value::Null);
+        let keys: Vec<&str> = report.as_object().expect("object").keys().map(String::as_str).collect();
+        let mut expected = [
+            "status",
+            "policy",
+            "query_hash",
+            "command",
+            "summary",
+            "hidden",
+            "refusal",
+            "notes",
+        ];
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+
+        // No rounding is an explicit null in JSON (TOML, which has no null, leaves the key out).
+        let unrounded = parse(
+            &Report {
+                policy: Policy::default(),
+                ..reviewed()
+            }
+            .to_json(),
+        );
+        assert_eq!(unrounded["policy"].get("rounding_base"), Some(&Value::Null));
+    }
+
+    #[test]
+    fn rules_are_snake_case() {
+        let names: Vec<Value> = [
+            CellRule::MinPersons,
+            CellRule::MinEntities,
+            CellRule::Dominance,
+            CellRule::PPercent,
+            CellRule::ZeroCell,
+            CellRule::Secondary,
+        ]
+        .iter()
+        .map(|rule| serde_json::to_value(rule).expect("serializes"))
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "min_persons",
+                "min_entities",
+                "dominance",
+                "p_percent",
+                "zero_cell",
+                "secondary"
+            ]
+            .map(Value::from)
+        );
+    }
+
+    #[test]
+    fn acro_view_marks_each_cell() {
+        let columns: Vec<String> = ["prefecture", "sex", "n"].map(String::from).to_vec();
+        let text = reviewed().to_acro_json(&columns);
+        let acro = parse(&text);
+        let output = &acro["results"]["output_0"];
+        assert_eq!(output["status"], "review");
+        assert_eq!(output["type"], "table");
+        assert_eq!(output["properties"]["round_base"], 5);
+        assert_eq!(
+            output["outcome"]["n"],
+            json!({"0": "threshold; ", "1": "ok", "2": "secondary; "})
+        );
+        assert_eq!(output["outcome"]["prefecture"]["0"], "ok");
+        // "cost" was not listed, yet holds a hidden cell: it is added after the listed columns.
+        assert_eq!(output["outcome"]["cost"]["0"], "nk-rule; ");
+        assert!(text.find("\"prefecture\"") < text.find("\"n\"") && text.find("\"n\"") < text.find("\"cost\""));
+        assert_eq!(
+            output["summary"],
+            "review; threshold: 1 cells suppressed; nk-rule: 1 cells suppressed; secondary: 1 cells suppressed; rows withheld: 1; "
+        );
+        let sdc = &output["files"][0]["sdc"];
+        assert_eq!(sdc["summary"]["threshold"], 1);
+        assert_eq!(sdc["summary"]["p-ratio"], 0);
+        assert_eq!(sdc["cells"]["secondary"], json!([[2, 2]]));
+        assert_eq!(sdc["cells"]["nk-rule"], json!([[0, 3]]));
+        assert_eq!(
+            output["comments"][0],
+            "secondary suppression hid 1 cells beyond the primary ones"
+        );
+    }
+
+    #[test]
+    fn acro_view_of_pass_and_refusal() {
+        let pass = Report {
+            status: Status::Pass,
+            hidden: Vec::new(),
+            summary: Summary {
+                rows: 2,
+                value_cells: 2,
+                ..Summary::default()
+            },
+            ..reviewed()
+        };
+        let output = parse(&pass.to_acro_json(&["n".to_string()]))["results"]["output_0"].clone();
+        assert_eq!(
+            (output["status"].clone(), output["summary"].clone()),
+            (json!("pass"), json!("pass"))
+        );
+        assert_eq!(output["outcome"], json!({"n": {"0": "ok", "1": "ok"}}));
+
+        let refused = Report {
+            status: Status::Refused,
+            refusal: Some("row-level output".into()),
+            hidden: Vec::new(),
+            summary: Summary::default(),
+            ..reviewed()
+        };
+        let output = parse(&refused.to_acro_json(&["n".to_string()]))["results"]["output_0"].clone();
+        assert_eq!(output["status"], "fail");
+        assert_eq!(output["summary"], "fail; refused: row-level output");
+        assert_eq!(output["outcome"], json!({}));
+    }
+}

@@ -1,0 +1,361 @@
+//! Secondary suppression by Gaussian elimination: the GaussSuppression idea of Statistics
+//! Norway (Langsrud 2024, R package SSBtools), done in exact integer arithmetic.
+//!
+//! Every output cell is a sum of inner (finest-level) cells, so it is a 0/1 vector over the
+//! inner cells: a column of the model matrix. Publishing a set of cells reveals exactly the
+//! linear combinations of inner cells in the span of their vectors; a hidden (primary) cell can
+//! be recomputed from the published ones exactly when its vector lies in that span.
+//!
+//! Candidates are taken in the order we most want to publish them (highest priority first).
+//! The published cells are kept as an echelon basis `B` (each vector with its own pivot inner
+//! index, and zero at the pivots of the vectors before it), and every primary cell `p` as its
+//! residual `r_p`: `p` with every pivot of `B` eliminated. `p` is in `span(B)` exactly when
+//! `r_p` is zero. A candidate `c` is reduced the same way to `r_c`:
+//!
+//! * `r_c = 0`: `c` is already computable from the published cells, so publishing it reveals
+//!   nothing new; it is published.
+//! * otherwise publishing `c` makes the span `span(B) + r_c`. A residual `r_p` (zero at every
+//!   pivot of `B`) lies in that span only as a multiple of `r_c`: in any combination
+//!   `Σ aᵢ bᵢ + λ r_c` equal to `r_p`, the oldest `bᵢ` with `aᵢ ≠ 0` would leave a non-zero at
+//!   its pivot, where `r_p`, `r_c` and every later basis vector are zero. So `c` discloses a
+//!   primary exactly when some `r_p` is parallel to `r_c`; then `c` is hidden (secondary
+//!   suppression), else it is published, `r_c` joins `B` and the residuals are updated.
+//!
+//! Vectors are kept primitive (coefficients with no common factor, the first positive), so
+//! "parallel" is plain equality, and all arithmetic is checked `i128` on integers: no rounding
+//! can make a dependence look like an independence. Should a coefficient ever overflow, the
+//! candidate being considered is hidden: hiding a cell never makes a primary computable, so
+//! the answer stays safe and only possibly hides more than needed.
+//!
+//! This protects against exact recomputation through linear relations. It does not bound how
+//! closely a hidden value can be narrowed down (e.g. from counts being non-negative), nor
+//! protect a sum of several primary cells: those are the usual limits of GaussSuppression.
+
+use std::collections::BTreeSet;
+
+/// Role of each published-candidate cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellStatus {
+    /// May be published, unless hidden to protect others.
+    Candidate,
+    /// Hidden by a primary rule: must not be exactly recomputable from published cells.
+    Primary,
+    /// Not published, but needs no protection (e.g. filtered out by the user's HAVING).
+    Unpublished,
+}
+
+/// Inputs [`secondary_suppression`] cannot work with.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum SecondaryError {
+    #[error("{cells} cells, but {statuses} statuses and {priorities} priorities")]
+    LengthMismatch {
+        cells: usize,
+        statuses: usize,
+        priorities: usize,
+    },
+    #[error("cell {cell} adds up inner cell {inner}, but there are {inner_count} inner cells")]
+    InnerOutOfRange {
+        cell: usize,
+        inner: u32,
+        inner_count: usize,
+    },
+    #[error("cell {cell} lists its inner cells out of order or more than once")]
+    InnerNotSorted { cell: usize },
+    #[error("cell {cell} has a priority that is not a number")]
+    PriorityNotANumber { cell: usize },
+}
+
+/// `cells[j]`: the sorted, deduplicated indices of the inner (finest-level) cells that output
+/// cell j adds up (its column of the 0/1 model matrix). Inner indices run 0..inner_count.
+/// `priority[j]`: higher means "keep this cell published if you can" (callers pass e.g. the
+/// cell's count).
+///
+/// Returns the indices of Candidate cells that must additionally be hidden (sorted), chosen so
+/// that, with them hidden, no Primary cell's vector lies in the linear span (over the
+/// rationals) of the published cells' vectors — i.e. no Primary cell can be solved exactly
+/// from the published cells through any linear relation. Candidates are decided in descending
+/// priority, ties by ascending index, so the result is deterministic.
+///
+/// A Primary cell that adds up no inner cell is the empty sum: its value is known from the
+/// table's structure alone, contains no person, and no pattern of hidden cells could hide it,
+/// so it asks for no protection. Unpublished cells neither reveal anything nor are returned.
+pub fn secondary_suppression(
+    inner_count: usize,
+    cells: &[Vec<u32>],
+    status: &[CellStatus],
+    priority: &[f64],
+) -> Result<Vec<usize>, SecondaryError> {
+    validate(inner_count, cells, status, priority)?;
+
+    let mut primaries: Vec<Combination> = cells
+        .iter()
+        .zip(status)
+        .filter(|(inner, status)| **status == CellStatus::Primary && !inner.is_empty())
+        .map(|(inner, _)| Combination::of_cell(inner))
+        .collect();
+    let mut candidates: Vec<usize> = (0..cells.len())
+        .filter(|&j| status[j] == CellStatus::Candidate)
+        .collect();
+    candidates.sort_by(|&a, &b| priority[b].total_cmp(&priority[a]).then(a.cmp(&b)));
+
+    let mut published = Basis::new(inner_count);
+    let mut hidden = Vec::new();
+    for cell in candidates {
+        if !publish_if_safe(&mut published, &mut primaries, &cells[cell]) {
+            hidden.push(cell);
+        }
+    }
+    hidden.sort_unstable();
+    Ok(hidden)
+}
+
+fn validate(
+    inner_count: usize,
+    cells: &[Vec<u32>],
+    status: &[CellStatus],
+    priority: &[f64],
+) -> Result<(), SecondaryError> {
+    if status.len() != cells.len() || priority.len() != cells.len() {
+        return Err(SecondaryError::LengthMismatch {
+            cells: cells.len(),
+            statuses: status.len(),
+            priorities: priority.len(),
+        });
+    }
+    for (cell, inner) in cells.iter().enumerate() {
+        if let Some(&out_of_range) = inner.iter().find(|&&i| i as usize >= inner_count) {
+            return Err(SecondaryError::InnerOutOfRange {
+                cell,
+                inner: out_of_range,
+                inner_count,
+            });
+        }
+        if inner.windows(2).any(|pair| pair[0] >= pair[1]) {
+            return Err(SecondaryError::InnerNotSorted { cell });
+        }
+    }
+    if let Some(cell) = priority.iter().position(|p| p.is_nan()) {
+        return Err(SecondaryError::PriorityNotANumber { cell });
+    }
+    Ok(())
+}
+
+/// Publishes `cell` into `published` unless that would make a primary computable, updating the
+/// primaries' residuals; returns whether it was published.
+fn publish_if_safe(published: &mut Basis, primaries: &mut [Combination], cell: &[u32]) -> bool {
+    let Ok(residual) = published.reduce(Combination::of_cell(cell)) else {
+        return false;
+    };
+    let Some(pivot) = residual.pivot() else {
+        // Already computable from the published cells: publishing it reveals nothing new.
+        return true;
+    };
+    if primaries.contains(&residual) {
+        return false;
+    }
+    // Work out every residual update before changing any, so that an overflow part-way
+    // leaves the state as it was and the cell can simply be hidden.
+    let mut updates = Vec::new();
+    for (index, primary) in primaries.iter().enumerate() {
+        if primary.coefficient(pivot) != 0 {
+            match primary.eliminate(&residual, pivot) {
+                Ok(updated) => updates.push((index, updated)),
+                Err(Overflow) => return false,
+            }
+        }
+    }
+    for (index, updated) in updates {
+        primaries[index] = updated;
+    }
+    published.push(pivot, residual);
+    true
+}
+
+/// An `i128` operation overflowed.
+#[derive(Debug)]
+struct Overflow;
+
+/// An integer combination of inner cells: (inner index, coefficient) sorted by index, with no
+/// zero coefficients. Kept primitive — coefficients without a common factor, the first one
+/// positive — so that two combinations are parallel exactly when they are equal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Combination(Vec<(u32, i128)>);
+
+impl Combination {
+    /// The 0/1 vector of an output cell (already primitive).
+    fn of_cell(inner: &[u32]) -> Combination {
+        Combination(inner.iter().map(|&i| (i, 1)).collect())
+    }
+
+    fn coefficient(&self, index: u32) -> i128 {
+        match self.0.binary_search_by_key(&index, |&(i, _)| i) {
+            Ok(at) => self.0[at].1,
+            Err(_) => 0,
+        }
+    }
+
+    /// Where this combination would be pivoted when it joins the basis; None when it is zero.
+    fn pivot(&self) -> Option<u32> {
+        self.0.first().map(|&(i, _)| i)
+    }
+
+    /// `self` with the coefficient at `index` cancelled by a multiple of `other` (whose
+    /// coefficient there is non-zero), fraction-free: `(a·self − b·other) / g` made primitive,
+    /// where `a`, `b` are the two coefficients at `index` and `g` their common factor.
+    fn eliminate(&self, other: &Combination, index: u32) -> Result<Combination, Overflow> {
+        let b = self.coefficient(index);
+        let a = other.coefficient(index);
+        let common = i128::try_from(gcd(a.unsigned_abs(), b.unsigned_abs())).map_err(|_| Overflow)?;
+        let (a, b) = (a / common, b / common);
+        let scaled = |c: i128, by: i128| c.checked_mul(by).ok_or(Overflow);
+        let mut merged = Vec::with_capacity(self.0.len() + other.0.len());
+        let (mut left, mut right) = (self.0.iter().peekable(), other.0.iter().peekable());
+        loop {
+            let (index, value) = match (left.peek(), right.peek()) {
+                (Some(&&(i, x)), Some(&&(j, y))) if i == j => {
+                    left.next();
+                    right.next();
+                    (i, scaled(x, a)?.checked_sub(scaled(y, b)?).ok_or(Overflow)?)
+                }
+                (Some(&&(i, x)), Some(&&(j, _))) if i < j => {
+                    left.next();
+                    (i, scaled(x, a)?)
+                }
+                (Some(&&(i, x)), None) => {
+                    left.next();
+                    (i, scaled(x, a)?)
+                }
+                (_, Some(&&(j, y))) => {
+                    right.next();
+                    (j, scaled(y, b)?.checked_neg().ok_or(Overflow)?)
+                }
+                (None, None) => break,
+            };
+            if value != 0 {
+                merged.push((index, value));
+            }
+        }
+        let mut combination = Combination(merged);
+        combination.make_primitive()?;
+        Ok(combination)
+    }
+
+    fn make_primitive(&mut self) -> Result<(), Overflow> {
+        let common = self.0.iter().fold(0u128, |g, &(_, c)| gcd(g, c.unsigned_abs()));
+        if common == 0 {
+            return Ok(());
+        }
+        let common = i128::try_from(common).map_err(|_| Overflow)?;
+        let sign = if self.0[0].1 < 0 { -1 } else { 1 };
+        let divisor = common.checked_mul(sign).ok_or(Overflow)?;
+        if divisor != 1 {
+            for (_, c) in &mut self.0 {
+                *c /= divisor;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// The published cells as an echelon basis: vector `r` has a non-zero at its pivot and zeros
+/// at the pivots of vectors `0..r`.
+struct Basis {
+    vectors: Vec<(u32, Combination)>,
+    /// For each inner index, the position in `vectors` of the vector pivoted there.
+    pivot_rank: Vec<Option<usize>>,
+}
+
+impl Basis {
+    fn new(inner_count: usize) -> Basis {
+        Basis {
+            vectors: Vec::new(),
+            pivot_rank: vec![None; inner_count],
+        }
+    }
+
+    fn rank_at(&self, index: u32) -> Option<usize> {
+        self.pivot_rank[index as usize]
+    }
+
+    fn push(&mut self, pivot: u32, vector: Combination) {
+        self.pivot_rank[pivot as usize] = Some(self.vectors.len());
+        self.vectors.push((pivot, vector));
+    }
+
+    /// `vector` with every pivot eliminated. Pivots are eliminated oldest first: vector `r`
+    /// is zero at the pivots before it, so eliminating with it can only bring in non-zeros at
+    /// later pivots, which are still to come.
+    fn reduce(&self, mut vector: Combination) -> Result<Combination, Overflow> {
+        let mut pending: BTreeSet<usize> = vector.0.iter().filter_map(|&(i, _)| self.rank_at(i)).collect();
+        while let Some(rank) = pending.pop_first() {
+            let (pivot, basis_vector) = &self.vectors[rank];
+            // An earlier elimination may already have cancelled this entry.
+            if vector.coefficient(*pivot) == 0 {
+                continue;
+            }
+            vector = vector.eliminate(basis_vector, *pivot)?;
+            pending.extend(
+                basis_vector
+                    .0
+                    .iter()
+                    .filter_map(|&(i, _)| self.rank_at(i))
+                    .filter(|&r| r > rank),
+            );
+        }
+        Ok(vector)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn combination(entries: &[(u32, i128)]) -> Combination {
+        Combination(entries.to_vec())
+    }
+
+    #[test]
+    fn elimination_is_fraction_free_and_primitive() {
+        // (2, 0, 4) against (3, 5, 0) at index 0: 3·(2,0,4) − 2·(3,5,0) = (0, −10, 12) → (5, −6).
+        let eliminated = combination(&[(0, 2), (2, 4)]).eliminate(&combination(&[(0, 3), (1, 5)]), 0);
+        assert_eq!(eliminated.expect("small numbers").0, vec![(1, 5), (2, -6)]);
+    }
+
+    #[test]
+    fn parallel_combinations_become_equal() {
+        let mut negative = combination(&[(3, -4), (7, 6)]);
+        negative.make_primitive().expect("small numbers");
+        assert_eq!(negative, combination(&[(3, 2), (7, -3)]));
+    }
+
+    #[test]
+    fn reduction_removes_every_pivot() {
+        let mut basis = Basis::new(4);
+        basis.push(0, combination(&[(0, 1), (1, 1), (2, 1)]));
+        basis.push(1, combination(&[(1, 1), (3, -1)]));
+        let reduced = basis.reduce(Combination::of_cell(&[0, 3])).expect("small numbers");
+        // (1,0,0,1) − (1,1,1,0) = (0,−1,−1,1); + (0,1,0,−1) = (0,0,−1,0) → (0,0,1,0).
+        assert_eq!(reduced, combination(&[(2, 1)]));
+    }
+
+    #[test]
+    fn overflow_hides_the_candidate_and_changes_nothing() {
+        let huge = i128::MAX / 2 + 2; // odd, so no common factor with 2 divides it away
+        let mut basis = Basis::new(4);
+        basis.push(0, combination(&[(0, 1), (1, huge), (2, 1)]));
+        basis.push(1, combination(&[(1, 2), (3, 1)]));
+        let mut primaries = vec![combination(&[(2, 1), (3, 1)])];
+        let before = primaries.clone();
+        // e0 − v0 = −(0, huge, 1, 0); eliminating index 1 with v1 then needs 2·huge.
+        assert!(basis.reduce(Combination::of_cell(&[0])).is_err());
+        assert!(!publish_if_safe(&mut basis, &mut primaries, &[0]));
+        assert_eq!((basis.vectors.len(), primaries), (2, before));
+    }
+}

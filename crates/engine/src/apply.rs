@@ -1,0 +1,304 @@
+//! Applies the policy to a whole rewritten result: primary suppression from the hidden
+//! counts, withholding of rows a HAVING would otherwise reveal, secondary suppression over
+//! the relations of ROLLUP / CUBE / GROUPING SETS rows, rounding; then drops the hidden
+//! columns. No value of the result reaches an error message.
+
+use crate::control::{ColumnRule, ControlSpec};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif};
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef, UInt64Type};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::Result;
+use datafusion::error::DataFusionError;
+use renkei_disclosure::{
+    CellRule, CellStatus, HiddenCell, Report, Status, Summary, round_count, secondary_suppression,
+};
+use std::sync::Arc;
+
+fn internal(what: &str) -> DataFusionError {
+    DataFusionError::Internal(format!("disclosure control: {what}"))
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
+    let i = batch
+        .schema()
+        .index_of(name)
+        .map_err(|_| internal("a hidden column is missing"))?;
+    Ok(batch.column(i))
+}
+
+/// A hidden count column as i64 values (NULL counts as zero persons).
+fn counts(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
+    let a = cast(column(batch, name)?, &DataType::Int64)?;
+    let a = a.as_primitive::<Int64Type>();
+    Ok((0..a.len())
+        .map(|i| if a.is_null(i) { 0 } else { a.value(i) })
+        .collect())
+}
+
+/// Per row, the persons behind one aggregate: the smallest class, each class its largest member.
+fn persons_behind(batch: &RecordBatch, classes: &[Vec<String>]) -> Result<Vec<i64>> {
+    let mut out = vec![i64::MAX; batch.num_rows()];
+    for members in classes {
+        let mut class = vec![0i64; batch.num_rows()];
+        for m in members {
+            for (c, v) in class.iter_mut().zip(counts(batch, m)?) {
+                *c = (*c).max(v);
+            }
+        }
+        for (o, c) in out.iter_mut().zip(class) {
+            *o = (*o).min(c);
+        }
+    }
+    Ok(out)
+}
+
+fn units_behind(batch: &RecordBatch, units: &[String]) -> Result<Vec<i64>> {
+    let mut out = vec![i64::MAX; batch.num_rows()];
+    for u in units {
+        for (o, v) in out.iter_mut().zip(counts(batch, u)?) {
+            *o = (*o).min(v);
+        }
+    }
+    Ok(out)
+}
+
+fn is_zero(a: &ArrayRef, row: usize) -> bool {
+    if a.is_null(row) {
+        return false;
+    }
+    match cast(&a.slice(row, 1), &DataType::Float64) {
+        Ok(f) => f.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0) == 0.0,
+        Err(_) => false,
+    }
+}
+
+/// Checks `batches` (the rewritten result) against `spec` and returns the releasable batch
+/// in `out_schema` and its report. `query_hash` and `command` are left for the caller.
+pub fn apply_disclosure_control(
+    batches: &[RecordBatch],
+    spec: &ControlSpec,
+    out_schema: &SchemaRef,
+) -> Result<(RecordBatch, Report)> {
+    let Some(first) = batches.first() else {
+        return Ok((
+            RecordBatch::new_empty(Arc::clone(out_schema)),
+            report(spec, Summary::default(), vec![]),
+        ));
+    };
+    let batch = concat_batches(&first.schema(), batches)?;
+    let rows = batch.num_rows();
+    let policy = &spec.policy;
+
+    // Persons and units behind each aggregate, per row.
+    let mut persons = Vec::new();
+    let mut units = Vec::new();
+    for a in &spec.aggregates {
+        persons.push(persons_behind(&batch, &a.persons)?);
+        units.push(units_behind(&batch, &a.units)?);
+    }
+
+    // Primary suppression, cell by cell.
+    let mut rule: Vec<Vec<Option<CellRule>>> = vec![vec![None; spec.columns.len()]; rows];
+    for (c, col) in spec.columns.iter().enumerate() {
+        let ColumnRule::Value { aggregates, .. } = col else {
+            continue;
+        };
+        let values = batch.column(c);
+        for (r, cells) in rule.iter_mut().enumerate() {
+            let p = aggregates.iter().map(|j| persons[*j][r]).min().unwrap_or(0);
+            let u = aggregates.iter().map(|j| units[*j][r]).min().unwrap_or(i64::MAX);
+            let zero = is_zero(values, r);
+            cells[c] = if zero && policy.show_zero_cells {
+                None
+            } else if zero {
+                Some(CellRule::ZeroCell)
+            } else if p < policy.min_persons as i64 {
+                Some(CellRule::MinPersons)
+            } else if spec.entity_rule && u < policy.min_entities as i64 {
+                Some(CellRule::MinEntities)
+            } else {
+                None
+            };
+        }
+    }
+    let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
+
+    // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
+    // withheld whole, or their presence would tell the hidden value passes the HAVING.
+    let mut published = vec![true; rows];
+    let mut withheld = 0;
+    if let Some(name) = &spec.having {
+        let verdict = column(&batch, name)?
+            .as_boolean_opt()
+            .ok_or_else(|| internal("HAVING is not boolean"))?;
+        for r in 0..rows {
+            let keep = verdict.is_valid(r) && verdict.value(r);
+            if !keep {
+                published[r] = false;
+            } else if primary_row[r] {
+                published[r] = false;
+                withheld += 1;
+            }
+        }
+    }
+
+    // Secondary suppression over the grouping-set relations.
+    if let Some(g) = &spec.grouping {
+        let hide = secondary_rows(&batch, g, &primary_row, &published, &persons)?;
+        for r in hide {
+            for (c, col) in spec.columns.iter().enumerate() {
+                if matches!(col, ColumnRule::Value { .. }) && rule[r][c].is_none() {
+                    rule[r][c] = Some(CellRule::Secondary);
+                }
+            }
+        }
+    }
+
+    // The output columns: labels as they are, values with hidden cells NULL (and counts
+    // rounded when the policy says so).
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (c, col) in spec.columns.iter().enumerate() {
+        let mut a = Arc::clone(batch.column(c));
+        if let ColumnRule::Value { aggregates, bare } = col {
+            let mask = BooleanArray::from((0..rows).map(|r| rule[r][c].is_some()).collect::<Vec<_>>());
+            a = nullif(&a, &mask)?;
+            let is_count = *bare && aggregates.len() == 1 && spec.aggregates[aggregates[0]].is_count;
+            if let (Some(base), true) = (policy.rounding_base, is_count) {
+                let v = cast(&a, &DataType::Int64)?;
+                let v = v.as_primitive::<Int64Type>();
+                let rounded: Int64Array = v
+                    .iter()
+                    .map(|x| x.map(|x| round_count(x as f64, base) as i64))
+                    .collect();
+                a = cast(&(Arc::new(rounded) as ArrayRef), a.data_type())?;
+            }
+        }
+        columns.push(a);
+    }
+    let checked = RecordBatch::try_new(Arc::clone(out_schema), columns)?;
+    let keep = BooleanArray::from(published.clone());
+    let checked = filter_record_batch(&checked, &keep)?;
+
+    // The report, in output row numbers.
+    let mut hidden = Vec::new();
+    let mut out_row = 0;
+    let mut hidden_primary = 0;
+    for r in 0..rows {
+        if !published[r] {
+            continue;
+        }
+        for (c, cell) in rule[r].iter().enumerate() {
+            if let Some(cell) = cell {
+                if *cell != CellRule::Secondary {
+                    hidden_primary += 1;
+                }
+                hidden.push(HiddenCell {
+                    row: out_row,
+                    column: out_schema.field(c).name().clone(),
+                    rule: *cell,
+                });
+            }
+        }
+        out_row += 1;
+    }
+    let value_columns = spec
+        .columns
+        .iter()
+        .filter(|c| matches!(c, ColumnRule::Value { .. }))
+        .count();
+    let summary = Summary {
+        rows: checked.num_rows(),
+        value_cells: checked.num_rows() * value_columns,
+        hidden_primary,
+        hidden_secondary: hidden.len() - hidden_primary,
+        rows_withheld: withheld,
+        rounded_to: policy.rounding_base,
+    };
+    Ok((checked, report(spec, summary, hidden)))
+}
+
+fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Report {
+    let mut notes = Vec::new();
+    if summary.hidden_secondary > 0 {
+        notes.push(format!(
+            "secondary suppression hid {} cells beyond the primary ones",
+            summary.hidden_secondary
+        ));
+    }
+    if summary.rows_withheld > 0 {
+        notes.push(format!(
+            "{} rows kept by HAVING were withheld because they hold hidden cells",
+            summary.rows_withheld
+        ));
+    }
+    let status = if hidden.is_empty() && summary.rows_withheld == 0 {
+        Status::Pass
+    } else {
+        Status::Review
+    };
+    Report {
+        status,
+        policy: spec.policy.clone(),
+        query_hash: String::new(),
+        command: String::new(),
+        summary,
+        hidden,
+        refusal: None,
+        notes,
+    }
+}
+
+/// Rows to hide so that no primary-suppressed row of a ROLLUP / CUBE / GROUPING SETS table
+/// can be solved from the published ones: each row is the sum of the finest-level rows that
+/// agree with it on the keys it keeps.
+fn secondary_rows(
+    batch: &RecordBatch,
+    g: &crate::control::Grouping,
+    primary: &[bool],
+    published: &[bool],
+    persons: &[Vec<i64>],
+) -> Result<Vec<usize>> {
+    let rows = batch.num_rows();
+    let n = g.keys.len();
+    let ids = cast(column(batch, &g.id)?, &DataType::UInt64)?;
+    let ids = ids.as_primitive::<UInt64Type>();
+    let set_mask: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    let options = FormatOptions::default().with_null("\u{0}NULL");
+    let mut keys: Vec<Vec<String>> = vec![Vec::with_capacity(n); rows];
+    for name in &g.keys {
+        let a = column(batch, name)?;
+        let f = ArrayFormatter::try_new(a.as_ref(), &options)?;
+        for (r, k) in keys.iter_mut().enumerate() {
+            k.push(f.value(r).to_string());
+        }
+    }
+    let aggregated = |r: usize, k: usize| ids.value(r) & set_mask & (1u64 << (n - 1 - k)) != 0;
+    // The finest level: rows with every key kept.
+    let inner: Vec<usize> = (0..rows).filter(|r| ids.value(*r) & set_mask == 0).collect();
+    let mut cells = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let members: Vec<u32> = inner
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| (0..n).all(|k| aggregated(r, k) || keys[**i][k] == keys[r][k]))
+            .map(|(i, _)| i as u32)
+            .collect();
+        cells.push(members);
+    }
+    let status: Vec<CellStatus> = (0..rows)
+        .map(|r| {
+            if primary[r] {
+                CellStatus::Primary
+            } else if !published[r] {
+                CellStatus::Unpublished
+            } else {
+                CellStatus::Candidate
+            }
+        })
+        .collect();
+    let priority: Vec<f64> = (0..rows)
+        .map(|r| persons.iter().map(|p| p[r]).min().unwrap_or(0) as f64)
+        .collect();
+    secondary_suppression(inner.len(), &cells, &status, &priority).map_err(|_| internal("secondary suppression failed"))
+}

@@ -1,0 +1,315 @@
+//! The control node: the root of every checked plan. Logically it has the schema of the
+//! user's query; physically it gathers the whole rewritten result (cells plus their hidden
+//! person and unit counts), applies suppression (`apply.rs`), drops the hidden columns and
+//! leaves the disclosure report in the session's [`ReportSink`].
+
+use crate::apply::apply_disclosure_control;
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::{DFSchemaRef, Result};
+use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore};
+use datafusion::physical_expr::{Distribution, EquivalenceProperties, LexOrdering, OrderingRequirements, Partitioning};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties, collect,
+};
+use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
+use renkei_disclosure::{Policy, Report};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+/// How the control node treats one visible output column.
+#[derive(Clone, Debug)]
+pub enum ColumnRule {
+    /// Made of group keys only: shown as is.
+    Label,
+    /// Made of the final aggregate's values `aggregates` (indices into
+    /// [`ControlSpec::aggregates`]); `bare` when it is one of them unchanged.
+    Value { aggregates: Vec<usize>, bare: bool },
+}
+
+/// The hidden counts behind one aggregate of the final aggregation.
+#[derive(Clone, Debug)]
+pub struct AggregateRule {
+    /// Hidden count columns, per class of equal person lineages: a cell's persons are
+    /// the smallest over classes of the largest within a class.
+    pub persons: Vec<Vec<String>>,
+    /// Hidden distinct-unit count columns; a cell's units are the smallest of them.
+    pub units: Vec<String>,
+    /// A COUNT: rounded when the policy rounds counts.
+    pub is_count: bool,
+}
+
+/// The hidden columns that place each row in a ROLLUP / CUBE / GROUPING SETS table.
+#[derive(Clone, Debug)]
+pub struct Grouping {
+    /// The grouping id: bit i (from the most significant of `keys.len()`) is set when key i
+    /// is aggregated away in the row.
+    pub id: String,
+    /// The raw group keys, one hidden column each.
+    pub keys: Vec<String>,
+}
+
+/// Everything the control node needs to check one query's output.
+#[derive(Clone, Debug)]
+pub struct ControlSpec {
+    pub columns: Vec<ColumnRule>,
+    pub aggregates: Vec<AggregateRule>,
+    /// A hidden boolean column with the HAVING verdict.
+    pub having: Option<String>,
+    pub grouping: Option<Grouping>,
+    /// Whether the query groups or selects by a unit key, so the unit rule applies.
+    pub entity_rule: bool,
+    pub policy: Policy,
+}
+
+/// Where checked executions leave their disclosure reports (a session config extension).
+#[derive(Debug, Default)]
+pub struct ReportSink(pub Mutex<Vec<Report>>);
+
+#[derive(Debug, Clone)]
+pub struct ControlNode {
+    input: LogicalPlan,
+    schema: DFSchemaRef,
+    pub spec: Arc<ControlSpec>,
+}
+
+impl ControlNode {
+    pub fn new(input: LogicalPlan, schema: DFSchemaRef, spec: ControlSpec) -> ControlNode {
+        ControlNode {
+            input,
+            schema,
+            spec: Arc::new(spec),
+        }
+    }
+}
+
+// The spec holds floating-point policy values; nodes compare by plan, schema and the
+// spec's debug form, which is all that identifies them.
+impl PartialEq for ControlNode {
+    fn eq(&self, other: &Self) -> bool {
+        self.input == other.input
+            && self.schema == other.schema
+            && format!("{:?}", self.spec) == format!("{:?}", other.spec)
+    }
+}
+
+impl Eq for ControlNode {}
+
+impl Hash for ControlNode {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.input.hash(state);
+        self.schema.hash(state);
+        format!("{:?}", self.spec).hash(state);
+    }
+}
+
+impl PartialOrd for ControlNode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.input.partial_cmp(&other.input)
+    }
+}
+
+impl UserDefinedLogicalNodeCore for ControlNode {
+    fn name(&self) -> &str {
+        "DisclosureControl"
+    }
+
+    fn inputs(&self) -> Vec<&LogicalPlan> {
+        vec![&self.input]
+    }
+
+    fn schema(&self) -> &DFSchemaRef {
+        &self.schema
+    }
+
+    fn expressions(&self) -> Vec<Expr> {
+        vec![]
+    }
+
+    fn fmt_for_explain(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "DisclosureControl: policy={}", self.spec.policy.version)
+    }
+
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+        let input = inputs.swap_remove(0);
+        Ok(ControlNode {
+            input,
+            schema: Arc::clone(&self.schema),
+            spec: Arc::clone(&self.spec),
+        })
+    }
+}
+
+/// Physical form of [`ControlNode`]: one output partition, emitted once all input is in
+/// (suppression needs the whole table).
+#[derive(Debug)]
+pub struct ControlExec {
+    input: Arc<dyn ExecutionPlan>,
+    spec: Arc<ControlSpec>,
+    schema: SchemaRef,
+    sink: Arc<ReportSink>,
+    properties: Arc<PlanProperties>,
+    /// The user's ORDER BY, as the input delivers it: required of the input so that the
+    /// physical optimizer keeps it.
+    ordering: Option<LexOrdering>,
+}
+
+impl ControlExec {
+    fn new(input: Arc<dyn ExecutionPlan>, spec: Arc<ControlSpec>, schema: SchemaRef, sink: Arc<ReportSink>) -> Self {
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        ));
+        let ordering = input.output_ordering().cloned();
+        ControlExec {
+            input,
+            spec,
+            schema,
+            sink,
+            properties,
+            ordering,
+        }
+    }
+}
+
+impl DisplayAs for ControlExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "DisclosureControlExec: policy={}", self.spec.policy.version)
+    }
+}
+
+impl ExecutionPlan for ControlExec {
+    fn name(&self) -> &str {
+        "DisclosureControlExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn required_input_distribution(&self) -> Vec<Distribution> {
+        vec![Distribution::SinglePartition]
+    }
+
+    fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
+        vec![self.ordering.clone().map(OrderingRequirements::from)]
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        vec![true]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(
+            &Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+        ) -> Result<datafusion::common::tree_node::TreeNodeRecursion>,
+    ) -> Result<datafusion::common::tree_node::TreeNodeRecursion> {
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(self: Arc<Self>, mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(ControlExec::new(
+            children.swap_remove(0),
+            Arc::clone(&self.spec),
+            Arc::clone(&self.schema),
+            Arc::clone(&self.sink),
+        )))
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(datafusion::error::DataFusionError::Internal(format!(
+                "DisclosureControlExec has one partition, not {partition}"
+            )));
+        }
+        let input = Arc::clone(&self.input);
+        let spec = Arc::clone(&self.spec);
+        let schema = Arc::clone(&self.schema);
+        let sink = Arc::clone(&self.sink);
+        let out_schema = Arc::clone(&schema);
+        let stream = futures::stream::once(async move {
+            let batches = collect(input, context).await?;
+            let (batch, report) = apply_disclosure_control(&batches, &spec, &out_schema)?;
+            if let Ok(mut reports) = sink.0.lock() {
+                reports.push(report);
+            }
+            Ok(batch)
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+/// Plans [`ControlNode`]s.
+#[derive(Debug)]
+struct ControlPlanner;
+
+#[async_trait]
+impl ExtensionPlanner for ControlPlanner {
+    async fn plan_extension(
+        &self,
+        _planner: &dyn PhysicalPlanner,
+        node: &dyn UserDefinedLogicalNode,
+        _logical_inputs: &[&LogicalPlan],
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session: &dyn datafusion::catalog::Session,
+        _planning_ctx: &datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let Some(control) = node.as_any().downcast_ref::<ControlNode>() else {
+            return Ok(None);
+        };
+        let mut input = Arc::clone(&physical_inputs[0]);
+        if input.output_partitioning().partition_count() != 1 {
+            input = match input.output_ordering().cloned() {
+                Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering, input)),
+                None => Arc::new(CoalescePartitionsExec::new(input)),
+            };
+        }
+        let sink = session.config().get_extension::<ReportSink>().unwrap_or_default();
+        let schema = Arc::new(control.schema.as_arrow().clone());
+        Ok(Some(Arc::new(ControlExec::new(
+            input,
+            Arc::clone(&control.spec),
+            schema,
+            sink,
+        ))))
+    }
+}
+
+/// The session's query planner: the final check on the optimized plan. Only a plan whose
+/// root is a control node is ever executed.
+#[derive(Debug)]
+pub struct CheckedQueryPlanner;
+
+#[async_trait]
+impl QueryPlanner for CheckedQueryPlanner {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &LogicalPlan,
+        session: &dyn datafusion::catalog::Session,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let checked = matches!(logical_plan, LogicalPlan::Extension(e) if e.node.as_any().is::<ControlNode>());
+        if !checked {
+            return Err(crate::refuse(match logical_plan {
+                LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) => "EXPLAIN is refused".to_string(),
+                _ => "only checked queries are executed".to_string(),
+            }));
+        }
+        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(ControlPlanner)])
+            .create_physical_plan(logical_plan, session)
+            .await
+    }
+}

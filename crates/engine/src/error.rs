@@ -1,0 +1,64 @@
+//! The engine's errors, mapped once from DataFusion's at this boundary.
+
+use datafusion::error::DataFusionError;
+
+/// Why a query was refused by disclosure control.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Disclosure control refused the query; the reason names the construct.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The SQL is invalid (syntax, unknown table or column, types). Planning reads no data,
+    /// so the message quotes only the query.
+    #[error("invalid query: {0}")]
+    Invalid(String),
+    /// Execution failed. Its message could quote a data value (a failed cast names the
+    /// string), so only the kind of failure is kept.
+    #[error("the query failed during execution ({0})")]
+    Execution(&'static str),
+    #[error("warehouse: {0}")]
+    Warehouse(String),
+}
+
+fn refusal(e: &DataFusionError) -> Option<String> {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    loop {
+        if let Some(r) = cur.downcast_ref::<Refusal>() {
+            return Some(r.0.clone());
+        }
+        if let Some(DataFusionError::External(inner)) = cur.downcast_ref::<DataFusionError>()
+            && let Some(r) = inner.downcast_ref::<Refusal>()
+        {
+            return Some(r.0.clone());
+        }
+        cur = cur.source()?;
+    }
+}
+
+impl EngineError {
+    /// An error while planning: a refusal, or an invalid query.
+    pub fn from_planning(e: DataFusionError) -> EngineError {
+        if let Some(reason) = refusal(&e) {
+            return EngineError::Refused(reason);
+        }
+        EngineError::Invalid(e.find_root().to_string())
+    }
+
+    /// An error while executing: refusals pass, anything else is reduced to its kind.
+    pub fn from_execution(e: DataFusionError) -> EngineError {
+        if let Some(reason) = refusal(&e) {
+            return EngineError::Refused(reason);
+        }
+        EngineError::Execution(match e.find_root() {
+            DataFusionError::ArrowError(..) => "arithmetic, cast or format error",
+            DataFusionError::ResourcesExhausted(_) => "out of memory or disk",
+            DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => "reading the warehouse",
+            DataFusionError::ParquetError(_) => "reading the warehouse",
+            _ => "execution error",
+        })
+    }
+}

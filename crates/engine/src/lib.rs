@@ -1,0 +1,191 @@
+//! The query engine: a DataFusion session over a Renkei warehouse in which disclosure
+//! control is part of planning, so no caller can run a query unchecked.
+//!
+//! - Every analysis table is registered from its Parquet files; the column classes come from
+//!   the files' own metadata (`renkei.column_classes`), and a table without them is refused.
+//! - The session appends [`rewrite::DisclosureControlRule`] to DataFusion's analyzer rules
+//!   (keeping DataFusion's own), and plans through [`control::CheckedQueryPlanner`], which
+//!   executes only plans rooted at the control node: the final check on the optimized plan.
+//! - Execution errors are reported by kind only: their messages can quote data values.
+
+mod apply;
+pub mod control;
+pub mod error;
+pub mod rewrite;
+
+pub use error::{EngineError, Refusal};
+
+use crate::control::{CheckedQueryPlanner, ReportSink};
+use crate::rewrite::{Classes, DisclosureControlRule};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+use renkei_disclosure::{Policy, Report};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A refusal as a DataFusion error, recognised again at the engine boundary.
+pub(crate) fn refuse(reason: String) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::External(Box::new(Refusal(reason)))
+}
+
+/// How the engine runs.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// Memory the engine may use for query state; beyond it operators spill to disk.
+    pub memory_limit: Option<usize>,
+    /// Where spill files go (the OS temp directory if none).
+    pub spill_dir: Option<PathBuf>,
+    pub target_partitions: Option<usize>,
+}
+
+/// The checked result of one query.
+#[derive(Debug)]
+pub struct CheckedOutput {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub report: Report,
+}
+
+/// A warehouse opened for checked queries.
+pub struct Engine {
+    warehouse: PathBuf,
+    classes: Arc<Classes>,
+    policy: Arc<Policy>,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// Opens the warehouse at `warehouse`: every analysis table and its column classes.
+    pub fn open(warehouse: &Path, policy: Policy, options: EngineOptions) -> Result<Engine, EngineError> {
+        let mut classes = Classes::default();
+        for table in renkei_warehouse::TABLES.iter().filter(|t| !t.steward_only) {
+            let dir = table.directory(warehouse);
+            let first = first_part(&dir)?;
+            let stored = renkei_warehouse::read_column_classes(&first)
+                .map_err(|e| EngineError::Warehouse(format!("{}: {e}", table.name)))?;
+            for c in table.columns {
+                if !stored.contains_key(c.name) {
+                    return Err(EngineError::Warehouse(format!(
+                        "{}: column {} has no class in its metadata",
+                        table.name, c.name
+                    )));
+                }
+            }
+            classes.0.insert(table.name.to_string(), stored);
+        }
+        Ok(Engine {
+            warehouse: warehouse.to_path_buf(),
+            classes: Arc::new(classes),
+            policy: Arc::new(policy),
+            options,
+        })
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// A session whose every plan passes disclosure control; reports land in `sink`.
+    pub async fn session(&self, sink: Arc<ReportSink>) -> Result<SessionContext, EngineError> {
+        let mut config = SessionConfig::new().with_extension(sink);
+        if let Some(n) = self.options.target_partitions {
+            config = config.with_target_partitions(n);
+        }
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = self.options.memory_limit {
+            runtime = runtime.with_memory_limit(limit, 1.0);
+        }
+        if let Some(dir) = &self.options.spill_dir {
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+            );
+        }
+        let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_query_planner(Arc::new(CheckedQueryPlanner))
+            .build();
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_analyzer_rule(Arc::new(DisclosureControlRule {
+                classes: Arc::clone(&self.classes),
+                policy: Arc::clone(&self.policy),
+            }))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        for name in self.classes.0.keys() {
+            let Some(table) = renkei_warehouse::table(name) else {
+                continue;
+            };
+            let url = ListingTableUrl::parse(table.directory(&self.warehouse).to_string_lossy())
+                .map_err(EngineError::from_planning)?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(options)
+                .with_schema(table.schema());
+            let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
+            ctx.register_table(name.as_str(), Arc::new(provider))
+                .map_err(EngineError::from_planning)?;
+        }
+        Ok(ctx)
+    }
+
+    /// Runs one SQL query through disclosure control.
+    pub async fn query(&self, sql: &str) -> Result<CheckedOutput, EngineError> {
+        let sink = Arc::new(ReportSink::default());
+        let ctx = self.session(Arc::clone(&sink)).await?;
+        // Only queries: no DDL (CREATE, COPY TO files), DML or SET statements.
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let df = ctx
+            .sql_with_options(sql, options)
+            .await
+            .map_err(EngineError::from_planning)?;
+        let plan = df.into_optimized_plan().map_err(EngineError::from_planning)?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        let physical = ctx
+            .state()
+            .create_physical_plan(&plan)
+            .await
+            .map_err(EngineError::from_planning)?;
+        let batches = datafusion::physical_plan::collect(physical, ctx.task_ctx())
+            .await
+            .map_err(EngineError::from_execution)?;
+        let mut report = sink
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut r| r.pop())
+            .ok_or_else(|| EngineError::Refused("the query produced no disclosure report".into()))?;
+        report.query_hash = blake3::hash(sql.as_bytes()).to_hex().to_string();
+        report.command = sql.to_string();
+        Ok(CheckedOutput {
+            schema,
+            batches,
+            report,
+        })
+    }
+}
+
+/// The first Parquet part of a table folder, whose metadata carries the column classes.
+fn first_part(dir: &Path) -> Result<PathBuf, EngineError> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| EngineError::Warehouse(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    parts
+        .into_iter()
+        .next()
+        .ok_or_else(|| EngineError::Warehouse(format!("{}: no Parquet part", dir.display())))
+}

@@ -1,0 +1,1162 @@
+//! The disclosure-control analyzer rule: checks a query's logical plan against the rules of
+//! `renkei-disclosure`, and rewrites it so that every output row carries, in hidden columns,
+//! the number of distinct persons (and facilities / providers / municipalities) behind each
+//! of its cells. The rewritten plan is wrapped in a [`ControlNode`], whose execution applies
+//! suppression and drops the hidden columns; no result leaves the engine any other way.
+//!
+//! How contributors are followed through a plan ("lineage"):
+//! - every scan of a person-keyed table adds a hidden copy of its `person_id`
+//!   (`__renkei_p<N>`, one *person lineage* per scan) and of its unit-key columns
+//!   (`__renkei_u<N>`); projections, filters, joins, sorts and aliases pass them on;
+//! - an equi-join or equality filter between two bare person keys makes their lineages one
+//!   class (the same person, or NULL on the outer side of an outer join);
+//! - an aggregate inside the query (a per-person derived table) must group by a bare person
+//!   key, and every person lineage beneath it must be of that key's class; it passes on that
+//!   lineage alone;
+//! - the final aggregate gets, per output aggregate and lineage, `count(DISTINCT hidden)`
+//!   filtered to the rows that actually feed that aggregate (non-NULL, and non-zero for
+//!   sums): a `sum(CASE …)` over a few persons is counted as those few.
+//!
+//! Whatever this cannot follow it refuses, naming the construct.
+
+use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Grouping};
+use crate::refuse;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, TableReference};
+use datafusion::config::ConfigOptions;
+use datafusion::logical_expr::expr::{AggregateFunction, Alias};
+use datafusion::logical_expr::{
+    Aggregate, BinaryExpr, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
+    LogicalPlanBuilder, Operator, Projection, Sort, SubqueryAlias, Union, lit,
+};
+use datafusion::optimizer::AnalyzerRule;
+use renkei_disclosure::Policy;
+use renkei_warehouse::ColumnClass;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Prefix of every column the rewrite adds; user queries may not use it.
+pub const HIDDEN_PREFIX: &str = "__renkei_";
+/// The hidden boolean that carries a HAVING clause's verdict to the control node.
+pub const HAVING_COLUMN: &str = "__renkei_having";
+/// The hidden grouping-set id of each output row (ROLLUP, CUBE, GROUPING SETS).
+pub const GROUPING_ID_COLUMN: &str = "__renkei_grouping_id";
+
+/// Column classes of the registered tables: table → column → class.
+#[derive(Debug, Default, Clone)]
+pub struct Classes(pub HashMap<String, BTreeMap<String, ColumnClass>>);
+
+/// The analyzer rule every Renkei session appends to DataFusion's own.
+#[derive(Debug)]
+pub struct DisclosureControlRule {
+    pub classes: Arc<Classes>,
+    pub policy: Arc<Policy>,
+}
+
+impl AnalyzerRule for DisclosureControlRule {
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        if let LogicalPlan::Extension(e) = &plan
+            && e.node.as_any().is::<ControlNode>()
+        {
+            return Ok(plan);
+        }
+        reject_hidden_names(&plan)?;
+        let mut rewriter = Rewriter {
+            classes: &self.classes,
+            bases: Vec::new(),
+            lineages: Vec::new(),
+            referenced_units: BTreeSet::new(),
+        };
+        // The user's schema, with every column nullable: any value cell may be hidden.
+        let fields = plan
+            .schema()
+            .iter()
+            .map(|(q, f)| (q.cloned(), Arc::new(f.as_ref().clone().with_nullable(true))))
+            .collect();
+        let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
+        let (input, spec) = rewriter.checked(plan, &self.policy)?;
+        Ok(LogicalPlan::Extension(Extension {
+            node: Arc::new(ControlNode::new(input, schema, spec)),
+        }))
+    }
+
+    fn name(&self) -> &str {
+        "renkei_disclosure_control"
+    }
+}
+
+/// User queries may not name a column or alias like the hidden ones.
+fn reject_hidden_names(plan: &LogicalPlan) -> Result<()> {
+    let mut found = false;
+    plan.apply_with_subqueries(|p| {
+        found |= p.schema().fields().iter().any(|f| f.name().starts_with(HIDDEN_PREFIX));
+        Ok(if found {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    })?;
+    if found {
+        return Err(refuse(format!("names starting with {HIDDEN_PREFIX} are reserved")));
+    }
+    Ok(())
+}
+
+/// A base column of a warehouse table.
+struct Base {
+    table: String,
+    column: String,
+    class: ColumnClass,
+}
+
+/// A plan with its hidden columns appended after its `visible` ones.
+struct Carried {
+    plan: LogicalPlan,
+    visible: usize,
+    /// Per visible column: the base columns its value derives from.
+    origins: Vec<BTreeSet<usize>>,
+    /// Per visible column: the person lineage it is a bare copy of.
+    pid_of: Vec<Option<usize>>,
+    /// Person lineages carried as hidden columns.
+    persons: Vec<usize>,
+    /// Unit lineages carried as hidden columns: (lineage, base column).
+    units: Vec<(usize, usize)>,
+}
+
+fn person_column(lineage: usize) -> String {
+    format!("{HIDDEN_PREFIX}p{lineage}")
+}
+
+fn unit_column(lineage: usize) -> String {
+    format!("{HIDDEN_PREFIX}u{lineage}")
+}
+
+fn hidden_col(name: &str) -> Expr {
+    Expr::Column(Column::from_name(name))
+}
+
+impl Carried {
+    fn hidden_names(&self) -> Vec<String> {
+        let p = self.persons.iter().map(|l| person_column(*l));
+        p.chain(self.units.iter().map(|(l, _)| unit_column(*l))).collect()
+    }
+
+    fn hidden_exprs(&self) -> Vec<Expr> {
+        self.hidden_names().iter().map(|n| hidden_col(n)).collect()
+    }
+
+    /// Index among the visible columns of a column reference.
+    fn visible_index(&self, c: &Column) -> Result<usize> {
+        let i = self.plan.schema().index_of_column(c)?;
+        if i >= self.visible {
+            return Err(refuse(format!("column {} is reserved", c.name)));
+        }
+        Ok(i)
+    }
+
+    fn expr_origins(&self, e: &Expr) -> Result<BTreeSet<usize>> {
+        let mut out = BTreeSet::new();
+        for c in e.column_refs() {
+            out.extend(self.origins[self.visible_index(c)?].iter().copied());
+        }
+        Ok(out)
+    }
+
+    /// The person lineage of a bare column (possibly aliased or cast-free).
+    fn bare_pid(&self, e: &Expr) -> Option<usize> {
+        match e {
+            Expr::Column(c) => self.visible_index(c).ok().and_then(|i| self.pid_of[i]),
+            Expr::Alias(Alias { expr, .. }) => self.bare_pid(expr),
+            _ => None,
+        }
+    }
+}
+
+struct Rewriter<'a> {
+    classes: &'a Classes,
+    bases: Vec<Base>,
+    /// Union–find parent per person lineage (classes of provably equal persons).
+    lineages: Vec<usize>,
+    /// Unit base columns the query groups, filters or joins by.
+    referenced_units: BTreeSet<usize>,
+}
+
+/// Aggregate functions allowed in the final aggregate: their values are sums over many
+/// persons. Order statistics and collectors (MIN, MAX, MEDIAN, FIRST_VALUE, ARRAY_AGG,
+/// STRING_AGG …) output one person's value and are refused there.
+const RELEASABLE_AGGREGATES: &[&str] = &[
+    "count",
+    "sum",
+    "avg",
+    "mean",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "var",
+    "var_pop",
+    "var_samp",
+];
+
+/// Aggregate functions allowed inside per-person derived tables.
+const PER_PERSON_AGGREGATES: &[&str] = &[
+    "count", "sum", "avg", "mean", "min", "max", "bool_and", "bool_or", "stddev", "var",
+];
+
+impl Rewriter<'_> {
+    fn class(&self, base: usize) -> ColumnClass {
+        self.bases[base].class
+    }
+
+    fn has_class(&self, origins: &BTreeSet<usize>, class: ColumnClass) -> bool {
+        origins.iter().any(|b| self.class(*b) == class)
+    }
+
+    fn find(&mut self, mut l: usize) -> usize {
+        while self.lineages[l] != l {
+            l = self.lineages[l];
+        }
+        l
+    }
+
+    fn merge(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.lineages[ra.max(rb)] = ra.min(rb);
+        }
+    }
+
+    fn new_lineage(&mut self) -> usize {
+        self.lineages.push(self.lineages.len());
+        self.lineages.len() - 1
+    }
+
+    fn base(&mut self, table: &str, column: &str, class: ColumnClass) -> usize {
+        if let Some(i) = self.bases.iter().position(|b| b.table == table && b.column == column) {
+            return i;
+        }
+        self.bases.push(Base {
+            table: table.to_string(),
+            column: column.to_string(),
+            class,
+        });
+        self.bases.len() - 1
+    }
+
+    /// Rewrites the whole query: the final aggregate and what follows it, wrapped for the
+    /// control node.
+    fn checked(&mut self, plan: LogicalPlan, policy: &Policy) -> Result<(LogicalPlan, ControlSpec)> {
+        let (plan, mut parts) = self.top(plan)?;
+        parts.spec.columns = parts
+            .deps
+            .iter()
+            .map(|d| match d {
+                Dep::Key => ColumnRule::Label,
+                Dep::Value { aggregates, bare } => ColumnRule::Value {
+                    aggregates: aggregates.clone(),
+                    bare: *bare,
+                },
+            })
+            .collect();
+        parts.spec.policy = policy.clone();
+        Ok((plan, parts.spec))
+    }
+
+    /// The plan above the final aggregate: projections and ORDER BY.
+    fn top(&mut self, plan: LogicalPlan) -> Result<(LogicalPlan, TopParts)> {
+        match plan {
+            LogicalPlan::Projection(p) => {
+                let (input, parts) = self.top(Arc::unwrap_or_clone(p.input))?;
+                let deps = p
+                    .expr
+                    .iter()
+                    .map(|e| {
+                        check_projection_expr(e)?;
+                        dep_of(e, input.schema(), &parts.deps)
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let mut exprs = p.expr.clone();
+                exprs.extend(hidden_tail(&input, parts.deps.len()).iter().map(|n| hidden_col(n)));
+                let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(input))?);
+                Ok((plan, TopParts { deps, ..parts }))
+            }
+            LogicalPlan::Sort(s) => {
+                if s.fetch.is_some() {
+                    return Err(refuse("LIMIT/OFFSET can single out rows".into()));
+                }
+                let (input, parts) = self.top(Arc::unwrap_or_clone(s.input))?;
+                Ok((
+                    LogicalPlan::Sort(Sort {
+                        expr: s.expr,
+                        input: Arc::new(input),
+                        fetch: None,
+                    }),
+                    parts,
+                ))
+            }
+            LogicalPlan::Filter(f) => {
+                let (input, mut parts) = self.top(Arc::unwrap_or_clone(f.input))?;
+                if parts.spec.having.is_some() {
+                    return Err(refuse("more than one HAVING filter".into()));
+                }
+                check_no_subqueries(&f.predicate, "HAVING")?;
+                // The verdict travels as a hidden column: rows it drops are withheld by the
+                // control node, so a HAVING cannot reveal a small cell by its presence.
+                let mut exprs: Vec<Expr> = input
+                    .schema()
+                    .iter()
+                    .map(|(q, field)| Expr::Column(Column::new(q.cloned(), field.name())))
+                    .collect();
+                exprs.push(f.predicate.clone().alias(HAVING_COLUMN));
+                let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(input))?);
+                parts.spec.having = Some(HAVING_COLUMN.to_string());
+                Ok((plan, parts))
+            }
+            LogicalPlan::Aggregate(a) => self.final_aggregate(a),
+            LogicalPlan::Union(_) => Err(refuse(
+                "UNION of outputs is not supported: use GROUPING SETS, ROLLUP or CUBE for totals, \
+                 so that secondary suppression sees their relations"
+                    .into(),
+            )),
+            LogicalPlan::Window(_) => Err(refuse("window functions are refused".into())),
+            LogicalPlan::Limit(_) => Err(refuse("LIMIT/OFFSET can single out rows".into())),
+            LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) => Err(refuse("EXPLAIN is refused".into())),
+            LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Err(refuse(
+                "the query reads no warehouse table; there is nothing to check".into(),
+            )),
+            other if is_non_query(&other) => Err(refuse("only queries are allowed".into())),
+            _ => Err(refuse(
+                "row-level output is refused: the query must end in an aggregation (GROUP BY or an aggregate function)"
+                    .into(),
+            )),
+        }
+    }
+
+    fn final_aggregate(&mut self, a: Aggregate) -> Result<(LogicalPlan, TopParts)> {
+        let c = self.carry(Arc::unwrap_or_clone(a.input))?;
+        if c.persons.is_empty() {
+            return Err(refuse(
+                "the aggregated rows carry no person key, so their persons cannot be counted".into(),
+            ));
+        }
+        // Group keys: never a person or record key, and unit keys make the unit rule apply.
+        let grouping_sets = matches!(a.group_expr.as_slice(), [Expr::GroupingSet(_)]);
+        let keys: Vec<Expr> = match a.group_expr.as_slice() {
+            [Expr::GroupingSet(gs)] => gs.distinct_expr().into_iter().cloned().collect(),
+            exprs => exprs.to_vec(),
+        };
+        if let [Expr::GroupingSet(GroupingSet::GroupingSets(sets))] = a.group_expr.as_slice()
+            && !sets.iter().any(|s| s.len() == keys.len())
+        {
+            return Err(refuse(
+                "GROUPING SETS without the full grouping are not supported: add the set of all keys".into(),
+            ));
+        }
+        for k in &keys {
+            check_no_subqueries(k, "GROUP BY")?;
+            let o = c.expr_origins(k)?;
+            if self.identifying(&o) {
+                return Err(refuse(format!(
+                    "grouping by a person or record key ({}) would output one row per person",
+                    k.schema_name()
+                )));
+            }
+            self.note_units(&o);
+        }
+        // Aggregates: only those whose value is about many persons.
+        for e in &a.aggr_expr {
+            let f = aggregate_function(e)?;
+            let name = f.func.name().to_lowercase();
+            if !RELEASABLE_AGGREGATES.contains(&name.as_str()) {
+                return Err(refuse(format!(
+                    "{} outputs single values, not totals, and is refused in the output",
+                    name.to_uppercase()
+                )));
+            }
+            for arg in &f.params.args {
+                check_no_subqueries(arg, "an aggregate")?;
+                let o = c.expr_origins(arg)?;
+                if self.identifying(&o) && name != "count" {
+                    return Err(refuse(format!(
+                        "{} of a person or record key is refused",
+                        name.to_uppercase()
+                    )));
+                }
+                // Dominance and p% need per-person contributions to each cell, which the
+                // engine does not compute yet: until it does, such sums are not released.
+                if name != "count" && self.has_class(&o, ColumnClass::SensitiveMeasure) {
+                    return Err(refuse(format!(
+                        "{} of a sensitive measure needs the dominance check, which is not built yet",
+                        name.to_uppercase()
+                    )));
+                }
+            }
+            if let Some(filter) = &f.params.filter {
+                check_no_subqueries(filter, "an aggregate FILTER")?;
+                let o = c.expr_origins(filter)?;
+                self.note_units(&o);
+            }
+        }
+        let units_needed: Vec<usize> = self.referenced_units.iter().copied().collect();
+        for u in &units_needed {
+            if !c.units.iter().any(|(_, b)| b == u) {
+                let b = &self.bases[*u];
+                return Err(refuse(format!(
+                    "the query selects by {}.{} inside a per-person subquery; the facilities behind each cell \
+                     cannot be counted there — select by it in the outer query",
+                    b.table, b.column
+                )));
+            }
+        }
+        // Person lineages, grouped by class: within a class the persons are equal (or NULL on
+        // an outer side), so the class counts as its largest member; classes are different
+        // persons, so a cell counts as its smallest class.
+        let mut classes: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for l in &c.persons {
+            let root = self.find(*l);
+            classes.entry(root).or_default().push(*l);
+        }
+        let mut aggr = a.aggr_expr.clone();
+        let mut rules = Vec::new();
+        for (j, e) in a.aggr_expr.iter().enumerate() {
+            let f = aggregate_function(e)?;
+            let name = f.func.name().to_lowercase();
+            let feeds = contributes(f);
+            let mut persons = Vec::new();
+            for members in classes.values() {
+                let mut names = Vec::new();
+                for l in members {
+                    let n = format!("{HIDDEN_PREFIX}n{j}_{l}");
+                    aggr.push(count_distinct_where(&person_column(*l), feeds.clone()).alias(&n));
+                    names.push(n);
+                }
+                persons.push(names);
+            }
+            let mut units = Vec::new();
+            for (l, b) in &c.units {
+                if units_needed.contains(b) {
+                    let n = format!("{HIDDEN_PREFIX}e{j}_{l}");
+                    aggr.push(count_distinct_where(&unit_column(*l), feeds.clone()).alias(&n));
+                    units.push(n);
+                }
+            }
+            rules.push(AggregateRule {
+                persons,
+                units,
+                is_count: name == "count",
+            });
+        }
+        let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), a.group_expr.clone(), aggr)?);
+        // Output as DataFusion's own aggregate would give it (keys, then the user's
+        // aggregates), then hidden: the raw keys and grouping id (for secondary suppression)
+        // and the counts.
+        let schema = Arc::clone(agg.schema());
+        let col_at = |i: usize| {
+            let (q, f) = schema.qualified_field(i);
+            Expr::Column(Column::new(q.cloned(), f.name()))
+        };
+        let first_aggr = keys.len() + usize::from(grouping_sets);
+        let mut exprs: Vec<Expr> = (0..keys.len()).map(col_at).collect();
+        exprs.extend((first_aggr..first_aggr + a.aggr_expr.len()).map(col_at));
+        let mut deps = vec![Dep::Key; keys.len()];
+        deps.extend((0..a.aggr_expr.len()).map(|j| Dep::Value {
+            aggregates: vec![j],
+            bare: true,
+        }));
+        let grouping = if grouping_sets {
+            let names: Vec<String> = (0..keys.len()).map(|i| format!("{HIDDEN_PREFIX}k{i}")).collect();
+            exprs.extend(names.iter().enumerate().map(|(i, n)| col_at(i).alias(n)));
+            exprs.push(col_at(keys.len()).alias(GROUPING_ID_COLUMN));
+            Some(Grouping {
+                id: GROUPING_ID_COLUMN.to_string(),
+                keys: names,
+            })
+        } else {
+            None
+        };
+        exprs.extend((first_aggr + a.aggr_expr.len()..schema.fields().len()).map(col_at));
+        let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(agg))?);
+        let spec = ControlSpec {
+            columns: vec![],
+            aggregates: rules,
+            having: None,
+            grouping,
+            entity_rule: !units_needed.is_empty(),
+            policy: Policy::default(),
+        };
+        Ok((plan, TopParts { spec, deps }))
+    }
+
+    fn identifying(&self, origins: &BTreeSet<usize>) -> bool {
+        self.has_class(origins, ColumnClass::PersonKey) || self.has_class(origins, ColumnClass::RecordKey)
+    }
+
+    fn note_units(&mut self, origins: &BTreeSet<usize>) {
+        for b in origins {
+            if self.class(*b) == ColumnClass::UnitKey {
+                self.referenced_units.insert(*b);
+            }
+        }
+    }
+
+    /// Checks a predicate (WHERE, JOIN ON) and learns from it: which units are selected by,
+    /// and which person keys are declared equal.
+    fn predicate(&mut self, pred: &Expr, c: &Carried) -> Result<()> {
+        let o = c.expr_origins(pred)?;
+        self.note_units(&o);
+        for conjunct in split_conjunction(pred) {
+            if let Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) = conjunct
+                && let (Some(l), Some(r)) = (c.bare_pid(left), c.bare_pid(right))
+            {
+                self.merge(l, r);
+                continue;
+            }
+            self.key_use(conjunct, c)?;
+        }
+        Ok(())
+    }
+
+    /// A person or record key may appear in a predicate only bare, equal to another key of
+    /// its kind, or tested against a subquery's person keys: never against a value.
+    fn key_use(&mut self, e: &Expr, c: &Carried) -> Result<()> {
+        let mut outcome = Ok(());
+        e.apply(|node| {
+            match node {
+                Expr::ScalarSubquery(_) => {
+                    outcome = Err(refuse(
+                        "scalar subqueries are refused: their value is not counted".into(),
+                    ));
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+                Expr::SetComparison(_) => {
+                    outcome = Err(refuse("ANY/ALL subqueries are refused".into()));
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+                Expr::InSubquery(s) => {
+                    outcome = self.in_subquery(&s.expr, &s.subquery.subquery, c);
+                    return Ok(if outcome.is_err() {
+                        TreeNodeRecursion::Stop
+                    } else {
+                        TreeNodeRecursion::Jump
+                    });
+                }
+                Expr::Exists(x) => {
+                    outcome = self.exists(&x.subquery, c);
+                    return Ok(if outcome.is_err() {
+                        TreeNodeRecursion::Stop
+                    } else {
+                        TreeNodeRecursion::Jump
+                    });
+                }
+                _ => {}
+            }
+            if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = node
+                && is_comparison(*op)
+            {
+                for (side, other) in [(left, right), (right, left)] {
+                    let so = c.expr_origins(side).unwrap_or_default();
+                    let oo = c.expr_origins(other).unwrap_or_default();
+                    let side_key =
+                        self.has_class(&so, ColumnClass::PersonKey) || self.has_class(&so, ColumnClass::RecordKey);
+                    let other_key =
+                        self.has_class(&oo, ColumnClass::PersonKey) || self.has_class(&oo, ColumnClass::RecordKey);
+                    if side_key && !other_key {
+                        outcome = Err(refuse(
+                            "comparing a person or record key with a value singles out persons".into(),
+                        ));
+                        return Ok(TreeNodeRecursion::Stop);
+                    }
+                }
+            }
+            if let Expr::InList(l) = node {
+                let o = c.expr_origins(&l.expr).unwrap_or_default();
+                if self.has_class(&o, ColumnClass::PersonKey) || self.has_class(&o, ColumnClass::RecordKey) {
+                    outcome = Err(refuse(
+                        "a person or record key in an IN list singles out persons".into(),
+                    ));
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+            }
+            if let Expr::Like(l) = node {
+                let o = c.expr_origins(&l.expr).unwrap_or_default();
+                if self.has_class(&o, ColumnClass::PersonKey) || self.has_class(&o, ColumnClass::RecordKey) {
+                    outcome = Err(refuse(
+                        "matching a person or record key against a pattern is refused".into(),
+                    ));
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        outcome
+    }
+
+    /// `person_key IN (SELECT person_key …)`: a set of persons, each counted where used.
+    fn in_subquery(&mut self, tested: &Expr, sub: &LogicalPlan, c: &Carried) -> Result<()> {
+        let sub = self.carry(sub.clone())?;
+        let returns_persons = sub.pid_of.first().copied().flatten().is_some();
+        if c.bare_pid(tested).is_none() || !returns_persons {
+            return Err(refuse(
+                "IN (subquery) is allowed only as person key IN (a subquery returning person keys)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `EXISTS (…)` must be correlated on the person key: otherwise its one bit of answer
+    /// is about persons nobody counts.
+    fn exists(&mut self, sub: &datafusion::logical_expr::Subquery, c: &Carried) -> Result<()> {
+        let correlated_on_person = sub.outer_ref_columns.iter().any(|e| match e {
+            Expr::OuterReferenceColumn(_, col) => c
+                .visible_index(col)
+                .ok()
+                .is_some_and(|i| self.has_class(&c.origins[i], ColumnClass::PersonKey)),
+            _ => false,
+        });
+        if !correlated_on_person {
+            return Err(refuse("EXISTS must be correlated on the person key".into()));
+        }
+        self.carry(Arc::unwrap_or_clone(Arc::clone(&sub.subquery)))?;
+        Ok(())
+    }
+
+    /// Rewrites a row-level plan to carry its hidden columns.
+    fn carry(&mut self, plan: LogicalPlan) -> Result<Carried> {
+        match plan {
+            LogicalPlan::TableScan(scan) => self.scan(scan),
+            LogicalPlan::Projection(p) => {
+                let c = self.carry(Arc::unwrap_or_clone(p.input))?;
+                let mut origins = Vec::new();
+                let mut pid_of = Vec::new();
+                for e in &p.expr {
+                    check_projection_expr(e)?;
+                    origins.push(c.expr_origins(e)?);
+                    pid_of.push(c.bare_pid(e));
+                }
+                let visible = p.expr.len();
+                let mut exprs = p.expr.clone();
+                exprs.extend(c.hidden_exprs());
+                let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(c.plan))?);
+                Ok(Carried {
+                    plan,
+                    visible,
+                    origins,
+                    pid_of,
+                    persons: c.persons,
+                    units: c.units,
+                })
+            }
+            LogicalPlan::Filter(f) => {
+                let c = self.carry(Arc::unwrap_or_clone(f.input))?;
+                self.predicate(&f.predicate, &c)?;
+                let plan = LogicalPlan::Filter(Filter::try_new(f.predicate, Arc::new(c.plan))?);
+                Ok(Carried { plan, ..c })
+            }
+            LogicalPlan::Sort(s) => {
+                if s.fetch.is_some() {
+                    return Err(refuse("LIMIT/OFFSET can single out rows".into()));
+                }
+                let c = self.carry(Arc::unwrap_or_clone(s.input))?;
+                let plan = LogicalPlan::Sort(Sort {
+                    expr: s.expr,
+                    input: Arc::new(c.plan),
+                    fetch: None,
+                });
+                Ok(Carried { plan, ..c })
+            }
+            LogicalPlan::SubqueryAlias(a) => {
+                let c = self.carry(Arc::unwrap_or_clone(a.input))?;
+                let plan = LogicalPlan::SubqueryAlias(SubqueryAlias::try_new(Arc::new(c.plan), a.alias)?);
+                Ok(Carried { plan, ..c })
+            }
+            LogicalPlan::Join(j) => self.join(j),
+            LogicalPlan::Aggregate(a) => self.per_person_aggregate(a),
+            LogicalPlan::Distinct(Distinct::All(input)) => {
+                // SELECT DISTINCT … = GROUP BY every column.
+                let group: Vec<Expr> = input
+                    .schema()
+                    .iter()
+                    .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
+                    .collect();
+                let a = Aggregate::try_new(input, group, vec![])?;
+                self.per_person_aggregate(a)
+            }
+            LogicalPlan::Union(u) => self.union(u),
+            LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => {
+                let visible = plan.schema().fields().len();
+                Ok(Carried {
+                    plan,
+                    visible,
+                    origins: vec![BTreeSet::new(); visible],
+                    pid_of: vec![None; visible],
+                    persons: vec![],
+                    units: vec![],
+                })
+            }
+            LogicalPlan::Limit(_) => Err(refuse("LIMIT/OFFSET can single out rows".into())),
+            LogicalPlan::Window(_) => Err(refuse("window functions are refused".into())),
+            LogicalPlan::Distinct(Distinct::On(_)) => Err(refuse("DISTINCT ON is refused".into())),
+            LogicalPlan::RecursiveQuery(_) => Err(refuse("recursive queries are refused".into())),
+            LogicalPlan::Unnest(_) => Err(refuse("UNNEST is refused".into())),
+            other => Err(refuse(format!("{} is refused", other.display()))),
+        }
+    }
+
+    fn scan(&mut self, scan: datafusion::logical_expr::TableScan) -> Result<Carried> {
+        if scan.fetch.is_some() {
+            return Err(refuse("LIMIT/OFFSET can single out rows".into()));
+        }
+        let table = scan.table_name.table().to_string();
+        let Some(classes) = self.classes.0.get(&table).cloned() else {
+            return Err(refuse(format!("table {table} is not a warehouse table")));
+        };
+        let full = LogicalPlanBuilder::scan(scan.table_name.clone(), Arc::clone(&scan.source), None)?.build()?;
+        let qualifier: TableReference = scan.table_name.clone();
+        let mut exprs = Vec::new();
+        let mut origins = Vec::new();
+        let mut pid_of = Vec::new();
+        let mut persons = Vec::new();
+        let mut units = Vec::new();
+        let mut hidden = Vec::new();
+        for field in scan.projected_schema.fields() {
+            let Some(class) = classes.get(field.name()).copied() else {
+                return Err(refuse(format!(
+                    "column {table}.{} has no disclosure class",
+                    field.name()
+                )));
+            };
+            let base = self.base(&table, field.name(), class);
+            exprs.push(Expr::Column(Column::new(Some(qualifier.clone()), field.name())));
+            origins.push(BTreeSet::from([base]));
+            pid_of.push(None);
+        }
+        for (column, class) in &classes {
+            let source = Expr::Column(Column::new(Some(qualifier.clone()), column));
+            match class {
+                ColumnClass::PersonKey => {
+                    let l = self.new_lineage();
+                    persons.push(l);
+                    hidden.push(source.alias(person_column(l)));
+                    if let Some(i) = scan.projected_schema.fields().iter().position(|f| f.name() == column) {
+                        pid_of[i] = Some(l);
+                    }
+                }
+                ColumnClass::UnitKey => {
+                    let l = self.new_lineage();
+                    units.push((l, self.base(&table, column, *class)));
+                    hidden.push(source.alias(unit_column(l)));
+                }
+                _ => {}
+            }
+        }
+        let visible = exprs.len();
+        exprs.extend(hidden);
+        let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(full))?);
+        Ok(Carried {
+            plan,
+            visible,
+            origins,
+            pid_of,
+            persons,
+            units,
+        })
+    }
+
+    fn join(&mut self, j: Join) -> Result<Carried> {
+        let l = self.carry(Arc::unwrap_or_clone(j.left))?;
+        let r = self.carry(Arc::unwrap_or_clone(j.right))?;
+        // ON pairs and the residual filter are predicates over both sides.
+        let both = Carried {
+            plan: LogicalPlanBuilder::from(l.plan.clone())
+                .cross_join(r.plan.clone())?
+                .build()?,
+            visible: l.visible + r.visible,
+            origins: l.origins.iter().chain(&r.origins).cloned().collect(),
+            pid_of: l.pid_of.iter().chain(&r.pid_of).copied().collect(),
+            persons: vec![],
+            units: vec![],
+        };
+        // The cross join's schema puts the left's hidden columns between the sides: index
+        // visible columns by name instead.
+        let both = reindexed(both, &l, &r)?;
+        for (le, re) in &j.on {
+            let eq = le.clone().eq(re.clone());
+            self.predicate(&eq, &both)?;
+        }
+        if let Some(f) = &j.filter {
+            self.predicate(f, &both)?;
+        }
+        let keeps_right = !matches!(
+            j.join_type,
+            JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark
+        );
+        let keeps_left = !matches!(
+            j.join_type,
+            JoinType::RightSemi | JoinType::RightAnti | JoinType::RightMark
+        );
+        let joined = LogicalPlan::Join(Join::try_new(
+            Arc::new(l.plan.clone()),
+            Arc::new(r.plan.clone()),
+            j.on.clone(),
+            j.filter.clone(),
+            j.join_type,
+            j.join_constraint,
+            j.null_equality,
+            j.null_aware,
+        )?);
+        // Reorder: visible columns of the kept sides (and a mark column), then hidden ones.
+        let schema = Arc::clone(joined.schema());
+        let col_at = |i: usize| {
+            let (q, f) = schema.qualified_field(i);
+            Expr::Column(Column::new(q.cloned(), f.name()))
+        };
+        let left_width = l.plan.schema().fields().len();
+        let mut exprs = Vec::new();
+        let (mut origins, mut pid_of, mut persons, mut units) = (vec![], vec![], vec![], vec![]);
+        let mut hidden = Vec::new();
+        let mut offset = 0;
+        if keeps_left {
+            exprs.extend((0..l.visible).map(col_at));
+            origins.extend(l.origins.iter().cloned());
+            pid_of.extend(l.pid_of.iter().copied());
+            hidden.extend((l.visible..left_width).map(col_at));
+            persons.extend(l.persons.iter().copied());
+            units.extend(l.units.iter().copied());
+            offset = left_width;
+        }
+        if keeps_right {
+            let right_width = r.plan.schema().fields().len();
+            exprs.extend((offset..offset + r.visible).map(col_at));
+            origins.extend(r.origins.iter().cloned());
+            pid_of.extend(r.pid_of.iter().copied());
+            hidden.extend((offset + r.visible..offset + right_width).map(col_at));
+            persons.extend(r.persons.iter().copied());
+            units.extend(r.units.iter().copied());
+            offset += right_width;
+        }
+        // A mark join's extra boolean column.
+        for i in offset..schema.fields().len() {
+            exprs.push(col_at(i));
+            origins.push(BTreeSet::new());
+            pid_of.push(None);
+        }
+        let visible = exprs.len();
+        exprs.extend(hidden);
+        let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(joined))?);
+        Ok(Carried {
+            plan,
+            visible,
+            origins,
+            pid_of,
+            persons,
+            units,
+        })
+    }
+
+    /// An aggregate inside the query: a per-person derived table.
+    fn per_person_aggregate(&mut self, a: Aggregate) -> Result<Carried> {
+        let c = self.carry(Arc::unwrap_or_clone(a.input))?;
+        if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
+            return Err(refuse("grouping sets are allowed only in the final aggregation".into()));
+        }
+        let Some((key_at, lineage)) = a
+            .group_expr
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| c.bare_pid(e).map(|l| (i, l)))
+        else {
+            return Err(refuse(
+                "an aggregation inside the query must group by the person key (one row per person), \
+                 or the persons behind its rows cannot be counted"
+                    .into(),
+            ));
+        };
+        let class = self.find(lineage);
+        for l in c.persons.clone() {
+            if self.find(l) != class {
+                return Err(refuse(
+                    "an aggregation inside the query mixes rows of persons not joined on the person key".into(),
+                ));
+            }
+        }
+        for e in &a.aggr_expr {
+            let f = aggregate_function(e)?;
+            let name = f.func.name().to_lowercase();
+            if !PER_PERSON_AGGREGATES.contains(&name.as_str()) {
+                return Err(refuse(format!("{} is refused", name.to_uppercase())));
+            }
+            for arg in &f.params.args {
+                check_no_subqueries(arg, "an aggregate")?;
+            }
+        }
+        let mut origins = Vec::new();
+        let mut pid_of = Vec::new();
+        for (i, e) in a.group_expr.iter().enumerate() {
+            origins.push(c.expr_origins(e)?);
+            pid_of.push((i == key_at).then_some(lineage));
+        }
+        for e in &a.aggr_expr {
+            let f = aggregate_function(e)?;
+            let counts = f.func.name().eq_ignore_ascii_case("count");
+            let mut o = BTreeSet::new();
+            if !counts {
+                for arg in &f.params.args {
+                    o.extend(c.expr_origins(arg)?);
+                }
+            }
+            origins.push(o);
+            pid_of.push(None);
+        }
+        // The lineage's hidden column equals the grouped key: grouping by it too changes
+        // nothing and carries it up. Unit lineages end here.
+        let mut group = a.group_expr.clone();
+        group.push(hidden_col(&person_column(lineage)));
+        let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), group, a.aggr_expr.clone())?);
+        let schema = Arc::clone(agg.schema());
+        let col_at = |i: usize| {
+            let (q, f) = schema.qualified_field(i);
+            Expr::Column(Column::new(q.cloned(), f.name()))
+        };
+        let n_group = a.group_expr.len();
+        let mut exprs: Vec<Expr> = (0..n_group).map(col_at).collect();
+        exprs.extend((n_group + 1..schema.fields().len()).map(col_at));
+        let visible = exprs.len();
+        exprs.push(col_at(n_group));
+        let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(agg))?);
+        Ok(Carried {
+            plan,
+            visible,
+            origins,
+            pid_of,
+            persons: vec![lineage],
+            units: vec![],
+        })
+    }
+
+    /// UNION (ALL) of row sets: each branch must carry one class of persons, passed on
+    /// under a new lineage shared by all branches.
+    fn union(&mut self, u: Union) -> Result<Carried> {
+        let lineage = self.new_lineage();
+        let mut branches = Vec::new();
+        let mut origins: Vec<BTreeSet<usize>> = Vec::new();
+        let mut pid_of: Vec<Option<usize>> = Vec::new();
+        for input in u.inputs {
+            let c = self.carry(Arc::unwrap_or_clone(input))?;
+            let Some(first) = c.persons.first().copied() else {
+                return Err(refuse("every branch of a UNION must read person-keyed rows".into()));
+            };
+            let class = self.find(first);
+            if c.persons.iter().any(|l| self.find(*l) != class) {
+                return Err(refuse(
+                    "a UNION branch mixes persons not joined on the person key".into(),
+                ));
+            }
+            let schema = Arc::clone(c.plan.schema());
+            let mut exprs: Vec<Expr> = (0..c.visible)
+                .map(|i| {
+                    let (q, f) = schema.qualified_field(i);
+                    Expr::Column(Column::new(q.cloned(), f.name()))
+                })
+                .collect();
+            exprs.push(hidden_col(&person_column(first)).alias(person_column(lineage)));
+            if origins.is_empty() {
+                origins = c.origins.clone();
+                pid_of = c.pid_of.iter().map(|p| p.map(|_| lineage)).collect();
+            } else {
+                for (i, o) in c.origins.iter().enumerate() {
+                    if let Some(slot) = origins.get_mut(i) {
+                        slot.extend(o.iter().copied());
+                    }
+                    if c.pid_of.get(i).copied().flatten().is_none()
+                        && let Some(p) = pid_of.get_mut(i)
+                    {
+                        *p = None;
+                    }
+                }
+            }
+            branches.push(Arc::new(LogicalPlan::Projection(Projection::try_new(
+                exprs,
+                Arc::new(c.plan),
+            )?)));
+        }
+        for l in 0..self.lineages.len() {
+            if pid_of.contains(&Some(l)) {
+                self.merge(l, lineage);
+            }
+        }
+        let plan = LogicalPlan::Union(Union::try_new(branches)?);
+        let visible = origins.len();
+        Ok(Carried {
+            plan,
+            visible,
+            origins,
+            pid_of,
+            persons: vec![lineage],
+            units: vec![],
+        })
+    }
+}
+
+/// The visible-column view of a cross join of `l` and `r`, for checking join predicates.
+fn reindexed(both: Carried, l: &Carried, r: &Carried) -> Result<Carried> {
+    let schema = Arc::clone(both.plan.schema());
+    let left_width = l.plan.schema().fields().len();
+    let mut exprs = Vec::new();
+    for i in (0..l.visible).chain(left_width..left_width + r.visible) {
+        let (q, f) = schema.qualified_field(i);
+        exprs.push(Expr::Column(Column::new(q.cloned(), f.name())));
+    }
+    let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(both.plan))?);
+    Ok(Carried { plan, ..both })
+}
+
+/// Names of the hidden columns at the end of `plan`'s schema.
+fn hidden_tail(plan: &LogicalPlan, visible: usize) -> Vec<String> {
+    plan.schema()
+        .fields()
+        .iter()
+        .skip(visible)
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+/// What a visible column above the final aggregate is: a label (made of group keys) or a
+/// value made of the user's aggregates.
+#[derive(Clone, Debug)]
+enum Dep {
+    Key,
+    Value { aggregates: Vec<usize>, bare: bool },
+}
+
+/// The spec being built, and the dependency of each visible column.
+struct TopParts {
+    spec: ControlSpec,
+    deps: Vec<Dep>,
+}
+
+fn dep_of(e: &Expr, input: &DFSchemaRef, deps: &[Dep]) -> Result<Dep> {
+    let mut used = Vec::new();
+    let mut bare = false;
+    for c in e.column_refs() {
+        if let Some(Dep::Value { aggregates, bare: b }) = deps.get(input.index_of_column(c)?) {
+            used.extend(aggregates.iter().copied());
+            bare = *b && matches!(e.clone().unalias(), Expr::Column(_));
+        }
+    }
+    used.sort_unstable();
+    used.dedup();
+    Ok(if used.is_empty() {
+        Dep::Key
+    } else {
+        Dep::Value { aggregates: used, bare }
+    })
+}
+
+fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {
+    match e {
+        Expr::AggregateFunction(f) => Ok(f),
+        Expr::Alias(Alias { expr, .. }) => aggregate_function(expr),
+        _ => Err(refuse(format!("{} is not an aggregate", e.schema_name()))),
+    }
+}
+
+/// The rows that feed an aggregate's value: those its FILTER keeps where its argument is not
+/// NULL, and, for a sum, not zero (a zero adds nothing, so its person is not behind the value).
+fn contributes(f: &AggregateFunction) -> Option<Expr> {
+    let mut conds: Vec<Expr> = Vec::new();
+    if let Some(filter) = &f.params.filter {
+        conds.push((**filter).clone());
+    }
+    let name = f.func.name().to_lowercase();
+    for arg in &f.params.args {
+        if matches!(arg, Expr::Literal(..)) {
+            continue;
+        }
+        conds.push(arg.clone().is_not_null());
+        if name == "sum" {
+            conds.push(arg.clone().not_eq(lit(0)));
+        }
+    }
+    conds.into_iter().reduce(Expr::and)
+}
+
+fn count_distinct_where(column: &str, filter: Option<Expr>) -> Expr {
+    Expr::AggregateFunction(AggregateFunction::new_udf(
+        datafusion::functions_aggregate::count::count_udaf(),
+        vec![hidden_col(column)],
+        true,
+        filter.map(Box::new),
+        vec![],
+        None,
+    ))
+}
+
+fn split_conjunction(e: &Expr) -> Vec<&Expr> {
+    datafusion::logical_expr::utils::split_conjunction(e)
+}
+
+/// Expressions in a projection may not hide subqueries or window functions.
+fn check_projection_expr(e: &Expr) -> Result<()> {
+    check_no_subqueries(e, "SELECT")?;
+    let mut window = false;
+    e.apply(|n| {
+        window |= matches!(n, Expr::WindowFunction(_));
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    if window {
+        return Err(refuse("window functions are refused".into()));
+    }
+    Ok(())
+}
+
+fn check_no_subqueries(e: &Expr, place: &str) -> Result<()> {
+    let mut found = false;
+    e.apply(|n| {
+        found |= matches!(
+            n,
+            Expr::ScalarSubquery(_) | Expr::InSubquery(_) | Expr::Exists(_) | Expr::SetComparison(_)
+        );
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    if found {
+        return Err(refuse(format!("subqueries in {place} are refused")));
+    }
+    Ok(())
+}
+
+fn is_comparison(op: Operator) -> bool {
+    use Operator::*;
+    matches!(
+        op,
+        Eq | NotEq
+            | Lt
+            | LtEq
+            | Gt
+            | GtEq
+            | IsDistinctFrom
+            | IsNotDistinctFrom
+            | RegexMatch
+            | RegexIMatch
+            | RegexNotMatch
+            | RegexNotIMatch
+            | LikeMatch
+            | ILikeMatch
+            | NotLikeMatch
+            | NotILikeMatch
+    )
+}
+
+fn is_non_query(plan: &LogicalPlan) -> bool {
+    matches!(
+        plan,
+        LogicalPlan::Statement(_)
+            | LogicalPlan::Dml(_)
+            | LogicalPlan::Ddl(_)
+            | LogicalPlan::Copy(_)
+            | LogicalPlan::DescribeTable(_)
+            | LogicalPlan::Extension(_)
+    )
+}
