@@ -301,11 +301,7 @@ impl Rewriter<'_> {
                 check_no_subqueries(&f.predicate, "HAVING")?;
                 // The verdict travels as a hidden column: rows it drops are withheld by the
                 // control node, so a HAVING cannot reveal a small cell by its presence.
-                let mut exprs: Vec<Expr> = input
-                    .schema()
-                    .iter()
-                    .map(|(q, field)| Expr::Column(Column::new(q.cloned(), field.name())))
-                    .collect();
+                let mut exprs: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
                 exprs.push(f.predicate.clone().alias(HAVING_COLUMN));
                 let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(input))?);
                 parts.spec.having = Some(HAVING_COLUMN.to_string());
@@ -450,10 +446,7 @@ impl Rewriter<'_> {
         // aggregates), then hidden: the raw keys and grouping id (for secondary suppression)
         // and the counts.
         let schema = Arc::clone(agg.schema());
-        let col_at = |i: usize| {
-            let (q, f) = schema.qualified_field(i);
-            Expr::Column(Column::new(q.cloned(), f.name()))
-        };
+        let col_at = |i: usize| column_at(&schema, i);
         let first_aggr = keys.len() + usize::from(grouping_sets);
         let mut exprs: Vec<Expr> = (0..keys.len()).map(col_at).collect();
         exprs.extend((first_aggr..first_aggr + a.aggr_expr.len()).map(col_at));
@@ -676,11 +669,7 @@ impl Rewriter<'_> {
             LogicalPlan::Aggregate(a) => self.per_person_aggregate(a),
             LogicalPlan::Distinct(Distinct::All(input)) => {
                 // SELECT DISTINCT … = GROUP BY every column.
-                let group: Vec<Expr> = input
-                    .schema()
-                    .iter()
-                    .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))
-                    .collect();
+                let group: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
                 let a = Aggregate::try_new(input, group, vec![])?;
                 self.per_person_aggregate(a)
             }
@@ -809,10 +798,7 @@ impl Rewriter<'_> {
         )?);
         // Reorder: visible columns of the kept sides (and a mark column), then hidden ones.
         let schema = Arc::clone(joined.schema());
-        let col_at = |i: usize| {
-            let (q, f) = schema.qualified_field(i);
-            Expr::Column(Column::new(q.cloned(), f.name()))
-        };
+        let col_at = |i: usize| column_at(&schema, i);
         let left_width = l.plan.schema().fields().len();
         let mut exprs = Vec::new();
         let (mut origins, mut pid_of, mut persons, mut units) = (vec![], vec![], vec![], vec![]);
@@ -916,10 +902,7 @@ impl Rewriter<'_> {
         group.push(hidden_col(&person_column(lineage)));
         let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), group, a.aggr_expr.clone())?);
         let schema = Arc::clone(agg.schema());
-        let col_at = |i: usize| {
-            let (q, f) = schema.qualified_field(i);
-            Expr::Column(Column::new(q.cloned(), f.name()))
-        };
+        let col_at = |i: usize| column_at(&schema, i);
         let n_group = a.group_expr.len();
         let mut exprs: Vec<Expr> = (0..n_group).map(col_at).collect();
         exprs.extend((n_group + 1..schema.fields().len()).map(col_at));
@@ -955,12 +938,7 @@ impl Rewriter<'_> {
                 ));
             }
             let schema = Arc::clone(c.plan.schema());
-            let mut exprs: Vec<Expr> = (0..c.visible)
-                .map(|i| {
-                    let (q, f) = schema.qualified_field(i);
-                    Expr::Column(Column::new(q.cloned(), f.name()))
-                })
-                .collect();
+            let mut exprs: Vec<Expr> = (0..c.visible).map(|i| column_at(&schema, i)).collect();
             exprs.push(hidden_col(&person_column(first)).alias(person_column(lineage)));
             if origins.is_empty() {
                 origins = c.origins.clone();
@@ -1004,13 +982,17 @@ impl Rewriter<'_> {
 fn reindexed(both: Carried, l: &Carried, r: &Carried) -> Result<Carried> {
     let schema = Arc::clone(both.plan.schema());
     let left_width = l.plan.schema().fields().len();
-    let mut exprs = Vec::new();
-    for i in (0..l.visible).chain(left_width..left_width + r.visible) {
-        let (q, f) = schema.qualified_field(i);
-        exprs.push(Expr::Column(Column::new(q.cloned(), f.name())));
-    }
+    let exprs = (0..l.visible)
+        .chain(left_width..left_width + r.visible)
+        .map(|i| column_at(&schema, i))
+        .collect();
     let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(both.plan))?);
     Ok(Carried { plan, ..both })
+}
+
+/// A reference to the `i`-th column of `schema`.
+fn column_at(schema: &DFSchema, i: usize) -> Expr {
+    Expr::Column(Column::from(schema.qualified_field(i)))
 }
 
 /// Names of the hidden columns at the end of `plan`'s schema.
