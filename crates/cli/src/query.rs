@@ -4,10 +4,8 @@
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -98,8 +96,8 @@ pub fn run(a: QueryArgs) -> Result<()> {
 
 fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> Result<()> {
     let bytes = match format {
-        Format::Table => render(output, " | ", "*", true).into_bytes(),
-        Format::Csv => render(output, ",", "", false).into_bytes(),
+        Format::Table => output.to_table()?.into_bytes(),
+        Format::Csv => output.to_csv()?.into_bytes(),
         Format::Json => json(output)?.into_bytes(),
         Format::Parquet => {
             let path = out.context("--format parquet needs --out FILE")?;
@@ -117,86 +115,6 @@ fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> R
         None => std::io::stdout().write_all(&bytes)?,
     }
     Ok(())
-}
-
-/// Cells as display strings, row by row, with hidden cells replaced by `hidden`.
-fn cells(output: &CheckedOutput, hidden: &str) -> Result<Vec<Vec<String>>> {
-    let hidden_cells: HashSet<(usize, &str)> = output
-        .report
-        .hidden
-        .iter()
-        .map(|h| (h.row, h.column.as_str()))
-        .collect();
-    let options = FormatOptions::default();
-    let mut rows = Vec::new();
-    let mut row = 0;
-    for b in &output.batches {
-        let formatters = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()?;
-        for r in 0..b.num_rows() {
-            let mut line = Vec::new();
-            for (c, f) in formatters.iter().enumerate() {
-                let name = output.schema.field(c).name().as_str();
-                line.push(if hidden_cells.contains(&(row, name)) {
-                    hidden.to_string()
-                } else {
-                    f.value(r).to_string()
-                });
-            }
-            rows.push(line);
-            row += 1;
-        }
-    }
-    Ok(rows)
-}
-
-fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> String {
-    let header: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
-    let body = match cells(output, hidden) {
-        Ok(b) => b,
-        Err(e) => return format!("cannot display the output: {e}\n"),
-    };
-    let quote = |s: &str| {
-        if !align && (s.contains(',') || s.contains('"') || s.contains('\n')) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            std::iter::once(&header[c])
-                .chain(body.iter().map(|r| &r[c]))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                if align {
-                    format!("{s:<w$}", w = widths[c])
-                } else {
-                    quote(s)
-                }
-            })
-            .collect();
-        format!("{}\n", parts.join(sep).trim_end())
-    };
-    let mut text = line(&header);
-    if align {
-        text.push_str(&line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>()));
-    }
-    for r in &body {
-        text.push_str(&line(r));
-    }
-    text
 }
 
 fn json(output: &CheckedOutput) -> Result<String> {

@@ -26,6 +26,10 @@ pub struct Policy {
     /// Whether cells whose value is zero may be shown (default true) — when false they are
     /// hidden like small cells.
     pub show_zero_cells: bool,
+    /// Whether a row whose every value cell is hidden by a primary rule is still shown, with
+    /// its labels (default false): its labels alone would tell that a group of fewer than
+    /// `min_persons` persons with those attributes exists, so by default the row is withheld.
+    pub show_hidden_rows: bool,
 }
 
 impl Default for Policy {
@@ -43,6 +47,7 @@ impl Default for Policy {
             p_percent: 10.0,
             rounding_base: None,
             show_zero_cells: true,
+            show_hidden_rows: false,
         }
     }
 }

@@ -3,15 +3,17 @@
 //! the relations of ROLLUP / CUBE / GROUPING SETS rows, rounding; then drops the hidden
 //! columns. No value of the result reaches an error message.
 
+use crate::contributions::{CONTRIBUTORS, LARGEST, SECOND, TOTAL_ABS};
 use crate::control::{ColumnRule, ControlSpec};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif};
-use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef, UInt64Type};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
 use renkei_disclosure::{
-    CellRule, CellStatus, HiddenCell, Report, Status, Summary, round_count, secondary_suppression,
+    CellRule, CellStatus, DominanceRule, HiddenCell, Policy, Report, Status, Summary, dominance_from_top, round_count,
+    secondary_suppression,
 };
 use std::sync::Arc;
 
@@ -63,12 +65,43 @@ fn units_behind(batch: &RecordBatch, units: &[String]) -> Result<Vec<i64>> {
     Ok(out)
 }
 
+/// Per row, the dominance rule a `renkei_contributions` summary column breaks, if any.
+fn dominance_verdicts(batch: &RecordBatch, name: &str, policy: &Policy) -> Result<Vec<Option<DominanceRule>>> {
+    let summary = column(batch, name)?
+        .as_struct_opt()
+        .ok_or_else(|| internal("a contributions summary is not a struct"))?;
+    let field = |n: &str| -> Result<ArrayRef> {
+        let a = summary
+            .column_by_name(n)
+            .ok_or_else(|| internal("a contributions field is missing"))?;
+        Ok(cast(a, &DataType::Float64)?)
+    };
+    let (total, largest, second, contributors) =
+        (field(TOTAL_ABS)?, field(LARGEST)?, field(SECOND)?, field(CONTRIBUTORS)?);
+    let values = |a: &ArrayRef, r: usize| a.as_primitive::<Float64Type>().value(r);
+    Ok((0..batch.num_rows())
+        .map(|r| {
+            // No summary (no contributing rows) is a cell with nothing in it to dominate.
+            if summary.is_null(r) || total.is_null(r) {
+                return None;
+            }
+            dominance_from_top(
+                values(&total, r),
+                values(&largest, r),
+                values(&second, r),
+                values(&contributors, r) as u64,
+                policy,
+            )
+        })
+        .collect())
+}
+
 fn is_zero(a: &ArrayRef, row: usize) -> bool {
     if a.is_null(row) {
         return false;
     }
     match cast(&a.slice(row, 1), &DataType::Float64) {
-        Ok(f) => f.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0) == 0.0,
+        Ok(f) => f.as_primitive::<Float64Type>().value(0) == 0.0,
         Err(_) => false,
     }
 }
@@ -90,12 +123,17 @@ pub fn apply_disclosure_control(
     let rows = batch.num_rows();
     let policy = &spec.policy;
 
-    // Persons and units behind each aggregate, per row.
+    // Persons and units behind each aggregate, per row, and the dominance verdicts.
     let mut persons = Vec::new();
     let mut units = Vec::new();
+    let mut dominated = Vec::new();
     for a in &spec.aggregates {
         persons.push(persons_behind(&batch, &a.persons)?);
         units.push(units_behind(&batch, &a.units)?);
+        dominated.push(match &a.dominance {
+            Some(name) => dominance_verdicts(&batch, name, policy)?,
+            None => vec![None; rows],
+        });
     }
 
     // Primary suppression, cell by cell.
@@ -108,6 +146,7 @@ pub fn apply_disclosure_control(
         for (r, cells) in rule.iter_mut().enumerate() {
             let p = aggregates.iter().map(|j| persons[*j][r]).min().unwrap_or(0);
             let u = aggregates.iter().map(|j| units[*j][r]).min().unwrap_or(i64::MAX);
+            let dominance = aggregates.iter().find_map(|j| dominated[*j][r]);
             let zero = is_zero(values, r);
             cells[c] = if zero && policy.show_zero_cells {
                 None
@@ -118,7 +157,10 @@ pub fn apply_disclosure_control(
             } else if spec.entity_rule && u < policy.min_entities as i64 {
                 Some(CellRule::MinEntities)
             } else {
-                None
+                dominance.map(|d| match d {
+                    DominanceRule::NK => CellRule::Dominance,
+                    DominanceRule::PPercent => CellRule::PPercent,
+                })
             };
         }
     }
@@ -143,13 +185,46 @@ pub fn apply_disclosure_control(
         }
     }
 
-    // Secondary suppression over the grouping-set relations.
+    // A labelled row whose every value is hidden by a primary rule would still tell, by its
+    // labels, that such a small group exists: withheld unless the policy shows such rows.
+    let has_labels = spec.columns.iter().any(|c| matches!(c, ColumnRule::Label));
+    let value_columns: Vec<usize> = (0..spec.columns.len())
+        .filter(|c| matches!(spec.columns[*c], ColumnRule::Value { .. }))
+        .collect();
+    if has_labels && !value_columns.is_empty() && !policy.show_hidden_rows {
+        for r in 0..rows {
+            if published[r]
+                && value_columns
+                    .iter()
+                    .all(|c| rule[r][*c].is_some_and(|x| x != CellRule::ZeroCell))
+            {
+                published[r] = false;
+                withheld += 1;
+            }
+        }
+    }
+
+    // The value columns of one row can be linearly related in ways the plan does not show
+    // (n = f + m with f and m as conditional counts): a row with a primary-hidden cell is
+    // hidden whole, so no released cell of it can give the hidden one back. Zeros stay.
+    for r in 0..rows {
+        if primary_row[r] {
+            for c in &value_columns {
+                if rule[r][*c].is_none() && !is_zero(batch.column(*c), r) {
+                    rule[r][*c] = Some(CellRule::Secondary);
+                }
+            }
+        }
+    }
+
+    // Secondary suppression over the grouping-set relations: rows are hidden whole, so the
+    // relations among rows, the same in every column, are solved once.
     if let Some(g) = &spec.grouping {
         let hide = secondary_rows(&batch, g, &primary_row, &published, &persons)?;
         for r in hide {
-            for (c, col) in spec.columns.iter().enumerate() {
-                if matches!(col, ColumnRule::Value { .. }) && rule[r][c].is_none() {
-                    rule[r][c] = Some(CellRule::Secondary);
+            for c in &value_columns {
+                if rule[r][*c].is_none() {
+                    rule[r][*c] = Some(CellRule::Secondary);
                 }
             }
         }
@@ -228,7 +303,7 @@ fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Repo
     }
     if summary.rows_withheld > 0 {
         notes.push(format!(
-            "{} rows kept by HAVING were withheld because they hold hidden cells",
+            "{} rows withheld: every value in them hidden, or kept by HAVING while holding a hidden cell",
             summary.rows_withheld
         ));
     }

@@ -42,6 +42,9 @@ pub struct AggregateRule {
     pub persons: Vec<Vec<String>>,
     /// Hidden distinct-unit count columns; a cell's units are the smallest of them.
     pub units: Vec<String>,
+    /// For a SUM or AVG of a sensitive measure: the hidden `renkei_contributions` summary
+    /// the dominance rules judge.
+    pub dominance: Option<String>,
     /// A COUNT: rounded when the policy rounds counts.
     pub is_count: bool,
 }

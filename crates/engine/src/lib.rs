@@ -9,8 +9,10 @@
 //! - Execution errors are reported by kind only: their messages can quote data values.
 
 mod apply;
+mod contributions;
 pub mod control;
 pub mod error;
+mod render;
 pub mod rewrite;
 
 pub use error::{EngineError, Refusal};
@@ -127,9 +129,12 @@ impl Engine {
             let url = ListingTableUrl::parse(table.directory(&self.warehouse).to_string_lossy())
                 .map_err(EngineError::from_planning)?;
             let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+            // Without the schema metadata (the classes are read above): DataFusion compares
+            // a join's merged metadata between plan levels, and two tables' differ.
+            let schema = Arc::new(table.schema().as_ref().clone().with_metadata(Default::default()));
             let config = ListingTableConfig::new(url)
                 .with_listing_options(options)
-                .with_schema(table.schema());
+                .with_schema(schema);
             let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
             ctx.register_table(name.as_str(), Arc::new(provider))
                 .map_err(EngineError::from_planning)?;

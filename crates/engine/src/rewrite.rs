@@ -19,15 +19,17 @@
 //!
 //! Whatever this cannot follow it refuses, naming the construct.
 
+use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Grouping};
 use crate::refuse;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, TableReference};
 use datafusion::config::ConfigOptions;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
-    LogicalPlanBuilder, Operator, Projection, Sort, SubqueryAlias, Union, lit,
+    LogicalPlanBuilder, Operator, Projection, Sort, SubqueryAlias, Union, cast, lit,
 };
 use datafusion::optimizer::AnalyzerRule;
 use renkei_disclosure::Policy;
@@ -66,6 +68,8 @@ impl AnalyzerRule for DisclosureControlRule {
             bases: Vec::new(),
             lineages: Vec::new(),
             referenced_units: BTreeSet::new(),
+            outer_persons: Vec::new(),
+            outer_equalities: 0,
         };
         // The user's schema, with every column nullable: any value cell may be hidden.
         let fields = plan
@@ -179,6 +183,10 @@ struct Rewriter<'a> {
     lineages: Vec<usize>,
     /// Unit base columns the query groups, filters or joins by.
     referenced_units: BTreeSet<usize>,
+    /// Outer person-key columns an EXISTS subquery being checked may be correlated on, and
+    /// how many `person key = outer person key` conjuncts it has so far.
+    outer_persons: Vec<Column>,
+    outer_equalities: usize,
 }
 
 /// Aggregate functions allowed in the final aggregate: their values are sums over many
@@ -284,6 +292,16 @@ impl Rewriter<'_> {
                     return Err(refuse("LIMIT/OFFSET can single out rows".into()));
                 }
                 let (input, parts) = self.top(Arc::unwrap_or_clone(s.input))?;
+                // Rows in the order of their values would place each hidden value between
+                // its released neighbours.
+                for sort in &s.expr {
+                    if let Dep::Value { .. } = dep_of(&sort.expr, input.schema(), &parts.deps)? {
+                        return Err(refuse(
+                            "ORDER BY an aggregate value would place hidden cells between released ones:                              order by the group keys"
+                                .into(),
+                        ));
+                    }
+                }
                 Ok((
                     LogicalPlan::Sort(Sort {
                         expr: s.expr,
@@ -377,13 +395,22 @@ impl Rewriter<'_> {
                         name.to_uppercase()
                     )));
                 }
-                // Dominance and p% need per-person contributions to each cell, which the
-                // engine does not compute yet: until it does, such sums are not released.
+                // A sum of points or units is released only after the dominance rules have
+                // seen each person's contribution to it: SUM and AVG get that check; the
+                // spread statistics, which would need their own rules, are refused.
                 if name != "count" && self.has_class(&o, ColumnClass::SensitiveMeasure) {
-                    return Err(refuse(format!(
-                        "{} of a sensitive measure needs the dominance check, which is not built yet",
-                        name.to_uppercase()
-                    )));
+                    if !matches!(name.as_str(), "sum" | "avg" | "mean") {
+                        return Err(refuse(format!(
+                            "{} of a sensitive measure is refused: only SUM and AVG, which the dominance rules check",
+                            name.to_uppercase()
+                        )));
+                    }
+                    if f.params.distinct {
+                        return Err(refuse(format!(
+                            "{}(DISTINCT …) of a sensitive measure is refused: its persons' contributions are not defined",
+                            name.to_uppercase()
+                        )));
+                    }
                 }
             }
             if let Some(filter) = &f.params.filter {
@@ -435,9 +462,17 @@ impl Rewriter<'_> {
                     units.push(n);
                 }
             }
+            let dominance = if self.measures_sensitive(f, &c)? {
+                let n = format!("{HIDDEN_PREFIX}d{j}");
+                aggr.push(contributions_of(f, &classes, feeds.clone())?.alias(&n));
+                Some(n)
+            } else {
+                None
+            };
             rules.push(AggregateRule {
                 persons,
                 units,
+                dominance,
                 is_count: name == "count",
             });
         }
@@ -479,6 +514,19 @@ impl Rewriter<'_> {
         Ok((plan, TopParts { spec, deps }))
     }
 
+    /// Whether a (SUM or AVG) aggregate adds up a sensitive measure, so dominance applies.
+    fn measures_sensitive(&self, f: &AggregateFunction, c: &Carried) -> Result<bool> {
+        if f.func.name().eq_ignore_ascii_case("count") {
+            return Ok(false);
+        }
+        for arg in &f.params.args {
+            if self.has_class(&c.expr_origins(arg)?, ColumnClass::SensitiveMeasure) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn identifying(&self, origins: &BTreeSet<usize>) -> bool {
         self.has_class(origins, ColumnClass::PersonKey) || self.has_class(origins, ColumnClass::RecordKey)
     }
@@ -507,9 +555,24 @@ impl Rewriter<'_> {
                 self.merge(l, r);
                 continue;
             }
+            if let Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) = conjunct
+                && ((c.bare_pid(left).is_some() && self.is_outer_person(right))
+                    || (c.bare_pid(right).is_some() && self.is_outer_person(left)))
+            {
+                self.outer_equalities += 1;
+                continue;
+            }
             self.key_use(conjunct, c)?;
         }
         Ok(())
+    }
+
+    fn is_outer_person(&self, e: &Expr) -> bool {
+        matches!(e, Expr::OuterReferenceColumn(_, col) if self.outer_persons.contains(col))
     }
 
     /// A person or record key may appear in a predicate only bare, equal to another key of
@@ -564,6 +627,14 @@ impl Rewriter<'_> {
                     }
                 }
             }
+            if let Expr::OuterReferenceColumn(_, col) = node
+                && self.outer_persons.contains(col)
+            {
+                outcome = Err(refuse(
+                    "inside EXISTS the outer person key may only be equal to the subquery's person key".into(),
+                ));
+                return Ok(TreeNodeRecursion::Stop);
+            }
             if let Expr::InList(l) = node {
                 let o = c.expr_origins(&l.expr).unwrap_or_default();
                 if self.has_class(&o, ColumnClass::PersonKey) || self.has_class(&o, ColumnClass::RecordKey) {
@@ -601,18 +672,36 @@ impl Rewriter<'_> {
 
     /// `EXISTS (…)` must be correlated on the person key: otherwise its one bit of answer
     /// is about persons nobody counts.
+    /// The subquery must hold `its person key = the outer person key`, so that its answer
+    /// is about the outer row's own person; comparing the two keys any other way (`<>`)
+    /// would ask about other persons, and is refused.
     fn exists(&mut self, sub: &datafusion::logical_expr::Subquery, c: &Carried) -> Result<()> {
-        let correlated_on_person = sub.outer_ref_columns.iter().any(|e| match e {
-            Expr::OuterReferenceColumn(_, col) => c
-                .visible_index(col)
-                .ok()
-                .is_some_and(|i| self.has_class(&c.origins[i], ColumnClass::PersonKey)),
-            _ => false,
-        });
-        if !correlated_on_person {
-            return Err(refuse("EXISTS must be correlated on the person key".into()));
+        let outer: Vec<Column> = sub
+            .outer_ref_columns
+            .iter()
+            .filter_map(|e| match e {
+                Expr::OuterReferenceColumn(_, col)
+                    if c.visible_index(col)
+                        .is_ok_and(|i| self.has_class(&c.origins[i], ColumnClass::PersonKey)) =>
+                {
+                    Some(col.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        let saved = (
+            std::mem::replace(&mut self.outer_persons, outer),
+            std::mem::take(&mut self.outer_equalities),
+        );
+        let carried = self.carry(Arc::unwrap_or_clone(Arc::clone(&sub.subquery)));
+        let correlated = self.outer_equalities > 0;
+        (self.outer_persons, self.outer_equalities) = saved;
+        carried?;
+        if !correlated {
+            return Err(refuse(
+                "EXISTS must be correlated by equality on the person key (sub.person_id = outer.person_id)".into(),
+            ));
         }
-        self.carry(Arc::unwrap_or_clone(Arc::clone(&sub.subquery)))?;
         Ok(())
     }
 
@@ -1046,7 +1135,7 @@ fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {
 }
 
 /// The rows that feed an aggregate's value: those its FILTER keeps where its argument is not
-/// NULL, and, for a sum, not zero (a zero adds nothing, so its person is not behind the value).
+/// NULL, and, beyond COUNT, not zero (a zero adds nothing, so its person is not behind the value).
 fn contributes(f: &AggregateFunction) -> Option<Expr> {
     let mut conds: Vec<Expr> = Vec::new();
     if let Some(filter) = &f.params.filter {
@@ -1058,11 +1147,38 @@ fn contributes(f: &AggregateFunction) -> Option<Expr> {
             continue;
         }
         conds.push(arg.clone().is_not_null());
-        if name == "sum" {
+        // A zero adds nothing to a sum, and a mean times its (released) count is a sum.
+        if name != "count" {
             conds.push(arg.clone().not_eq(lit(0)));
         }
     }
     conds.into_iter().reduce(Expr::and)
+}
+
+/// Per-person contributions to a SUM or AVG of a sensitive measure, for the dominance rules.
+/// The contributor is the person of the rows' one class of lineages (the first non-NULL of
+/// its members); rows of unrelated persons cannot be attributed to one, and are refused.
+fn contributions_of(f: &AggregateFunction, classes: &BTreeMap<usize, Vec<usize>>, feeds: Option<Expr>) -> Result<Expr> {
+    let classes: Vec<&Vec<usize>> = classes.values().collect();
+    let ([members], [arg]) = (classes.as_slice(), f.params.args.as_slice()) else {
+        return Err(refuse(
+            "a sum of a sensitive measure over rows of persons not joined on the person key cannot be checked for dominance"
+                .into(),
+        ));
+    };
+    let people: Vec<Expr> = members.iter().map(|l| hidden_col(&person_column(*l))).collect();
+    let person = match people.as_slice() {
+        [one] => one.clone(),
+        _ => datafusion::functions::core::expr_fn::coalesce(people),
+    };
+    Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
+        contributions_udaf(),
+        vec![cast(person, DataType::Utf8), cast(arg.clone(), DataType::Float64)],
+        false,
+        feeds.map(Box::new),
+        vec![],
+        None,
+    )))
 }
 
 fn count_distinct_where(column: &str, filter: Option<Expr>) -> Expr {

@@ -1,0 +1,333 @@
+//! Property tests against plain DataFusion on the same Parquet files, with no checks: for
+//! random GROUP BY queries (grouping columns, filters, joins between databases, ROLLUP),
+//! no cell Renkei releases has fewer persons behind it than the policy's minimum, and no
+//! hidden cell of a ROLLUP table can be solved exactly from the released ones. Dominance
+//! verdicts are compared with per-person contributions computed the plain way.
+
+use crate::{runtime, warehouse};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use renkei_disclosure::{Policy, dominance};
+use renkei_engine::{CheckedOutput, Engine, EngineOptions};
+use std::collections::{BTreeMap, HashSet};
+
+/// Unprotected DataFusion over the warehouse tables.
+fn plain(sql: &str) -> Vec<RecordBatch> {
+    runtime().block_on(async {
+        let ctx = SessionContext::new();
+        for t in renkei_warehouse::TABLES.iter().filter(|t| !t.steward_only) {
+            let dir = t.directory(warehouse());
+            ctx.register_parquet(t.name, dir.to_string_lossy().as_ref(), ParquetReadOptions::default())
+                .await
+                .expect("table registers");
+        }
+        ctx.sql(sql)
+            .await
+            .expect("plain plan")
+            .collect()
+            .await
+            .expect("plain run")
+    })
+}
+
+/// Rows as display strings (NULL as "NULL").
+fn strings(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut out = Vec::new();
+    for b in batches {
+        let f: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formats"))
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(f.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    out
+}
+
+/// Checked rows: (keys, value or None when hidden).
+fn checked_rows(out: &CheckedOutput, keys: usize) -> Vec<(Vec<String>, Option<String>)> {
+    let hidden: HashSet<usize> = out.report.hidden.iter().map(|h| h.row).collect();
+    strings(&out.batches)
+        .into_iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let value = (!hidden.contains(&r)).then(|| row[keys].clone());
+            (row[..keys].to_vec(), value)
+        })
+        .collect()
+}
+
+/// A small deterministic generator (xorshift), so failures replay.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+
+    fn subset<'a>(&mut self, from: &[&'a str], max: usize) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for _ in 0..1 + self.below(max) {
+            let c = self.pick(from);
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// A FROM clause with its person column and the grouping expressions and filters it offers.
+struct Source {
+    from: &'static str,
+    person: &'static str,
+    keys: &'static [&'static str],
+    filters: &'static [&'static str],
+}
+
+const SOURCES: &[Source] = &[
+    Source {
+        from: "ndb_claims c",
+        person: "c.person_id",
+        keys: &[
+            "c.sex",
+            "c.facility_prefecture",
+            "c.setting",
+            "c.insurer_kind",
+            "c.age / 10",
+            "c.claim_month",
+        ],
+        filters: &[
+            "c.age >= 90",
+            "c.sex = 2",
+            "c.setting = 'inpatient'",
+            "c.total_points > 5000",
+            "TRUE",
+        ],
+    },
+    Source {
+        from: "kaigo_certifications k",
+        person: "k.person_id",
+        keys: &[
+            "k.care_level",
+            "k.sex",
+            "k.dementia_grade",
+            "k.age / 5",
+            "k.application_kind",
+        ],
+        filters: &["k.age >= 95", "k.dementia_grade = '8'", "k.care_level = '25'", "TRUE"],
+    },
+    Source {
+        from: "dpc_cases d JOIN kaigo_certifications k ON k.person_id = d.person_id",
+        person: "d.person_id",
+        keys: &[
+            "d.sex",
+            "substr(d.main_icd10, 1, 1)",
+            "d.discharge_outcome",
+            "k.care_level",
+            "d.age / 10",
+        ],
+        filters: &[
+            "d.age >= 85",
+            "k.care_level >= '23'",
+            "d.discharge_outcome = '6'",
+            "TRUE",
+        ],
+    },
+    Source {
+        from: "ndb_claims c JOIN ndb_diagnoses g ON g.claim_id = c.claim_id AND g.person_id = c.person_id",
+        person: "c.person_id",
+        keys: &["c.sex", "substr(g.icd10, 1, 1)", "g.outcome", "c.age / 20", "c.setting"],
+        filters: &["g.is_main", "c.age < 20", "g.outcome = '3'", "TRUE"],
+    },
+    Source {
+        from: "kaigo_claims s JOIN ndb_claims c ON c.person_id = s.person_id AND c.claim_month = s.service_month",
+        person: "s.person_id",
+        keys: &["s.service_type", "s.care_level", "c.setting", "s.sex"],
+        filters: &["s.age >= 90", "c.setting = 'inpatient'", "TRUE"],
+    },
+];
+
+/// Indicator vectors of ROLLUP cells over their finest-level cells.
+fn relations(keys: &[Vec<String>]) -> (Vec<usize>, Vec<Vec<f64>>) {
+    let finest: Vec<usize> = (0..keys.len())
+        .filter(|r| keys[*r].iter().all(|k| k != "NULL"))
+        .collect();
+    let vectors = keys
+        .iter()
+        .map(|k| {
+            finest
+                .iter()
+                .map(|f| {
+                    let inside = k.iter().zip(&keys[*f]).all(|(a, b)| a == "NULL" || a == b);
+                    if inside { 1.0 } else { 0.0 }
+                })
+                .collect()
+        })
+        .collect();
+    (finest, vectors)
+}
+
+/// Rank of a set of vectors, by Gaussian elimination (0/1 entries: tolerances are safe).
+fn rank(vectors: &[Vec<f64>]) -> usize {
+    let mut m: Vec<Vec<f64>> = vectors.to_vec();
+    let cols = m.first().map_or(0, Vec::len);
+    let mut r = 0;
+    for c in 0..cols {
+        let Some(p) = (r..m.len()).find(|i| m[*i][c].abs() > 1e-9) else {
+            continue;
+        };
+        m.swap(r, p);
+        for i in 0..m.len() {
+            if i != r && m[i][c].abs() > 1e-9 {
+                let f = m[i][c] / m[r][c];
+                for j in c..cols {
+                    m[i][j] -= f * m[r][j];
+                }
+            }
+        }
+        r += 1;
+    }
+    r
+}
+
+#[test]
+fn released_cells_have_enough_persons_and_hidden_ones_stay_unsolvable() {
+    // Rows whose every value is hidden are shown, so that the relations below see every cell.
+    let policy = Policy {
+        show_hidden_rows: true,
+        ..Policy::default()
+    };
+    let engine = Engine::open(warehouse(), policy.clone(), EngineOptions::default()).expect("opens");
+    let rt = runtime();
+    let mut random = Random(0x5eed_2026);
+    let (mut released, mut hidden, mut rollups) = (0, 0, 0);
+    for _ in 0..40 {
+        let s = &SOURCES[random.below(SOURCES.len())];
+        let keys = random.subset(s.keys, 3);
+        let filter = random.pick(s.filters);
+        let rollup = random.below(3) == 0;
+        let group = if rollup {
+            format!("ROLLUP({})", keys.join(", "))
+        } else {
+            keys.join(", ")
+        };
+        let select = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} AS k{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let order = (0..keys.len()).map(|i| format!("k{i}")).collect::<Vec<_>>().join(", ");
+        let checked_sql = format!(
+            "SELECT {select}, count(*) AS n FROM {} WHERE {filter} GROUP BY {group} ORDER BY {order}",
+            s.from
+        );
+        let truth_sql = format!(
+            "SELECT {select}, count(DISTINCT {}) AS persons FROM {} WHERE {filter} GROUP BY {group}",
+            s.person, s.from
+        );
+        let out = rt
+            .block_on(engine.query(&checked_sql))
+            .unwrap_or_else(|e| panic!("{checked_sql}: {e}"));
+        let truth: BTreeMap<Vec<String>, i64> = strings(&plain(&truth_sql))
+            .into_iter()
+            .map(|row| {
+                let persons = row[keys.len()].parse().expect("a count");
+                (row[..keys.len()].to_vec(), persons)
+            })
+            .collect();
+        let rows = checked_rows(&out, keys.len());
+        for (k, value) in &rows {
+            let persons = truth.get(k).copied().unwrap_or(0);
+            match value {
+                Some(v) => {
+                    released += 1;
+                    assert!(
+                        persons >= policy.min_persons as i64 || v == "0",
+                        "{checked_sql}: cell {k:?} released with {persons} persons"
+                    );
+                }
+                None => hidden += 1,
+            }
+        }
+        if rollup {
+            rollups += 1;
+            let keys_of: Vec<Vec<String>> = rows.iter().map(|(k, _)| k.clone()).collect();
+            let (_, vectors) = relations(&keys_of);
+            let published: Vec<Vec<f64>> = rows
+                .iter()
+                .zip(&vectors)
+                .filter(|((_, v), _)| v.is_some())
+                .map(|(_, vec)| vec.clone())
+                .collect();
+            let base = rank(&published);
+            for ((k, v), vec) in rows.iter().zip(&vectors) {
+                if v.is_none() {
+                    let mut with = published.clone();
+                    with.push(vec.clone());
+                    assert!(
+                        rank(&with) > base,
+                        "{checked_sql}: hidden cell {k:?} is solvable from released ones"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        released > 100 && hidden > 20 && rollups > 5,
+        "{released} released, {hidden} hidden, {rollups} rollups"
+    );
+}
+
+/// The engine's dominance verdicts equal those of `renkei_disclosure::dominance` on every
+/// person's contribution computed without the engine.
+#[test]
+fn dominance_verdicts_follow_per_person_contributions() {
+    let policy = Policy {
+        dominance_k_percent: 50.0,
+        p_percent: 30.0,
+        show_hidden_rows: true,
+        ..Policy::default()
+    };
+    let engine = Engine::open(warehouse(), policy.clone(), EngineOptions::default()).expect("opens");
+    let from = "FROM dpc_cases d JOIN dpc_items i ON i.case_id = d.case_id AND i.person_id = d.person_id \
+                WHERE i.data_category IN ('50', '60')";
+    let key = "substr(d.main_icd10, 1, 3)";
+    let out = runtime()
+        .block_on(engine.query(&format!(
+            "SELECT {key} AS k, sum(i.points) AS points {from} GROUP BY {key} ORDER BY k"
+        )))
+        .expect("runs");
+    let mut contributions: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for row in strings(&plain(&format!(
+        "SELECT {key} AS k, d.person_id, sum(i.points) AS s {from} GROUP BY {key}, d.person_id"
+    ))) {
+        contributions
+            .entry(row[0].clone())
+            .or_default()
+            .push(row[2].parse().expect("a sum"));
+    }
+    let mut dominated = 0;
+    for (k, value) in checked_rows(&out, 1) {
+        let c = &contributions[&k[0]];
+        let expected_hidden = (c.len() as u64) < policy.min_persons || dominance(c, &policy).is_some();
+        dominated += usize::from(c.len() as u64 >= policy.min_persons && dominance(c, &policy).is_some());
+        assert_eq!(value.is_none(), expected_hidden, "cell {k:?} with contributions {c:?}");
+    }
+    assert!(
+        dominated > 0,
+        "the policy is strict enough that some big cells are dominated"
+    );
+}
