@@ -76,10 +76,20 @@ fn summarize_reads_the_committed_sample_data() {
 fn demo_generates_and_summarizes_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let o = renkei(&["demo", "--out", out.to_str().unwrap()]);
+    let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    let o = renkei(&[
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--queries",
+        queries.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("persons (ground truth): 2000"), "{stdout}");
+    // The study queries ran checked, each with its report.
+    assert!(stdout.contains("### dementia_by_care_level"), "{stdout}");
+    assert!(out.join("reports/dpc_points_by_diagnosis.json").is_file());
     assert!(stdout.contains("Renkei person_id"), "{stdout}");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
     let mut committed = tree_hashes(&sample);

@@ -37,6 +37,9 @@ enum Command {
     Demo {
         #[arg(long, default_value = "demo-output")]
         out: PathBuf,
+        /// Study queries to run, checked, on the demo warehouse (each `.sql` in it).
+        #[arg(long, default_value = "queries")]
+        queries: PathBuf,
     },
     /// Print docs/formats.md (generated from the record layouts).
     FormatsDoc,
@@ -201,7 +204,7 @@ fn run(cli: Cli) -> Result<()> {
             synth(&config)
         }
         Command::Summarize { dir } => summarize(&dir),
-        Command::Demo { out } => {
+        Command::Demo { out, queries } => {
             let mut config = renkei_synth::sample_config(out.join("input"));
             config.progress = true;
             synth(&config)?;
@@ -214,7 +217,7 @@ fn run(cli: Cli) -> Result<()> {
             ingest(&key, &config.out, &warehouse)?;
             println!("\n## Linkage against ground truth");
             print!("{}", renkei_synth::linkage::measure(&warehouse, &config.out)?);
-            Ok(())
+            query::run_study_queries(&warehouse, &queries, &out.join("reports"))
         }
         Command::Keygen { out } => {
             renkei_pseudonymize::Key::create_file(&out)?;

@@ -81,8 +81,56 @@ pub fn run(a: QueryArgs) -> Result<()> {
         std::fs::write(path, output.report.to_json()).with_context(|| format!("writing {}", path.display()))?;
     }
     write_output(&output, a.format, a.out.as_deref())?;
+    eprintln!("{}", summary_line(&output));
+    Ok(())
+}
+
+/// Runs every `.sql` of `dir` through the checked engine, printing each checked table and
+/// writing each disclosure report to `reports/<name>.json`.
+pub fn run_study_queries(warehouse: &Path, dir: &Path, reports: &Path) -> Result<()> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect(),
+        Err(_) => {
+            println!(
+                "\n(no study queries: {} is not a directory; pass --queries DIR)",
+                dir.display()
+            );
+            return Ok(());
+        }
+    };
+    files.sort();
+    std::fs::create_dir_all(reports).with_context(|| format!("creating {}", reports.display()))?;
+    let engine = Engine::open(warehouse, Policy::default(), EngineOptions::default())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    println!("\n## Study queries, checked (hidden cells are *)");
+    for file in &files {
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let sql = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        println!("\n### {name}");
+        match runtime.block_on(engine.query(&sql)) {
+            Ok(output) => {
+                print!("{}", output.to_table()?);
+                println!("{}", summary_line(&output));
+                let path = reports.join(format!("{name}.json"));
+                std::fs::write(&path, output.report.to_json())
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            Err(EngineError::Refused(reason)) => println!("refused: {reason}"),
+            Err(e) => return Err(e).with_context(|| format!("query {}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+fn summary_line(output: &CheckedOutput) -> String {
     let s = &output.report.summary;
-    eprintln!(
+    format!(
         "{} rows; {} cells hidden ({} primary, {} secondary); {} rows withheld; policy {}",
         s.rows,
         s.hidden_primary + s.hidden_secondary,
@@ -90,8 +138,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         s.hidden_secondary,
         s.rows_withheld,
         output.report.policy.version
-    );
-    Ok(())
+    )
 }
 
 fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> Result<()> {

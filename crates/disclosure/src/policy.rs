@@ -167,6 +167,7 @@ mod tests {
                 p_percent: 0.0,
                 rounding_base: Some(5),
                 show_zero_cells: false,
+                show_hidden_rows: true,
             },
         ];
         for policy in policies {

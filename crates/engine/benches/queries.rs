@@ -1,0 +1,105 @@
+//! What disclosure control costs: every study query in `queries/`, run by the checked
+//! engine and by plain DataFusion (the same SQL, the same Parquet files, no checks), side by
+//! side in one run. Prints a table; no assertion (timings are not tests).
+//!
+//!     RENKEI_BENCH_WAREHOUSE=/path/to/warehouse cargo bench -p renkei-engine --bench queries
+//!
+//! Without `RENKEI_BENCH_WAREHOUSE` it ingests `sample-data/` into a temporary directory,
+//! which only shows the harness works; the claim (checks cost at most 10 %) is about a
+//! 1,000,000-person warehouse (`renkei synth --persons 1000000`, then `renkei ingest`).
+
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use renkei_disclosure::Policy;
+use renkei_engine::{Engine, EngineOptions};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 3;
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Plain DataFusion over the warehouse tables, with the engine's partitioning.
+async fn plain_session(warehouse: &Path, partitions: usize) -> datafusion::error::Result<SessionContext> {
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(partitions));
+    for t in renkei_warehouse::TABLES.iter().filter(|t| !t.steward_only) {
+        let dir = t.directory(warehouse);
+        ctx.register_parquet(t.name, dir.to_string_lossy().as_ref(), ParquetReadOptions::default())
+            .await?;
+    }
+    Ok(ctx)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let _sample;
+    let warehouse: PathBuf = match std::env::var_os("RENKEI_BENCH_WAREHOUSE") {
+        Some(w) => PathBuf::from(w),
+        None => {
+            let dir = tempfile::tempdir()?;
+            let options = renkei_ingest::Options {
+                input: root.join("sample-data"),
+                out: dir.path().join("warehouse"),
+                progress: false,
+            };
+            renkei_ingest::ingest(&renkei_pseudonymize::Key::from_bytes([7; 32]), &options)?;
+            let w = dir.path().join("warehouse");
+            _sample = dir;
+            w
+        }
+    };
+    let partitions = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let options = EngineOptions {
+        target_partitions: Some(partitions),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::open(&warehouse, Policy::default(), options)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let plain = runtime.block_on(plain_session(&warehouse, partitions))?;
+
+    let mut queries: Vec<PathBuf> = std::fs::read_dir(root.join("queries"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    queries.sort();
+    println!("warehouse: {}", warehouse.display());
+    println!("median of {RUNS} runs, after one warm-up run each; {partitions} partitions\n");
+    println!("| query | plain DataFusion (s) | Renkei checked (s) | overhead |");
+    println!("|---|---:|---:|---:|");
+    for query in &queries {
+        let sql = std::fs::read_to_string(query)?;
+        let name = query
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let mut checked = Vec::new();
+        let mut unchecked = Vec::new();
+        for run in 0..=RUNS {
+            // Alternate which goes first, so neither always gets the warmer page cache.
+            for first in [run % 2 == 0, run % 2 != 0] {
+                let start = Instant::now();
+                if first {
+                    runtime.block_on(engine.query(&sql))?;
+                    if run > 0 {
+                        checked.push(start.elapsed());
+                    }
+                } else {
+                    runtime.block_on(async { plain.sql(&sql).await?.collect().await })?;
+                    if run > 0 {
+                        unchecked.push(start.elapsed());
+                    }
+                }
+            }
+        }
+        let (c, u) = (median(checked), median(unchecked));
+        println!(
+            "| {name} | {:.3} | {:.3} | {:+.1} % |",
+            u.as_secs_f64(),
+            c.as_secs_f64(),
+            (c.as_secs_f64() / u.as_secs_f64() - 1.0) * 100.0
+        );
+    }
+    Ok(())
+}
