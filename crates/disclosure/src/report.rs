@@ -21,6 +21,9 @@ pub enum CellRule {
     ZeroCell,
     /// Hidden so that no primary-hidden cell can be recomputed from the published ones.
     Secondary,
+    /// Its difference with another cell of its row (the same count with and without a
+    /// condition) is about fewer than `min_persons` persons.
+    Difference,
 }
 
 impl CellRule {
@@ -34,6 +37,7 @@ impl CellRule {
             CellRule::PPercent => "p-ratio",
             CellRule::ZeroCell => "zero",
             CellRule::Secondary => "secondary",
+            CellRule::Difference => "difference",
         }
     }
 }
@@ -286,6 +290,7 @@ struct PerRule<T> {
     entity_threshold: T,
     zero: T,
     secondary: T,
+    difference: T,
 }
 
 impl<T> PerRule<T> {
@@ -297,6 +302,7 @@ impl<T> PerRule<T> {
             CellRule::MinEntities => &self.entity_threshold,
             CellRule::ZeroCell => &self.zero,
             CellRule::Secondary => &self.secondary,
+            CellRule::Difference => &self.difference,
         }
     }
 
@@ -308,6 +314,7 @@ impl<T> PerRule<T> {
             CellRule::MinEntities => &mut self.entity_threshold,
             CellRule::ZeroCell => &mut self.zero,
             CellRule::Secondary => &mut self.secondary,
+            CellRule::Difference => &mut self.difference,
         }
     }
 }

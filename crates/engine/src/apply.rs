@@ -164,6 +164,27 @@ pub fn apply_disclosure_control(
             };
         }
     }
+    // Differencing inside a row: two released cells whose difference is about a few persons.
+    for d in &spec.differences {
+        let between = counts(&batch, &d.persons)?;
+        let second = spec
+            .columns
+            .iter()
+            .position(|c| matches!(c, ColumnRule::Value { aggregates, .. } if aggregates.contains(&d.second)));
+        let first = spec
+            .columns
+            .iter()
+            .position(|c| matches!(c, ColumnRule::Value { aggregates, .. } if aggregates.contains(&d.first)));
+        let (Some(first), Some(second)) = (first, second) else {
+            continue;
+        };
+        for (r, cells) in rule.iter_mut().enumerate() {
+            let small = between[r] > 0 && between[r] < policy.min_persons as i64;
+            if small && cells[first].is_none() && cells[second].is_none() {
+                cells[second] = Some(CellRule::Difference);
+            }
+        }
+    }
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are

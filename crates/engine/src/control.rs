@@ -69,7 +69,18 @@ pub struct ControlSpec {
     pub grouping: Option<Grouping>,
     /// Whether the query groups or selects by a unit key, so the unit rule applies.
     pub entity_rule: bool,
+    /// Pairs of aggregates over different rows, with the persons in between.
+    pub differences: Vec<Difference>,
     pub policy: Policy,
+}
+
+/// Two aggregates of the final aggregation and the hidden count of the persons whose rows
+/// feed one and not the other: their difference is about those persons alone.
+#[derive(Clone, Debug)]
+pub struct Difference {
+    pub first: usize,
+    pub second: usize,
+    pub persons: String,
 }
 
 /// Where checked executions leave their disclosure reports (a session config extension).

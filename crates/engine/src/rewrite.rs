@@ -20,12 +20,13 @@
 //! Whatever this cannot follow it refuses, naming the construct.
 
 use crate::contributions::contributions_udaf;
-use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Grouping};
+use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, TableReference};
 use datafusion::config::ConfigOptions;
+use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
@@ -449,7 +450,7 @@ impl Rewriter<'_> {
                 let mut names = Vec::new();
                 for l in members {
                     let n = format!("{HIDDEN_PREFIX}n{j}_{l}");
-                    aggr.push(count_distinct_where(&person_column(*l), feeds.clone()).alias(&n));
+                    aggr.push(count_distinct_where(hidden_col(&person_column(*l)), feeds.clone()).alias(&n));
                     names.push(n);
                 }
                 persons.push(names);
@@ -458,7 +459,7 @@ impl Rewriter<'_> {
             for (l, b) in &c.units {
                 if units_needed.contains(b) {
                     let n = format!("{HIDDEN_PREFIX}e{j}_{l}");
-                    aggr.push(count_distinct_where(&unit_column(*l), feeds.clone()).alias(&n));
+                    aggr.push(count_distinct_where(hidden_col(&unit_column(*l)), feeds.clone()).alias(&n));
                     units.push(n);
                 }
             }
@@ -475,6 +476,38 @@ impl Rewriter<'_> {
                 dominance,
                 is_count: name == "count",
             });
+        }
+        // Two aggregates of one row over different rows (count(*) and count(*) FILTER (WHERE
+        // age < 100)) give away, by their difference, the rows of one and not the other: the
+        // persons there are counted too.
+        let mut differences = Vec::new();
+        if let Some(members) = classes.values().next() {
+            // Only totals (COUNT, SUM) difference into a group's total; a mean does not.
+            let feeds: Vec<Option<Option<Expr>>> = a
+                .aggr_expr
+                .iter()
+                .map(|e| {
+                    let f = aggregate_function(e)?;
+                    let total = matches!(f.func.name().to_lowercase().as_str(), "count" | "sum");
+                    Ok(total.then(|| contributes(f)))
+                })
+                .collect::<Result<_>>()?;
+            let holds = |f: &Expr| coalesce(vec![f.clone(), lit(false)]);
+            for first in 0..feeds.len() {
+                for second in first + 1..feeds.len() {
+                    let (Some(f), Some(g)) = (&feeds[first], &feeds[second]) else {
+                        continue;
+                    };
+                    let differ = match (f, g) {
+                        (None, None) => continue,
+                        (Some(f), None) | (None, Some(f)) => !holds(f),
+                        (Some(f), Some(g)) => holds(f).not_eq(holds(g)),
+                    };
+                    let persons = format!("{HIDDEN_PREFIX}x{first}_{second}");
+                    aggr.push(count_distinct_where(class_person(members), Some(differ)).alias(&persons));
+                    differences.push(Difference { first, second, persons });
+                }
+            }
         }
         let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), a.group_expr.clone(), aggr)?);
         // Output as DataFusion's own aggregate would give it (keys, then the user's
@@ -509,6 +542,7 @@ impl Rewriter<'_> {
             having: None,
             grouping,
             entity_rule: !units_needed.is_empty(),
+            differences,
             policy: Policy::default(),
         };
         Ok((plan, TopParts { spec, deps }))
@@ -1155,6 +1189,15 @@ fn contributes(f: &AggregateFunction) -> Option<Expr> {
     conds.into_iter().reduce(Expr::and)
 }
 
+/// The person of a row in a class of equal lineages: the first of them that is not NULL.
+fn class_person(members: &[usize]) -> Expr {
+    let people: Vec<Expr> = members.iter().map(|l| hidden_col(&person_column(*l))).collect();
+    match people.as_slice() {
+        [one] => one.clone(),
+        _ => coalesce(people),
+    }
+}
+
 /// Per-person contributions to a SUM or AVG of a sensitive measure, for the dominance rules.
 /// The contributor is the person of the rows' one class of lineages (the first non-NULL of
 /// its members); rows of unrelated persons cannot be attributed to one, and are refused.
@@ -1166,14 +1209,12 @@ fn contributions_of(f: &AggregateFunction, classes: &BTreeMap<usize, Vec<usize>>
                 .into(),
         ));
     };
-    let people: Vec<Expr> = members.iter().map(|l| hidden_col(&person_column(*l))).collect();
-    let person = match people.as_slice() {
-        [one] => one.clone(),
-        _ => datafusion::functions::core::expr_fn::coalesce(people),
-    };
     Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
         contributions_udaf(),
-        vec![cast(person, DataType::Utf8), cast(arg.clone(), DataType::Float64)],
+        vec![
+            cast(class_person(members), DataType::Utf8),
+            cast(arg.clone(), DataType::Float64),
+        ],
         false,
         feeds.map(Box::new),
         vec![],
@@ -1181,10 +1222,10 @@ fn contributions_of(f: &AggregateFunction, classes: &BTreeMap<usize, Vec<usize>>
     )))
 }
 
-fn count_distinct_where(column: &str, filter: Option<Expr>) -> Expr {
+fn count_distinct_where(value: Expr, filter: Option<Expr>) -> Expr {
     Expr::AggregateFunction(AggregateFunction::new_udf(
         datafusion::functions_aggregate::count::count_udaf(),
-        vec![hidden_col(column)],
+        vec![value],
         true,
         filter.map(Box::new),
         vec![],

@@ -428,3 +428,30 @@ fn labels_of_small_groups_are_withheld() {
     .expect("runs");
     assert_eq!(rows(&shown), rows(&out) + out.report.summary.rows_withheld);
 }
+
+/// Two released counts of one row whose difference is a small group: the count with a
+/// condition and without it. The second is hidden, and its row with it.
+#[test]
+fn differences_between_cells_of_a_row_are_counted() {
+    let out = run(
+        "SELECT sex, count(*) AS claims, count(*) FILTER (WHERE age < 95) AS claims_below_95 \
+         FROM ndb_claims GROUP BY sex ORDER BY sex",
+    )
+    .expect("runs");
+    assert!(
+        out.report.hidden.iter().any(|h| h.rule == CellRule::Difference),
+        "{:?}",
+        out.report.hidden
+    );
+    let cells = released(&out);
+    for row in cells.chunks(3) {
+        assert_eq!(row[1].1 == "*", row[2].1 == "*", "a row is hidden whole: {row:?}");
+    }
+    // A difference of many persons is no secret.
+    let out = run(
+        "SELECT sex, count(*) AS claims, count(*) FILTER (WHERE age < 65) AS claims_below_65 \
+         FROM ndb_claims GROUP BY sex",
+    )
+    .expect("runs");
+    assert!(out.report.hidden.is_empty(), "{:?}", out.report.hidden);
+}
