@@ -69,6 +69,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         memory_limit: a.memory_mib.map(|m| m * 1024 * 1024),
         spill_dir: a.spill_dir.clone(),
         target_partitions: None,
+        tables: None,
     };
     let engine = Engine::open(&a.warehouse, policy, options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -44,6 +44,9 @@ pub struct EngineOptions {
     /// Where spill files go (the OS temp directory if none).
     pub spill_dir: Option<PathBuf>,
     pub target_partitions: Option<usize>,
+    /// The tables a session may see (a project's granted datasets); all when None. A table
+    /// outside it is not registered: for the query it does not exist.
+    pub tables: Option<std::collections::BTreeSet<String>>,
 }
 
 /// The checked result of one query.
@@ -66,7 +69,11 @@ impl Engine {
     /// Opens the warehouse at `warehouse`: every analysis table and its column classes.
     pub fn open(warehouse: &Path, policy: Policy, options: EngineOptions) -> Result<Engine, EngineError> {
         let mut classes = Classes::default();
-        for table in renkei_warehouse::TABLES.iter().filter(|t| !t.steward_only) {
+        let granted = |name: &str| options.tables.as_ref().is_none_or(|t| t.contains(name));
+        for table in renkei_warehouse::TABLES
+            .iter()
+            .filter(|t| !t.steward_only && granted(t.name))
+        {
             let dir = table.directory(warehouse);
             let first = first_part(&dir)?;
             let stored = renkei_warehouse::read_column_classes(&first)

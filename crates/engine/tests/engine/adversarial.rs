@@ -455,3 +455,25 @@ fn differences_between_cells_of_a_row_are_counted() {
     .expect("runs");
     assert!(out.report.hidden.is_empty(), "{:?}", out.report.hidden);
 }
+
+/// A session limited to some tables (a project's grant) does not know the others.
+#[test]
+fn tables_outside_the_grant_do_not_exist() {
+    let options = renkei_engine::EngineOptions {
+        tables: Some(["kaigo_certifications".to_string()].into()),
+        ..Default::default()
+    };
+    let engine = renkei_engine::Engine::open(crate::warehouse(), Policy::default(), options).expect("opens");
+    let rt = crate::runtime();
+    assert!(
+        rt.block_on(engine.query("SELECT sex, count(*) AS n FROM kaigo_certifications GROUP BY sex"))
+            .is_ok()
+    );
+    let e = rt
+        .block_on(engine.query("SELECT sex, count(*) AS n FROM ndb_claims GROUP BY sex"))
+        .expect_err("not granted");
+    assert!(
+        matches!(e, EngineError::Invalid(_)) && e.to_string().contains("ndb_claims"),
+        "{e}"
+    );
+}
