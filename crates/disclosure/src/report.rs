@@ -22,7 +22,8 @@ pub enum CellRule {
     /// Hidden so that no primary-hidden cell can be recomputed from the published ones.
     Secondary,
     /// Its difference with another cell of its row (the same count with and without a
-    /// condition) is about fewer than `min_persons` persons.
+    /// condition), or a part of it weighed apart by a condition inside it, is about fewer
+    /// than `min_persons` persons.
     Difference,
 }
 

@@ -127,7 +127,15 @@ pub fn apply_disclosure_control(
     let mut persons = Vec::new();
     let mut units = Vec::new();
     let mut dominated = Vec::new();
+    let mut small_part = Vec::new();
     for a in &spec.aggregates {
+        let mut small = vec![false; rows];
+        for part in &a.parts {
+            for (s, n) in small.iter_mut().zip(counts(&batch, part)?) {
+                *s |= n > 0 && n < policy.min_persons as i64;
+            }
+        }
+        small_part.push(small);
         persons.push(persons_behind(&batch, &a.persons)?);
         units.push(units_behind(&batch, &a.units)?);
         dominated.push(match &a.dominance {
@@ -147,6 +155,7 @@ pub fn apply_disclosure_control(
             let p = aggregates.iter().map(|j| persons[*j][r]).min().unwrap_or(0);
             let u = aggregates.iter().map(|j| units[*j][r]).min().unwrap_or(i64::MAX);
             let dominance = aggregates.iter().find_map(|j| dominated[*j][r]);
+            let mixes_small_part = aggregates.iter().any(|j| small_part[*j][r]);
             let zero = is_zero(values, r);
             cells[c] = if zero && policy.show_zero_cells {
                 None
@@ -156,6 +165,8 @@ pub fn apply_disclosure_control(
                 Some(CellRule::MinPersons)
             } else if spec.entity_rule && u < policy.min_entities as i64 {
                 Some(CellRule::MinEntities)
+            } else if mixes_small_part {
+                Some(CellRule::Difference)
             } else {
                 dominance.map(|d| match d {
                     DominanceRule::NK => CellRule::Dominance,

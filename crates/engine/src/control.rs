@@ -45,6 +45,9 @@ pub struct AggregateRule {
     /// For a SUM or AVG of a sensitive measure: the hidden `renkei_contributions` summary
     /// the dominance rules judge.
     pub dominance: Option<String>,
+    /// Hidden person counts on each side of each condition inside the value: each must be
+    /// zero or at least the policy's minimum.
+    pub parts: Vec<String>,
     /// A COUNT: rounded when the policy rounds counts.
     pub is_count: bool,
 }

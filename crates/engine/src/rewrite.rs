@@ -27,6 +27,7 @@ use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, TableReference};
 use datafusion::config::ConfigOptions;
 use datafusion::functions::core::expr_fn::coalesce;
+use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
@@ -470,10 +471,26 @@ impl Rewriter<'_> {
             } else {
                 None
             };
+            // A condition inside the value (`sum(CASE WHEN age = 101 THEN 1000 ELSE 1 END)`)
+            // weighs some rows apart: the persons on each side of it are counted, so a
+            // value cannot carry a small group's total inside a big one.
+            let mut parts = Vec::new();
+            let person = classes.values().next().map(|m| class_person(m));
+            for (k, condition) in conditions_in(&f.params.args, c.plan.schema())?.into_iter().enumerate() {
+                let Some(person) = &person else { break };
+                let holds = coalesce(vec![condition, lit(false)]);
+                for (side, rows) in [("t", holds.clone()), ("f", !holds)] {
+                    let n = format!("{HIDDEN_PREFIX}c{j}_{k}{side}");
+                    let filter = feeds.clone().map_or(rows.clone(), |f| f.and(rows));
+                    aggr.push(count_distinct_where(person.clone(), Some(filter)).alias(&n));
+                    parts.push(n);
+                }
+            }
             rules.push(AggregateRule {
                 persons,
                 units,
                 dominance,
+                parts,
                 is_count: name == "count",
             });
         }
@@ -1187,6 +1204,32 @@ fn contributes(f: &AggregateFunction) -> Option<Expr> {
         }
     }
     conds.into_iter().reduce(Expr::and)
+}
+
+/// Most conditions an aggregate's value may hold; each costs two distinct counts.
+const MAX_CONDITIONS: usize = 8;
+
+/// The outermost boolean expressions inside aggregate arguments (CASE conditions,
+/// comparisons cast to numbers), each once.
+fn conditions_in(args: &[Expr], schema: &DFSchema) -> Result<Vec<Expr>> {
+    let mut out: Vec<Expr> = Vec::new();
+    for arg in args {
+        arg.apply(|n| {
+            if !matches!(n, Expr::Literal(..)) && n.get_type(schema).is_ok_and(|t| t == DataType::Boolean) {
+                if !out.contains(n) {
+                    out.push(n.clone());
+                }
+                return Ok(TreeNodeRecursion::Jump);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+    }
+    if out.len() > MAX_CONDITIONS {
+        return Err(refuse(format!(
+            "an aggregate holds more than {MAX_CONDITIONS} conditions; split it into several columns or a FILTER"
+        )));
+    }
+    Ok(out)
 }
 
 /// The person of a row in a class of equal lineages: the first of them that is not NULL.

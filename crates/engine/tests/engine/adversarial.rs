@@ -477,3 +477,34 @@ fn tables_outside_the_grant_do_not_exist() {
         "{e}"
     );
 }
+
+/// A value that weighs a small group apart inside a big cell (a tracker) is hidden: the
+/// persons on each side of a condition inside an aggregate are counted.
+#[test]
+fn conditions_inside_a_value_cannot_weigh_a_small_group_apart() {
+    for sql in [
+        "SELECT sex, sum(CASE WHEN age >= 95 THEN 100000 ELSE 1 END) AS weighted FROM ndb_claims GROUP BY sex",
+        "SELECT sex, sum(1 + 100000 * CAST(age >= 95 AS INT)) AS weighted FROM ndb_claims GROUP BY sex",
+        "SELECT sex, avg(CASE WHEN age >= 95 THEN 1000.0 ELSE 0.5 END) AS weighted FROM ndb_claims GROUP BY sex",
+    ] {
+        let shown = Policy {
+            show_hidden_rows: true,
+            ..Policy::default()
+        };
+        let out = run_with(sql, shown).expect("runs");
+        // Men of 95 and over are fewer than 10 in the sample; women are more.
+        let cells = released(&out);
+        assert!(
+            cells.contains(&("weighted".to_string(), "*".to_string())),
+            "{sql}: {cells:?}"
+        );
+        assert!(
+            out.report.hidden.iter().all(|h| h.rule == CellRule::Difference),
+            "{sql}"
+        );
+    }
+    // An indicator over a big group is an ordinary count.
+    let out = run("SELECT sex, sum(CASE WHEN age >= 65 THEN 1 ELSE 0 END) AS older FROM ndb_claims GROUP BY sex")
+        .expect("runs");
+    assert!(out.report.hidden.is_empty(), "{:?}", out.report.hidden);
+}
