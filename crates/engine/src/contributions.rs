@@ -8,11 +8,9 @@
 //! so it rides on the user's own aggregation: the same input rows, the same FILTER, the
 //! same GROUP BY or grouping sets, one pass over the data.
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, ListArray, StringArray, StructArray, UInt64Array,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, ListArray, StructArray, UInt64Array};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, UInt64Type};
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::error::DataFusionError;
@@ -78,7 +76,7 @@ impl AggregateUDFImpl for Contributions {
         Ok(vec![
             Arc::new(Field::new_list(
                 format_state_name(args.name, "persons"),
-                Field::new_list_field(DataType::Utf8, true),
+                Field::new_list_field(DataType::UInt64, true),
                 true,
             )),
             Arc::new(Field::new_list(
@@ -90,10 +88,27 @@ impl AggregateUDFImpl for Contributions {
     }
 }
 
-/// One cell's running sum per person.
+fn bad_state() -> DataFusionError {
+    DataFusionError::Internal("renkei_contributions: bad state".into())
+}
+
+/// One cell's running sum per person. Person keys are 32 hex digits: kept as the 128-bit
+/// numbers they spell (a third of the memory of the text, and hashed faster); anything else
+/// is kept as its BLAKE3 digest's first 128 bits.
 #[derive(Debug, Default)]
 struct PerPerson {
-    sums: HashMap<String, f64>,
+    sums: HashMap<u128, f64>,
+}
+
+fn person_number(key: &str) -> u128 {
+    match u128::from_str_radix(key, 16) {
+        Ok(n) if key.len() == 32 => n,
+        _ => {
+            let mut first = [0u8; 16];
+            first.copy_from_slice(&blake3::hash(key.as_bytes()).as_bytes()[..16]);
+            u128::from_be_bytes(first) | 1 << 127
+        }
+    }
 }
 
 impl PerPerson {
@@ -106,7 +121,7 @@ impl PerPerson {
         for i in 0..persons.len() {
             // A row without a person or a value contributes nothing.
             if persons.is_valid(i) && values.is_valid(i) {
-                *self.sums.entry(persons.value(i).to_string()).or_insert(0.0) += values.value(i);
+                *self.sums.entry(person_number(persons.value(i))).or_insert(0.0) += values.value(i);
             }
         }
         Ok(())
@@ -125,19 +140,30 @@ impl Accumulator for PerPerson {
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
         let [persons, sums] = states else {
-            return Err(DataFusionError::Internal("renkei_contributions: bad state".into()));
+            return Err(bad_state());
         };
         let (persons, sums): (&ListArray, &ListArray) = (persons.as_list(), sums.as_list());
         for row in 0..persons.len() {
-            if persons.is_valid(row) && sums.is_valid(row) {
-                self.add(&persons.value(row), &sums.value(row))?;
+            if !(persons.is_valid(row) && sums.is_valid(row)) {
+                continue;
+            }
+            let (keys, values) = (persons.value(row), sums.value(row));
+            let keys = keys.as_primitive_opt::<UInt64Type>().ok_or_else(bad_state)?.values();
+            let values = values.as_primitive_opt::<Float64Type>().ok_or_else(bad_state)?;
+            if keys.len() != 2 * values.len() {
+                return Err(bad_state());
+            }
+            for (halves, v) in keys.chunks_exact(2).zip(values.values()) {
+                let key = (u128::from(halves[0]) << 64) | u128::from(halves[1]);
+                *self.sums.entry(key).or_insert(0.0) += v;
             }
         }
         Ok(())
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let persons: StringArray = self.sums.keys().map(Some).collect();
+        // The 128-bit person numbers travel between partitions as two u64 halves each.
+        let persons = UInt64Array::from_iter_values(self.sums.keys().flat_map(|k| [(k >> 64) as u64, *k as u64]));
         let sums: Float64Array = self.sums.values().copied().map(Some).collect();
         Ok(vec![
             SingleRowListArrayBuilder::new(Arc::new(persons))
@@ -168,6 +194,6 @@ impl Accumulator for PerPerson {
     }
 
     fn size(&self) -> usize {
-        size_of_val(self) + self.sums.capacity() * (size_of::<String>() + size_of::<f64>() + 40)
+        size_of_val(self) + self.sums.capacity() * (size_of::<u128>() + size_of::<f64>() + 8)
     }
 }

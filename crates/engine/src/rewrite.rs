@@ -24,13 +24,13 @@ use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Differ
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, TableReference};
+use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, ScalarValue, TableReference};
 use datafusion::config::ConfigOptions;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
 use datafusion::logical_expr::{
-    Aggregate, BinaryExpr, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
+    Aggregate, BinaryExpr, Case, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
     LogicalPlanBuilder, Operator, Projection, Sort, SubqueryAlias, Union, cast, lit,
 };
 use datafusion::optimizer::AnalyzerRule;
@@ -440,34 +440,26 @@ impl Rewriter<'_> {
             let root = self.find(*l);
             classes.entry(root).or_default().push(*l);
         }
-        let mut aggr = a.aggr_expr.clone();
+        let mut hidden = HiddenAggregates::default();
         let mut rules = Vec::new();
-        for (j, e) in a.aggr_expr.iter().enumerate() {
+        for e in &a.aggr_expr {
             let f = aggregate_function(e)?;
             let name = f.func.name().to_lowercase();
             let feeds = contributes(f);
-            let mut persons = Vec::new();
-            for members in classes.values() {
-                let mut names = Vec::new();
-                for l in members {
-                    let n = format!("{HIDDEN_PREFIX}n{j}_{l}");
-                    aggr.push(count_distinct_where(hidden_col(&person_column(*l)), feeds.clone()).alias(&n));
-                    names.push(n);
-                }
-                persons.push(names);
-            }
+            // Within a class the persons are equal, or NULL on an outer join's missing side:
+            // the first non-NULL of them is the row's person.
+            let persons = classes
+                .values()
+                .map(|members| vec![hidden.add(count_distinct_where(class_person(members), feeds.clone()))])
+                .collect();
             let mut units = Vec::new();
             for (l, b) in &c.units {
                 if units_needed.contains(b) {
-                    let n = format!("{HIDDEN_PREFIX}e{j}_{l}");
-                    aggr.push(count_distinct_where(hidden_col(&unit_column(*l)), feeds.clone()).alias(&n));
-                    units.push(n);
+                    units.push(hidden.add(count_distinct_where(hidden_col(&unit_column(*l)), feeds.clone())));
                 }
             }
             let dominance = if self.measures_sensitive(f, &c)? {
-                let n = format!("{HIDDEN_PREFIX}d{j}");
-                aggr.push(contributions_of(f, &classes, feeds.clone())?.alias(&n));
-                Some(n)
+                Some(hidden.add(contributions_of(f, &classes, feeds.clone())?))
             } else {
                 None
             };
@@ -476,14 +468,12 @@ impl Rewriter<'_> {
             // value cannot carry a small group's total inside a big one.
             let mut parts = Vec::new();
             let person = classes.values().next().map(|m| class_person(m));
-            for (k, condition) in conditions_in(&f.params.args, c.plan.schema())?.into_iter().enumerate() {
+            for condition in conditions_in(&f.params.args, c.plan.schema())? {
                 let Some(person) = &person else { break };
                 let holds = coalesce(vec![condition, lit(false)]);
-                for (side, rows) in [("t", holds.clone()), ("f", !holds)] {
-                    let n = format!("{HIDDEN_PREFIX}c{j}_{k}{side}");
+                for rows in [holds.clone(), !holds] {
                     let filter = feeds.clone().map_or(rows.clone(), |f| f.and(rows));
-                    aggr.push(count_distinct_where(person.clone(), Some(filter)).alias(&n));
-                    parts.push(n);
+                    parts.push(hidden.add(count_distinct_where(person.clone(), Some(filter))));
                 }
             }
             rules.push(AggregateRule {
@@ -520,12 +510,13 @@ impl Rewriter<'_> {
                         (Some(f), None) | (None, Some(f)) => !holds(f),
                         (Some(f), Some(g)) => holds(f).not_eq(holds(g)),
                     };
-                    let persons = format!("{HIDDEN_PREFIX}x{first}_{second}");
-                    aggr.push(count_distinct_where(class_person(members), Some(differ)).alias(&persons));
+                    let persons = hidden.add(count_distinct_where(class_person(members), Some(differ)));
                     differences.push(Difference { first, second, persons });
                 }
             }
         }
+        let mut aggr = a.aggr_expr.clone();
+        aggr.extend(hidden.exprs);
         let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), a.group_expr.clone(), aggr)?);
         // Output as DataFusion's own aggregate would give it (keys, then the user's
         // aggregates), then hidden: the raw keys and grouping id (for secondary suppression)
@@ -1206,6 +1197,27 @@ fn contributes(f: &AggregateFunction) -> Option<Expr> {
     conds.into_iter().reduce(Expr::and)
 }
 
+/// The hidden aggregates added to the final aggregation, each computed once however many
+/// cells need it (two aggregates over the same rows share their person count).
+#[derive(Default)]
+struct HiddenAggregates {
+    exprs: Vec<Expr>,
+    names: HashMap<Expr, String>,
+}
+
+impl HiddenAggregates {
+    /// The hidden column name of `e`, added when new.
+    fn add(&mut self, e: Expr) -> String {
+        if let Some(name) = self.names.get(&e) {
+            return name.clone();
+        }
+        let name = format!("{HIDDEN_PREFIX}h{}", self.exprs.len());
+        self.exprs.push(e.clone().alias(&name));
+        self.names.insert(e, name.clone());
+        name
+    }
+}
+
 /// Most conditions an aggregate's value may hold; each costs two distinct counts.
 const MAX_CONDITIONS: usize = 8;
 
@@ -1214,6 +1226,18 @@ const MAX_CONDITIONS: usize = 8;
 fn conditions_in(args: &[Expr], schema: &DFSchema) -> Result<Vec<Expr>> {
     let mut out: Vec<Expr> = Vec::new();
     for arg in args {
+        // `CASE WHEN c THEN x END` (or ELSE 0) only gates rows: the rows it drops feed
+        // nothing, and the feeding rows are counted already. Its THEN branch may still weigh.
+        let arg = match arg {
+            Expr::Case(Case {
+                expr: None,
+                when_then_expr,
+                else_expr,
+            }) if when_then_expr.len() == 1 && else_expr.as_deref().is_none_or(is_null_or_zero) => {
+                when_then_expr[0].1.as_ref()
+            }
+            other => other,
+        };
         arg.apply(|n| {
             if !matches!(n, Expr::Literal(..)) && n.get_type(schema).is_ok_and(|t| t == DataType::Boolean) {
                 if !out.contains(n) {
@@ -1230,6 +1254,15 @@ fn conditions_in(args: &[Expr], schema: &DFSchema) -> Result<Vec<Expr>> {
         )));
     }
     Ok(out)
+}
+
+fn is_null_or_zero(e: &Expr) -> bool {
+    match e {
+        Expr::Literal(v, _) => v.is_null() || ScalarValue::new_zero(&v.data_type()).is_ok_and(|z| &z == v),
+        Expr::Cast(c) => is_null_or_zero(&c.expr),
+        Expr::TryCast(c) => is_null_or_zero(&c.expr),
+        _ => false,
+    }
 }
 
 /// The person of a row in a class of equal lineages: the first of them that is not NULL.
