@@ -657,10 +657,7 @@ impl Rewriter<'_> {
                 for (side, other) in [(left, right), (right, left)] {
                     let so = c.expr_origins(side).unwrap_or_default();
                     let oo = c.expr_origins(other).unwrap_or_default();
-                    let side_key =
-                        self.has_class(&so, ColumnClass::PersonKey) || self.has_class(&so, ColumnClass::RecordKey);
-                    let other_key =
-                        self.has_class(&oo, ColumnClass::PersonKey) || self.has_class(&oo, ColumnClass::RecordKey);
+                    let (side_key, other_key) = (self.identifying(&so), self.identifying(&oo));
                     if side_key && !other_key {
                         outcome = Err(refuse(
                             "comparing a person or record key with a value singles out persons".into(),
@@ -679,7 +676,7 @@ impl Rewriter<'_> {
             }
             if let Expr::InList(l) = node {
                 let o = c.expr_origins(&l.expr).unwrap_or_default();
-                if self.has_class(&o, ColumnClass::PersonKey) || self.has_class(&o, ColumnClass::RecordKey) {
+                if self.identifying(&o) {
                     outcome = Err(refuse(
                         "a person or record key in an IN list singles out persons".into(),
                     ));
@@ -688,7 +685,7 @@ impl Rewriter<'_> {
             }
             if let Expr::Like(l) = node {
                 let o = c.expr_origins(&l.expr).unwrap_or_default();
-                if self.has_class(&o, ColumnClass::PersonKey) || self.has_class(&o, ColumnClass::RecordKey) {
+                if self.identifying(&o) {
                     outcome = Err(refuse(
                         "matching a person or record key against a pattern is refused".into(),
                     ));
