@@ -1,4 +1,15 @@
-//! End-to-end tests: they run the `renkei` binary as a user would. One test binary (Cargo
-//! links it once); each concern a module.
+//! End-to-end: the real `renkei` binary, run as a user runs it. One test binary: the
+//! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC.
 
+mod broker;
 mod pipeline;
+
+use std::process::{Command, Output};
+
+/// Runs `renkei` with `args` to completion.
+fn renkei(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(args)
+        .output()
+        .expect("renkei runs")
+}

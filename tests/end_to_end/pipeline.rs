@@ -1,17 +1,11 @@
-//! End-to-end: the real `renkei` binary, run as a user runs it.
+//! The pipeline commands: synth, summarize, demo, ingest, keygen, the doc commands.
 
+use super::renkei;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn renkei(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_renkei"))
-        .args(args)
-        .output()
-        .expect("renkei runs")
-}
 
 fn tree_hashes(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

@@ -1,6 +1,7 @@
 //! `renkei`: the command-line front end. Each subcommand parses its flags and calls one
 //! crate; no logic lives here.
 
+mod broker;
 mod query;
 
 use anyhow::{Context, Result, bail};
@@ -65,6 +66,30 @@ enum Command {
     /// Run one SQL query through disclosure control. A refused query exits with status 2
     /// and a message on stderr starting with `refused:`.
     Query(query::QueryArgs),
+    /// Run the broker: gRPC services for requests, review, release and administration.
+    /// Prints `listening on ADDR` once bound.
+    Serve(broker::ServeArgs),
+    /// Administer a broker: bootstrap the first admin, create projects and users, issue and
+    /// revoke tokens.
+    Admin {
+        #[command(subcommand)]
+        command: broker::AdminCommand,
+    },
+    /// A researcher's requests on a broker: submit, list, status, fetch.
+    Request {
+        #[command(subcommand)]
+        command: broker::RequestCommand,
+    },
+    /// A data steward's work on a broker: pending, review, approve, reject, release.
+    Steward {
+        #[command(subcommand)]
+        command: broker::StewardCommand,
+    },
+    /// The broker's audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: broker::AuditCommand,
+    },
     /// Measure a warehouse's linkage against the ground truth of synthetic input.
     LinkageReport {
         #[arg(long)]
@@ -241,6 +266,11 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Query(a) => query::run(a),
+        Command::Serve(a) => broker::serve(a),
+        Command::Admin { command } => broker::admin(command),
+        Command::Request { command } => broker::request(command),
+        Command::Steward { command } => broker::steward(command),
+        Command::Audit { command } => broker::audit(command),
     }
 }
 

@@ -4,10 +4,12 @@
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Format {
@@ -58,13 +60,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
         (None, None) => anyhow::bail!("give --sql or --file"),
     };
-    let policy = match &a.policy {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Policy::from_toml_str(&text).with_context(|| format!("policy {}", p.display()))?
-        }
-        None => Policy::default(),
-    };
+    let policy = load_policy(a.policy.as_deref())?;
     let options = EngineOptions {
         memory_limit: a.memory_mib.map(|m| m * 1024 * 1024),
         spill_dir: a.spill_dir.clone(),
@@ -84,6 +80,17 @@ pub fn run(a: QueryArgs) -> Result<()> {
     write_output(&output, a.format, a.out.as_deref())?;
     eprintln!("{}", summary_line(&output));
     Ok(())
+}
+
+/// The policy TOML at `path`, or the NDB / 介護DB rules without one.
+pub(crate) fn load_policy(path: Option<&Path>) -> Result<Policy> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Ok(Policy::from_toml_str(&text).with_context(|| format!("policy {}", p.display()))?)
+        }
+        None => Ok(Policy::default()),
+    }
 }
 
 /// Runs every `.sql` of `dir` through the checked engine, printing each checked table and
@@ -149,19 +156,24 @@ fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> R
         Format::Json => json(output)?.into_bytes(),
         Format::Parquet => {
             let path = out.context("--format parquet needs --out FILE")?;
-            let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-            let mut w = parquet::arrow::ArrowWriter::try_new(file, output.schema.clone(), None)?;
-            for b in &output.batches {
-                w.write(b)?;
-            }
-            w.close()?;
-            return Ok(());
+            return write_parquet(&output.schema, &output.batches, path);
         }
     };
     match out {
         Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?,
         None => std::io::stdout().write_all(&bytes)?,
     }
+    Ok(())
+}
+
+/// Batches as one Parquet file (hidden cells are null in the batches).
+pub(crate) fn write_parquet(schema: &SchemaRef, batches: &[RecordBatch], path: &Path) -> Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, Arc::clone(schema), None)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
     Ok(())
 }
 

@@ -1,0 +1,241 @@
+//! The broker: approved researchers submit requests under a project, data stewards review,
+//! approve and release checked outputs. The rules live here, on the server: who may see
+//! which request, which tables a project's query can see, who may approve what, what can
+//! be fetched. State and the hash-chained audit trail are in one SQLite file.
+//!
+//! Each gRPC call goes through [`Broker::call`]: authenticate the bearer token, run the
+//! handler, and record a failed call in the audit trail (successful ones are recorded by
+//! the handler, state changes in the same transaction as the change).
+
+mod admin;
+pub mod audit;
+pub mod auth;
+mod datasets;
+pub mod error;
+mod ipc;
+mod research;
+mod steward;
+pub mod store;
+
+pub use datasets::Dataset;
+pub use error::BrokerError;
+
+use crate::audit::Event;
+use crate::auth::Caller;
+use crate::store::{Project, RequestRecord, Store, StoredOutput};
+use renkei_disclosure::Policy;
+use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
+use renkei_proto::v1 as pb;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tonic::metadata::MetadataMap;
+
+/// What `renkei serve` is given.
+pub struct Config {
+    /// Holds `broker.sqlite`.
+    pub data: PathBuf,
+    pub warehouse: PathBuf,
+    /// The study queries a request may name (`<name>.sql`).
+    pub queries: PathBuf,
+    /// The disclosure policy in force: at check and again at release.
+    pub policy: Policy,
+}
+
+/// The state every service shares.
+struct Broker {
+    store: Mutex<Store>,
+    config: Config,
+}
+
+/// Serves the research, steward, admin and health services on `listener` until the
+/// process ends. Every transaction is committed before its call answers, so ending the
+/// process at any moment loses no answered call.
+pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> Result<(), BrokerError> {
+    // Fail at start, not at the first request, on a warehouse the engine cannot open.
+    Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
+    let store = Store::open(&config.data)?;
+    let broker = Arc::new(Broker {
+        store: Mutex::new(store),
+        config,
+    });
+    let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)));
+    let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)));
+    let admin = pb::admin_service_server::AdminServiceServer::new(admin::AdminApi(broker));
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<pb::research_service_server::ResearchServiceServer<research::ResearchApi>>()
+        .await;
+    health
+        .set_serving::<pb::steward_service_server::StewardServiceServer<steward::StewardApi>>()
+        .await;
+    health
+        .set_serving::<pb::admin_service_server::AdminServiceServer<admin::AdminApi>>()
+        .await;
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(research)
+        .add_service(steward)
+        .add_service(admin)
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+        .await
+        .map_err(|e| BrokerError::Io(format!("serving gRPC: {e}")))
+}
+
+impl Broker {
+    /// The store; a panic in another call cannot leave a transaction open (SQLite rolls an
+    /// unfinished one back), so a poisoned lock is safe to take.
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Authenticates the call, runs `handler`, and records a failure in the audit trail.
+    async fn call<T, F, Fut>(
+        &self,
+        metadata: &MetadataMap,
+        action: &str,
+        request_id: Option<i64>,
+        handler: F,
+    ) -> Result<T, tonic::Status>
+    where
+        F: FnOnce(Caller) -> Fut,
+        Fut: Future<Output = Result<T, BrokerError>>,
+    {
+        let authenticated =
+            auth::bearer(metadata).and_then(|token| self.store().authenticate(&auth::token_hash(token)));
+        let (caller, result) = match authenticated {
+            Ok(caller) => (Some(caller.clone()), handler(caller).await),
+            Err(e) => (None, Err(e)),
+        };
+        if let Err(e) = &result
+            && !e.already_audited()
+        {
+            let event = Event {
+                user: caller
+                    .as_ref()
+                    .map_or_else(|| "(unauthenticated)".into(), |c| c.user.clone()),
+                role: caller.as_ref().map_or("none", |c| c.role.as_str()).to_string(),
+                action: action.to_string(),
+                request_id,
+                outcome: e.outcome().to_string(),
+                result_hash: None,
+            };
+            if let Err(audit_error) = self.store().record(&event) {
+                eprintln!("could not record a failed {action} call in the audit trail: {audit_error}");
+            }
+        }
+        result.map_err(tonic::Status::from)
+    }
+
+    /// Records a successful call that changed nothing.
+    fn record_read(
+        &self,
+        caller: &Caller,
+        action: &str,
+        request_id: Option<i64>,
+        result_hash: Option<String>,
+    ) -> Result<(), BrokerError> {
+        self.store().record(&Event {
+            user: caller.user.clone(),
+            role: caller.role.as_str().to_string(),
+            action: action.to_string(),
+            request_id,
+            outcome: "ok".to_string(),
+            result_hash,
+        })
+    }
+
+    /// Runs `sql` through disclosure control, seeing only the tables of the project's
+    /// granted datasets.
+    async fn run_checked(&self, project: &Project, sql: &str) -> Result<CheckedOutput, EngineError> {
+        let tables = project
+            .datasets
+            .iter()
+            .flat_map(|d| d.tables())
+            .map(|t| t.to_string())
+            .collect();
+        let options = EngineOptions {
+            tables: Some(tables),
+            ..Default::default()
+        };
+        let engine = Engine::open(&self.config.warehouse, self.config.policy.clone(), options)?;
+        engine.query(sql).await
+    }
+}
+
+/// A checked output in the form the store keeps.
+fn stored(output: &CheckedOutput) -> Result<StoredOutput, BrokerError> {
+    Ok(StoredOutput {
+        arrow: ipc::encode(&output.schema, &output.batches)?,
+        table: output
+            .to_table()
+            .map_err(|_| BrokerError::Arrow("rendering the output as a table failed"))?,
+        report_json: output.report.to_json(),
+    })
+}
+
+/// A request id of the wire as the store's.
+fn request_id(id: u64) -> Result<i64, BrokerError> {
+    i64::try_from(id).map_err(|_| BrokerError::NotFound(format!("request {id}")))
+}
+
+/// A stored request as the wire message.
+fn to_wire(r: RequestRecord) -> pb::Request {
+    let state = match r.state {
+        store::State::Submitted => pb::RequestState::Submitted,
+        store::State::Checked => pb::RequestState::Checked,
+        store::State::Refused => pb::RequestState::Refused,
+        store::State::Approved => pb::RequestState::Approved,
+        store::State::Rejected => pb::RequestState::Rejected,
+        store::State::Released => pb::RequestState::Released,
+    };
+    pb::Request {
+        id: r.id.unsigned_abs(),
+        project_id: r.project_id,
+        requester: r.requester,
+        title: r.title,
+        purpose: r.purpose,
+        sql: r.sql,
+        state: state.into(),
+        refusal: r.refusal.unwrap_or_default(),
+        reviewer: r.reviewer.unwrap_or_default(),
+        rejection_reason: r.rejection_reason.unwrap_or_default(),
+        releaser: r.releaser.unwrap_or_default(),
+        submitted_at: r.submitted_at,
+        result_hash: r.result_hash.unwrap_or_default(),
+    }
+}
+
+/// Ids chosen by an admin (projects, users): short, printable, no spaces.
+fn check_id(kind: &str, id: &str) -> Result<(), BrokerError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(BrokerError::InvalidArgument(format!(
+            "a {kind} id is 1 to 64 letters, digits, `-`, `_` or `.`"
+        )))
+    }
+}
+
+/// A first admin user `admin` on a data directory without users, and its token (returned
+/// once: only its hash is stored).
+pub fn bootstrap(data: &std::path::Path, admin: &str, valid_seconds: i64) -> Result<auth::NewToken, BrokerError> {
+    check_id("user", admin)?;
+    let token = auth::new_token()?;
+    let expires_at = store::now().0.saturating_add(valid_seconds);
+    Store::open(data)?.bootstrap(admin, &token.hash, expires_at)?;
+    Ok(token)
+}
+
+/// Walks the audit chain of the state database under `data`.
+pub fn verify_audit(data: &std::path::Path) -> Result<audit::Verification, BrokerError> {
+    let file = data.join(store::DATABASE_FILE);
+    if !file.is_file() {
+        return Err(BrokerError::NotFound(format!("state database {}", file.display())));
+    }
+    audit::verify(Store::open(data)?.connection())
+}

@@ -1,0 +1,190 @@
+//! ResearchService: submit, look at and fetch requests of one's own projects.
+
+use crate::auth::{Caller, Role};
+use crate::error::BrokerError;
+use crate::store::{self, CheckOutcome, NewRequest, RequestFilter, RequestRecord, State};
+use crate::{Broker, ipc, pb, request_id, stored, to_wire};
+use pb::fetch_result_response::Part;
+use pb::submit_request_request::Query;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+/// Who may use this service: the members of a project, researchers or stewards.
+const MEMBER_ROLES: &[Role] = &[Role::Researcher, Role::Steward];
+
+pub struct ResearchApi(pub Arc<Broker>);
+
+impl Broker {
+    /// The request, if `caller` is a member of its project; to anyone else it does not exist.
+    fn visible_request(&self, caller: &Caller, id: i64) -> Result<RequestRecord, BrokerError> {
+        let store = self.store();
+        let r = store.request(id)?;
+        if !store.is_member(&caller.user, &r.project_id)? {
+            return Err(BrokerError::NotFound(format!("request {id}")));
+        }
+        Ok(r)
+    }
+
+    /// The SQL of a study query of the server's `queries/` folder.
+    fn named_query(&self, name: &str) -> Result<String, BrokerError> {
+        let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !plain {
+            return Err(BrokerError::InvalidArgument(
+                "a named query is a file name of queries/ without `.sql`: letters, digits, `_`, `-`".into(),
+            ));
+        }
+        let path = self.config.queries.join(format!("{name}.sql"));
+        std::fs::read_to_string(&path).map_err(|_| BrokerError::NotFound(format!("named query {name}")))
+    }
+
+    async fn submit(&self, caller: Caller, r: pb::SubmitRequestRequest) -> Result<pb::Request, BrokerError> {
+        caller.require(MEMBER_ROLES)?;
+        let project = {
+            let store = self.store();
+            if !store.is_member(&caller.user, &r.project_id)? {
+                return Err(BrokerError::PermissionDenied(format!(
+                    "{} is not a member of project {}",
+                    caller.user, r.project_id
+                )));
+            }
+            store.project(&r.project_id)?
+        };
+        let today = store::today();
+        if today < project.approval_start || today > project.approval_end {
+            return Err(BrokerError::FailedPrecondition(format!(
+                "project {} is approved from {} to {}; today is {today}",
+                project.id, project.approval_start, project.approval_end
+            )));
+        }
+        if r.title.trim().is_empty() || r.purpose.trim().is_empty() {
+            return Err(BrokerError::InvalidArgument(
+                "a request needs a title and a purpose".into(),
+            ));
+        }
+        let sql = match &r.query {
+            Some(Query::Sql(sql)) if !sql.trim().is_empty() => sql.clone(),
+            Some(Query::NamedQuery(name)) => self.named_query(name)?,
+            _ => {
+                return Err(BrokerError::InvalidArgument(
+                    "a request needs SQL or a named query".into(),
+                ));
+            }
+        };
+        let new = NewRequest {
+            project_id: &project.id,
+            title: &r.title,
+            purpose: &r.purpose,
+            sql: &sql,
+        };
+        let id = self.store().submit(&caller, &new)?;
+        // Checked at once, within the call; until the verdict is stored the request is
+        // `submitted`.
+        let checked = match self.run_checked(&project, &sql).await {
+            Ok(output) => stored(&output),
+            Err(e) => Err(BrokerError::Query(e)),
+        };
+        let (outcome, failure) = match checked {
+            Ok(output) => (CheckOutcome::Checked(output), None),
+            Err(e) => (CheckOutcome::Refused(e.to_string()), Some(e)),
+        };
+        self.store().finish_check(&caller, id, &outcome)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(to_wire(self.store().request(id)?))
+    }
+
+    fn get(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
+        caller.require(MEMBER_ROLES)?;
+        let r = self.visible_request(&caller, id)?;
+        self.record_read(&caller, "get_request", Some(id), None)?;
+        Ok(to_wire(r))
+    }
+
+    fn list(&self, caller: Caller, project: &str) -> Result<pb::ListRequestsResponse, BrokerError> {
+        caller.require(MEMBER_ROLES)?;
+        let filter = RequestFilter::MemberOf {
+            user: &caller.user,
+            project: (!project.is_empty()).then_some(project),
+        };
+        let requests = self.store().requests(&filter)?;
+        self.record_read(&caller, "list_requests", None, None)?;
+        Ok(pb::ListRequestsResponse {
+            requests: requests.into_iter().map(to_wire).collect(),
+        })
+    }
+
+    fn fetch(&self, caller: Caller, id: i64) -> Result<Vec<pb::FetchResultResponse>, BrokerError> {
+        caller.require(MEMBER_ROLES)?;
+        let r = self.visible_request(&caller, id)?;
+        if r.state != State::Released {
+            return Err(BrokerError::FailedPrecondition(format!(
+                "request {id} is {}; only a released result can be fetched",
+                r.state.as_str()
+            )));
+        }
+        let output = self.store().output(id)?;
+        let pieces = ipc::pieces(&output.arrow)?;
+        self.record_read(&caller, "fetch_result", Some(id), r.result_hash)?;
+        let header = Part::Header(pb::FetchResultHeader {
+            arrow_schema: pieces.schema,
+            report_json: output.report_json,
+        });
+        Ok(std::iter::once(header)
+            .chain(pieces.batches.into_iter().map(Part::ArrowBatch))
+            .map(|part| pb::FetchResultResponse { part: Some(part) })
+            .collect())
+    }
+}
+
+type FetchStream = Pin<Box<dyn Stream<Item = Result<pb::FetchResultResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::research_service_server::ResearchService for ResearchApi {
+    async fn submit_request(&self, r: Request<pb::SubmitRequestRequest>) -> Result<Response<pb::Request>, Status> {
+        let (metadata, _, message) = r.into_parts();
+        self.0
+            .call(&metadata, "submit", None, |caller| self.0.submit(caller, message))
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_request(&self, r: Request<pb::GetRequestRequest>) -> Result<Response<pb::Request>, Status> {
+        let id = request_id(r.get_ref().id)?;
+        self.0
+            .call(r.metadata(), "get_request", Some(id), |caller| async move {
+                self.0.get(caller, id)
+            })
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_requests(
+        &self,
+        r: Request<pb::ListRequestsRequest>,
+    ) -> Result<Response<pb::ListRequestsResponse>, Status> {
+        let project = &r.get_ref().project_id;
+        self.0
+            .call(r.metadata(), "list_requests", None, |caller| async move {
+                self.0.list(caller, project)
+            })
+            .await
+            .map(Response::new)
+    }
+
+    type FetchResultStream = FetchStream;
+
+    async fn fetch_result(&self, r: Request<pb::FetchResultRequest>) -> Result<Response<FetchStream>, Status> {
+        let id = request_id(r.get_ref().id)?;
+        let messages = self
+            .0
+            .call(r.metadata(), "fetch_result", Some(id), |caller| async move {
+                self.0.fetch(caller, id)
+            })
+            .await?;
+        let stream: FetchStream = Box::pin(tokio_stream::iter(messages.into_iter().map(Ok)));
+        Ok(Response::new(stream))
+    }
+}

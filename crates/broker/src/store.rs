@@ -1,0 +1,685 @@
+//! The broker's state in one SQLite file, `<data>/broker.sqlite` (WAL mode). Every state
+//! change and the audit entry that records it are written in one transaction: either both
+//! are there after a crash or neither is.
+
+use crate::audit::{self, Event};
+use crate::auth::{Caller, Role};
+use crate::datasets::Dataset;
+use crate::error::BrokerError;
+use chrono::NaiveDate;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use std::path::Path;
+
+/// The file under the data directory.
+pub const DATABASE_FILE: &str = "broker.sqlite";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    datasets TEXT NOT NULL,          -- comma-separated: NDB,KAIGO,DPC
+    approval_start TEXT NOT NULL,    -- YYYY-MM-DD, inclusive
+    approval_end TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('researcher', 'steward', 'admin'))
+);
+CREATE TABLE IF NOT EXISTS memberships (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    PRIMARY KEY (user_id, project_id)
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id INTEGER PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    hash TEXT NOT NULL UNIQUE,       -- BLAKE3 of the token; the token itself is never stored
+    expires_at INTEGER NOT NULL,     -- unix seconds
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    requester TEXT NOT NULL REFERENCES users(id),
+    title TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    sql TEXT NOT NULL,
+    state TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    refusal TEXT,
+    output_arrow BLOB,               -- the checked (after release: the released) output, Arrow IPC
+    output_table TEXT,
+    report_json TEXT,
+    reviewer TEXT,
+    rejection_reason TEXT,
+    releaser TEXT,
+    result_hash TEXT                 -- BLAKE3 of the released Arrow IPC bytes
+);
+";
+
+/// Where a request is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Submitted,
+    Checked,
+    Refused,
+    Approved,
+    Rejected,
+    Released,
+}
+
+impl State {
+    const ALL: [State; 6] = [
+        State::Submitted,
+        State::Checked,
+        State::Refused,
+        State::Approved,
+        State::Rejected,
+        State::Released,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Submitted => "submitted",
+            State::Checked => "checked",
+            State::Refused => "refused",
+            State::Approved => "approved",
+            State::Rejected => "rejected",
+            State::Released => "released",
+        }
+    }
+
+    fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// A research project as the admin approved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    pub id: String,
+    pub title: String,
+    pub purpose: String,
+    pub datasets: Vec<Dataset>,
+    pub approval_start: NaiveDate,
+    pub approval_end: NaiveDate,
+}
+
+/// One request, without its output.
+#[derive(Clone, Debug)]
+pub struct RequestRecord {
+    pub id: i64,
+    pub project_id: String,
+    pub requester: String,
+    pub title: String,
+    pub purpose: String,
+    pub sql: String,
+    pub state: State,
+    pub submitted_at: String,
+    pub refusal: Option<String>,
+    pub reviewer: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub releaser: Option<String>,
+    pub result_hash: Option<String>,
+}
+
+/// A checked output as stored.
+#[derive(Clone, Debug)]
+pub struct StoredOutput {
+    /// Arrow IPC stream; hidden cells are null.
+    pub arrow: Vec<u8>,
+    /// Aligned text table; hidden cells `*`.
+    pub table: String,
+    pub report_json: String,
+}
+
+/// What a new request holds.
+pub struct NewRequest<'a> {
+    pub project_id: &'a str,
+    pub title: &'a str,
+    pub purpose: &'a str,
+    pub sql: &'a str,
+}
+
+/// What disclosure control said at submission.
+pub enum CheckOutcome {
+    Checked(StoredOutput),
+    Refused(String),
+}
+
+/// A steward's step on a request.
+pub enum Decision<'a> {
+    Approve,
+    Reject {
+        reason: &'a str,
+    },
+    /// The re-run at release passed; this is what leaves.
+    Release(&'a StoredOutput),
+    /// The re-check at release refused; nothing leaves.
+    RefuseAtRelease {
+        reason: &'a str,
+    },
+}
+
+/// The kinds of steward step, each with the states it starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Approve,
+    Reject,
+    Release,
+}
+
+impl Step {
+    fn action(self) -> &'static str {
+        match self {
+            Step::Approve => "approve",
+            Step::Reject => "reject",
+            Step::Release => "release",
+        }
+    }
+
+    /// The states the request may be in for this step.
+    fn from(self) -> &'static [State] {
+        match self {
+            Step::Approve => &[State::Checked],
+            Step::Reject => &[State::Checked, State::Approved],
+            Step::Release => &[State::Approved],
+        }
+    }
+
+    /// Whether `caller` may take this step on `current`: never on their own request, and only
+    /// from the states the step starts from.
+    pub fn allowed(self, current: &RequestRecord, caller: &Caller) -> Result<(), BrokerError> {
+        let id = current.id;
+        if current.requester == caller.user {
+            return Err(BrokerError::PermissionDenied(format!(
+                "{} submitted request {id} and cannot {} it",
+                caller.user,
+                self.action()
+            )));
+        }
+        if !self.from().contains(&current.state) {
+            let allowed: Vec<&str> = self.from().iter().map(|s| s.as_str()).collect();
+            return Err(BrokerError::FailedPrecondition(format!(
+                "request {id} is {}; to {} it, it must be {}",
+                current.state.as_str(),
+                self.action(),
+                allowed.join(" or ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Decision<'_> {
+    fn step(&self) -> Step {
+        match self {
+            Decision::Approve => Step::Approve,
+            Decision::Reject { .. } => Step::Reject,
+            Decision::Release(_) | Decision::RefuseAtRelease { .. } => Step::Release,
+        }
+    }
+}
+
+/// Which requests to list.
+pub enum RequestFilter<'a> {
+    /// The requests of the projects `user` is a member of (of `project` only, if given).
+    MemberOf { user: &'a str, project: Option<&'a str> },
+    /// Requests in any of these states.
+    InStates(&'a [State]),
+}
+
+/// The current time: unix seconds and RFC 3339 UTC.
+pub fn now() -> (i64, String) {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX);
+    let text = chrono::DateTime::from_timestamp(secs, since_epoch.subsec_nanos())
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    (secs, text)
+}
+
+/// Today's date (UTC), for approval periods.
+pub fn today() -> NaiveDate {
+    let (secs, _) = now();
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+const REQUEST_COLUMNS: &str = "id, project_id, requester, title, purpose, sql, state, submitted_at, refusal, \
+                               reviewer, rejection_reason, releaser, result_hash";
+
+fn request_from_row(row: &Row) -> rusqlite::Result<RequestRecord> {
+    let state: String = row.get(6)?;
+    Ok(RequestRecord {
+        id: row.get(0)?,
+        project_id: row.get(1)?,
+        requester: row.get(2)?,
+        title: row.get(3)?,
+        purpose: row.get(4)?,
+        sql: row.get(5)?,
+        // The CHECK-free column is written only by this module, from State::as_str.
+        state: State::parse(&state).ok_or_else(|| rusqlite::Error::InvalidColumnName(format!("state {state}")))?,
+        submitted_at: row.get(7)?,
+        refusal: row.get(8)?,
+        reviewer: row.get(9)?,
+        rejection_reason: row.get(10)?,
+        releaser: row.get(11)?,
+        result_hash: row.get(12)?,
+    })
+}
+
+fn event(caller: &Caller, action: &str, request_id: Option<i64>, outcome: &str) -> Event {
+    Event {
+        user: caller.user.clone(),
+        role: caller.role.as_str().to_string(),
+        action: action.to_string(),
+        request_id,
+        outcome: outcome.to_string(),
+        result_hash: None,
+    }
+}
+
+/// A uniqueness violation as AlreadyExists, anything else as it is.
+fn unique(what: String) -> impl FnOnce(rusqlite::Error) -> BrokerError {
+    move |e| match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => BrokerError::AlreadyExists(what),
+        _ => BrokerError::Database(e),
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the state database under `data`.
+    pub fn open(data: &Path) -> Result<Store, BrokerError> {
+        std::fs::create_dir_all(data).map_err(|e| BrokerError::Io(format!("creating {}: {e}", data.display())))?;
+        let conn = Connection::open(data.join(DATABASE_FILE))?;
+        // WAL: readers do not block the writer; FULL: a committed transaction survives a
+        // power cut, not only a process crash.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)?;
+        conn.execute(audit::SCHEMA, [])?;
+        Ok(Store { conn })
+    }
+
+    /// The connection, for reading the audit trail.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn begin(&mut self) -> Result<Transaction<'_>, BrokerError> {
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Records a call that changed nothing (a read, or a denied call) in its own transaction.
+    pub fn record(&mut self, event: &Event) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        audit::append(&tx, &now().1, event)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The user behind a token hash, if the token is known, unexpired and not revoked.
+    pub fn authenticate(&self, token_hash: &str) -> Result<Caller, BrokerError> {
+        let found: Option<(String, String, i64, bool)> = self
+            .conn
+            .query_row(
+                "SELECT u.id, u.role, t.expires_at, t.revoked FROM tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.hash = ?1",
+                params![token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (user, role, expires_at, revoked) = found.ok_or(BrokerError::Unauthenticated("unknown token"))?;
+        if revoked {
+            return Err(BrokerError::Unauthenticated("token revoked"));
+        }
+        if now().0 >= expires_at {
+            return Err(BrokerError::Unauthenticated("token expired"));
+        }
+        let role = Role::parse(&role).ok_or(BrokerError::Unauthenticated("the token's user has no valid role"))?;
+        Ok(Caller { user, role })
+    }
+
+    /// On a database without users: the first admin and a token for it.
+    pub fn bootstrap(&mut self, admin: &str, token_hash: &str, expires_at: i64) -> Result<i64, BrokerError> {
+        let tx = self.begin()?;
+        let users: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        if users > 0 {
+            return Err(BrokerError::FailedPrecondition(
+                "the data directory already has users; bootstrap is only for an empty one".into(),
+            ));
+        }
+        tx.execute("INSERT INTO users (id, role) VALUES (?1, 'admin')", params![admin])?;
+        tx.execute(
+            "INSERT INTO tokens (user_id, hash, expires_at) VALUES (?1, ?2, ?3)",
+            params![admin, token_hash, expires_at],
+        )?;
+        let token_id = tx.last_insert_rowid();
+        let caller = Caller {
+            user: admin.to_string(),
+            role: Role::Admin,
+        };
+        audit::append(&tx, &now().1, &event(&caller, "bootstrap", None, "ok"))?;
+        tx.commit()?;
+        Ok(token_id)
+    }
+
+    pub fn create_project(&mut self, caller: &Caller, p: &Project) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        let datasets: Vec<&str> = p.datasets.iter().map(|d| d.as_str()).collect();
+        tx.execute(
+            "INSERT INTO projects (id, title, purpose, datasets, approval_start, approval_end)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                p.id,
+                p.title,
+                p.purpose,
+                datasets.join(","),
+                p.approval_start.to_string(),
+                p.approval_end.to_string()
+            ],
+        )
+        .map_err(unique(format!("project {}", p.id)))?;
+        audit::append(&tx, &now().1, &event(caller, "create_project", None, "ok"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn project(&self, id: &str) -> Result<Project, BrokerError> {
+        let row: Option<(String, String, String, String, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, title, purpose, datasets, approval_start, approval_end FROM projects WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .optional()?;
+        let (id, title, purpose, datasets, start, end) =
+            row.ok_or_else(|| BrokerError::NotFound(format!("project {id}")))?;
+        let corrupt = |what: &str| BrokerError::FailedPrecondition(format!("project {id}: stored {what} is malformed"));
+        Ok(Project {
+            datasets: datasets
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| Dataset::parse(s).ok_or_else(|| corrupt("dataset")))
+                .collect::<Result<_, _>>()?,
+            approval_start: start.parse().map_err(|_| corrupt("approval start"))?,
+            approval_end: end.parse().map_err(|_| corrupt("approval end"))?,
+            id,
+            title,
+            purpose,
+        })
+    }
+
+    pub fn create_user(
+        &mut self,
+        caller: &Caller,
+        user: &str,
+        role: Role,
+        projects: &[String],
+    ) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        tx.execute(
+            "INSERT INTO users (id, role) VALUES (?1, ?2)",
+            params![user, role.as_str()],
+        )
+        .map_err(unique(format!("user {user}")))?;
+        for project in projects {
+            let exists: Option<i64> = tx
+                .query_row("SELECT 1 FROM projects WHERE id = ?1", params![project], |r| r.get(0))
+                .optional()?;
+            if exists.is_none() {
+                return Err(BrokerError::NotFound(format!("project {project}")));
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO memberships (user_id, project_id) VALUES (?1, ?2)",
+                params![user, project],
+            )?;
+        }
+        audit::append(&tx, &now().1, &event(caller, "create_user", None, "ok"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn issue_token(
+        &mut self,
+        caller: &Caller,
+        user: &str,
+        token_hash: &str,
+        expires_at: i64,
+    ) -> Result<i64, BrokerError> {
+        let tx = self.begin()?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM users WHERE id = ?1", params![user], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(BrokerError::NotFound(format!("user {user}")));
+        }
+        tx.execute(
+            "INSERT INTO tokens (user_id, hash, expires_at) VALUES (?1, ?2, ?3)",
+            params![user, token_hash, expires_at],
+        )?;
+        let token_id = tx.last_insert_rowid();
+        audit::append(&tx, &now().1, &event(caller, "issue_token", None, "ok"))?;
+        tx.commit()?;
+        Ok(token_id)
+    }
+
+    pub fn revoke_token(&mut self, caller: &Caller, token_id: i64) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        let changed = tx.execute("UPDATE tokens SET revoked = 1 WHERE id = ?1", params![token_id])?;
+        if changed == 0 {
+            return Err(BrokerError::NotFound(format!("token {token_id}")));
+        }
+        audit::append(&tx, &now().1, &event(caller, "revoke_token", None, "ok"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn is_member(&self, user: &str, project: &str) -> Result<bool, BrokerError> {
+        let found: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM memberships WHERE user_id = ?1 AND project_id = ?2",
+                params![user, project],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// Records a new request, state submitted; returns its id.
+    pub fn submit(&mut self, caller: &Caller, new: &NewRequest) -> Result<i64, BrokerError> {
+        let tx = self.begin()?;
+        tx.execute(
+            "INSERT INTO requests (project_id, requester, title, purpose, sql, state, submitted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new.project_id,
+                caller.user,
+                new.title,
+                new.purpose,
+                new.sql,
+                State::Submitted.as_str(),
+                now().1
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        audit::append(&tx, &now().1, &event(caller, "submit", Some(id), "ok"))?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Stores disclosure control's verdict on a submitted request.
+    pub fn finish_check(&mut self, caller: &Caller, id: i64, outcome: &CheckOutcome) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        let (changed, verdict) = match outcome {
+            CheckOutcome::Checked(o) => (
+                tx.execute(
+                    "UPDATE requests SET state = ?2, output_arrow = ?3, output_table = ?4, report_json = ?5
+                     WHERE id = ?1 AND state = ?6",
+                    params![
+                        id,
+                        State::Checked.as_str(),
+                        o.arrow,
+                        o.table,
+                        o.report_json,
+                        State::Submitted.as_str()
+                    ],
+                )?,
+                State::Checked,
+            ),
+            CheckOutcome::Refused(reason) => (
+                tx.execute(
+                    "UPDATE requests SET state = ?2, refusal = ?3 WHERE id = ?1 AND state = ?4",
+                    params![id, State::Refused.as_str(), reason, State::Submitted.as_str()],
+                )?,
+                State::Refused,
+            ),
+        };
+        if changed == 0 {
+            return Err(BrokerError::FailedPrecondition(format!(
+                "request {id} is no longer submitted"
+            )));
+        }
+        audit::append(&tx, &now().1, &event(caller, "check", Some(id), verdict.as_str()))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn request(&self, id: i64) -> Result<RequestRecord, BrokerError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"),
+                params![id],
+                request_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| BrokerError::NotFound(format!("request {id}")))
+    }
+
+    /// The stored (checked, or after release the released) output of a request.
+    pub fn output(&self, id: i64) -> Result<StoredOutput, BrokerError> {
+        let row: Option<(Option<Vec<u8>>, Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT output_arrow, output_table, report_json FROM requests WHERE id = ?1",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match row.ok_or_else(|| BrokerError::NotFound(format!("request {id}")))? {
+            (Some(arrow), Some(table), Some(report_json)) => Ok(StoredOutput {
+                arrow,
+                table,
+                report_json,
+            }),
+            _ => Err(BrokerError::FailedPrecondition(format!(
+                "request {id} has no checked output"
+            ))),
+        }
+    }
+
+    /// Requests matching `filter`, oldest first.
+    pub fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRecord>, BrokerError> {
+        let mut out = Vec::new();
+        match filter {
+            RequestFilter::MemberOf { user, project } => {
+                let mut statement = self.conn.prepare(&format!(
+                    "SELECT {REQUEST_COLUMNS} FROM requests
+                     WHERE project_id IN (SELECT project_id FROM memberships WHERE user_id = ?1)
+                       AND (?2 IS NULL OR project_id = ?2)
+                     ORDER BY id"
+                ))?;
+                for r in statement.query_map(params![user, project], request_from_row)? {
+                    out.push(r?);
+                }
+            }
+            RequestFilter::InStates(states) => {
+                let mut statement = self
+                    .conn
+                    .prepare(&format!("SELECT {REQUEST_COLUMNS} FROM requests ORDER BY id"))?;
+                for r in statement.query_map([], request_from_row)? {
+                    let r = r?;
+                    if states.contains(&r.state) {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A steward's step: checked in the same transaction as it is written, so two stewards
+    /// racing on one request cannot both succeed.
+    pub fn decide(&mut self, caller: &Caller, id: i64, decision: &Decision) -> Result<RequestRecord, BrokerError> {
+        let tx = self.begin()?;
+        let current = tx
+            .query_row(
+                &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"),
+                params![id],
+                request_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| BrokerError::NotFound(format!("request {id}")))?;
+        decision.step().allowed(&current, caller)?;
+        let mut entry = event(caller, decision.step().action(), Some(id), "ok");
+        match decision {
+            Decision::Approve => {
+                tx.execute(
+                    "UPDATE requests SET state = ?2, reviewer = ?3 WHERE id = ?1",
+                    params![id, State::Approved.as_str(), caller.user],
+                )?;
+            }
+            Decision::Reject { reason } => {
+                tx.execute(
+                    "UPDATE requests SET state = ?2, reviewer = ?3, rejection_reason = ?4 WHERE id = ?1",
+                    params![id, State::Rejected.as_str(), caller.user, reason],
+                )?;
+            }
+            Decision::Release(output) => {
+                let hash = blake3::hash(&output.arrow).to_hex().to_string();
+                tx.execute(
+                    "UPDATE requests SET state = ?2, releaser = ?3, output_arrow = ?4, output_table = ?5,
+                     report_json = ?6, result_hash = ?7 WHERE id = ?1",
+                    params![
+                        id,
+                        State::Released.as_str(),
+                        caller.user,
+                        output.arrow,
+                        output.table,
+                        output.report_json,
+                        hash
+                    ],
+                )?;
+                entry.result_hash = Some(hash);
+            }
+            Decision::RefuseAtRelease { reason } => {
+                tx.execute(
+                    "UPDATE requests SET state = ?2, refusal = ?3 WHERE id = ?1",
+                    params![id, State::Refused.as_str(), reason],
+                )?;
+                entry.outcome = State::Refused.as_str().to_string();
+            }
+        }
+        audit::append(&tx, &now().1, &entry)?;
+        let updated = tx.query_row(
+            &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"),
+            params![id],
+            request_from_row,
+        )?;
+        tx.commit()?;
+        Ok(updated)
+    }
+}

@@ -1,0 +1,594 @@
+//! The broker's commands: `renkei serve`, `renkei admin …`, `renkei request …`,
+//! `renkei steward …` (gRPC clients of a running broker) and `renkei audit verify`.
+
+use crate::query::{Refused, load_policy, write_parquet};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use datafusion::arrow::ipc::reader::StreamReader;
+use renkei_broker::audit::Verification;
+use renkei_proto::v1 as pb;
+use std::path::{Path, PathBuf};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::transport::Channel;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Directory of the broker's state (broker.sqlite), created if needed.
+    #[arg(long)]
+    data: PathBuf,
+    /// The warehouse written by `renkei ingest`.
+    #[arg(long)]
+    warehouse: PathBuf,
+    /// Address to listen on; port 0 picks a free port (printed as `listening on ADDR`).
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    listen: String,
+    /// The study queries a request may name.
+    #[arg(long, default_value = "queries")]
+    queries: PathBuf,
+    /// A policy TOML (see docs/disclosure.md); the NDB / 介護DB rules if absent.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
+/// Where the broker is and who is calling.
+#[derive(Args)]
+pub struct ClientArgs {
+    /// The broker's address, e.g. http://127.0.0.1:50051.
+    #[arg(long, env = "RENKEI_ADDR", default_value = "http://127.0.0.1:50051")]
+    addr: String,
+    /// The caller's bearer token.
+    #[arg(long, env = "RENKEI_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// On an empty data directory: the first admin user and its token (printed once).
+    Bootstrap {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "admin")]
+        user: String,
+        #[arg(long, default_value_t = 30)]
+        valid_days: i64,
+    },
+    /// A new project with its approved purpose, granted datasets and approval period.
+    ProjectCreate {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        purpose: String,
+        /// Comma-separated: NDB, KAIGO, DPC.
+        #[arg(long, value_delimiter = ',', required = true)]
+        datasets: Vec<String>,
+        /// First day of the approval period, YYYY-MM-DD.
+        #[arg(long)]
+        start: String,
+        /// Last day of the approval period, YYYY-MM-DD.
+        #[arg(long)]
+        end: String,
+    },
+    /// A new user with a role and project memberships.
+    UserCreate {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        id: String,
+        /// researcher, steward or admin.
+        #[arg(long)]
+        role: String,
+        /// A project the user is a member of (repeatable).
+        #[arg(long = "project")]
+        projects: Vec<String>,
+    },
+    /// A new token for a user, printed once on standard output.
+    TokenIssue {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value_t = 30 * 24 * 3600)]
+        valid_seconds: u64,
+    },
+    /// Revokes a token by its id (from token-issue).
+    TokenRevoke {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        token_id: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RequestCommand {
+    /// Submits a request; it is checked at once. A refused query exits 2 with `refused: …`.
+    Submit {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long, conflicts_with = "named_query", required_unless_present = "named_query")]
+        sql: Option<String>,
+        /// A study query of the server's queries/ folder, without `.sql`.
+        #[arg(long)]
+        named_query: Option<String>,
+    },
+    /// The requests of your projects.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// One request.
+    Status {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: u64,
+    },
+    /// Writes a released result to FILE.parquet or FILE.csv (hidden cells null / empty).
+    Fetch {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the disclosure report (JSON) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StewardCommand {
+    /// Requests waiting for review (checked) or release (approved).
+    Pending {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// A request's query, requester, checked output and disclosure report.
+    Review {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: u64,
+    },
+    Approve {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: u64,
+    },
+    Reject {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: u64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Re-runs and re-checks the query under the current policy and releases that output.
+    Release {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walks the audit hash chain; exits 1 naming the first broken entry.
+    Verify {
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+pub fn serve(a: ServeArgs) -> Result<()> {
+    let config = renkei_broker::Config {
+        data: a.data,
+        warehouse: a.warehouse,
+        queries: a.queries,
+        policy: load_policy(a.policy.as_deref())?,
+    };
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("listening on {}", a.listen))?;
+        // Tests listen on port 0 and read the real address from this line.
+        println!("listening on {}", listener.local_addr()?);
+        renkei_broker::serve(config, listener).await?;
+        Ok(())
+    })
+}
+
+pub fn audit(command: AuditCommand) -> Result<()> {
+    let AuditCommand::Verify { data } = command;
+    match renkei_broker::verify_audit(&data)? {
+        Verification::Intact { entries } => {
+            println!("audit trail intact: {entries} entries");
+            Ok(())
+        }
+        Verification::Broken { seq, reason } => bail!("audit entry {seq} is broken: {reason}"),
+    }
+}
+
+/// A connected client that sends the caller's token with every call.
+struct Client {
+    channel: Channel,
+    token: MetadataValue<Ascii>,
+}
+
+impl Client {
+    async fn connect(args: &ClientArgs) -> Result<Client> {
+        let channel = Channel::from_shared(args.addr.clone())
+            .with_context(|| format!("{} is not an address", args.addr))?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {}", args.addr))?;
+        let token = format!("Bearer {}", args.token)
+            .parse()
+            .context("the token is not printable ASCII")?;
+        Ok(Client { channel, token })
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(message);
+        r.metadata_mut().insert("authorization", self.token.clone());
+        r
+    }
+
+    fn research(&self) -> pb::research_service_client::ResearchServiceClient<Channel> {
+        pb::research_service_client::ResearchServiceClient::new(self.channel.clone())
+    }
+
+    fn steward(&self) -> pb::steward_service_client::StewardServiceClient<Channel> {
+        pb::steward_service_client::StewardServiceClient::new(self.channel.clone())
+    }
+
+    fn admin(&self) -> pb::admin_service_client::AdminServiceClient<Channel> {
+        pb::admin_service_client::AdminServiceClient::new(self.channel.clone())
+    }
+}
+
+/// A refusal as the `Refused` error (exit status 2), anything else with its gRPC code.
+fn status_error(status: tonic::Status) -> anyhow::Error {
+    match status.message().strip_prefix("refused: ") {
+        Some(reason) if status.code() == tonic::Code::FailedPrecondition => Refused(reason.to_string()).into(),
+        _ => anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
+    }
+}
+
+fn state_name(r: &pb::Request) -> &'static str {
+    match r.state() {
+        pb::RequestState::Unspecified => "unspecified",
+        pb::RequestState::Submitted => "submitted",
+        pb::RequestState::Checked => "checked",
+        pb::RequestState::Refused => "refused",
+        pb::RequestState::Approved => "approved",
+        pb::RequestState::Rejected => "rejected",
+        pb::RequestState::Released => "released",
+    }
+}
+
+/// One line per request: id, state, project, requester, title.
+fn print_list(requests: &[pb::Request]) {
+    for r in requests {
+        println!(
+            "{}\t{}\t{}\t{}\t{}",
+            r.id,
+            state_name(r),
+            r.project_id,
+            r.requester,
+            r.title
+        );
+    }
+}
+
+fn print_request(r: &pb::Request) {
+    println!("request {} ({})", r.id, state_name(r));
+    let fields = [
+        ("project", &r.project_id),
+        ("requester", &r.requester),
+        ("title", &r.title),
+        ("purpose", &r.purpose),
+        ("submitted", &r.submitted_at),
+        ("refusal", &r.refusal),
+        ("reviewer", &r.reviewer),
+        ("rejection reason", &r.rejection_reason),
+        ("released by", &r.releaser),
+        ("result hash", &r.result_hash),
+    ];
+    for (name, value) in fields {
+        if !value.is_empty() {
+            println!("{name}: {value}");
+        }
+    }
+    println!("sql:\n{}", r.sql);
+}
+
+pub fn admin(command: AdminCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        match command {
+            AdminCommand::Bootstrap { data, user, valid_days } => {
+                let token = renkei_broker::bootstrap(&data, &user, valid_days.saturating_mul(24 * 3600))?;
+                eprintln!("created admin user {user}; its token (shown once) follows");
+                println!("{}", token.secret);
+            }
+            AdminCommand::ProjectCreate {
+                client,
+                id,
+                title,
+                purpose,
+                datasets,
+                start,
+                end,
+            } => {
+                let client = Client::connect(&client).await?;
+                let datasets = datasets
+                    .iter()
+                    .map(|d| {
+                        pb::Dataset::from_str_name(&format!("DATASET_{}", d.trim().to_ascii_uppercase()))
+                            .map(i32::from)
+                            .with_context(|| format!("{d} is not a dataset (NDB, KAIGO or DPC)"))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let project = pb::Project {
+                    id: id.clone(),
+                    title,
+                    approved_purpose: purpose,
+                    datasets,
+                    approval_start: start,
+                    approval_end: end,
+                };
+                client
+                    .admin()
+                    .create_project(client.request(pb::CreateProjectRequest { project: Some(project) }))
+                    .await
+                    .map_err(status_error)?;
+                eprintln!("created project {id}");
+            }
+            AdminCommand::UserCreate {
+                client,
+                id,
+                role,
+                projects,
+            } => {
+                let client = Client::connect(&client).await?;
+                let role = pb::Role::from_str_name(&format!("ROLE_{}", role.to_ascii_uppercase()))
+                    .with_context(|| format!("{role} is not a role (researcher, steward or admin)"))?;
+                let user = pb::User {
+                    id: id.clone(),
+                    role: role.into(),
+                    project_ids: projects,
+                };
+                client
+                    .admin()
+                    .create_user(client.request(pb::CreateUserRequest { user: Some(user) }))
+                    .await
+                    .map_err(status_error)?;
+                eprintln!("created user {id}");
+            }
+            AdminCommand::TokenIssue {
+                client,
+                user,
+                valid_seconds,
+            } => {
+                let client = Client::connect(&client).await?;
+                let issued = client
+                    .admin()
+                    .issue_token(client.request(pb::IssueTokenRequest {
+                        user_id: user.clone(),
+                        valid_seconds,
+                    }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                eprintln!(
+                    "token {} for {user}, expires at unix time {}; the token (shown once) follows",
+                    issued.token_id, issued.expires_at
+                );
+                println!("{}", issued.token);
+            }
+            AdminCommand::TokenRevoke { client, token_id } => {
+                let client = Client::connect(&client).await?;
+                client
+                    .admin()
+                    .revoke_token(client.request(pb::RevokeTokenRequest { token_id }))
+                    .await
+                    .map_err(status_error)?;
+                eprintln!("revoked token {token_id}");
+            }
+        }
+        Ok(())
+    })
+}
+
+pub fn request(command: RequestCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        match command {
+            RequestCommand::Submit {
+                client,
+                project,
+                title,
+                purpose,
+                sql,
+                named_query,
+            } => {
+                let client = Client::connect(&client).await?;
+                let query = match (sql, named_query) {
+                    (Some(sql), _) => pb::submit_request_request::Query::Sql(sql),
+                    (None, Some(name)) => pb::submit_request_request::Query::NamedQuery(name),
+                    (None, None) => bail!("give --sql or --named-query"),
+                };
+                let r = client
+                    .research()
+                    .submit_request(client.request(pb::SubmitRequestRequest {
+                        project_id: project,
+                        title,
+                        purpose,
+                        query: Some(query),
+                    }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                // The id alone on stdout, for scripts; the state on stderr.
+                println!("{}", r.id);
+                eprintln!("request {} is {}", r.id, state_name(&r));
+            }
+            RequestCommand::List { client, project } => {
+                let client = Client::connect(&client).await?;
+                let list = client
+                    .research()
+                    .list_requests(client.request(pb::ListRequestsRequest {
+                        project_id: project.unwrap_or_default(),
+                    }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                print_list(&list.requests);
+            }
+            RequestCommand::Status { client, id } => {
+                let client = Client::connect(&client).await?;
+                let r = client
+                    .research()
+                    .get_request(client.request(pb::GetRequestRequest { id }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                print_request(&r);
+            }
+            RequestCommand::Fetch {
+                client,
+                id,
+                out,
+                report,
+            } => {
+                let client = Client::connect(&client).await?;
+                fetch(&client, id, &out, report.as_deref()).await?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Streams a released result and writes it as Parquet or CSV, chosen by `out`'s extension.
+async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> Result<()> {
+    let csv = match out.extension().and_then(|e| e.to_str()) {
+        Some("csv") => true,
+        Some("parquet") => false,
+        _ => bail!("--out must end in .parquet or .csv"),
+    };
+    let mut stream = client
+        .research()
+        .fetch_result(client.request(pb::FetchResultRequest { id }))
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let mut ipc_stream = Vec::new();
+    let mut report_json = None;
+    while let Some(message) = stream.message().await.map_err(status_error)? {
+        match message.part {
+            Some(pb::fetch_result_response::Part::Header(h)) => {
+                ipc_stream.extend_from_slice(&h.arrow_schema);
+                report_json = Some(h.report_json);
+            }
+            Some(pb::fetch_result_response::Part::ArrowBatch(bytes)) => ipc_stream.extend_from_slice(&bytes),
+            None => bail!("the broker sent an empty message"),
+        }
+    }
+    let report_json = report_json.context("the broker sent no header")?;
+    let reader = StreamReader::try_new(ipc_stream.as_slice(), None).context("reading the result's Arrow IPC")?;
+    let schema = reader.schema();
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading the result's Arrow IPC")?;
+    if csv {
+        let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+        let mut w = datafusion::arrow::csv::WriterBuilder::new()
+            .with_header(true)
+            .build(file);
+        for b in &batches {
+            w.write(b)?;
+        }
+    } else {
+        write_parquet(&schema, &batches, out)?;
+    }
+    if let Some(path) = report {
+        std::fs::write(path, &report_json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    eprintln!("wrote {rows} rows of request {id} to {}", out.display());
+    Ok(())
+}
+
+pub fn steward(command: StewardCommand) -> Result<()> {
+    runtime()?.block_on(async {
+        match command {
+            StewardCommand::Pending { client } => {
+                let client = Client::connect(&client).await?;
+                let list = client
+                    .steward()
+                    .list_pending(client.request(pb::ListPendingRequest {}))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                print_list(&list.requests);
+            }
+            StewardCommand::Review { client, id } => {
+                let client = Client::connect(&client).await?;
+                let review = client
+                    .steward()
+                    .get_review(client.request(pb::GetReviewRequest { id }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                if let Some(r) = &review.request {
+                    print_request(r);
+                }
+                println!("\nchecked output (hidden cells *):\n{}", review.checked_table);
+                println!("disclosure report:\n{}", review.report_json);
+            }
+            StewardCommand::Approve { client, id } => {
+                let client = Client::connect(&client).await?;
+                let r = client
+                    .steward()
+                    .approve(client.request(pb::ApproveRequest { id }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                eprintln!("request {} is {}", r.id, state_name(&r));
+            }
+            StewardCommand::Reject { client, id, reason } => {
+                let client = Client::connect(&client).await?;
+                let r = client
+                    .steward()
+                    .reject(client.request(pb::RejectRequest { id, reason }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                eprintln!("request {} is {}", r.id, state_name(&r));
+            }
+            StewardCommand::Release { client, id } => {
+                let client = Client::connect(&client).await?;
+                let r = client
+                    .steward()
+                    .release(client.request(pb::ReleaseRequest { id }))
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                eprintln!("request {} is {} (result {})", r.id, state_name(&r), r.result_hash);
+            }
+        }
+        Ok(())
+    })
+}

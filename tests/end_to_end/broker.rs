@@ -1,0 +1,566 @@
+//! The broker over real gRPC: a `renkei serve` process on a loopback port (port 0, the real
+//! one read from its `listening on` line) over the sample warehouse, driven by tonic
+//! clients generated from proto/ and by the `renkei` client commands.
+
+use super::renkei;
+use renkei_proto::v1 as pb;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The committed sample, ingested once for all broker tests.
+fn warehouse() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
+    WAREHOUSE.get_or_init(|| {
+        let dir = DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"));
+        let key = renkei_pseudonymize::Key::from_bytes([7; 32]);
+        let options = renkei_ingest::Options {
+            input: repository().join("sample-data"),
+            out: dir.path().join("warehouse"),
+            progress: false,
+        };
+        renkei_ingest::ingest(&key, &options).expect("sample data ingests");
+        dir.path().join("warehouse")
+    })
+}
+
+/// A running `renkei serve`; killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    data: PathBuf,
+    admin_token: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Bootstraps an admin on a fresh data directory and starts the server.
+    fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let data_arg = data.to_str().expect("utf-8 path");
+        let o = renkei(&["admin", "bootstrap", "--data", data_arg]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let admin_token = String::from_utf8(o.stdout).expect("utf-8").trim().to_string();
+        assert_eq!(admin_token.len(), 64, "a 256-bit token in hex");
+        let again = renkei(&["admin", "bootstrap", "--data", data_arg]);
+        assert!(
+            !again.status.success(),
+            "bootstrap works only on an empty data directory"
+        );
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
+            .args(["serve", "--data", data_arg, "--listen", "127.0.0.1:0"])
+            .arg("--warehouse")
+            .arg(warehouse())
+            .arg("--queries")
+            .arg(repository().join("queries"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("renkei serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("reads the server's first line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("expected `listening on ADDR`, got {line:?}"))
+            .to_string();
+        Server {
+            child,
+            addr: format!("http://{addr}"),
+            data,
+            admin_token,
+            _dir: dir,
+        }
+    }
+
+    async fn connect(&self, token: &str) -> Client {
+        let channel = Channel::from_shared(self.addr.clone())
+            .expect("an address")
+            .connect()
+            .await
+            .expect("connects");
+        Client {
+            channel,
+            token: token.to_string(),
+        }
+    }
+
+    /// Runs a `renkei` client command against this server with `token`.
+    fn cli(&self, token: &str, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_renkei"))
+            .args(args)
+            .env("RENKEI_ADDR", &self.addr)
+            .env("RENKEI_TOKEN", token)
+            .output()
+            .expect("renkei runs")
+    }
+}
+
+/// One caller's gRPC clients.
+struct Client {
+    channel: Channel,
+    token: String,
+}
+
+impl Client {
+    fn req<T>(&self, message: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(message);
+        let value = format!("Bearer {}", self.token).parse().expect("ascii token");
+        r.metadata_mut().insert("authorization", value);
+        r
+    }
+
+    fn research(&self) -> pb::research_service_client::ResearchServiceClient<Channel> {
+        pb::research_service_client::ResearchServiceClient::new(self.channel.clone())
+    }
+
+    fn steward(&self) -> pb::steward_service_client::StewardServiceClient<Channel> {
+        pb::steward_service_client::StewardServiceClient::new(self.channel.clone())
+    }
+
+    fn admin(&self) -> pb::admin_service_client::AdminServiceClient<Channel> {
+        pb::admin_service_client::AdminServiceClient::new(self.channel.clone())
+    }
+
+    async fn submit(&self, project: &str, query: pb::submit_request_request::Query) -> Result<pb::Request, Status> {
+        let message = pb::SubmitRequestRequest {
+            project_id: project.into(),
+            title: "care levels".into(),
+            purpose: "descriptive statistics".into(),
+            query: Some(query),
+        };
+        self.research()
+            .submit_request(self.req(message))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    async fn approve(&self, id: u64) -> Result<pb::Request, Status> {
+        self.steward()
+            .approve(self.req(pb::ApproveRequest { id }))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    async fn release(&self, id: u64) -> Result<pb::Request, Status> {
+        self.steward()
+            .release(self.req(pb::ReleaseRequest { id }))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    async fn reject(&self, id: u64, reason: &str) -> Result<pb::Request, Status> {
+        let message = pb::RejectRequest {
+            id,
+            reason: reason.into(),
+        };
+        self.steward().reject(self.req(message)).await.map(|r| r.into_inner())
+    }
+
+    async fn get(&self, id: u64) -> Result<pb::Request, Status> {
+        self.research()
+            .get_request(self.req(pb::GetRequestRequest { id }))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    /// The whole FetchResult stream.
+    async fn fetch(&self, id: u64) -> Result<Vec<pb::FetchResultResponse>, Status> {
+        let mut stream = self
+            .research()
+            .fetch_result(self.req(pb::FetchResultRequest { id }))
+            .await?
+            .into_inner();
+        let mut messages = Vec::new();
+        while let Some(m) = stream.message().await? {
+            messages.push(m);
+        }
+        Ok(messages)
+    }
+
+    async fn issue_token(&self, user: &str, valid_seconds: u64) -> pb::IssueTokenResponse {
+        self.admin()
+            .issue_token(self.req(pb::IssueTokenRequest {
+                user_id: user.into(),
+                valid_seconds,
+            }))
+            .await
+            .expect("admin issues a token")
+            .into_inner()
+    }
+}
+
+fn named(name: &str) -> pb::submit_request_request::Query {
+    pb::submit_request_request::Query::NamedQuery(name.into())
+}
+
+fn sql(text: &str) -> pb::submit_request_request::Query {
+    pb::submit_request_request::Query::Sql(text.into())
+}
+
+/// The status code of a call that must fail.
+#[track_caller]
+fn denied<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> String {
+    match result {
+        Err(status) => {
+            assert_eq!(status.code(), code, "{}", status.message());
+            status.message().to_string()
+        }
+        Ok(v) => panic!("expected {code:?}, got {v:?}"),
+    }
+}
+
+/// A server with projects and users, and a client per user:
+/// - `p-all` (NDB, 介護DB, DPC): researcher `sato`, steward `tanaka` (who can submit too);
+/// - `p-ndb` (NDB only): researcher `suzuki`;
+/// - `p-over` (approval period over): researcher `sato`;
+/// - steward `kato`, member of nothing.
+struct World {
+    server: Server,
+    admin: Client,
+    sato: Client,
+    suzuki: Client,
+    tanaka: Client,
+    kato: Client,
+}
+
+async fn world() -> World {
+    let server = Server::start();
+    let admin = server.connect(&server.admin_token).await;
+    let projects = [
+        (
+            "p-all",
+            vec![pb::Dataset::Ndb, pb::Dataset::Kaigo, pb::Dataset::Dpc],
+            "2000-01-01",
+            "2999-12-31",
+        ),
+        ("p-ndb", vec![pb::Dataset::Ndb], "2000-01-01", "2999-12-31"),
+        ("p-over", vec![pb::Dataset::Kaigo], "2001-04-01", "2002-03-31"),
+    ];
+    for (id, datasets, start, end) in projects {
+        let project = pb::Project {
+            id: id.into(),
+            title: format!("study {id}"),
+            approved_purpose: "care needs of older people".into(),
+            datasets: datasets.into_iter().map(i32::from).collect(),
+            approval_start: start.into(),
+            approval_end: end.into(),
+        };
+        admin
+            .admin()
+            .create_project(admin.req(pb::CreateProjectRequest { project: Some(project) }))
+            .await
+            .expect("admin creates a project");
+    }
+    let users = [
+        ("sato", pb::Role::Researcher, vec!["p-all", "p-over"]),
+        ("suzuki", pb::Role::Researcher, vec!["p-ndb"]),
+        ("tanaka", pb::Role::Steward, vec!["p-all"]),
+        ("kato", pb::Role::Steward, vec![]),
+    ];
+    let mut clients = Vec::new();
+    for (id, role, projects) in users {
+        let user = pb::User {
+            id: id.into(),
+            role: role.into(),
+            project_ids: projects.into_iter().map(String::from).collect(),
+        };
+        admin
+            .admin()
+            .create_user(admin.req(pb::CreateUserRequest { user: Some(user) }))
+            .await
+            .expect("admin creates a user");
+        let token = admin.issue_token(id, 3600).await.token;
+        clients.push(server.connect(&token).await);
+    }
+    let mut clients = clients.into_iter();
+    let mut next = || clients.next().expect("one client per user");
+    World {
+        sato: next(),
+        suzuki: next(),
+        tanaka: next(),
+        kato: next(),
+        admin,
+        server,
+    }
+}
+
+#[tokio::test]
+async fn a_request_goes_from_submission_through_review_and_release_to_fetch() {
+    let w = world().await;
+    let submitted = w
+        .sato
+        .submit("p-all", named("ltc_users_by_care_level_and_sex"))
+        .await
+        .expect("a checked query is accepted");
+    assert_eq!(submitted.state(), pb::RequestState::Checked);
+    assert_eq!(submitted.requester, "sato");
+    assert!(
+        submitted.sql.contains("kaigo_claims"),
+        "the named query's text is stored"
+    );
+    let id = submitted.id;
+
+    let pending = w
+        .kato
+        .steward()
+        .list_pending(w.kato.req(pb::ListPendingRequest {}))
+        .await
+        .expect("a steward lists pending requests")
+        .into_inner();
+    assert!(pending.requests.iter().any(|r| r.id == id));
+
+    let review = w
+        .kato
+        .steward()
+        .get_review(w.kato.req(pb::GetReviewRequest { id }))
+        .await
+        .expect("a steward reviews")
+        .into_inner();
+    assert_eq!(review.request.as_ref().map(|r| r.requester.as_str()), Some("sato"));
+    assert!(review.checked_table.contains("care_level"), "{}", review.checked_table);
+    assert!(review.report_json.contains("\"summary\""), "{}", review.report_json);
+    assert!(!review.checked_arrow.is_empty());
+
+    let approved = w.kato.approve(id).await.expect("another steward approves");
+    assert_eq!(approved.state(), pb::RequestState::Approved);
+    assert_eq!(approved.reviewer, "kato");
+    let released = w.kato.release(id).await.expect("the steward releases");
+    assert_eq!(released.state(), pb::RequestState::Released);
+    assert_eq!(released.result_hash.len(), 64);
+    assert_eq!(
+        w.sato.get(id).await.expect("status").state(),
+        pb::RequestState::Released
+    );
+
+    // The stream: a header with schema and report, then record batches that together with
+    // the schema form an Arrow IPC stream.
+    let messages = w.sato.fetch(id).await.expect("a released result is fetched");
+    let mut ipc = Vec::new();
+    let mut parts = messages.into_iter().map(|m| m.part.expect("a part"));
+    match parts.next() {
+        Some(pb::fetch_result_response::Part::Header(h)) => {
+            assert!(h.report_json.contains("\"policy\""));
+            ipc.extend_from_slice(&h.arrow_schema);
+        }
+        other => panic!("the first message must be the header, got {other:?}"),
+    }
+    for part in parts {
+        match part {
+            pb::fetch_result_response::Part::ArrowBatch(bytes) => ipc.extend_from_slice(&bytes),
+            other => panic!("after the header only batches, got {other:?}"),
+        }
+    }
+    let reader = datafusion::arrow::ipc::reader::StreamReader::try_new(ipc.as_slice(), None).expect("IPC schema");
+    let names: Vec<String> = reader.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["care_level", "sex", "persons"]);
+    let rows: usize = reader.map(|b| b.expect("IPC batch").num_rows()).sum();
+    assert!(rows > 0);
+
+    // The same through the `renkei` client commands.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("result.csv");
+    let o = w.server.cli(
+        &w.sato.token,
+        &[
+            "request",
+            "fetch",
+            &id.to_string(),
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(&out).expect("the CSV is written");
+    assert_eq!(csv.lines().next(), Some("care_level,sex,persons"));
+    assert_eq!(csv.lines().count(), rows + 1);
+    let o = w.server.cli(&w.sato.token, &["request", "list"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("{id}\treleased\tp-all\tsato")));
+
+    let o = renkei(&["audit", "verify", "--data", w.server.data.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("audit trail intact"));
+}
+
+#[tokio::test]
+async fn the_server_enforces_every_rule() {
+    let w = world().await;
+    let checked = w
+        .sato
+        .submit("p-all", named("ltc_users_by_care_level_and_sex"))
+        .await
+        .expect("accepted");
+    let id = checked.id;
+
+    // Wrong role: a researcher cannot review or administer, a steward cannot administer,
+    // an admin cannot submit.
+    denied(w.sato.approve(id).await, Code::PermissionDenied);
+    let project = pb::Project {
+        id: "p-mine".into(),
+        ..Default::default()
+    };
+    let attempt = w
+        .kato
+        .admin()
+        .create_project(w.kato.req(pb::CreateProjectRequest { project: Some(project) }))
+        .await;
+    denied(attempt, Code::PermissionDenied);
+    denied(
+        w.admin.submit("p-all", named("ltc_users_by_care_level_and_sex")).await,
+        Code::PermissionDenied,
+    );
+
+    // Another project's request does not exist for suzuki; nor can he submit under p-all.
+    denied(w.suzuki.get(id).await, Code::NotFound);
+    denied(w.suzuki.fetch(id).await, Code::NotFound);
+    let theirs = w
+        .suzuki
+        .research()
+        .list_requests(w.suzuki.req(pb::ListRequestsRequest::default()))
+        .await
+        .expect("lists")
+        .into_inner();
+    assert!(theirs.requests.is_empty());
+    denied(
+        w.suzuki.submit("p-all", named("ltc_users_by_care_level_and_sex")).await,
+        Code::PermissionDenied,
+    );
+
+    // A dataset not granted: for an NDB-only project the 介護DB tables do not exist.
+    let message = denied(
+        w.suzuki.submit("p-ndb", named("ltc_users_by_care_level_and_sex")).await,
+        Code::InvalidArgument,
+    );
+    assert!(message.contains("kaigo_claims"), "{message}");
+    let listed = w
+        .suzuki
+        .research()
+        .list_requests(w.suzuki.req(pb::ListRequestsRequest::default()))
+        .await
+        .expect("lists")
+        .into_inner();
+    assert_eq!(listed.requests.len(), 1);
+    assert_eq!(listed.requests[0].state(), pb::RequestState::Refused);
+
+    // Disclosure control's refusal; the approval period.
+    let message = denied(
+        w.sato.submit("p-all", sql("SELECT * FROM ndb_claims")).await,
+        Code::FailedPrecondition,
+    );
+    assert!(message.starts_with("refused:"), "{message}");
+    let message = denied(
+        w.sato.submit("p-over", named("ltc_users_by_care_level_and_sex")).await,
+        Code::FailedPrecondition,
+    );
+    assert!(message.contains("approved from 2001-04-01 to 2002-03-31"), "{message}");
+
+    // Fetch before release, at every stage before it.
+    denied(w.sato.fetch(id).await, Code::FailedPrecondition);
+    w.kato.approve(id).await.expect("approved");
+    denied(w.sato.fetch(id).await, Code::FailedPrecondition);
+
+    // Self-approval and self-release: tanaka is a steward and a member of p-all.
+    let own = w
+        .tanaka
+        .submit("p-all", named("ltc_users_by_care_level_and_sex"))
+        .await
+        .expect("a steward who is a member submits");
+    denied(w.tanaka.approve(own.id).await, Code::PermissionDenied);
+    w.kato.approve(own.id).await.expect("another steward approves");
+    denied(w.tanaka.release(own.id).await, Code::PermissionDenied);
+
+    // A rejection needs a reason; a rejected result is never fetched.
+    denied(w.kato.reject(own.id, " ").await, Code::InvalidArgument);
+    w.kato.reject(own.id, "cells too small").await.expect("rejected");
+    denied(w.tanaka.fetch(own.id).await, Code::FailedPrecondition);
+    denied(w.kato.release(own.id).await, Code::FailedPrecondition);
+
+    // Tokens: none, expired, revoked.
+    let anonymous = Client {
+        channel: w.sato.channel.clone(),
+        token: String::new(),
+    };
+    denied(anonymous.get(id).await, Code::Unauthenticated);
+    let short = w.admin.issue_token("sato", 1).await;
+    let short_lived = w.server.connect(&short.token).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let message = denied(short_lived.get(id).await, Code::Unauthenticated);
+    assert!(message.contains("expired"), "{message}");
+    let issued = w.admin.issue_token("sato", 3600).await;
+    let revocable = w.server.connect(&issued.token).await;
+    revocable.get(id).await.expect("a fresh token works");
+    w.admin
+        .admin()
+        .revoke_token(w.admin.req(pb::RevokeTokenRequest {
+            token_id: issued.token_id,
+        }))
+        .await
+        .expect("revoked");
+    let message = denied(revocable.get(id).await, Code::Unauthenticated);
+    assert!(message.contains("revoked"), "{message}");
+
+    // The denials are in the audit trail too, and it verifies.
+    let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
+    let denials: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE outcome IN ('permission_denied', 'unauthenticated', 'not_found')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counts");
+    assert!(denials >= 10, "{denials} denials recorded");
+    let o = renkei(&["audit", "verify", "--data", w.server.data.to_str().expect("utf-8")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[tokio::test]
+async fn audit_verify_names_an_edited_or_deleted_entry() {
+    let w = world().await;
+    w.sato
+        .submit("p-all", named("ltc_users_by_care_level_and_sex"))
+        .await
+        .expect("accepted");
+    let data = w.server.data.clone();
+    let data_arg = data.to_str().expect("utf-8").to_string();
+    let verify = || renkei(&["audit", "verify", "--data", &data_arg]);
+    let o = verify();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let conn = rusqlite::Connection::open(data.join("broker.sqlite")).expect("opens");
+    let original: String = conn
+        .query_row("SELECT user FROM audit WHERE seq = 3", [], |r| r.get(0))
+        .expect("entry 3");
+    conn.execute("UPDATE audit SET user = 'mallory' WHERE seq = 3", [])
+        .expect("edits");
+    let o = verify();
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("audit entry 3 is broken"), "{stderr}");
+
+    conn.execute("UPDATE audit SET user = ?1 WHERE seq = 3", [&original])
+        .expect("restores");
+    assert!(verify().status.success(), "restored, the chain verifies again");
+    conn.execute("DELETE FROM audit WHERE seq = 5", []).expect("deletes");
+    let o = verify();
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("audit entry 5 is broken"), "{stderr}");
+}
