@@ -571,24 +571,30 @@ impl Store {
 
     /// The stored (checked, or after release the released) output of a request.
     pub fn output(&self, id: i64) -> Result<StoredOutput, BrokerError> {
-        let row: Option<(Option<Vec<u8>>, Option<String>, Option<String>)> = self
+        // A row without an output (submitted, refused) reads as None.
+        let stored: Option<Option<StoredOutput>> = self
             .conn
             .query_row(
                 "SELECT output_arrow, output_table, report_json FROM requests WHERE id = ?1",
                 params![id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    let arrow: Option<Vec<u8>> = r.get(0)?;
+                    let table: Option<String> = r.get(1)?;
+                    let report_json: Option<String> = r.get(2)?;
+                    Ok(arrow
+                        .zip(table)
+                        .zip(report_json)
+                        .map(|((arrow, table), report_json)| StoredOutput {
+                            arrow,
+                            table,
+                            report_json,
+                        }))
+                },
             )
             .optional()?;
-        match row.ok_or_else(|| BrokerError::NotFound(format!("request {id}")))? {
-            (Some(arrow), Some(table), Some(report_json)) => Ok(StoredOutput {
-                arrow,
-                table,
-                report_json,
-            }),
-            _ => Err(BrokerError::FailedPrecondition(format!(
-                "request {id} has no checked output"
-            ))),
-        }
+        stored
+            .ok_or_else(|| BrokerError::NotFound(format!("request {id}")))?
+            .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))
     }
 
     /// Requests matching `filter`, oldest first.
