@@ -16,7 +16,7 @@ fn repository() -> PathBuf {
 }
 
 /// The committed sample, ingested once for all broker tests.
-fn warehouse() -> &'static Path {
+pub(crate) fn warehouse() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
     WAREHOUSE.get_or_init(|| {
@@ -33,11 +33,11 @@ fn warehouse() -> &'static Path {
 }
 
 /// A running `renkei serve`; killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    data: PathBuf,
-    admin_token: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
+    pub(crate) data: PathBuf,
+    pub(crate) admin_token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -50,7 +50,7 @@ impl Drop for Server {
 
 impl Server {
     /// Bootstraps an admin on a fresh data directory and starts the server.
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let data_arg = data.to_str().expect("utf-8 path");
@@ -91,7 +91,7 @@ impl Server {
         }
     }
 
-    async fn connect(&self, token: &str) -> Client {
+    pub(crate) async fn connect(&self, token: &str) -> Client {
         let channel = Channel::from_shared(self.addr.clone())
             .expect("an address")
             .connect()
@@ -104,7 +104,7 @@ impl Server {
     }
 
     /// Runs a `renkei` client command against this server with `token`.
-    fn cli(&self, token: &str, args: &[&str]) -> std::process::Output {
+    pub(crate) fn cli(&self, token: &str, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_renkei"))
             .args(args)
             .env("RENKEI_ADDR", &self.addr)
@@ -115,32 +115,36 @@ impl Server {
 }
 
 /// One caller's gRPC clients.
-struct Client {
-    channel: Channel,
-    token: String,
+pub(crate) struct Client {
+    pub(crate) channel: Channel,
+    pub(crate) token: String,
 }
 
 impl Client {
-    fn req<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn req<T>(&self, message: T) -> tonic::Request<T> {
         let mut r = tonic::Request::new(message);
         let value = format!("Bearer {}", self.token).parse().expect("ascii token");
         r.metadata_mut().insert("authorization", value);
         r
     }
 
-    fn research(&self) -> pb::research_service_client::ResearchServiceClient<Channel> {
+    pub(crate) fn research(&self) -> pb::research_service_client::ResearchServiceClient<Channel> {
         pb::research_service_client::ResearchServiceClient::new(self.channel.clone())
     }
 
-    fn steward(&self) -> pb::steward_service_client::StewardServiceClient<Channel> {
+    pub(crate) fn steward(&self) -> pb::steward_service_client::StewardServiceClient<Channel> {
         pb::steward_service_client::StewardServiceClient::new(self.channel.clone())
     }
 
-    fn admin(&self) -> pb::admin_service_client::AdminServiceClient<Channel> {
+    pub(crate) fn admin(&self) -> pb::admin_service_client::AdminServiceClient<Channel> {
         pb::admin_service_client::AdminServiceClient::new(self.channel.clone())
     }
 
-    async fn submit(&self, project: &str, query: pb::submit_request_request::Query) -> Result<pb::Request, Status> {
+    pub(crate) async fn submit(
+        &self,
+        project: &str,
+        query: pb::submit_request_request::Query,
+    ) -> Result<pb::Request, Status> {
         let message = pb::SubmitRequestRequest {
             project_id: project.into(),
             title: "care levels".into(),
@@ -153,21 +157,21 @@ impl Client {
             .map(|r| r.into_inner())
     }
 
-    async fn approve(&self, id: u64) -> Result<pb::Request, Status> {
+    pub(crate) async fn approve(&self, id: u64) -> Result<pb::Request, Status> {
         self.steward()
             .approve(self.req(pb::ApproveRequest { id }))
             .await
             .map(|r| r.into_inner())
     }
 
-    async fn release(&self, id: u64) -> Result<pb::Request, Status> {
+    pub(crate) async fn release(&self, id: u64) -> Result<pb::Request, Status> {
         self.steward()
             .release(self.req(pb::ReleaseRequest { id }))
             .await
             .map(|r| r.into_inner())
     }
 
-    async fn reject(&self, id: u64, reason: &str) -> Result<pb::Request, Status> {
+    pub(crate) async fn reject(&self, id: u64, reason: &str) -> Result<pb::Request, Status> {
         let message = pb::RejectRequest {
             id,
             reason: reason.into(),
@@ -175,7 +179,7 @@ impl Client {
         self.steward().reject(self.req(message)).await.map(|r| r.into_inner())
     }
 
-    async fn get(&self, id: u64) -> Result<pb::Request, Status> {
+    pub(crate) async fn get(&self, id: u64) -> Result<pb::Request, Status> {
         self.research()
             .get_request(self.req(pb::GetRequestRequest { id }))
             .await
@@ -183,7 +187,7 @@ impl Client {
     }
 
     /// The whole FetchResult stream.
-    async fn fetch(&self, id: u64) -> Result<Vec<pb::FetchResultResponse>, Status> {
+    pub(crate) async fn fetch(&self, id: u64) -> Result<Vec<pb::FetchResultResponse>, Status> {
         let mut stream = self
             .research()
             .fetch_result(self.req(pb::FetchResultRequest { id }))
@@ -196,7 +200,7 @@ impl Client {
         Ok(messages)
     }
 
-    async fn issue_token(&self, user: &str, valid_seconds: u64) -> pb::IssueTokenResponse {
+    pub(crate) async fn issue_token(&self, user: &str, valid_seconds: u64) -> pb::IssueTokenResponse {
         self.admin()
             .issue_token(self.req(pb::IssueTokenRequest {
                 user_id: user.into(),
@@ -208,17 +212,17 @@ impl Client {
     }
 }
 
-fn named(name: &str) -> pb::submit_request_request::Query {
+pub(crate) fn named(name: &str) -> pb::submit_request_request::Query {
     pb::submit_request_request::Query::NamedQuery(name.into())
 }
 
-fn sql(text: &str) -> pb::submit_request_request::Query {
+pub(crate) fn sql(text: &str) -> pb::submit_request_request::Query {
     pb::submit_request_request::Query::Sql(text.into())
 }
 
 /// The status code of a call that must fail.
 #[track_caller]
-fn denied<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> String {
+pub(crate) fn denied<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> String {
     match result {
         Err(status) => {
             assert_eq!(status.code(), code, "{}", status.message());
@@ -233,16 +237,16 @@ fn denied<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> String {
 /// - `p-ndb` (NDB only): researcher `suzuki`;
 /// - `p-over` (approval period over): researcher `sato`;
 /// - steward `kato`, member of nothing.
-struct World {
-    server: Server,
-    admin: Client,
-    sato: Client,
-    suzuki: Client,
-    tanaka: Client,
-    kato: Client,
+pub(crate) struct World {
+    pub(crate) server: Server,
+    pub(crate) admin: Client,
+    pub(crate) sato: Client,
+    pub(crate) suzuki: Client,
+    pub(crate) tanaka: Client,
+    pub(crate) kato: Client,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let server = Server::start();
     let admin = server.connect(&server.admin_token).await;
     let projects = [
