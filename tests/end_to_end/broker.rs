@@ -32,6 +32,33 @@ pub(crate) fn warehouse() -> &'static Path {
     })
 }
 
+/// Starts `renkei serve` on a free loopback port over the sample warehouse; returns the
+/// process and the address it printed.
+pub(crate) fn spawn_server(data: &Path, serve_args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(data)
+        .arg("--warehouse")
+        .arg(warehouse())
+        .arg("--queries")
+        .arg(repository().join("queries"))
+        .args(serve_args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("renkei serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("reads the server's first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("expected `listening on ADDR`, got {line:?}"))
+        .to_string();
+    (child, addr)
+}
+
 /// A running `renkei serve`; killed when dropped.
 pub(crate) struct Server {
     pub(crate) child: Child,
@@ -51,6 +78,12 @@ impl Drop for Server {
 impl Server {
     /// Bootstraps an admin on a fresh data directory and starts the server.
     pub(crate) fn start() -> Server {
+        Server::start_with("http", &[])
+    }
+
+    /// As [`Server::start`], with more `renkei serve` arguments; `scheme` is what clients
+    /// put before the address the server prints.
+    pub(crate) fn start_with(scheme: &str, serve_args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let data_arg = data.to_str().expect("utf-8 path");
@@ -63,28 +96,10 @@ impl Server {
             !again.status.success(),
             "bootstrap works only on an empty data directory"
         );
-
-        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
-            .args(["serve", "--data", data_arg, "--listen", "127.0.0.1:0"])
-            .arg("--warehouse")
-            .arg(warehouse())
-            .arg("--queries")
-            .arg(repository().join("queries"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("renkei serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("reads the server's first line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("expected `listening on ADDR`, got {line:?}"))
-            .to_string();
+        let (child, addr) = spawn_server(&data, serve_args);
         Server {
             child,
-            addr: format!("http://{addr}"),
+            addr: format!("{scheme}://{addr}"),
             data,
             admin_token,
             _dir: dir,

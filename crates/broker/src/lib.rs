@@ -39,6 +39,28 @@ pub struct Config {
     pub queries: PathBuf,
     /// The disclosure policy in force: at check and again at release.
     pub policy: Policy,
+    /// TLS for every connection; without it the server speaks plain HTTP/2 (loopback only).
+    pub tls: Option<Tls>,
+}
+
+/// The server's TLS identity (PEM) and, for mutual TLS, the CA whose certificates clients
+/// must present: a client without one, or with one from another CA, fails the handshake
+/// before any call is read. The bearer token is checked on top.
+pub struct Tls {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+    pub client_ca_pem: Option<Vec<u8>>,
+}
+
+impl Tls {
+    fn server_config(&self) -> tonic::transport::ServerTlsConfig {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let config = ServerTlsConfig::new().identity(Identity::from_pem(&self.cert_pem, &self.key_pem));
+        match &self.client_ca_pem {
+            Some(ca) => config.client_ca_root(Certificate::from_pem(ca)),
+            None => config,
+        }
+    }
 }
 
 /// The state every service shares.
@@ -50,10 +72,11 @@ struct Broker {
 /// Serves the research, steward, admin and health services on `listener` until the
 /// process ends. Every transaction is committed before its call answers, so ending the
 /// process at any moment loses no answered call.
-pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> Result<(), BrokerError> {
+pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Result<(), BrokerError> {
     // Fail at start, not at the first request, on a warehouse the engine cannot open.
     Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
     let store = Store::open(&config.data)?;
+    let tls = config.tls.take();
     let broker = Arc::new(Broker {
         store: Mutex::new(store),
         config,
@@ -71,7 +94,13 @@ pub async fn serve(config: Config, listener: tokio::net::TcpListener) -> Result<
     health
         .set_serving::<pb::admin_service_server::AdminServiceServer<admin::AdminApi>>()
         .await;
-    tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = &tls {
+        server = server
+            .tls_config(tls.server_config())
+            .map_err(|e| BrokerError::Io(format!("the TLS certificate or key is not usable: {e}")))?;
+    }
+    server
         .add_service(health_service)
         .add_service(research)
         .add_service(steward)

@@ -9,7 +9,7 @@ use renkei_broker::audit::Verification;
 use renkei_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use tonic::metadata::{Ascii, MetadataValue};
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -28,6 +28,17 @@ pub struct ServeArgs {
     /// A policy TOML (see docs/disclosure.md); the NDB / 介護DB rules if absent.
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// The server's certificate chain (PEM): serve TLS. Without it the server speaks plain
+    /// HTTP/2, which is for loopback only.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A CA certificate (PEM): require mutual TLS, every client presenting a certificate it
+    /// signed (the bearer token is still required).
+    #[arg(long, requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
 }
 
 /// Where the broker is and who is calling.
@@ -39,6 +50,19 @@ pub struct ClientArgs {
     /// The caller's bearer token.
     #[arg(long, env = "RENKEI_TOKEN", hide_env_values = true)]
     token: String,
+    /// For an https:// address: the CA certificate (PEM) that signed the server's.
+    #[arg(long, env = "RENKEI_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// For a server that requires mutual TLS: this client's certificate (PEM)…
+    #[arg(long, env = "RENKEI_CLIENT_CERT", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// …and its private key (PEM).
+    #[arg(long, env = "RENKEI_CLIENT_KEY", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+}
+
+fn read_pem(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 #[derive(Subcommand)]
@@ -199,6 +223,14 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         warehouse: a.warehouse,
         queries: a.queries,
         policy: load_policy(a.policy.as_deref())?,
+        tls: match (&a.tls_cert, &a.tls_key) {
+            (Some(cert), Some(key)) => Some(renkei_broker::Tls {
+                cert_pem: read_pem(cert)?,
+                key_pem: read_pem(key)?,
+                client_ca_pem: a.client_ca.as_deref().map(read_pem).transpose()?,
+            }),
+            _ => None,
+        },
     };
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -230,8 +262,24 @@ struct Client {
 
 impl Client {
     async fn connect(args: &ClientArgs) -> Result<Client> {
-        let channel = Channel::from_shared(args.addr.clone())
-            .with_context(|| format!("{} is not an address", args.addr))?
+        let mut endpoint =
+            Channel::from_shared(args.addr.clone()).with_context(|| format!("{} is not an address", args.addr))?;
+        if args.addr.starts_with("https://") {
+            let mut tls = ClientTlsConfig::new();
+            if let Some(ca) = &args.ca_cert {
+                tls = tls.ca_certificate(Certificate::from_pem(read_pem(ca)?));
+            }
+            if let (Some(cert), Some(key)) = (&args.client_cert, &args.client_key) {
+                tls = tls.identity(Identity::from_pem(read_pem(cert)?, read_pem(key)?));
+            }
+            endpoint = endpoint.tls_config(tls).context("the TLS settings are not usable")?;
+        } else if args.ca_cert.is_some() || args.client_cert.is_some() {
+            bail!(
+                "--ca-cert and --client-cert are for an https:// address, not {}",
+                args.addr
+            );
+        }
+        let channel = endpoint
             .connect()
             .await
             .with_context(|| format!("connecting to {}", args.addr))?;

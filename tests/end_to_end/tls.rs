@@ -1,0 +1,150 @@
+//! The broker over TLS with client certificates (mTLS): certificates made at test time with
+//! rcgen; a client certificate from the trusted CA gets in (bearer token still needed), no
+//! certificate, one from another CA, or plain HTTP/2 does not.
+
+use super::broker::Server;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use renkei_proto::v1 as pb;
+use std::path::{Path, PathBuf};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+/// A CA that signs the certificates of a test.
+struct Authority {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+}
+
+impl Authority {
+    fn new(name: &str) -> Authority {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().expect("CA key");
+        Authority {
+            issuer: CertifiedIssuer::self_signed(params, key).expect("CA certificate"),
+        }
+    }
+
+    /// A leaf certificate for `names` signed by this CA, written as `<stem>.pem` and
+    /// `<stem>.key` under `dir`.
+    fn issue(&self, dir: &Path, stem: &str, names: &[&str]) -> (PathBuf, PathBuf) {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let params = CertificateParams::new(names).expect("leaf params");
+        let key = KeyPair::generate().expect("leaf key");
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf certificate");
+        let (cert_path, key_path) = (dir.join(format!("{stem}.pem")), dir.join(format!("{stem}.key")));
+        std::fs::write(&cert_path, cert.pem()).expect("writes the certificate");
+        std::fs::write(&key_path, key.serialize_pem()).expect("writes the key");
+        (cert_path, key_path)
+    }
+
+    fn write(&self, path: &Path) -> PathBuf {
+        std::fs::write(path, self.issuer.pem()).expect("writes the CA certificate");
+        path.to_path_buf()
+    }
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// Whether an admin call with `token` over a channel with `identity` succeeds; a refused
+/// handshake shows at connect or at the first call, depending on TLS 1.3's timing.
+async fn admin_call_succeeds(addr: &str, ca: &Path, identity: Option<(&Path, &Path)>, token: &str) -> bool {
+    let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(std::fs::read(ca).expect("CA")));
+    if let Some((cert, key)) = identity {
+        let pem = |p: &Path| std::fs::read(p).expect("PEM");
+        tls = tls.identity(Identity::from_pem(pem(cert), pem(key)));
+    }
+    let channel = match Channel::from_shared(addr.to_string())
+        .expect("an address")
+        .tls_config(tls)
+        .expect("TLS settings")
+        .connect()
+        .await
+    {
+        Ok(c) => c,
+        Err(_) => return false,
+    };
+    let mut request = tonic::Request::new(pb::IssueTokenRequest {
+        user_id: "admin".into(),
+        valid_seconds: 60,
+    });
+    let bearer = format!("Bearer {token}").parse().expect("ascii");
+    request.metadata_mut().insert("authorization", bearer);
+    pb::admin_service_client::AdminServiceClient::new(channel)
+        .issue_token(request)
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn over_mutual_tls_only_clients_with_a_certificate_of_the_trusted_ca_get_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let trusted = Authority::new("Renkei test CA");
+    let other = Authority::new("Someone else's CA");
+    let ca = trusted.write(&d.join("ca.pem"));
+    let (server_cert, server_key) = trusted.issue(d, "server", &["localhost", "127.0.0.1"]);
+    let (client_cert, client_key) = trusted.issue(d, "client", &["analyst.renkei.test"]);
+    let (rogue_cert, rogue_key) = other.issue(d, "rogue", &["analyst.renkei.test"]);
+
+    let server = Server::start_with(
+        "https",
+        &[
+            "--tls-cert",
+            text(&server_cert),
+            "--tls-key",
+            text(&server_key),
+            "--client-ca",
+            text(&ca),
+        ],
+    );
+    let token = server.admin_token.clone();
+    let addr = server.addr.clone();
+
+    assert!(
+        admin_call_succeeds(&addr, &ca, Some((&client_cert, &client_key)), &token).await,
+        "a certificate of the trusted CA and a valid token get in"
+    );
+    assert!(
+        !admin_call_succeeds(&addr, &ca, Some((&client_cert, &client_key)), "0".repeat(64).as_str()).await,
+        "the certificate does not replace the token"
+    );
+    assert!(
+        !admin_call_succeeds(&addr, &ca, Some((&rogue_cert, &rogue_key)), &token).await,
+        "a certificate of another CA is refused"
+    );
+    assert!(
+        !admin_call_succeeds(&addr, &ca, None, &token).await,
+        "no client certificate is refused"
+    );
+    let plain = server.addr.replacen("https://", "http://", 1);
+    let plain_channel = Channel::from_shared(plain).expect("an address").connect().await;
+    if let Ok(channel) = plain_channel {
+        let status = pb::admin_service_client::AdminServiceClient::new(channel)
+            .issue_token(pb::IssueTokenRequest::default())
+            .await;
+        assert!(status.is_err(), "plain HTTP/2 to a TLS server gets nothing");
+    }
+
+    // The `renkei` client commands: with the CA and a client certificate from the flags'
+    // environment variables; without the certificate they fail.
+    let cli = |with_certificate: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_renkei"));
+        command
+            .args(["admin", "token-issue", "--user", "admin", "--valid-seconds", "60"])
+            .env("RENKEI_ADDR", &addr)
+            .env("RENKEI_TOKEN", &token)
+            .env("RENKEI_CA_CERT", &ca);
+        if with_certificate {
+            command
+                .env("RENKEI_CLIENT_CERT", &client_cert)
+                .env("RENKEI_CLIENT_KEY", &client_key);
+        }
+        command.output().expect("renkei runs")
+    };
+    let o = cli(true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim().len(), 64, "a new token");
+    assert!(!cli(false).status.success());
+}
