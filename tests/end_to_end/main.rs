@@ -3,6 +3,7 @@
 
 mod broker;
 mod pipeline;
+mod tls;
 
 use std::process::{Command, Output};
 
