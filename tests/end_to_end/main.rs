@@ -3,6 +3,7 @@
 
 mod broker;
 mod pipeline;
+mod python_client;
 mod tls;
 
 use std::process::{Command, Output};

@@ -1,0 +1,155 @@
+//! A client in another language talks to the broker from the .proto files alone:
+//! `python/broker_client.py` generates its stubs with grpcio-tools at run time, then
+//! submits, approves, releases and fetches with grpcio and pyarrow. Its CSV must hold the
+//! same cells as the `renkei request fetch` CSV of the same request.
+
+use super::broker::world;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Pinned so that a new release upstream cannot change what this test means. Wheels exist
+/// for CPython 3.11 on Linux x86_64 and aarch64; protobuf is the runtime of the generated stubs.
+const PACKAGES: &[&str] = &[
+    "grpcio==1.85.1",
+    "grpcio-tools==1.85.1",
+    "protobuf==7.36.2",
+    "pyarrow==26.0.1",
+];
+
+fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[track_caller]
+fn succeeded(what: &str, o: &Output) {
+    assert!(
+        o.status.success(),
+        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn run(what: &str, command: &mut Command) -> Output {
+    let o = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what} could not start: {e}"));
+    succeeded(what, &o);
+    o
+}
+
+const IMPORTS: &str = "import grpc, grpc_tools, pyarrow";
+
+/// The venv's python, with the pinned packages. Made once under Cargo's target tmpdir and
+/// reused while its marker file names the same pins and the packages import (an
+/// interrupted install leaves no marker, a changed pin a different one: either is redone).
+/// Only this test uses the venv, so there is no lock.
+fn python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-grpc-venv");
+    let python = venv.join("bin").join("python");
+    let marker = venv.join("renkei-pins.txt");
+    let pins = PACKAGES.join("\n");
+    let imports = || Command::new(&python).args(["-c", IMPORTS]).output();
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == pins) && imports().is_ok_and(|o| o.status.success()) {
+        return python;
+    }
+    run(
+        "python3 -m venv",
+        Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
+    );
+    // Wheels only: building grpcio from source would take an hour, better to fail at once.
+    run(
+        "pip install",
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+            ])
+            .args(PACKAGES),
+    );
+    run(IMPORTS, Command::new(&python).args(["-c", IMPORTS]));
+    std::fs::write(&marker, pins).expect("writes the venv marker");
+    python
+}
+
+/// CSV text as rows of cells. Enough for this result: no cell holds a comma, a quote or a
+/// line break (asserted), so a cell is its text between commas, without surrounding quotes.
+fn cells(csv: &str) -> Vec<Vec<String>> {
+    csv.lines()
+        .map(|line| {
+            line.split(',')
+                .map(|cell| {
+                    let cell = cell.strip_prefix('"').and_then(|c| c.strip_suffix('"')).unwrap_or(cell);
+                    assert!(!cell.contains('"'), "a quote inside a cell: {line}");
+                    cell.to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_python_client_from_the_proto_files_alone_submits_approves_and_fetches() {
+    let python = python();
+    let w = world().await;
+    let stubs = tempfile::tempdir().expect("temp dir");
+    let script = repository().join("tests/end_to_end/python/broker_client.py");
+    let addr = w.server.addr.strip_prefix("http://").expect("an http:// address");
+    let o = run(
+        "broker_client.py",
+        Command::new(&python)
+            .arg(&script)
+            .args(["--addr", addr])
+            .arg("--proto-dir")
+            .arg(repository().join("proto"))
+            .arg("--stubs-dir")
+            .arg(stubs.path())
+            .args(["--researcher-token", &w.sato.token])
+            .args(["--steward-token", &w.kato.token])
+            .args(["--project", "p-all"])
+            .args(["--named-query", "ltc_users_by_care_level_and_sex"]),
+    );
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "one JSON object on stdout ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    });
+    assert_eq!(out["state"], "REQUEST_STATE_RELEASED", "{out}");
+    assert_eq!(out["columns"], serde_json::json!(["care_level", "sex", "persons"]));
+    let rows = out["rows"].as_u64().expect("rows");
+    assert!(rows > 0, "{out}");
+    assert_eq!(out["report_has_policy"], true, "{out}");
+    let id = out["request_id"].as_u64().expect("request_id");
+
+    // The same request fetched by the Rust client.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("result.csv");
+    let fetched = w.server.cli(
+        &w.sato.token,
+        &[
+            "request",
+            "fetch",
+            &id.to_string(),
+            "--out",
+            file.to_str().expect("utf-8"),
+        ],
+    );
+    succeeded("renkei request fetch", &fetched);
+    let rust_csv = std::fs::read_to_string(&file).expect("the CSV is written");
+    let python_csv = out["csv"].as_str().expect("csv");
+    // The one formatting difference: pyarrow quotes the header and every string cell
+    // (care_level is a string column), arrow-rs only where needed. Both write a hidden
+    // (null) cell as an empty field. `cells` drops the quotes; the cells must be equal.
+    let python_cells = cells(python_csv);
+    assert_eq!(
+        python_cells,
+        cells(&rust_csv),
+        "Python:\n{python_csv}\nRust:\n{rust_csv}"
+    );
+    assert_eq!(python_cells.len() as u64, rows + 1, "a header and the rows");
+}
