@@ -2,6 +2,11 @@
 //! canonical encoding of this entry), so that editing or deleting a row breaks the chain
 //! from that row on. It lives in the state database and is appended in the same
 //! transaction as the state change it records.
+//!
+//! A chain alone cannot show that its newest entries were cut off (what is left is a valid
+//! shorter chain), so the newest entry's number and hash are also kept in `audit_head`,
+//! written in the same transaction, and `verify` reports the head hash so that it can be
+//! noted outside the database (the only defence against someone who rewrites both).
 
 use crate::error::BrokerError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -79,6 +84,11 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS audit (
     outcome TEXT NOT NULL,
     result_hash TEXT,
     hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_head (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
 )";
 
 /// Appends `event` at `time` inside `tx`; returns its sequence number.
@@ -117,6 +127,11 @@ pub(crate) fn append(tx: &Transaction, time: &str, event: &Event) -> Result<i64,
             hash
         ],
     )?;
+    tx.execute(
+        "INSERT INTO audit_head (only_row, seq, hash) VALUES (1, ?1, ?2)
+         ON CONFLICT (only_row) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        params![seq, hash],
+    )?;
     Ok(seq)
 }
 
@@ -127,8 +142,9 @@ fn parse_hash(hex_text: &str) -> Option<[u8; 32]> {
 /// The outcome of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verification {
-    /// Every entry's hash matches its contents and its predecessor.
-    Intact { entries: i64 },
+    /// Every entry's hash matches its contents and its predecessor, and the newest is the
+    /// recorded head; `head` is its hash (hex), worth noting outside the database.
+    Intact { entries: i64, head: String },
     /// The first entry that does not: edited, or missing (deleted), or out of place.
     Broken { seq: i64, reason: &'static str },
 }
@@ -172,8 +188,29 @@ pub fn verify(conn: &Connection) -> Result<Verification, BrokerError> {
         previous = hash;
         expected_seq += 1;
     }
+    let entries = expected_seq - 1;
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_head WHERE only_row = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let recorded = head.as_ref().map_or(0, |(seq, _)| *seq);
+    if recorded > entries {
+        return Ok(Verification::Broken {
+            seq: entries + 1,
+            reason: "missing (deleted): the head records a newer entry",
+        });
+    }
+    let head_hash = head.map(|(_, hash)| hash).unwrap_or_default();
+    if recorded < entries || (entries > 0 && parse_hash(&head_hash) != Some(previous)) {
+        return Ok(Verification::Broken {
+            seq: entries,
+            reason: "it is not the head the audit trail recorded",
+        });
+    }
     Ok(Verification::Intact {
-        entries: expected_seq - 1,
+        entries,
+        head: head_hash,
     })
 }
 
@@ -183,7 +220,7 @@ mod tests {
 
     fn chain(n: i64) -> Connection {
         let mut conn = Connection::open_in_memory().expect("in-memory SQLite");
-        conn.execute(SCHEMA, []).expect("schema");
+        conn.execute_batch(SCHEMA).expect("schema");
         for i in 0..n {
             let tx = conn.transaction().expect("transaction");
             let event = Event {
@@ -202,7 +239,20 @@ mod tests {
 
     #[test]
     fn an_untouched_chain_verifies() {
-        assert_eq!(verify(&chain(5)).expect("walk"), Verification::Intact { entries: 5 });
+        assert!(matches!(
+            verify(&chain(5)).expect("walk"),
+            Verification::Intact { entries: 5, .. }
+        ));
+    }
+
+    #[test]
+    fn deleting_the_newest_entries_is_named() {
+        let conn = chain(5);
+        conn.execute("DELETE FROM audit WHERE seq >= 4", []).expect("delete");
+        assert!(matches!(
+            verify(&conn).expect("walk"),
+            Verification::Broken { seq: 4, .. }
+        ));
     }
 
     #[test]

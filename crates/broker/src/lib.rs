@@ -13,6 +13,7 @@ pub mod auth;
 mod datasets;
 pub mod error;
 mod ipc;
+mod pseudonyms;
 mod research;
 mod steward;
 pub mod store;
@@ -22,7 +23,8 @@ pub use error::BrokerError;
 
 use crate::audit::Event;
 use crate::auth::Caller;
-use crate::store::{Project, RequestRecord, Store, StoredOutput};
+use crate::pseudonyms::ProjectPseudonyms;
+use crate::store::{CheckOutcome, Project, RequestFilter, RequestRecord, State, Store, StoredOutput};
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use renkei_proto::v1 as pb;
@@ -67,6 +69,8 @@ impl Tls {
 struct Broker {
     store: Mutex<Store>,
     config: Config,
+    /// Derives each project's output pseudonyms (see [`pseudonyms`]).
+    pseudonym_secret: [u8; 32],
 }
 
 /// Serves the research, steward, admin and health services on `listener` until the
@@ -77,10 +81,14 @@ pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Res
     Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
     let store = Store::open(&config.data)?;
     let tls = config.tls.take();
+    let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
     let broker = Arc::new(Broker {
         store: Mutex::new(store),
         config,
+        pseudonym_secret,
     });
+    // A request accepted just before a crash may still wait for its check.
+    broker.check_unchecked_requests().await?;
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)));
     let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)));
     let admin = pb::admin_service_server::AdminServiceServer::new(admin::AdminApi(broker));
@@ -189,17 +197,48 @@ impl Broker {
         let engine = Engine::open(&self.config.warehouse, self.config.policy.clone(), options)?;
         engine.query(sql).await
     }
-}
 
-/// A checked output in the form the store keeps.
-fn stored(output: &CheckedOutput) -> Result<StoredOutput, BrokerError> {
-    Ok(StoredOutput {
-        arrow: ipc::encode(&output.schema, &output.batches)?,
-        table: output
-            .to_table()
-            .map_err(|_| BrokerError::Arrow("rendering the output as a table failed"))?,
-        report_json: output.report.to_json(),
-    })
+    /// The project's query run through disclosure control, in the form the store keeps:
+    /// any key-shaped value re-keyed for the project, then encoded and rendered.
+    async fn checked_output(&self, project: &Project, sql: &str) -> Result<StoredOutput, BrokerError> {
+        let mut output = self.run_checked(project, sql).await?;
+        output.batches = ProjectPseudonyms::new(&self.pseudonym_secret, &project.id).rekey(&output.batches)?;
+        Ok(StoredOutput {
+            arrow: ipc::encode(&output.schema, &output.batches)?,
+            table: output
+                .to_table()
+                .map_err(|_| BrokerError::Arrow("rendering the output as a table failed"))?,
+            report_json: output.report.to_json(),
+        })
+    }
+
+    /// Checks a submitted request and stores the verdict; a refusal is returned as the
+    /// error (after it is stored).
+    async fn check(&self, caller: &Caller, id: i64, project: &Project, sql: &str) -> Result<(), BrokerError> {
+        let (outcome, failure) = match self.checked_output(project, sql).await {
+            Ok(output) => (CheckOutcome::Checked(output), None),
+            Err(e) => (CheckOutcome::Refused(e.to_string()), Some(e)),
+        };
+        self.store().finish_check(caller, id, &outcome)?;
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// Checks every request still `submitted` (the server stopped between accepting it and
+    /// storing its verdict), on behalf of its requester.
+    async fn check_unchecked_requests(&self) -> Result<(), BrokerError> {
+        let waiting = self.store().requests(&RequestFilter::InStates(&[State::Submitted]))?;
+        for r in waiting {
+            let (caller, project) = {
+                let store = self.store();
+                (store.caller(&r.requester)?, store.project(&r.project_id)?)
+            };
+            match self.check(&caller, r.id, &project, &r.sql).await {
+                Ok(()) | Err(BrokerError::Query(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A request id of the wire as the store's.

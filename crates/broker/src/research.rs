@@ -2,8 +2,8 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, CheckOutcome, NewRequest, RequestFilter, RequestRecord, State};
-use crate::{Broker, ipc, pb, request_id, stored, to_wire};
+use crate::store::{self, NewRequest, RequestFilter, RequestRecord, State};
+use crate::{Broker, ipc, pb, request_id, to_wire};
 use pb::fetch_result_response::Part;
 use pb::submit_request_request::Query;
 use std::pin::Pin;
@@ -51,13 +51,7 @@ impl Broker {
             }
             store.project(&r.project_id)?
         };
-        let today = store::today();
-        if today < project.approval_start || today > project.approval_end {
-            return Err(BrokerError::FailedPrecondition(format!(
-                "project {} is approved from {} to {}; today is {today}",
-                project.id, project.approval_start, project.approval_end
-            )));
-        }
+        project.check_approved_on(store::today())?;
         if r.title.trim().is_empty() || r.purpose.trim().is_empty() {
             return Err(BrokerError::InvalidArgument(
                 "a request needs a title and a purpose".into(),
@@ -80,19 +74,8 @@ impl Broker {
         };
         let id = self.store().submit(&caller, &new)?;
         // Checked at once, within the call; until the verdict is stored the request is
-        // `submitted`.
-        let checked = match self.run_checked(&project, &sql).await {
-            Ok(output) => stored(&output),
-            Err(e) => Err(BrokerError::Query(e)),
-        };
-        let (outcome, failure) = match checked {
-            Ok(output) => (CheckOutcome::Checked(output), None),
-            Err(e) => (CheckOutcome::Refused(e.to_string()), Some(e)),
-        };
-        self.store().finish_check(&caller, id, &outcome)?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
+        // `submitted` (and a restarted server checks it).
+        self.check(&caller, id, &project, &sql).await?;
         Ok(to_wire(self.store().request(id)?))
     }
 

@@ -3,8 +3,8 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{Decision, RequestFilter, State, Step};
-use crate::{Broker, pb, request_id, stored, to_wire};
+use crate::store::{self, Decision, RequestFilter, State, Step, StoredOutput};
+use crate::{Broker, pb, request_id, to_wire};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -42,32 +42,48 @@ impl Broker {
         Ok(to_wire(self.store().decide(&caller, id, decision)?))
     }
 
-    /// Re-runs the query under the current policy and the project's current grants; what
-    /// leaves is that run's output.
+    /// Re-runs the query under the current policy and the project's current grants, within
+    /// its approval period. What leaves is that run's output, and only if it shows the same
+    /// cells as the output the reviewer approved; otherwise the request goes back to review.
     async fn release(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
         caller.require(&[Role::Steward])?;
-        let (current, project) = {
+        let (current, project, approved) = {
             let store = self.store();
             let current = store.request(id)?;
             // Before the (costly) re-run; `decide` checks again inside its transaction.
             Step::Release.allowed(&current, &caller)?;
             let project = store.project(&current.project_id)?;
-            (current, project)
+            let approved = store.output(id)?;
+            (current, project, approved)
         };
-        let rerun = match self.run_checked(&project, &current.sql).await {
-            Ok(output) => stored(&output),
-            Err(e) => Err(BrokerError::Query(e)),
-        };
-        match rerun {
-            Ok(output) => self.decide(caller, id, &Decision::Release(&output)),
+        project.check_approved_on(store::today())?;
+        match self.checked_output(&project, &current.sql).await {
+            Ok(output) if same_cells(&output, &approved) => self.decide(caller, id, &Decision::Release(&output)),
+            Ok(output) => {
+                self.decide(caller, id, &Decision::ReviewAgain(&output))?;
+                Err(BrokerError::FailedPrecondition(format!(
+                    "request {id}: under the current policy the output differs from the approved one; \
+                     it is back in review"
+                )))
+            }
             Err(e) => {
                 let reason = e.to_string();
-                self.store()
-                    .decide(&caller, id, &Decision::RefuseAtRelease { reason: &reason })?;
+                self.decide(caller, id, &Decision::RefuseAtRelease { reason: &reason })?;
                 Err(e)
             }
         }
     }
+}
+
+/// Whether two checked outputs show the same rows, whatever their order (a query without
+/// ORDER BY may return its groups in another order on a re-run).
+fn same_cells(a: &StoredOutput, b: &StoredOutput) -> bool {
+    let rows = |o: &StoredOutput| {
+        let mut lines: Vec<String> = o.table.lines().map(str::to_string).collect();
+        lines.sort_unstable();
+        lines
+    };
+    rows(a) == rows(b)
 }
 
 #[tonic::async_trait]

@@ -106,6 +106,20 @@ pub struct Project {
     pub approval_end: NaiveDate,
 }
 
+impl Project {
+    /// FailedPrecondition outside the approval period: no query runs, and nothing is
+    /// released, for a project whose approval has not begun or has ended.
+    pub fn check_approved_on(&self, day: NaiveDate) -> Result<(), BrokerError> {
+        if day < self.approval_start || day > self.approval_end {
+            return Err(BrokerError::FailedPrecondition(format!(
+                "project {} is approved from {} to {}; today is {day}",
+                self.id, self.approval_start, self.approval_end
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// One request, without its output.
 #[derive(Clone, Debug)]
 pub struct RequestRecord {
@@ -160,6 +174,9 @@ pub enum Decision<'a> {
     RefuseAtRelease {
         reason: &'a str,
     },
+    /// The re-run at release gave other cells than the approved output (the policy changed):
+    /// nothing leaves; the request is checked again with this output, for a new review.
+    ReviewAgain(&'a StoredOutput),
 }
 
 /// The kinds of steward step, each with the states it starts from.
@@ -217,7 +234,7 @@ impl Decision<'_> {
         match self {
             Decision::Approve => Step::Approve,
             Decision::Reject { .. } => Step::Reject,
-            Decision::Release(_) | Decision::RefuseAtRelease { .. } => Step::Release,
+            Decision::Release(_) | Decision::RefuseAtRelease { .. } | Decision::ReviewAgain(_) => Step::Release,
         }
     }
 }
@@ -308,7 +325,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
-        conn.execute(audit::SCHEMA, [])?;
+        conn.execute_batch(audit::SCHEMA)?;
         Ok(Store { conn })
     }
 
@@ -349,6 +366,21 @@ impl Store {
         }
         let role = Role::parse(&role).ok_or(BrokerError::Unauthenticated("the token's user has no valid role"))?;
         Ok(Caller { user, role })
+    }
+
+    /// A user as the caller of work the broker does on their behalf.
+    pub fn caller(&self, user: &str) -> Result<Caller, BrokerError> {
+        let role: String = self
+            .conn
+            .query_row("SELECT role FROM users WHERE id = ?1", params![user], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| BrokerError::NotFound(format!("user {user}")))?;
+        let role = Role::parse(&role)
+            .ok_or_else(|| BrokerError::FailedPrecondition(format!("user {user} has no valid role")))?;
+        Ok(Caller {
+            user: user.to_string(),
+            role,
+        })
     }
 
     /// On a database without users: the first admin and a token for it.
@@ -670,6 +702,20 @@ impl Store {
                     ],
                 )?;
                 entry.result_hash = Some(hash);
+            }
+            Decision::ReviewAgain(output) => {
+                tx.execute(
+                    "UPDATE requests SET state = ?2, reviewer = NULL, output_arrow = ?3, output_table = ?4,
+                     report_json = ?5 WHERE id = ?1",
+                    params![
+                        id,
+                        State::Checked.as_str(),
+                        output.arrow,
+                        output.table,
+                        output.report_json
+                    ],
+                )?;
+                entry.outcome = "changed_at_release".to_string();
             }
             Decision::RefuseAtRelease { reason } => {
                 tx.execute(

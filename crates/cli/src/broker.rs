@@ -246,8 +246,8 @@ pub fn serve(a: ServeArgs) -> Result<()> {
 pub fn audit(command: AuditCommand) -> Result<()> {
     let AuditCommand::Verify { data } = command;
     match renkei_broker::verify_audit(&data)? {
-        Verification::Intact { entries } => {
-            println!("audit trail intact: {entries} entries");
+        Verification::Intact { entries, head } => {
+            println!("audit trail intact: {entries} entries; head {head}");
             Ok(())
         }
         Verification::Broken { seq, reason } => bail!("audit entry {seq} is broken: {reason}"),
