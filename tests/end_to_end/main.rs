@@ -2,6 +2,7 @@
 //! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC.
 
 mod broker;
+mod crash;
 mod pipeline;
 mod python_client;
 mod tls;
