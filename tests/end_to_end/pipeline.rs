@@ -85,6 +85,11 @@ fn demo_generates_and_summarizes_the_sample() {
     assert!(stdout.contains("### dementia_by_care_level"), "{stdout}");
     assert!(out.join("reports/dpc_points_by_diagnosis.json").is_file());
     assert!(stdout.contains("Renkei person_id"), "{stdout}");
+    // One of them went through a local broker, from submission to the researcher's file.
+    assert!(stdout.contains("steward approved and released it"), "{stdout}");
+    assert!(stdout.contains("audit trail intact"), "{stdout}");
+    let released = fs::read_to_string(out.join("released/dementia_by_care_level.csv")).unwrap();
+    assert!(released.starts_with("care_level_group,"), "{released}");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
     let mut committed = tree_hashes(&sample);
     committed.remove("README.md");

@@ -242,7 +242,15 @@ fn run(cli: Cli) -> Result<()> {
             ingest(&key, &config.out, &warehouse)?;
             println!("\n## Linkage against ground truth");
             print!("{}", renkei_synth::linkage::measure(&warehouse, &config.out)?);
-            query::run_study_queries(&warehouse, &queries, &out.join("reports"))
+            query::run_study_queries(&warehouse, &queries, &out.join("reports"))?;
+            // The linked study query a researcher takes through the broker.
+            let request = "dementia_by_care_level";
+            if queries.join(format!("{request}.sql")).is_file() {
+                broker::demo_request(&warehouse, &queries, &out, request)
+            } else {
+                println!("\n(no broker request: {request}.sql is not in {})", queries.display());
+                Ok(())
+            }
         }
         Command::Keygen { out } => {
             renkei_pseudonymize::Key::create_file(&out)?;
