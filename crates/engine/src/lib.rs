@@ -12,6 +12,7 @@ mod apply;
 mod contributions;
 pub mod control;
 pub mod error;
+mod person_number;
 mod render;
 pub mod rewrite;
 

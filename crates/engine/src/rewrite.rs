@@ -21,6 +21,7 @@
 
 use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
+use crate::person_number::person_number;
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
@@ -450,7 +451,7 @@ impl Rewriter<'_> {
             // the first non-NULL of them is the row's person.
             let persons = classes
                 .values()
-                .map(|members| vec![hidden.add(count_distinct_where(class_person(members), feeds.clone()))])
+                .map(|members| vec![hidden.add(persons_where(class_person(members), feeds.clone()))])
                 .collect();
             let mut units = Vec::new();
             for (l, b) in &c.units {
@@ -473,7 +474,7 @@ impl Rewriter<'_> {
                 let holds = coalesce(vec![condition, lit(false)]);
                 for rows in [holds.clone(), !holds] {
                     let filter = feeds.clone().map_or(rows.clone(), |f| f.and(rows));
-                    parts.push(hidden.add(count_distinct_where(person.clone(), Some(filter))));
+                    parts.push(hidden.add(persons_where(person.clone(), Some(filter))));
                 }
             }
             rules.push(AggregateRule {
@@ -510,7 +511,7 @@ impl Rewriter<'_> {
                         (Some(f), None) | (None, Some(f)) => !holds(f),
                         (Some(f), Some(g)) => holds(f).not_eq(holds(g)),
                     };
-                    let persons = hidden.add(count_distinct_where(class_person(members), Some(differ)));
+                    let persons = hidden.add(persons_where(class_person(members), Some(differ)));
                     differences.push(Difference { first, second, persons });
                 }
             }
@@ -1293,6 +1294,12 @@ fn contributions_of(f: &AggregateFunction, classes: &BTreeMap<usize, Vec<usize>>
         vec![],
         None,
     )))
+}
+
+/// The distinct persons among the rows `filter` keeps (see [`person_number`] for why they are
+/// counted as numbers).
+fn persons_where(person: Expr, filter: Option<Expr>) -> Expr {
+    count_distinct_where(person_number(person), filter)
 }
 
 fn count_distinct_where(value: Expr, filter: Option<Expr>) -> Expr {
