@@ -3,6 +3,7 @@
 
 mod broker;
 mod crash;
+mod load;
 mod pipeline;
 mod python_client;
 mod tls;
