@@ -201,6 +201,29 @@ impl Client {
             .map(|r| r.into_inner())
     }
 
+    /// Every request of `project` the caller sees, page by page (default page size).
+    pub(crate) async fn list_all(&self, project: &str) -> Result<Vec<pb::Request>, Status> {
+        let mut all = Vec::new();
+        let mut after_id = 0;
+        loop {
+            let page = self
+                .research()
+                .list_requests(self.req(pb::ListRequestsRequest {
+                    project_id: project.into(),
+                    after_id,
+                    ..Default::default()
+                }))
+                .await?
+                .into_inner();
+            assert!(page.requests.len() <= 100, "a page holds at most the default size");
+            all.extend(page.requests);
+            if page.next_after_id == 0 {
+                return Ok(all);
+            }
+            after_id = page.next_after_id;
+        }
+    }
+
     /// The whole FetchResult stream.
     pub(crate) async fn fetch(&self, id: u64) -> Result<Vec<pb::FetchResultResponse>, Status> {
         let mut stream = self
@@ -341,7 +364,7 @@ async fn a_request_goes_from_submission_through_review_and_release_to_fetch() {
     let pending = w
         .kato
         .steward()
-        .list_pending(w.kato.req(pb::ListPendingRequest {}))
+        .list_pending(w.kato.req(pb::ListPendingRequest::default()))
         .await
         .expect("a steward lists pending requests")
         .into_inner();
@@ -582,4 +605,59 @@ async fn audit_verify_names_an_edited_or_deleted_entry() {
     assert!(!o.status.success());
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("audit entry 5 is broken"), "{stderr}");
+}
+
+#[tokio::test]
+async fn listings_come_in_pages() {
+    let w = world().await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let r = w
+            .sato
+            .submit("p-all", named("ltc_users_by_care_level_and_sex"))
+            .await
+            .expect("accepted");
+        ids.push(r.id);
+    }
+    let page = |after_id: u64| pb::ListRequestsRequest {
+        project_id: "p-all".into(),
+        page_size: 2,
+        after_id,
+    };
+    let first = w
+        .sato
+        .research()
+        .list_requests(w.sato.req(page(0)))
+        .await
+        .expect("first page")
+        .into_inner();
+    let first_ids: Vec<u64> = first.requests.iter().map(|r| r.id).collect();
+    assert_eq!(first_ids, ids[..2]);
+    assert_eq!(first.next_after_id, ids[1]);
+    let second = w
+        .sato
+        .research()
+        .list_requests(w.sato.req(page(first.next_after_id)))
+        .await
+        .expect("second page")
+        .into_inner();
+    let second_ids: Vec<u64> = second.requests.iter().map(|r| r.id).collect();
+    assert_eq!(second_ids, ids[2..]);
+    assert_eq!(second.next_after_id, 0, "the last page says so");
+    let pending = w
+        .kato
+        .steward()
+        .list_pending(w.kato.req(pb::ListPendingRequest {
+            page_size: 1,
+            after_id: 0,
+        }))
+        .await
+        .expect("pending")
+        .into_inner();
+    assert_eq!(pending.requests.len(), 1);
+    assert_eq!(pending.next_after_id, ids[0]);
+    // The client command walks every page.
+    let o = w.server.cli(&w.sato.token, &["request", "list", "--project", "p-all"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
 }

@@ -53,7 +53,7 @@ async fn sigkill_during_a_burst_loses_and_duplicates_nothing() {
             loop {
                 let Ok(pending) = steward
                     .steward()
-                    .list_pending(steward.req(pb::ListPendingRequest {}))
+                    .list_pending(steward.req(pb::ListPendingRequest::default()))
                     .await
                 else {
                     return;
@@ -118,21 +118,14 @@ async fn sigkill_during_a_burst_loses_and_duplicates_nothing() {
     let unchecked = u64::try_from(conn.last_insert_rowid()).expect("positive id");
     drop(conn);
 
-    let (sato, kato) = restart(&mut w, &[]).await;
+    // Restarted with a memory cap for each request's query (it spills beyond it).
+    let (sato, kato) = restart(&mut w, &["--memory-mib", "256"]).await;
     assert_eq!(
         sato.get(unchecked).await.expect("status").state(),
         pb::RequestState::Checked,
         "the restarted server checked the request the crash left submitted"
     );
-    let listed = sato
-        .research()
-        .list_requests(sato.req(pb::ListRequestsRequest {
-            project_id: "p-all".into(),
-        }))
-        .await
-        .expect("lists after the restart")
-        .into_inner()
-        .requests;
+    let listed = sato.list_all("p-all").await.expect("lists after the restart");
     let ids: Vec<u64> = listed.iter().map(|r| r.id).collect();
     let distinct: BTreeSet<u64> = ids.iter().copied().collect();
     assert_eq!(distinct.len(), ids.len(), "no request is stored twice");

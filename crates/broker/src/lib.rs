@@ -24,7 +24,7 @@ pub use error::BrokerError;
 use crate::audit::Event;
 use crate::auth::Caller;
 use crate::pseudonyms::ProjectPseudonyms;
-use crate::store::{CheckOutcome, Project, RequestFilter, RequestRecord, State, Store, StoredOutput};
+use crate::store::{CheckOutcome, Page, Project, RequestFilter, RequestRecord, State, Store, StoredOutput};
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use renkei_proto::v1 as pb;
@@ -41,6 +41,9 @@ pub struct Config {
     pub queries: PathBuf,
     /// The disclosure policy in force: at check and again at release.
     pub policy: Policy,
+    /// Memory limit and spill directory of each request's query (its tables are the
+    /// project's grant, whatever this says).
+    pub engine: EngineOptions,
     /// TLS for every connection; without it the server speaks plain HTTP/2 (loopback only).
     pub tls: Option<Tls>,
 }
@@ -192,7 +195,7 @@ impl Broker {
             .collect();
         let options = EngineOptions {
             tables: Some(tables),
-            ..Default::default()
+            ..self.config.engine.clone()
         };
         let engine = Engine::open(&self.config.warehouse, self.config.policy.clone(), options)?;
         engine.query(sql).await
@@ -226,8 +229,14 @@ impl Broker {
     /// Checks every request still `submitted` (the server stopped between accepting it and
     /// storing its verdict), on behalf of its requester.
     async fn check_unchecked_requests(&self) -> Result<(), BrokerError> {
-        let waiting = self.store().requests(&RequestFilter::InStates(&[State::Submitted]))?;
-        for r in waiting {
+        // Each check takes its request out of `submitted`, so the first page is always next.
+        loop {
+            let (waiting, _) = self
+                .store()
+                .requests(&RequestFilter::InStates(&[State::Submitted]), Page::new(Page::MAX, 0))?;
+            let Some(r) = waiting.into_iter().next() else {
+                return Ok(());
+            };
             let (caller, project) = {
                 let store = self.store();
                 (store.caller(&r.requester)?, store.project(&r.project_id)?)
@@ -237,7 +246,20 @@ impl Broker {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+    }
+}
+
+/// A page of requests as the wire's listing: `next_after_id` is the last id shown when more
+/// follow, else 0.
+fn listing((requests, more): (Vec<RequestRecord>, bool)) -> pb::ListRequestsResponse {
+    let next_after_id = if more {
+        requests.last().map_or(0, |r| r.id.unsigned_abs())
+    } else {
+        0
+    };
+    pb::ListRequestsResponse {
+        requests: requests.into_iter().map(to_wire).collect(),
+        next_after_id,
     }
 }
 

@@ -2,8 +2,8 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, NewRequest, RequestFilter, RequestRecord, State};
-use crate::{Broker, ipc, pb, request_id, to_wire};
+use crate::store::{self, NewRequest, Page, RequestFilter, RequestRecord, State};
+use crate::{Broker, ipc, listing, pb, request_id, to_wire};
 use pb::fetch_result_response::Part;
 use pb::submit_request_request::Query;
 use std::pin::Pin;
@@ -86,17 +86,15 @@ impl Broker {
         Ok(to_wire(r))
     }
 
-    fn list(&self, caller: Caller, project: &str) -> Result<pb::ListRequestsResponse, BrokerError> {
+    fn list(&self, caller: Caller, project: &str, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
         caller.require(MEMBER_ROLES)?;
         let filter = RequestFilter::MemberOf {
             user: &caller.user,
             project: (!project.is_empty()).then_some(project),
         };
-        let requests = self.store().requests(&filter)?;
+        let listed = self.store().requests(&filter, page)?;
         self.record_read(&caller, "list_requests", None, None)?;
-        Ok(pb::ListRequestsResponse {
-            requests: requests.into_iter().map(to_wire).collect(),
-        })
+        Ok(listing(listed))
     }
 
     fn fetch(&self, caller: Caller, id: i64) -> Result<Vec<pb::FetchResultResponse>, BrokerError> {
@@ -148,10 +146,13 @@ impl pb::research_service_server::ResearchService for ResearchApi {
         &self,
         r: Request<pb::ListRequestsRequest>,
     ) -> Result<Response<pb::ListRequestsResponse>, Status> {
-        let project = &r.get_ref().project_id;
+        let (project, page) = (
+            &r.get_ref().project_id,
+            Page::new(r.get_ref().page_size, r.get_ref().after_id),
+        );
         self.0
             .call(r.metadata(), "list_requests", None, |caller| async move {
-                self.0.list(caller, project)
+                self.0.list(caller, project, page)
             })
             .await
             .map(Response::new)

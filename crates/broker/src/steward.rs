@@ -3,23 +3,21 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, Decision, RequestFilter, State, Step, StoredOutput};
-use crate::{Broker, pb, request_id, to_wire};
+use crate::store::{self, Decision, Page, RequestFilter, State, Step, StoredOutput};
+use crate::{Broker, listing, pb, request_id, to_wire};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 pub struct StewardApi(pub Arc<Broker>);
 
 impl Broker {
-    fn pending(&self, caller: Caller) -> Result<pb::ListRequestsResponse, BrokerError> {
+    fn pending(&self, caller: Caller, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
         caller.require(&[Role::Steward])?;
-        let requests = self
+        let listed = self
             .store()
-            .requests(&RequestFilter::InStates(&[State::Checked, State::Approved]))?;
+            .requests(&RequestFilter::InStates(&[State::Checked, State::Approved]), page)?;
         self.record_read(&caller, "list_pending", None, None)?;
-        Ok(pb::ListRequestsResponse {
-            requests: requests.into_iter().map(to_wire).collect(),
-        })
+        Ok(listing(listed))
     }
 
     fn review(&self, caller: Caller, id: i64) -> Result<pb::Review, BrokerError> {
@@ -92,9 +90,10 @@ impl pb::steward_service_server::StewardService for StewardApi {
         &self,
         r: Request<pb::ListPendingRequest>,
     ) -> Result<Response<pb::ListRequestsResponse>, Status> {
+        let page = Page::new(r.get_ref().page_size, r.get_ref().after_id);
         self.0
             .call(r.metadata(), "list_pending", None, |caller| async move {
-                self.0.pending(caller)
+                self.0.pending(caller, page)
             })
             .await
             .map(Response::new)

@@ -239,6 +239,28 @@ impl Decision<'_> {
     }
 }
 
+/// One page of a listing: requests with an id above `after_id`, at most `size` of them.
+#[derive(Clone, Copy, Debug)]
+pub struct Page {
+    pub after_id: i64,
+    pub size: u32,
+}
+
+impl Page {
+    /// Without a size, this many; never more than MAX, so an answer stays far below
+    /// gRPC's default 4 MiB message limit.
+    pub const DEFAULT: u32 = 100;
+    pub const MAX: u32 = 1000;
+
+    pub fn new(size: u32, after_id: u64) -> Page {
+        let size = if size == 0 { Page::DEFAULT } else { size.min(Page::MAX) };
+        Page {
+            after_id: i64::try_from(after_id).unwrap_or(i64::MAX),
+            size,
+        }
+    }
+}
+
 /// Which requests to list.
 pub enum RequestFilter<'a> {
     /// The requests of the projects `user` is a member of (of `project` only, if given).
@@ -629,34 +651,38 @@ impl Store {
             .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))
     }
 
-    /// Requests matching `filter`, oldest first.
-    pub fn requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRecord>, BrokerError> {
+    /// One page of the requests matching `filter`, oldest first, and whether more follow.
+    pub fn requests(&self, filter: &RequestFilter, page: Page) -> Result<(Vec<RequestRecord>, bool), BrokerError> {
+        // One more than the page, to tell whether another page follows.
+        let limit = i64::from(page.size) + 1;
         let mut out = Vec::new();
         match filter {
             RequestFilter::MemberOf { user, project } => {
                 let mut statement = self.conn.prepare(&format!(
                     "SELECT {REQUEST_COLUMNS} FROM requests
                      WHERE project_id IN (SELECT project_id FROM memberships WHERE user_id = ?1)
-                       AND (?2 IS NULL OR project_id = ?2)
-                     ORDER BY id"
+                       AND (?2 IS NULL OR project_id = ?2) AND id > ?3
+                     ORDER BY id LIMIT ?4"
                 ))?;
-                for r in statement.query_map(params![user, project], request_from_row)? {
+                for r in statement.query_map(params![user, project, page.after_id, limit], request_from_row)? {
                     out.push(r?);
                 }
             }
             RequestFilter::InStates(states) => {
-                let mut statement = self
-                    .conn
-                    .prepare(&format!("SELECT {REQUEST_COLUMNS} FROM requests ORDER BY id"))?;
-                for r in statement.query_map([], request_from_row)? {
-                    let r = r?;
-                    if states.contains(&r.state) {
-                        out.push(r);
-                    }
+                // The states are this module's own names, never caller text.
+                let names: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+                let mut statement = self.conn.prepare(&format!(
+                    "SELECT {REQUEST_COLUMNS} FROM requests WHERE state IN ({}) AND id > ?1 ORDER BY id LIMIT ?2",
+                    names.join(", ")
+                ))?;
+                for r in statement.query_map(params![page.after_id, limit], request_from_row)? {
+                    out.push(r?);
                 }
             }
         }
-        Ok(out)
+        let more = out.len() > page.size as usize;
+        out.truncate(page.size as usize);
+        Ok((out, more))
     }
 
     /// A steward's step: checked in the same transaction as it is written, so two stewards

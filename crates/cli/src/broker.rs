@@ -28,6 +28,13 @@ pub struct ServeArgs {
     /// A policy TOML (see docs/disclosure.md); the NDB / 介護DB rules if absent.
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// Memory (MiB) each request's query may hold before it spills to disk; unlimited if
+    /// absent. Each running query has its own.
+    #[arg(long)]
+    memory_mib: Option<usize>,
+    /// Where queries spill (the OS temp directory if absent).
+    #[arg(long)]
+    spill_dir: Option<PathBuf>,
     /// The server's certificate chain (PEM): serve TLS. Without it the server speaks plain
     /// HTTP/2, which is for loopback only.
     #[arg(long, requires = "tls_key")]
@@ -223,6 +230,11 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         warehouse: a.warehouse,
         queries: a.queries,
         policy: load_policy(a.policy.as_deref())?,
+        engine: renkei_engine::EngineOptions {
+            memory_limit: a.memory_mib.map(|m| m.saturating_mul(1024 * 1024)),
+            spill_dir: a.spill_dir,
+            ..Default::default()
+        },
         tls: match (&a.tls_cert, &a.tls_key) {
             (Some(cert), Some(key)) => Some(renkei_broker::Tls {
                 cert_pem: read_pem(cert)?,
@@ -325,6 +337,23 @@ fn state_name(r: &pb::Request) -> &'static str {
         pb::RequestState::Approved => "approved",
         pb::RequestState::Rejected => "rejected",
         pb::RequestState::Released => "released",
+    }
+}
+
+/// Asks for page after page (`fetch_page(after_id)`) and prints each, until the last.
+async fn print_every_page<F, Fut>(mut fetch_page: F) -> Result<()>
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<tonic::Response<pb::ListRequestsResponse>, tonic::Status>>,
+{
+    let mut after_id = 0;
+    loop {
+        let page = fetch_page(after_id).await.map_err(status_error)?.into_inner();
+        print_list(&page.requests);
+        if page.next_after_id == 0 {
+            return Ok(());
+        }
+        after_id = page.next_after_id;
     }
 }
 
@@ -495,15 +524,18 @@ pub fn request(command: RequestCommand) -> Result<()> {
             }
             RequestCommand::List { client, project } => {
                 let client = Client::connect(&client).await?;
-                let list = client
-                    .research()
-                    .list_requests(client.request(pb::ListRequestsRequest {
-                        project_id: project.unwrap_or_default(),
-                    }))
-                    .await
-                    .map_err(status_error)?
-                    .into_inner();
-                print_list(&list.requests);
+                let project_id = project.unwrap_or_default();
+                print_every_page(|after_id| {
+                    let message = pb::ListRequestsRequest {
+                        project_id: project_id.clone(),
+                        after_id,
+                        ..Default::default()
+                    };
+                    let mut research = client.research();
+                    let request = client.request(message);
+                    async move { research.list_requests(request).await }
+                })
+                .await?;
             }
             RequestCommand::Status { client, id } => {
                 let client = Client::connect(&client).await?;
@@ -584,13 +616,15 @@ pub fn steward(command: StewardCommand) -> Result<()> {
         match command {
             StewardCommand::Pending { client } => {
                 let client = Client::connect(&client).await?;
-                let list = client
-                    .steward()
-                    .list_pending(client.request(pb::ListPendingRequest {}))
-                    .await
-                    .map_err(status_error)?
-                    .into_inner();
-                print_list(&list.requests);
+                print_every_page(|after_id| {
+                    let mut steward = client.steward();
+                    let request = client.request(pb::ListPendingRequest {
+                        after_id,
+                        ..Default::default()
+                    });
+                    async move { steward.list_pending(request).await }
+                })
+                .await?;
             }
             StewardCommand::Review { client, id } => {
                 let client = Client::connect(&client).await?;
@@ -656,6 +690,7 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         warehouse: warehouse.to_path_buf(),
         queries: queries.to_path_buf(),
         policy: load_policy(None)?,
+        engine: renkei_engine::EngineOptions::default(),
         tls: None,
     };
     runtime()?.block_on(async {
