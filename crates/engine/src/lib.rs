@@ -15,6 +15,7 @@ pub mod error;
 mod person_number;
 mod render;
 pub mod rewrite;
+mod value_errors;
 
 pub use error::{EngineError, Refusal};
 

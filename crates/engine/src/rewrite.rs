@@ -23,6 +23,7 @@ use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
 use crate::person_number::person_number;
 use crate::refuse;
+use crate::value_errors::without_value_errors;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, ScalarValue, TableReference};
@@ -66,6 +67,7 @@ impl AnalyzerRule for DisclosureControlRule {
             return Ok(plan);
         }
         reject_hidden_names(&plan)?;
+        let plan = without_value_errors(plan)?;
         let mut rewriter = Rewriter {
             classes: &self.classes,
             bases: Vec::new(),
