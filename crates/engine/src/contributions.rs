@@ -332,3 +332,62 @@ impl GroupsAccumulator for PerCell {
         size_of_val(self) + self.cells.iter().map(PerPerson::size).sum::<usize>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::StringArray;
+
+    fn summary_rows(array: &ArrayRef) -> Vec<(f64, f64, f64, u64)> {
+        let s = array.as_struct();
+        let f = |i: usize| s.column(i).as_primitive::<Float64Type>().clone();
+        let (total, largest, second) = (f(0), f(1), f(2));
+        let n = s.column(3).as_primitive::<UInt64Type>();
+        (0..s.len())
+            .map(|r| (total.value(r), largest.value(r), second.value(r), n.value(r)))
+            .collect()
+    }
+
+    /// Rows of two cells: cell 0 has person a twice (3 + 4) and b once (-2); cell 1 has b
+    /// (5); one row is filtered out and one has no value.
+    fn input() -> (Vec<ArrayRef>, Vec<usize>, BooleanArray) {
+        let a = "0123456789abcdef0123456789abcdef";
+        let b = "fedcba9876543210fedcba9876543210";
+        let persons: ArrayRef = Arc::new(StringArray::from(vec![a, b, a, b, a, b]));
+        let values: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(3.0),
+            Some(-2.0),
+            Some(4.0),
+            Some(5.0),
+            Some(100.0),
+            None,
+        ]));
+        let filter = BooleanArray::from(vec![true, true, true, true, false, true]);
+        (vec![persons, values], vec![0, 0, 0, 1, 1, 1], filter)
+    }
+
+    #[test]
+    fn cells_sum_per_person_directly_and_through_converted_state() {
+        let (values, groups, filter) = input();
+        let mut direct = PerCell::default();
+        direct.update_batch(&values, &groups, Some(&filter), 2).expect("update");
+        let expected = vec![(9.0, 7.0, 2.0, 2), (5.0, 5.0, 0.0, 1)];
+        assert_eq!(summary_rows(&direct.evaluate(EmitTo::All).expect("evaluate")), expected);
+
+        // Skipping partial aggregation: each row becomes a state row, merged by the final step.
+        let mut merged = PerCell::default();
+        let state = merged.convert_to_state(&values, Some(&filter)).expect("state");
+        merged.merge_batch(&state, &groups, 2).expect("merge");
+        assert_eq!(summary_rows(&merged.evaluate(EmitTo::All).expect("evaluate")), expected);
+
+        // And a partial state, emitted and merged, gives the same.
+        let mut partial = PerCell::default();
+        partial
+            .update_batch(&values, &groups, Some(&filter), 2)
+            .expect("update");
+        let state = partial.state(EmitTo::All).expect("state");
+        let mut last = PerCell::default();
+        last.merge_batch(&state, &[0, 1], 2).expect("merge");
+        assert_eq!(summary_rows(&last.evaluate(EmitTo::All).expect("evaluate")), expected);
+    }
+}
