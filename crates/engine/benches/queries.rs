@@ -7,11 +7,17 @@
 //! Without `RENKEI_BENCH_WAREHOUSE` it ingests `sample-data/` into a temporary directory,
 //! which only shows the harness works; the claim (checks cost at most 10 %) is about a
 //! 1,000,000-person warehouse (`renkei synth --persons 1000000`, then `renkei ingest`).
+//!
+//! With `RENKEI_BENCH_DUCKDB_PYTHON` (a Python with the `duckdb` package; `bench/run` sets it
+//! up) DuckDB runs the same queries on the same Parquet files through `bench/duckdb_queries.py`
+//! and the table gets two more columns.
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use renkei_disclosure::Policy;
 use renkei_engine::{Engine, EngineOptions};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
@@ -30,6 +36,43 @@ async fn plain_session(warehouse: &Path, partitions: usize) -> datafusion::error
             .await?;
     }
     Ok(ctx)
+}
+
+/// DuckDB's median seconds per query name (`None` where DuckDB rejected the query), from one
+/// run of `bench/duckdb_queries.py`. It runs all queries at once, before Renkei's, so DuckDB's
+/// Python start-up and view creation are paid once and the engines never run concurrently.
+fn duckdb_medians(
+    python: &std::ffi::OsStr,
+    root: &Path,
+    warehouse: &Path,
+) -> Result<HashMap<String, Option<f64>>, Box<dyn std::error::Error>> {
+    let output = Command::new(python)
+        .arg(root.join("bench/duckdb_queries.py"))
+        .arg("--warehouse")
+        .arg(warehouse)
+        .arg("--queries")
+        .arg(root.join("queries"))
+        .arg("--runs")
+        .arg(RUNS.to_string())
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "bench/duckdb_queries.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let mut medians = HashMap::new();
+    for line in String::from_utf8(output.stdout)?.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        let name = v["query"].as_str().unwrap_or_default().to_string();
+        if let Some(error) = v["error"].as_str() {
+            // Shown here rather than in the table, which keeps one line per query.
+            println!("DuckDB cannot run {name}: {error}");
+        }
+        medians.insert(name, v["median_s"].as_f64());
+    }
+    Ok(medians)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -66,8 +109,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     queries.sort();
     println!("warehouse: {}", warehouse.display());
     println!("median of {RUNS} runs, after one warm-up run each; {partitions} partitions\n");
-    println!("| query | plain DataFusion (s) | Renkei checked (s) | overhead |");
-    println!("|---|---:|---:|---:|");
+    let duckdb = match std::env::var_os("RENKEI_BENCH_DUCKDB_PYTHON") {
+        Some(python) => Some(duckdb_medians(&python, &root, &warehouse)?),
+        None => None,
+    };
+    if duckdb.is_some() {
+        println!("\n| query | plain DataFusion (s) | Renkei checked (s) | overhead | DuckDB (s) | Renkei / DuckDB |");
+        println!("|---|---:|---:|---:|---:|---:|");
+    } else {
+        println!("| query | plain DataFusion (s) | Renkei checked (s) | overhead |");
+        println!("|---|---:|---:|---:|");
+    }
     for query in &queries {
         let sql = std::fs::read_to_string(query)?;
         let name = query
@@ -94,8 +146,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let (c, u) = (median(checked), median(unchecked));
+        let duckdb_columns = match duckdb.as_ref().map(|d| d.get(&name).copied().flatten()) {
+            None => String::new(),
+            Some(Some(d)) => format!(" {d:.3} | {:.2}× |", c.as_secs_f64() / d),
+            Some(None) => " — | — |".to_string(),
+        };
         println!(
-            "| {name} | {:.3} | {:.3} | {:+.1} % |",
+            "| {name} | {:.3} | {:.3} | {:+.1} % |{duckdb_columns}",
             u.as_secs_f64(),
             c.as_secs_f64(),
             (c.as_secs_f64() / u.as_secs_f64() - 1.0) * 100.0
