@@ -35,12 +35,17 @@ pub(crate) fn warehouse() -> &'static Path {
 /// Starts `renkei serve` on a free loopback port over the sample warehouse; returns the
 /// process and the address it printed.
 pub(crate) fn spawn_server(data: &Path, serve_args: &[&str]) -> (Child, String) {
+    spawn_server_over(warehouse(), data, serve_args)
+}
+
+/// As [`spawn_server`], over `warehouse`.
+fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--data")
         .arg(data)
         .arg("--warehouse")
-        .arg(warehouse())
+        .arg(warehouse)
         .arg("--queries")
         .arg(repository().join("queries"))
         .args(serve_args)
@@ -84,6 +89,11 @@ impl Server {
     /// As [`Server::start`], with more `renkei serve` arguments; `scheme` is what clients
     /// put before the address the server prints.
     pub(crate) fn start_with(scheme: &str, serve_args: &[&str]) -> Server {
+        Server::start_over(warehouse(), scheme, serve_args)
+    }
+
+    /// As [`Server::start_with`], over `warehouse`.
+    pub(crate) fn start_over(warehouse: &Path, scheme: &str, serve_args: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let data_arg = data.to_str().expect("utf-8 path");
@@ -96,7 +106,7 @@ impl Server {
             !again.status.success(),
             "bootstrap works only on an empty data directory"
         );
-        let (child, addr) = spawn_server(&data, serve_args);
+        let (child, addr) = spawn_server_over(warehouse, &data, serve_args);
         Server {
             child,
             addr: format!("{scheme}://{addr}"),
@@ -104,6 +114,11 @@ impl Server {
             admin_token,
             _dir: dir,
         }
+    }
+
+    /// `renkei audit verify` on this server's data directory.
+    pub(crate) fn audit_verify(&self) -> std::process::Output {
+        renkei(&["audit", "verify", "--data", self.data.to_str().expect("utf-8")])
     }
 
     pub(crate) async fn connect(&self, token: &str) -> Client {
@@ -437,7 +452,7 @@ async fn a_request_goes_from_submission_through_review_and_release_to_fetch() {
     let o = w.server.cli(&w.sato.token, &["request", "list"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("{id}\treleased\tp-all\tsato")));
 
-    let o = renkei(&["audit", "verify", "--data", w.server.data.to_str().expect("utf-8")]);
+    let o = w.server.audit_verify();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("audit trail intact"));
 }
@@ -569,7 +584,7 @@ async fn the_server_enforces_every_rule() {
         )
         .expect("counts");
     assert!(denials >= 10, "{denials} denials recorded");
-    let o = renkei(&["audit", "verify", "--data", w.server.data.to_str().expect("utf-8")]);
+    let o = w.server.audit_verify();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -581,8 +596,7 @@ async fn audit_verify_names_an_edited_or_deleted_entry() {
         .await
         .expect("accepted");
     let data = w.server.data.clone();
-    let data_arg = data.to_str().expect("utf-8").to_string();
-    let verify = || renkei(&["audit", "verify", "--data", &data_arg]);
+    let verify = || w.server.audit_verify();
     let o = verify();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 

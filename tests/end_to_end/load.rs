@@ -9,14 +9,11 @@
 //! Both print a Markdown table on stdout (`cargo test -p renkei-cli --test end_to_end load
 //! -- --nocapture`). The two tests take one lock so that neither measures the other.
 
-use super::broker::{Client, named, sql, world};
+use super::broker::{Client, Server, named, sql, world};
 use super::renkei;
 use renkei_proto::v1 as pb;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
-use tonic::transport::Channel;
 
 /// Held by each test for its whole run: the measurements are of one test at a time.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -246,73 +243,10 @@ async fn fifty_clients_submit_and_poll_for_a_minute_without_error() {
     let listed = w.sato.list_all("p-all").await.expect("sato lists p-all");
     assert_eq!(listed.len(), submits, "requests listed = successful submissions");
     assert!(listed.iter().all(|r| r.state() == pb::RequestState::Checked));
-    let o = renkei(&["audit", "verify", "--data", w.server.data.to_str().expect("utf-8")]);
+    let o = w.server.audit_verify();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     println!();
     println!("audit verify: {}", String::from_utf8_lossy(&o.stdout).trim());
-}
-
-/// A `renkei serve` over a warehouse of its own; killed when dropped.
-struct OwnServer {
-    child: Child,
-    addr: String,
-    admin_token: String,
-}
-
-impl Drop for OwnServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl OwnServer {
-    /// Bootstraps an admin under `data` and serves `warehouse` with `policy`.
-    fn start(data: &Path, warehouse: &Path, policy: &Path) -> OwnServer {
-        let o = renkei(&["admin", "bootstrap", "--data", data.to_str().expect("utf-8")]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let admin_token = String::from_utf8(o.stdout).expect("utf-8").trim().to_string();
-        let queries = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../queries");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .arg("--data")
-            .arg(data)
-            .arg("--warehouse")
-            .arg(warehouse)
-            .arg("--queries")
-            .arg(queries)
-            .arg("--policy")
-            .arg(policy)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("renkei serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("reads the server's first line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("expected `listening on ADDR`, got {line:?}"))
-            .to_string();
-        OwnServer {
-            child,
-            addr: format!("http://{addr}"),
-            admin_token,
-        }
-    }
-
-    async fn connect(&self, token: &str) -> Client {
-        let channel = Channel::from_shared(self.addr.clone())
-            .expect("an address")
-            .connect()
-            .await
-            .expect("connects");
-        Client {
-            channel,
-            token: token.to_string(),
-        }
-    }
 }
 
 /// Payload bytes of one `FetchResult` stream (schema, report, batches) and the stream as
@@ -377,8 +311,11 @@ async fn fetch_result_streams_a_large_released_result() {
         "version = \"load-test-one-person\"\nmin_persons = 1\nmin_entities = 1\n",
     )
     .expect("writes the policy");
-    let data = dir.path().join("data");
-    let server = OwnServer::start(&data, Path::new(&warehouse), &policy);
+    let server = Server::start_over(
+        Path::new(&warehouse),
+        "http",
+        &["--policy", policy.to_str().expect("utf-8")],
+    );
 
     let admin = server.connect(&server.admin_token).await;
     let project = pb::Project {

@@ -8,6 +8,7 @@
 //! so it rides on the user's own aggregation: the same input rows, the same FILTER, the
 //! same GROUP BY or grouping sets, one pass over the data.
 
+use crate::person_number::key_number;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Float64Builder, ListArray, ListBuilder, StructArray,
     UInt64Array, UInt64Builder,
@@ -113,20 +114,9 @@ struct PerPerson {
     sums: HashMap<u128, f64>,
 }
 
-fn person_number(key: &str) -> u128 {
-    match u128::from_str_radix(key, 16) {
-        Ok(n) if key.len() == 32 => n,
-        _ => {
-            let mut first = [0u8; 16];
-            first.copy_from_slice(&blake3::hash(key.as_bytes()).as_bytes()[..16]);
-            u128::from_be_bytes(first) | 1 << 127
-        }
-    }
-}
-
 impl PerPerson {
     fn add(&mut self, person: &str, value: f64) {
-        *self.sums.entry(person_number(person)).or_insert(0.0) += value;
+        *self.sums.entry(key_number(person)).or_insert(0.0) += value;
     }
 
     /// Adds one state row: person numbers as u64 halves, and their sums.
@@ -318,7 +308,7 @@ impl GroupsAccumulator for PerCell {
         let mut sums = ListBuilder::new(Float64Builder::new());
         for i in 0..persons.len() {
             if kept(opt_filter, i) && persons.is_valid(i) && values.is_valid(i) {
-                let key = person_number(persons.value(i));
+                let key = key_number(persons.value(i));
                 keys.values().append_slice(&[(key >> 64) as u64, key as u64]);
                 sums.values().append_value(values.value(i));
             }

@@ -8,7 +8,7 @@
 //! uniform; two persons sharing them (about 3·10⁻⁸ for a million persons in one cell) merge
 //! into one, so a count can only come out *lower* than the truth, never higher. A lower count
 //! hides more, never less: the checks stay fail-closed. A value that is not a key (none
-//! should reach here) is hashed (FNV-1a) to a number the same way.
+//! should reach here) is hashed to a number the same way.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::datatypes::DataType;
@@ -72,18 +72,22 @@ impl ScalarUDFImpl for PersonNumber {
     }
 }
 
-/// The first 16 hex digits of a key; any other text hashed.
-fn number_of(key: &str) -> u64 {
-    let digits = key.as_bytes().get(..16);
-    if let Some(digits) = digits
-        && let Ok(text) = std::str::from_utf8(digits)
-        && let Ok(n) = u64::from_str_radix(text, 16)
-    {
-        return n;
+/// A person key as the 128-bit number its 32 hex digits spell; any other text as the first
+/// 128 bits of its BLAKE3 digest. One mapping for every count and sum of persons.
+pub(crate) fn key_number(key: &str) -> u128 {
+    match u128::from_str_radix(key, 16) {
+        Ok(n) if key.len() == 32 => n,
+        _ => {
+            let mut first = [0u8; 16];
+            first.copy_from_slice(&blake3::hash(key.as_bytes()).as_bytes()[..16]);
+            u128::from_be_bytes(first) | 1 << 127
+        }
     }
-    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+}
+
+/// The first 64 bits of [`key_number`].
+fn number_of(key: &str) -> u64 {
+    (key_number(key) >> 64) as u64
 }
 
 #[cfg(test)]
