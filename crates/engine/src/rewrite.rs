@@ -19,6 +19,7 @@
 //!
 //! Whatever this cannot follow it refuses, naming the construct.
 
+use crate::contributions;
 use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
 use crate::person_number::person_number;
@@ -28,7 +29,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, ScalarValue, TableReference};
 use datafusion::config::ConfigOptions;
-use datafusion::functions::core::expr_fn::coalesce;
+use datafusion::functions::core::expr_fn::{coalesce, get_field};
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
 use datafusion::logical_expr::{
@@ -444,11 +445,41 @@ impl Rewriter<'_> {
             classes.entry(root).or_default().push(*l);
         }
         let mut hidden = HiddenAggregates::default();
+        // The query's own `count(DISTINCT person key)` is the persons count of its rows when
+        // that key is its class's person on every row: when the class has no other member, or
+        // when the key is never NULL (members are equal where not NULL, so the class's first
+        // non-NULL member is this key). It is then used as is rather than counted again.
+        for (j, e) in a.aggr_expr.iter().enumerate() {
+            let f = aggregate_function(e)?;
+            if let (true, true, [arg]) = (
+                f.func.name().eq_ignore_ascii_case("count"),
+                f.params.distinct,
+                f.params.args.as_slice(),
+            ) && let Some(l) = c.bare_pid(arg)
+                && let Some(members) = classes.get(&self.find(l))
+                && (members.len() == 1 || !arg.nullable(c.plan.schema())?)
+            {
+                let filter = f.params.filter.as_deref().cloned();
+                // NULL persons are never counted, so "the key is not NULL" filters nothing.
+                hidden.reuse(persons_where(class_person(members), contributes(f, c.plan.schema())), j);
+                hidden.reuse(persons_where(class_person(members), filter), j);
+            }
+        }
         let mut rules = Vec::new();
         for e in &a.aggr_expr {
             let f = aggregate_function(e)?;
             let name = f.func.name().to_lowercase();
-            let feeds = contributes(f);
+            let feeds = contributes(f, c.plan.schema());
+            let dominance = if self.measures_sensitive(f, &c)? {
+                let summary = hidden.add(contributions_of(f, &classes, c.plan.schema(), feeds.clone())?);
+                // Its contributors are the persons of its one class among the same rows.
+                if let Some(members) = classes.values().next() {
+                    hidden.contributors(persons_where(class_person(members), feeds.clone()), &summary);
+                }
+                Some(summary)
+            } else {
+                None
+            };
             // Within a class the persons are equal, or NULL on an outer join's missing side:
             // the first non-NULL of them is the row's person.
             let persons = classes
@@ -461,11 +492,6 @@ impl Rewriter<'_> {
                     units.push(hidden.add(count_distinct_where(hidden_col(&unit_column(*l)), feeds.clone())));
                 }
             }
-            let dominance = if self.measures_sensitive(f, &c)? {
-                Some(hidden.add(contributions_of(f, &classes, feeds.clone())?))
-            } else {
-                None
-            };
             // A condition inside the value (`sum(CASE WHEN age = 101 THEN 1000 ELSE 1 END)`)
             // weighs some rows apart: the persons on each side of it are counted, so a
             // value cannot carry a small group's total inside a big one.
@@ -499,7 +525,7 @@ impl Rewriter<'_> {
                 .map(|e| {
                     let f = aggregate_function(e)?;
                     let total = matches!(f.func.name().to_lowercase().as_str(), "count" | "sum");
-                    Ok(total.then(|| contributes(f)))
+                    Ok(total.then(|| contributes(f, c.plan.schema())))
                 })
                 .collect::<Result<_>>()?;
             let holds = |f: &Expr| coalesce(vec![f.clone(), lit(false)]);
@@ -546,6 +572,10 @@ impl Rewriter<'_> {
             None
         };
         exprs.extend((first_aggr + a.aggr_expr.len()..schema.fields().len()).map(col_at));
+        exprs.extend(hidden.projected.iter().map(|(name, from)| match from {
+            Projected::Aggregate(j) => col_at(first_aggr + j).alias(name),
+            Projected::Contributors(summary) => get_field(hidden_col(summary), contributions::CONTRIBUTORS).alias(name),
+        }));
         let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(agg))?);
         let spec = ControlSpec {
             columns: vec![],
@@ -1027,18 +1057,19 @@ impl Rewriter<'_> {
             origins.push(o);
             pid_of.push(None);
         }
-        // The lineage's hidden column equals the grouped key: grouping by it too changes
-        // nothing and carries it up. Unit lineages end here.
-        let mut group = a.group_expr.clone();
-        group.push(hidden_col(&person_column(lineage)));
-        let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), group, a.aggr_expr.clone())?);
+        // The lineage's hidden column equals the grouped key on every row (a bare copy of
+        // it), so the key itself carries the lineage up: grouping by the hidden copy as well
+        // would hash every person key twice. Unit lineages end here.
+        let agg = LogicalPlan::Aggregate(Aggregate::try_new(
+            Arc::new(c.plan),
+            a.group_expr.clone(),
+            a.aggr_expr.clone(),
+        )?);
         let schema = Arc::clone(agg.schema());
         let col_at = |i: usize| column_at(&schema, i);
-        let n_group = a.group_expr.len();
-        let mut exprs: Vec<Expr> = (0..n_group).map(col_at).collect();
-        exprs.extend((n_group + 1..schema.fields().len()).map(col_at));
+        let mut exprs: Vec<Expr> = (0..schema.fields().len()).map(col_at).collect();
         let visible = exprs.len();
-        exprs.push(col_at(n_group));
+        exprs.push(col_at(key_at).alias(person_column(lineage)));
         let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(agg))?);
         Ok(Carried {
             plan,
@@ -1178,7 +1209,9 @@ fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {
 
 /// The rows that feed an aggregate's value: those its FILTER keeps where its argument is not
 /// NULL, and, beyond COUNT, not zero (a zero adds nothing, so its person is not behind the value).
-fn contributes(f: &AggregateFunction) -> Option<Expr> {
+/// An argument that cannot be NULL gets no NULL test: a `FILTER (WHERE true)` still costs a
+/// filter pass per batch.
+fn contributes(f: &AggregateFunction, schema: &DFSchema) -> Option<Expr> {
     let mut conds: Vec<Expr> = Vec::new();
     if let Some(filter) = &f.params.filter {
         conds.push((**filter).clone());
@@ -1188,7 +1221,10 @@ fn contributes(f: &AggregateFunction) -> Option<Expr> {
         if matches!(arg, Expr::Literal(..)) {
             continue;
         }
-        conds.push(arg.clone().is_not_null());
+        let arg = &without_float_cast(arg, schema);
+        if arg.nullable(schema).unwrap_or(true) {
+            conds.push(arg.clone().is_not_null());
+        }
         // A zero adds nothing to a sum, and a mean times its (released) count is a sum.
         if name != "count" {
             conds.push(arg.clone().not_eq(lit(0)));
@@ -1197,15 +1233,66 @@ fn contributes(f: &AggregateFunction) -> Option<Expr> {
     conds.into_iter().reduce(Expr::and)
 }
 
+/// A number without the cast to Float64 that type coercion puts around AVG's argument: a
+/// number is NULL or zero exactly when its Float64 is, so SUM(x) and AVG(x) share one
+/// persons count and one contributions summary.
+fn without_float_cast(e: &Expr, schema: &DFSchema) -> Expr {
+    if let Expr::Cast(c) = e
+        && c.field.data_type() == &DataType::Float64
+        && c.expr.get_type(schema).is_ok_and(|t| t.is_numeric())
+    {
+        return without_float_cast(&c.expr, schema);
+    }
+    e.clone()
+}
+
 /// The hidden aggregates added to the final aggregation, each computed once however many
 /// cells need it (two aggregates over the same rows share their person count).
 #[derive(Default)]
 struct HiddenAggregates {
     exprs: Vec<Expr>,
+    /// Hidden columns projected from the aggregation's output instead of computed again.
+    projected: Vec<(String, Projected)>,
     names: HashMap<Expr, String>,
 }
 
+/// Where a projected hidden column comes from.
+#[derive(PartialEq)]
+enum Projected {
+    /// The query's own aggregate (by index), which computes the same value.
+    Aggregate(usize),
+    /// The contributor count of a hidden `renkei_contributions` summary.
+    Contributors(String),
+}
+
 impl HiddenAggregates {
+    /// Records that the query's aggregate `aggregate` computes `e`: asking for `e` gives a
+    /// copy of it instead of a second aggregate.
+    fn reuse(&mut self, e: Expr, aggregate: usize) {
+        self.project(e, Projected::Aggregate(aggregate));
+    }
+
+    /// Records that the contributions summary `summary` counts, among its fields, the
+    /// persons `e` counts.
+    fn contributors(&mut self, e: Expr, summary: &str) {
+        self.project(e, Projected::Contributors(summary.to_string()));
+    }
+
+    fn project(&mut self, e: Expr, from: Projected) {
+        if self.names.contains_key(&e) {
+            return;
+        }
+        let name = match self.projected.iter().find(|(_, f)| *f == from) {
+            Some((name, _)) => name.clone(),
+            None => {
+                let name = format!("{HIDDEN_PREFIX}r{}", self.projected.len());
+                self.projected.push((name.clone(), from));
+                name
+            }
+        };
+        self.names.insert(e, name);
+    }
+
     /// The hidden column name of `e`, added when new.
     fn add(&mut self, e: Expr) -> String {
         if let Some(name) = self.names.get(&e) {
@@ -1277,7 +1364,12 @@ fn class_person(members: &[usize]) -> Expr {
 /// Per-person contributions to a SUM or AVG of a sensitive measure, for the dominance rules.
 /// The contributor is the person of the rows' one class of lineages (the first non-NULL of
 /// its members); rows of unrelated persons cannot be attributed to one, and are refused.
-fn contributions_of(f: &AggregateFunction, classes: &BTreeMap<usize, Vec<usize>>, feeds: Option<Expr>) -> Result<Expr> {
+fn contributions_of(
+    f: &AggregateFunction,
+    classes: &BTreeMap<usize, Vec<usize>>,
+    schema: &DFSchema,
+    feeds: Option<Expr>,
+) -> Result<Expr> {
     let classes: Vec<&Vec<usize>> = classes.values().collect();
     let ([members], [arg]) = (classes.as_slice(), f.params.args.as_slice()) else {
         return Err(refuse(
@@ -1289,7 +1381,7 @@ fn contributions_of(f: &AggregateFunction, classes: &BTreeMap<usize, Vec<usize>>
         contributions_udaf(),
         vec![
             cast(class_person(members), DataType::Utf8),
-            cast(arg.clone(), DataType::Float64),
+            cast(without_float_cast(arg, schema), DataType::Float64),
         ],
         false,
         feeds.map(Box::new),
