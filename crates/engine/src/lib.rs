@@ -23,6 +23,7 @@ use crate::control::{CheckedQueryPlanner, ReportSink};
 use crate::rewrite::{Classes, DisclosureControlRule};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
@@ -138,12 +139,9 @@ impl Engine {
             let url = ListingTableUrl::parse(table.directory(&self.warehouse).to_string_lossy())
                 .map_err(EngineError::from_planning)?;
             let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-            // Without the schema metadata (the classes are read above): DataFusion compares
-            // a join's merged metadata between plan levels, and two tables' differ.
-            let schema = Arc::new(table.schema().as_ref().clone().with_metadata(Default::default()));
             let config = ListingTableConfig::new(url)
                 .with_listing_options(options)
-                .with_schema(schema);
+                .with_schema(session_schema(table));
             let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
             ctx.register_table(name.as_str(), Arc::new(provider))
                 .map_err(EngineError::from_planning)?;
@@ -151,19 +149,54 @@ impl Engine {
         Ok(ctx)
     }
 
+    /// The tables this engine's sessions see (the grant), with their Arrow schemas.
+    pub fn tables(&self) -> Vec<(String, SchemaRef)> {
+        self.classes
+            .0
+            .keys()
+            .filter_map(|name| renkei_warehouse::table(name))
+            .map(|t| (t.name.to_string(), session_schema(t)))
+            .collect()
+    }
+
     /// Runs one SQL query through disclosure control.
     pub async fn query(&self, sql: &str) -> Result<CheckedOutput, EngineError> {
+        self.query_with_params(sql, Vec::new()).await
+    }
+
+    /// Runs one SQL query with values for its placeholders (`$1`, `$2`, …) through disclosure
+    /// control. The values replace the placeholders before the checks run, so the checks
+    /// see them as literals: a person key bound to `$1` is refused as one written inline.
+    pub async fn query_with_params(&self, sql: &str, params: Vec<ScalarValue>) -> Result<CheckedOutput, EngineError> {
         let sink = Arc::new(ReportSink::default());
         let ctx = self.session(Arc::clone(&sink)).await?;
-        // Only queries: no DDL (CREATE, COPY TO files), DML or SET statements.
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let df = ctx
-            .sql_with_options(sql, options)
+        let plan = ctx
+            .state()
+            .create_logical_plan(sql)
             .await
             .map_err(EngineError::from_planning)?;
+        // Only queries: no DDL (CREATE, COPY TO files), DML or SET statements. Checked on
+        // the plan before anything runs: DataFusion executes DDL when it plans it.
+        SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false)
+            .verify_plan(&plan)
+            .map_err(|_| {
+                EngineError::Refused(
+                    "only queries are allowed: no CREATE, COPY, INSERT, SET or other statements".into(),
+                )
+            })?;
+        let command = with_parameters(sql, &params);
+        let df = ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(EngineError::from_planning)?;
+        let df = if params.is_empty() {
+            df
+        } else {
+            df.with_param_values(params).map_err(EngineError::from_planning)?
+        };
         let plan = df.into_optimized_plan().map_err(EngineError::from_planning)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
         let physical = ctx
@@ -180,14 +213,34 @@ impl Engine {
             .ok()
             .and_then(|mut r| r.pop())
             .ok_or_else(|| EngineError::Refused("the query produced no disclosure report".into()))?;
-        report.query_hash = blake3::hash(sql.as_bytes()).to_hex().to_string();
-        report.command = sql.to_string();
+        report.query_hash = blake3::hash(command.as_bytes()).to_hex().to_string();
+        report.command = command;
         Ok(CheckedOutput {
             schema,
             batches,
             report,
         })
     }
+}
+
+/// A table's schema as sessions see it. Without the schema metadata (the classes are read
+/// from the files): DataFusion compares a join's merged metadata between plan levels, and
+/// two tables' differ.
+fn session_schema(table: &renkei_warehouse::TableDef) -> SchemaRef {
+    Arc::new(table.schema().as_ref().clone().with_metadata(Default::default()))
+}
+
+/// The query as the report names it: the SQL, and the values bound to its placeholders.
+fn with_parameters(sql: &str, params: &[ScalarValue]) -> String {
+    if params.is_empty() {
+        return sql.to_string();
+    }
+    let values: Vec<String> = params
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("${} = {v}", i + 1))
+        .collect();
+    format!("{sql}\n-- parameters: {}", values.join(", "))
 }
 
 /// The first Parquet part of a table folder, whose metadata carries the column classes.

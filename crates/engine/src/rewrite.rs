@@ -131,6 +131,10 @@ struct Carried {
     persons: Vec<usize>,
     /// Unit lineages carried as hidden columns: (lineage, base column).
     units: Vec<(usize, usize)>,
+    /// A person lineage no two rows share a (non-NULL) value of: rows of per-person derived
+    /// tables, joined one-to-one on the person key. Its persons are then counted by counting
+    /// rows, with no set of distinct values per cell.
+    one_row_per_person: Option<usize>,
 }
 
 fn person_column(lineage: usize) -> String {
@@ -445,6 +449,15 @@ impl Rewriter<'_> {
             classes.entry(root).or_default().push(*l);
         }
         let mut hidden = HiddenAggregates::default();
+        let one_row_per_person = c.one_row_per_person;
+        let persons_where = |members: &[usize], filter: Option<Expr>| {
+            let person = class_person(members);
+            if one_row_per_person.is_some_and(|l| members.contains(&l)) {
+                rows_where(person, filter)
+            } else {
+                persons_where(person, filter)
+            }
+        };
         // The query's own `count(DISTINCT person key)` is the persons count of its rows when
         // that key is its class's person on every row: when the class has no other member, or
         // when the key is never NULL (members are equal where not NULL, so the class's first
@@ -461,8 +474,8 @@ impl Rewriter<'_> {
             {
                 let filter = f.params.filter.as_deref().cloned();
                 // NULL persons are never counted, so "the key is not NULL" filters nothing.
-                hidden.reuse(persons_where(class_person(members), contributes(f, c.plan.schema())), j);
-                hidden.reuse(persons_where(class_person(members), filter), j);
+                hidden.reuse(persons_where(members, contributes(f, c.plan.schema())), j);
+                hidden.reuse(persons_where(members, filter), j);
             }
         }
         let mut rules = Vec::new();
@@ -474,7 +487,7 @@ impl Rewriter<'_> {
                 let summary = hidden.add(contributions_of(f, &classes, c.plan.schema(), feeds.clone())?);
                 // Its contributors are the persons of its one class among the same rows.
                 if let Some(members) = classes.values().next() {
-                    hidden.contributors(persons_where(class_person(members), feeds.clone()), &summary);
+                    hidden.contributors(persons_where(members, feeds.clone()), &summary);
                 }
                 Some(summary)
             } else {
@@ -484,7 +497,7 @@ impl Rewriter<'_> {
             // the first non-NULL of them is the row's person.
             let persons = classes
                 .values()
-                .map(|members| vec![hidden.add(persons_where(class_person(members), feeds.clone()))])
+                .map(|members| vec![hidden.add(persons_where(members, feeds.clone()))])
                 .collect();
             let mut units = Vec::new();
             for (l, b) in &c.units {
@@ -496,13 +509,13 @@ impl Rewriter<'_> {
             // weighs some rows apart: the persons on each side of it are counted, so a
             // value cannot carry a small group's total inside a big one.
             let mut parts = Vec::new();
-            let person = classes.values().next().map(|m| class_person(m));
+            let first_class = classes.values().next();
             for condition in conditions_in(&f.params.args, c.plan.schema())? {
-                let Some(person) = &person else { break };
+                let Some(members) = first_class else { break };
                 let holds = coalesce(vec![condition, lit(false)]);
                 for rows in [holds.clone(), !holds] {
                     let filter = feeds.clone().map_or(rows.clone(), |f| f.and(rows));
-                    parts.push(hidden.add(persons_where(person.clone(), Some(filter))));
+                    parts.push(hidden.add(persons_where(members, Some(filter))));
                 }
             }
             rules.push(AggregateRule {
@@ -539,7 +552,7 @@ impl Rewriter<'_> {
                         (Some(f), None) | (None, Some(f)) => !holds(f),
                         (Some(f), Some(g)) => holds(f).not_eq(holds(g)),
                     };
-                    let persons = hidden.add(persons_where(class_person(members), Some(differ)));
+                    let persons = hidden.add(persons_where(members, Some(differ)));
                     differences.push(Difference { first, second, persons });
                 }
             }
@@ -801,6 +814,7 @@ impl Rewriter<'_> {
                     pid_of,
                     persons: c.persons,
                     units: c.units,
+                    one_row_per_person: c.one_row_per_person,
                 })
             }
             LogicalPlan::Filter(f) => {
@@ -844,6 +858,7 @@ impl Rewriter<'_> {
                     pid_of: vec![None; visible],
                     persons: vec![],
                     units: vec![],
+                    one_row_per_person: None,
                 })
             }
             LogicalPlan::Limit(_) => Err(refuse("LIMIT/OFFSET can single out rows".into())),
@@ -912,6 +927,7 @@ impl Rewriter<'_> {
             pid_of,
             persons,
             units,
+            one_row_per_person: None,
         })
     }
 
@@ -928,6 +944,7 @@ impl Rewriter<'_> {
             pid_of: l.pid_of.iter().chain(&r.pid_of).copied().collect(),
             persons: vec![],
             units: vec![],
+            one_row_per_person: None,
         };
         // The cross join's schema puts the left's hidden columns between the sides: index
         // visible columns by name instead.
@@ -939,6 +956,7 @@ impl Rewriter<'_> {
         if let Some(f) = &j.filter {
             self.predicate(f, &both)?;
         }
+        let one_row_per_person = one_to_one(j.join_type, &j.on, &both, &l, &r);
         let keeps_right = !matches!(
             j.join_type,
             JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark
@@ -1000,6 +1018,7 @@ impl Rewriter<'_> {
             pid_of,
             persons,
             units,
+            one_row_per_person,
         })
     }
 
@@ -1078,6 +1097,8 @@ impl Rewriter<'_> {
             pid_of,
             persons: vec![lineage],
             units: vec![],
+            // Grouped by the person key alone: one row per person.
+            one_row_per_person: (a.group_expr.len() == 1).then_some(lineage),
         })
     }
 
@@ -1136,7 +1157,25 @@ impl Rewriter<'_> {
             pid_of,
             persons: vec![lineage],
             units: vec![],
+            one_row_per_person: None,
         })
+    }
+}
+
+/// The person lineage a join's output has one row per person of, if any: a semi or anti
+/// join keeps some of its kept side's rows; an inner or left join of two one-row-per-person
+/// sides on their person keys matches each left row with at most one right row.
+fn one_to_one(join_type: JoinType, on: &[(Expr, Expr)], both: &Carried, l: &Carried, r: &Carried) -> Option<usize> {
+    match join_type {
+        JoinType::LeftSemi | JoinType::LeftAnti => l.one_row_per_person,
+        JoinType::RightSemi | JoinType::RightAnti => r.one_row_per_person,
+        JoinType::Inner | JoinType::Left => {
+            let (left, right) = (l.one_row_per_person?, r.one_row_per_person?);
+            on.iter()
+                .any(|(le, re)| both.bare_pid(le) == Some(left) && both.bare_pid(re) == Some(right))
+                .then_some(left)
+        }
+        _ => None,
     }
 }
 
@@ -1397,10 +1436,20 @@ fn persons_where(person: Expr, filter: Option<Expr>) -> Expr {
 }
 
 fn count_distinct_where(value: Expr, filter: Option<Expr>) -> Expr {
+    count_where(value, filter, true)
+}
+
+/// The persons among the rows `filter` keeps where no two rows share a person: their rows
+/// with a person.
+fn rows_where(person: Expr, filter: Option<Expr>) -> Expr {
+    count_where(person, filter, false)
+}
+
+fn count_where(value: Expr, filter: Option<Expr>, distinct: bool) -> Expr {
     Expr::AggregateFunction(AggregateFunction::new_udf(
         datafusion::functions_aggregate::count::count_udaf(),
         vec![value],
-        true,
+        distinct,
         filter.map(Box::new),
         vec![],
         None,

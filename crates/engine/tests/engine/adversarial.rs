@@ -136,6 +136,49 @@ fn reserved_names_are_refused() {
     assert_refused("SELECT count(*) AS __renkei_p0 FROM ndb_claims", "reserved");
 }
 
+/// Values bound to placeholders are checked as the literals they replace.
+#[test]
+fn bound_parameters_are_checked_like_literals() {
+    let engine = Engine::open(crate::warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
+    let rt = crate::runtime();
+    let person = rt
+        .block_on(engine.query_with_params(
+            "SELECT count(*) AS n FROM ndb_claims WHERE person_id = $1",
+            vec![datafusion::common::ScalarValue::from(
+                "0123456789abcdef0123456789abcdef",
+            )],
+        ))
+        .expect_err("a person key bound to a parameter");
+    assert!(matches!(person, EngineError::Refused(_)), "{person}");
+    let out = rt
+        .block_on(engine.query_with_params(
+            "SELECT sex, count(DISTINCT person_id) AS persons FROM ndb_claims WHERE age >= $1 GROUP BY sex",
+            vec![datafusion::common::ScalarValue::Int64(Some(100))],
+        ))
+        .expect("runs");
+    let literal = run("SELECT sex, count(DISTINCT person_id) AS persons FROM ndb_claims WHERE age >= 100 GROUP BY sex")
+        .expect("runs");
+    assert!(
+        out.report.summary.rows_withheld > 0,
+        "centenarians are few: {}",
+        out.report.to_json()
+    );
+    assert_eq!(
+        format!("{:?}", out.report.summary),
+        format!("{:?}", literal.report.summary)
+    );
+    assert_eq!(
+        format!("{:?}", out.report.hidden),
+        format!("{:?}", literal.report.hidden)
+    );
+    assert_eq!(released(&out), released(&literal));
+    assert!(
+        out.report.command.ends_with("-- parameters: $1 = 100"),
+        "{}",
+        out.report.command
+    );
+}
+
 #[test]
 fn statements_that_write_or_configure_are_refused() {
     for sql in [
@@ -144,8 +187,13 @@ fn statements_that_write_or_configure_are_refused() {
         "SET datafusion.execution.batch_size = 1",
         "INSERT INTO ndb_claims SELECT * FROM ndb_claims",
         "DESCRIBE ndb_claims",
+        "CREATE EXTERNAL TABLE leak STORED AS CSV LOCATION '/tmp/renkei-leak.csv'",
+        "CREATE VIEW v AS SELECT person_id FROM ndb_claims",
     ] {
-        assert!(run(sql).is_err(), "{sql} ran");
+        assert!(
+            matches!(run(sql), Err(EngineError::Refused(_))),
+            "{sql} was not refused"
+        );
     }
     assert!(!std::path::Path::new("/tmp/renkei-leak.csv").exists());
 }
@@ -176,6 +224,35 @@ fn heavy_users_do_not_make_a_small_cell_big() {
             .all(|(_, v)| v == "*")
     );
     assert!(out.report.summary.rows_withheld > 0);
+}
+
+/// Persons are counted by counting rows only where each person has one row (per-person
+/// tables joined one-to-one on the person key). A per-person table joined to row-level
+/// claims, or two per-person tables stacked by UNION ALL, have several rows per person:
+/// their cells still hide when they hold fewer than 10 persons.
+#[test]
+fn rows_are_counted_as_persons_only_where_each_person_has_one() {
+    for sql in [
+        "WITH p AS (SELECT person_id, max(age) AS age FROM ndb_claims GROUP BY person_id) \
+         SELECT p.age, count(*) AS claims FROM p JOIN ndb_claims c ON c.person_id = p.person_id \
+         WHERE p.age >= 95 GROUP BY p.age",
+        "WITH p AS (SELECT person_id, max(age) AS age FROM ndb_claims GROUP BY person_id) \
+         SELECT c.age, count(*) AS claims FROM ndb_claims c LEFT JOIN p ON c.person_id = p.person_id \
+         WHERE c.age >= 95 GROUP BY c.age",
+        "WITH p AS (SELECT person_id, max(age) AS age FROM ndb_claims GROUP BY person_id), \
+              m AS (SELECT person_id, claim_month, max(age) AS age FROM ndb_claims GROUP BY person_id, claim_month) \
+         SELECT m.age, count(*) AS months FROM p JOIN m ON m.person_id = p.person_id \
+         WHERE m.age >= 95 GROUP BY m.age",
+        "WITH p AS (SELECT person_id, max(age) AS age FROM ndb_claims GROUP BY person_id), \
+              u AS (SELECT person_id, age FROM p UNION ALL SELECT person_id, age FROM p \
+                    UNION ALL SELECT person_id, age FROM p UNION ALL SELECT person_id, age FROM p) \
+         SELECT age, count(*) AS rows FROM u WHERE age >= 95 GROUP BY age",
+    ] {
+        let out = run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let values: Vec<_> = released(&out).into_iter().filter(|(h, _)| h != "age").collect();
+        assert!(values.iter().all(|(_, v)| v == "*"), "{sql}: {values:?}");
+        assert!(out.report.summary.rows_withheld > 0, "{sql}");
+    }
 }
 
 /// A conditional count over few persons inside a big cell is counted as those few, and the
@@ -579,8 +656,9 @@ fn the_querys_own_person_counts_still_hide_small_cells() {
     }
 }
 
-/// What the checks add to a plan: nothing where the query counts its persons itself, and
-/// no second persons count beside a dominance summary (the summary counts its contributors).
+/// What the checks add to a plan: nothing where the query counts its persons itself, no
+/// distinct count over rows of one person each, and no second persons count beside a
+/// dominance summary (the summary counts its contributors).
 #[test]
 fn checks_reuse_what_the_query_computes() {
     let engine = Engine::open(crate::warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
@@ -597,6 +675,11 @@ fn checks_reuse_what_the_query_computes() {
     };
     let counted = plan("SELECT sex, count(DISTINCT person_id) AS persons FROM kaigo_claims GROUP BY sex");
     assert!(!counted.contains("renkei_person_number"), "{counted}");
+    let per_person = plan(
+        "WITH p AS (SELECT person_id, max(sex) AS sex FROM kaigo_claims GROUP BY person_id) \
+         SELECT sex, count(*) AS persons FROM p GROUP BY sex",
+    );
+    assert!(!per_person.contains("renkei_person_number"), "{per_person}");
     let summed =
         plan("SELECT data_category, sum(points) AS total, avg(points) AS mean FROM dpc_items GROUP BY data_category");
     assert_eq!(summed.matches("renkei_contributions(").count(), 1, "{summed}");
