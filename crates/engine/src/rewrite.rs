@@ -956,7 +956,7 @@ impl Rewriter<'_> {
         if let Some(f) = &j.filter {
             self.predicate(f, &both)?;
         }
-        let one_row_per_person = one_to_one(j.join_type, &j.on, &both, &l, &r);
+        let one_row_per_person = one_to_one(j.join_type, &j.on, j.filter.as_ref(), &both, &l, &r);
         let keeps_right = !matches!(
             j.join_type,
             JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark
@@ -1164,15 +1164,34 @@ impl Rewriter<'_> {
 
 /// The person lineage a join's output has one row per person of, if any: a semi or anti
 /// join keeps some of its kept side's rows; an inner or left join of two one-row-per-person
-/// sides on their person keys matches each left row with at most one right row.
-fn one_to_one(join_type: JoinType, on: &[(Expr, Expr)], both: &Carried, l: &Carried, r: &Carried) -> Option<usize> {
+/// sides whose condition equates their person keys (an ON pair, or a conjunct of the ON
+/// filter, where the SQL planner leaves it) matches each left row with at most one right row.
+fn one_to_one(
+    join_type: JoinType,
+    on: &[(Expr, Expr)],
+    filter: Option<&Expr>,
+    both: &Carried,
+    l: &Carried,
+    r: &Carried,
+) -> Option<usize> {
     match join_type {
         JoinType::LeftSemi | JoinType::LeftAnti => l.one_row_per_person,
         JoinType::RightSemi | JoinType::RightAnti => r.one_row_per_person,
         JoinType::Inner | JoinType::Left => {
             let (left, right) = (l.one_row_per_person?, r.one_row_per_person?);
-            on.iter()
-                .any(|(le, re)| both.bare_pid(le) == Some(left) && both.bare_pid(re) == Some(right))
+            let pairs = on.iter().map(|(a, b)| (a, b));
+            let equalities = filter.into_iter().flat_map(split_conjunction).filter_map(|c| match c {
+                Expr::BinaryExpr(BinaryExpr {
+                    left: a,
+                    op: Operator::Eq,
+                    right: b,
+                }) => Some((a.as_ref(), b.as_ref())),
+                _ => None,
+            });
+            let keys = |a: &Expr, b: &Expr| (both.bare_pid(a), both.bare_pid(b));
+            pairs
+                .chain(equalities)
+                .any(|(a, b)| [keys(a, b), keys(b, a)].contains(&(Some(left), Some(right))))
                 .then_some(left)
         }
         _ => None,

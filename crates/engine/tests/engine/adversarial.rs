@@ -676,8 +676,10 @@ fn checks_reuse_what_the_query_computes() {
     let counted = plan("SELECT sex, count(DISTINCT person_id) AS persons FROM kaigo_claims GROUP BY sex");
     assert!(!counted.contains("renkei_person_number"), "{counted}");
     let per_person = plan(
-        "WITH p AS (SELECT person_id, max(sex) AS sex FROM kaigo_claims GROUP BY person_id) \
-         SELECT sex, count(*) AS persons FROM p GROUP BY sex",
+        "WITH p AS (SELECT person_id, max(sex) AS sex FROM kaigo_claims GROUP BY person_id), \
+              d AS (SELECT person_id, count(*) AS claims FROM ndb_claims GROUP BY person_id) \
+         SELECT p.sex, count(*) AS persons, count(d.claims) AS with_claims \
+         FROM p LEFT JOIN d ON d.person_id = p.person_id GROUP BY p.sex",
     );
     assert!(!per_person.contains("renkei_person_number"), "{per_person}");
     let summed =
