@@ -289,7 +289,8 @@ pub(crate) fn denied<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) 
 /// - `p-all` (NDB, 介護DB, DPC): researcher `sato`, steward `tanaka` (who can submit too);
 /// - `p-ndb` (NDB only): researcher `suzuki`;
 /// - `p-over` (approval period over): researcher `sato`;
-/// - steward `kato`, member of nothing.
+/// - steward `kato`, member of nothing;
+/// - analyst `ito` (Flight SQL), member of `p-all` and `p-ndb`.
 pub(crate) struct World {
     pub(crate) server: Server,
     pub(crate) admin: Client,
@@ -297,6 +298,7 @@ pub(crate) struct World {
     pub(crate) suzuki: Client,
     pub(crate) tanaka: Client,
     pub(crate) kato: Client,
+    pub(crate) ito: Client,
 }
 
 pub(crate) async fn world() -> World {
@@ -332,6 +334,7 @@ pub(crate) async fn world() -> World {
         ("suzuki", pb::Role::Researcher, vec!["p-ndb"]),
         ("tanaka", pb::Role::Steward, vec!["p-all"]),
         ("kato", pb::Role::Steward, vec![]),
+        ("ito", pb::Role::Analyst, vec!["p-all", "p-ndb"]),
     ];
     let mut clients = Vec::new();
     for (id, role, projects) in users {
@@ -355,6 +358,7 @@ pub(crate) async fn world() -> World {
         suzuki: next(),
         tanaka: next(),
         kato: next(),
+        ito: next(),
         admin,
         server,
     }

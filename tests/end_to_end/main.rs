@@ -1,8 +1,9 @@
 //! End-to-end: the real `renkei` binary, run as a user runs it. One test binary: the
-//! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC.
+//! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC and Flight SQL.
 
 mod broker;
 mod crash;
+mod flight_sql;
 mod load;
 mod pipeline;
 mod python_client;

@@ -16,12 +16,12 @@ const PACKAGES: &[&str] = &[
     "pyarrow==26.0.1",
 ];
 
-fn repository() -> PathBuf {
+pub(crate) fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 #[track_caller]
-fn succeeded(what: &str, o: &Output) {
+pub(crate) fn succeeded(what: &str, o: &Output) {
     assert!(
         o.status.success(),
         "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
@@ -31,7 +31,7 @@ fn succeeded(what: &str, o: &Output) {
     );
 }
 
-fn run(what: &str, command: &mut Command) -> Output {
+pub(crate) fn run(what: &str, command: &mut Command) -> Output {
     let o = command
         .output()
         .unwrap_or_else(|e| panic!("{what} could not start: {e}"));
@@ -41,17 +41,17 @@ fn run(what: &str, command: &mut Command) -> Output {
 
 const IMPORTS: &str = "import grpc, grpc_tools, pyarrow";
 
-/// The venv's python, with the pinned packages. Made once under Cargo's target tmpdir and
-/// reused while its marker file names the same pins and the packages import (an
+/// The python of venv `name`, with the pinned `packages`. Made once under Cargo's target
+/// tmpdir and reused while its marker file names the same pins and `imports` runs (an
 /// interrupted install leaves no marker, a changed pin a different one: either is redone).
-/// Only this test uses the venv, so there is no lock.
-fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-grpc-venv");
+/// Each venv has one test as its user, so there is no lock.
+pub(crate) fn python_venv(name: &str, packages: &[&str], imports: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin").join("python");
     let marker = venv.join("renkei-pins.txt");
-    let pins = PACKAGES.join("\n");
-    let imports = || Command::new(&python).args(["-c", IMPORTS]).output();
-    if std::fs::read_to_string(&marker).is_ok_and(|m| m == pins) && imports().is_ok_and(|o| o.status.success()) {
+    let pins = packages.join("\n");
+    let check = || Command::new(&python).args(["-c", imports]).output();
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == pins) && check().is_ok_and(|o| o.status.success()) {
         return python;
     }
     run(
@@ -69,9 +69,9 @@ fn python() -> PathBuf {
                 "--disable-pip-version-check",
                 "--only-binary=:all:",
             ])
-            .args(PACKAGES),
+            .args(packages),
     );
-    run(IMPORTS, Command::new(&python).args(["-c", IMPORTS]));
+    run(imports, Command::new(&python).args(["-c", imports]));
     std::fs::write(&marker, pins).expect("writes the venv marker");
     python
 }
@@ -94,7 +94,7 @@ fn cells(csv: &str) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn a_python_client_from_the_proto_files_alone_submits_approves_and_fetches() {
-    let python = python();
+    let python = python_venv("python-grpc-venv", PACKAGES, IMPORTS);
     let w = world().await;
     let stubs = tempfile::tempdir().expect("temp dir");
     let script = repository().join("tests/end_to_end/python/broker_client.py");

@@ -40,8 +40,9 @@ fn role(wire: i32) -> Result<Role, BrokerError> {
         Ok(pb::Role::Researcher) => Ok(Role::Researcher),
         Ok(pb::Role::Steward) => Ok(Role::Steward),
         Ok(pb::Role::Admin) => Ok(Role::Admin),
+        Ok(pb::Role::Analyst) => Ok(Role::Analyst),
         _ => Err(BrokerError::InvalidArgument(format!(
-            "{wire} is not a role (researcher, steward or admin)"
+            "{wire} is not a role (researcher, steward, admin or analyst)"
         ))),
     }
 }

@@ -10,6 +10,8 @@ pub enum Role {
     Researcher,
     Steward,
     Admin,
+    /// Ministry staff: checked outputs directly, through Flight SQL.
+    Analyst,
 }
 
 impl Role {
@@ -18,11 +20,12 @@ impl Role {
             Role::Researcher => "researcher",
             Role::Steward => "steward",
             Role::Admin => "admin",
+            Role::Analyst => "analyst",
         }
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [Role::Researcher, Role::Steward, Role::Admin]
+        [Role::Researcher, Role::Steward, Role::Admin, Role::Analyst]
             .into_iter()
             .find(|r| r.as_str() == s)
     }

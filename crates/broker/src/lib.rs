@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 mod datasets;
 pub mod error;
+pub mod flight_sql;
 mod ipc;
 mod pseudonyms;
 mod research;
@@ -25,6 +26,7 @@ use crate::audit::Event;
 use crate::auth::Caller;
 use crate::pseudonyms::ProjectPseudonyms;
 use crate::store::{CheckOutcome, Page, Project, RequestFilter, RequestRecord, State, Store, StoredOutput};
+use datafusion::common::ScalarValue;
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use renkei_proto::v1 as pb;
@@ -94,6 +96,9 @@ pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Res
     broker.check_unchecked_requests().await?;
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)));
     let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)));
+    let flight = arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql::FlightSqlApi::new(
+        Arc::clone(&broker),
+    ));
     let admin = pb::admin_service_server::AdminServiceServer::new(admin::AdminApi(broker));
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -104,6 +109,9 @@ pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Res
         .await;
     health
         .set_serving::<pb::admin_service_server::AdminServiceServer<admin::AdminApi>>()
+        .await;
+    health
+        .set_serving::<arrow_flight::flight_service_server::FlightServiceServer<flight_sql::FlightSqlApi>>()
         .await;
     let mut server = tonic::transport::Server::builder();
     if let Some(tls) = &tls {
@@ -116,6 +124,7 @@ pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Res
         .add_service(research)
         .add_service(steward)
         .add_service(admin)
+        .add_service(flight)
         .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
         .await
         .map_err(|e| BrokerError::Io(format!("serving gRPC: {e}")))
@@ -149,21 +158,25 @@ impl Broker {
         if let Err(e) = &result
             && !e.already_audited()
         {
-            let event = Event {
-                user: caller
-                    .as_ref()
-                    .map_or_else(|| "(unauthenticated)".into(), |c| c.user.clone()),
-                role: caller.as_ref().map_or("none", |c| c.role.as_str()).to_string(),
-                action: action.to_string(),
-                request_id,
-                outcome: e.outcome().to_string(),
-                result_hash: None,
-            };
-            if let Err(audit_error) = self.store().record(&event) {
-                eprintln!("could not record a failed {action} call in the audit trail: {audit_error}");
-            }
+            self.record_failure(caller.as_ref(), action, request_id, e);
         }
         result.map_err(tonic::Status::from)
+    }
+
+    /// Records a failed call in the audit trail. The call fails anyway, so a failure to
+    /// record it is only reported.
+    fn record_failure(&self, caller: Option<&Caller>, action: &str, request_id: Option<i64>, e: &BrokerError) {
+        let event = Event {
+            user: caller.map_or_else(|| "(unauthenticated)".into(), |c| c.user.clone()),
+            role: caller.map_or("none", |c| c.role.as_str()).to_string(),
+            action: action.to_string(),
+            request_id,
+            outcome: e.outcome().to_string(),
+            result_hash: None,
+        };
+        if let Err(audit_error) = self.store().record(&event) {
+            eprintln!("could not record a failed {action} call in the audit trail: {audit_error}");
+        }
     }
 
     /// Records a successful call that changed nothing.
@@ -184,9 +197,8 @@ impl Broker {
         })
     }
 
-    /// Runs `sql` through disclosure control, seeing only the tables of the project's
-    /// granted datasets.
-    async fn run_checked(&self, project: &Project, sql: &str) -> Result<CheckedOutput, EngineError> {
+    /// The checked engine as a project sees it: only the tables of its granted datasets.
+    fn project_engine(&self, project: &Project) -> Result<Engine, EngineError> {
         let tables = project
             .datasets
             .iter()
@@ -197,14 +209,24 @@ impl Broker {
             tables: Some(tables),
             ..self.config.engine.clone()
         };
-        let engine = Engine::open(&self.config.warehouse, self.config.policy.clone(), options)?;
-        engine.query(sql).await
+        Engine::open(&self.config.warehouse, self.config.policy.clone(), options)
+    }
+
+    /// Runs `sql` (with values for its placeholders) through disclosure control, seeing only
+    /// the tables of the project's granted datasets.
+    async fn run_checked(
+        &self,
+        project: &Project,
+        sql: &str,
+        parameters: Vec<ScalarValue>,
+    ) -> Result<CheckedOutput, EngineError> {
+        self.project_engine(project)?.query_with_params(sql, parameters).await
     }
 
     /// The project's query run through disclosure control, in the form the store keeps:
     /// any key-shaped value re-keyed for the project, then encoded and rendered.
     async fn checked_output(&self, project: &Project, sql: &str) -> Result<StoredOutput, BrokerError> {
-        let mut output = self.run_checked(project, sql).await?;
+        let mut output = self.run_checked(project, sql, Vec::new()).await?;
         output.batches = ProjectPseudonyms::new(&self.pseudonym_secret, &project.id).rekey(&output.batches)?;
         Ok(StoredOutput {
             arrow: ipc::encode(&output.schema, &output.batches)?,

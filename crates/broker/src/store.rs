@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS projects (
 );
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('researcher', 'steward', 'admin'))
+    role TEXT NOT NULL CHECK (role IN ('researcher', 'steward', 'admin', 'analyst'))
 );
 CREATE TABLE IF NOT EXISTS memberships (
     user_id TEXT NOT NULL REFERENCES users(id),
@@ -335,6 +335,35 @@ fn unique(what: String) -> impl FnOnce(rusqlite::Error) -> BrokerError {
     }
 }
 
+/// A state database made before the analyst role has a `users` table whose CHECK does not
+/// allow it. SQLite cannot change a CHECK in place: the table is rebuilt in one transaction
+/// (with foreign keys off, as SQLite documents, so the tables that refer to it keep their rows).
+fn allow_analysts(conn: &Connection) -> Result<(), BrokerError> {
+    let users: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if users.is_none_or(|sql| sql.contains("'analyst'")) {
+        return Ok(());
+    }
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE users_with_analysts (
+             id TEXT PRIMARY KEY,
+             role TEXT NOT NULL CHECK (role IN ('researcher', 'steward', 'admin', 'analyst'))
+         );
+         INSERT INTO users_with_analysts (id, role) SELECT id, role FROM users;
+         DROP TABLE users;
+         ALTER TABLE users_with_analysts RENAME TO users;
+         COMMIT;",
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the state database under `data`.
     pub fn open(data: &Path) -> Result<Store, BrokerError> {
@@ -344,6 +373,7 @@ impl Store {
         // power cut, not only a process crash.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        allow_analysts(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
@@ -539,6 +569,17 @@ impl Store {
         audit::append(&tx, &now().1, &event(caller, "revoke_token", None, "ok"))?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The ids of the projects `user` is a member of.
+    pub fn projects_of(&self, user: &str) -> Result<Vec<String>, BrokerError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT project_id FROM memberships WHERE user_id = ?1 ORDER BY project_id")?;
+        let ids = statement
+            .query_map(params![user], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
     }
 
     pub fn is_member(&self, user: &str, project: &str) -> Result<bool, BrokerError> {
@@ -759,5 +800,50 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(updated)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data directory from before the analyst role opens, keeps its users, memberships and
+    /// tokens, and takes analysts.
+    #[test]
+    fn a_database_from_before_analysts_takes_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let old = Connection::open(dir.path().join(DATABASE_FILE)).expect("opens");
+            old.execute_batch(&SCHEMA.replace(", 'analyst'", ""))
+                .expect("the old schema");
+            old.execute_batch(
+                "INSERT INTO projects VALUES ('p', 't', 'p', 'NDB', '2000-01-01', '2999-12-31');
+                 INSERT INTO users VALUES ('sato', 'researcher');
+                 INSERT INTO memberships VALUES ('sato', 'p');
+                 INSERT INTO tokens (user_id, hash, expires_at) VALUES ('sato', 'h', 1);",
+            )
+            .expect("old rows");
+            assert!(old.execute("INSERT INTO users VALUES ('ito', 'analyst')", []).is_err());
+        }
+        let mut store = Store::open(dir.path()).expect("opens");
+        let admin = Caller {
+            user: "root".into(),
+            role: Role::Admin,
+        };
+        store
+            .create_user(&admin, "ito", Role::Analyst, &["p".to_string()])
+            .expect("an analyst");
+        assert_eq!(store.caller("ito").expect("ito").role, Role::Analyst);
+        assert!(store.is_member("sato", "p").expect("reads"));
+        let tokens: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM tokens WHERE user_id = 'sato'", [], |r| r.get(0))
+            .expect("counts");
+        assert_eq!(tokens, 1);
+        let violations: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .expect("checks");
+        assert_eq!(violations, 0);
     }
 }

@@ -109,7 +109,7 @@ pub enum AdminCommand {
         client: ClientArgs,
         #[arg(long)]
         id: String,
-        /// researcher, steward or admin.
+        /// researcher, steward, admin or analyst (Flight SQL, checked outputs directly).
         #[arg(long)]
         role: String,
         /// A project the user is a member of (repeatable).
@@ -442,7 +442,7 @@ pub fn admin(command: AdminCommand) -> Result<()> {
             } => {
                 let client = Client::connect(&client).await?;
                 let role = pb::Role::from_str_name(&format!("ROLE_{}", role.to_ascii_uppercase()))
-                    .with_context(|| format!("{role} is not a role (researcher, steward or admin)"))?;
+                    .with_context(|| format!("{role} is not a role (researcher, steward, admin or analyst)"))?;
                 let user = pb::User {
                     id: id.clone(),
                     role: role.into(),

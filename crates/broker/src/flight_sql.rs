@@ -1,0 +1,522 @@
+//! Flight SQL: ministry analysts query from the tools they already use (ADBC drivers, the
+//! Flight SQL JDBC driver, pyarrow) on the broker's own port, and every statement still goes
+//! through the checked engine: the endpoint builds the checked session, not the client.
+//!
+//! - Identity is the broker's: the bearer token of every call (and mutual TLS where the
+//!   server is configured for it). Analysts get checked outputs directly; stewards too, on
+//!   the projects they are a member of; researchers are sent to the request workflow.
+//! - A call works under one project, named in the `x-renkei-project` header (optional when
+//!   the caller is a member of exactly one): its approval period and its granted datasets
+//!   decide what runs and which tables exist, in queries and in the catalog listings alike.
+//! - A statement runs at `GetFlightInfo`, so a refusal reaches the client at `execute`; the
+//!   checked result waits, for its caller only and for [`RESULT_TTL`], until `DoGet` takes it.
+//!   Hidden cells are nulls; the disclosure report (JSON) is the schema metadata
+//!   [`REPORT_METADATA_KEY`] of both the FlightInfo schema and the streamed one.
+//! - Prepared statements are stateless: the handle holds the SQL and the bound parameter row
+//!   (Arrow IPC), so a server restart loses none. Parameters are `$1`, `$2`, …
+//! - Every call lands in the audit chain: successes here, failures through [`Broker::call`].
+
+use crate::auth::{Caller, Role};
+use crate::error::BrokerError;
+use crate::pseudonyms::ProjectPseudonyms;
+use crate::store::{self, Project};
+use crate::{Broker, ipc};
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult,
+    CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo, CommandGetTables, CommandPreparedStatementQuery,
+    CommandStatementQuery, DoPutPreparedStatementResult, ProstMessageExt, SqlInfo, SqlSupportedTransaction,
+    TicketStatementQuery,
+};
+use arrow_flight::{Action, FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use futures::{StreamExt, TryStreamExt, stream};
+use prost::Message;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Response, Status};
+
+/// The header that names the project of a call.
+pub const PROJECT_HEADER: &str = "x-renkei-project";
+/// The schema metadata key of a result's disclosure report (JSON).
+pub const REPORT_METADATA_KEY: &str = "renkei.disclosure_report";
+/// How long a checked result waits for its `DoGet`.
+pub const RESULT_TTL: Duration = Duration::from_secs(600);
+/// Most results waiting at once; beyond it the oldest is dropped (its `DoGet` then fails
+/// with NOT_FOUND and the statement can be run again).
+const MAX_WAITING_RESULTS: usize = 256;
+/// The catalog and schema every table is listed under (DataFusion's defaults, where the
+/// engine registers them).
+const CATALOG: &str = "datafusion";
+const DB_SCHEMA: &str = "public";
+
+/// Who gets checked outputs directly.
+const DIRECT_ROLES: &[Role] = &[Role::Analyst, Role::Steward];
+
+static SQL_INFO: LazyLock<Result<SqlInfoData, FlightError>> = LazyLock::new(|| {
+    let mut b = SqlInfoDataBuilder::new();
+    b.append(SqlInfo::FlightSqlServerName, "Renkei");
+    b.append(SqlInfo::FlightSqlServerVersion, env!("CARGO_PKG_VERSION"));
+    b.append(SqlInfo::FlightSqlServerArrowVersion, "1.3");
+    b.append(SqlInfo::FlightSqlServerReadOnly, true);
+    b.append(SqlInfo::FlightSqlServerSql, true);
+    b.append(SqlInfo::FlightSqlServerSubstrait, false);
+    b.append(
+        SqlInfo::FlightSqlServerTransaction,
+        SqlSupportedTransaction::None as i32,
+    );
+    b.build()
+});
+
+/// A prepared statement's handle: everything needed to run it, so the server keeps nothing.
+/// A client may forge one; it gains nothing, as every run is checked like any statement.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PreparedHandle {
+    #[prost(string, tag = "1")]
+    sql: String,
+    /// The bound parameter row as an Arrow IPC stream.
+    #[prost(bytes = "vec", optional, tag = "2")]
+    parameters: Option<Vec<u8>>,
+}
+
+/// A checked result waiting for its `DoGet`.
+struct WaitingResult {
+    user: String,
+    created: Instant,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    result_hash: String,
+}
+
+pub struct FlightSqlApi {
+    broker: Arc<Broker>,
+    waiting: Mutex<HashMap<String, WaitingResult>>,
+}
+
+impl FlightSqlApi {
+    pub(crate) fn new(broker: Arc<Broker>) -> FlightSqlApi {
+        FlightSqlApi {
+            broker,
+            waiting: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<String, WaitingResult>> {
+        self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps a result for its `DoGet`; returns its handle.
+    fn keep(&self, result: WaitingResult) -> Result<String, BrokerError> {
+        let mut bits = [0u8; 16];
+        getrandom::fill(&mut bits).map_err(|e| BrokerError::Io(format!("the system random source failed: {e}")))?;
+        let handle = hex::encode(bits);
+        let mut waiting = self.waiting();
+        waiting.retain(|_, r| r.created.elapsed() < RESULT_TTL);
+        while waiting.len() >= MAX_WAITING_RESULTS {
+            let Some(oldest) = waiting.iter().min_by_key(|(_, r)| r.created).map(|(h, _)| h.clone()) else {
+                break;
+            };
+            waiting.remove(&oldest);
+        }
+        waiting.insert(handle.clone(), result);
+        Ok(handle)
+    }
+
+    /// The caller's waiting result, taken: it is sent once.
+    fn take(&self, caller: &Caller, handle: &[u8]) -> Result<WaitingResult, BrokerError> {
+        let not_found = || BrokerError::NotFound("result (run the statement again)".into());
+        let handle = std::str::from_utf8(handle).map_err(|_| not_found())?;
+        let mut waiting = self.waiting();
+        match waiting.get(handle) {
+            Some(r) if r.user == caller.user && r.created.elapsed() < RESULT_TTL => {
+                waiting.remove(handle).ok_or_else(not_found)
+            }
+            _ => Err(not_found()),
+        }
+    }
+
+    /// Runs a statement through the checked engine under the call's project and keeps the
+    /// result for `DoGet`.
+    async fn run_statement(
+        &self,
+        metadata: &MetadataMap,
+        sql: String,
+        parameters: Vec<ScalarValue>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.broker
+            .call(metadata, "flight_query", None, |caller| async move {
+                let project = self.broker.direct_query_project(&caller, metadata)?;
+                let output = match self.broker.run_checked(&project, &sql, parameters).await {
+                    Ok(output) => output,
+                    Err(e) => {
+                        // The request workflow audits a verdict with its request; here the
+                        // refusal is the call's own outcome.
+                        let e = BrokerError::from(e);
+                        self.broker.record_failure(Some(&caller), "flight_query", None, &e);
+                        return Err(e);
+                    }
+                };
+                let batches =
+                    ProjectPseudonyms::new(&self.broker.pseudonym_secret, &project.id).rekey(&output.batches)?;
+                let schema = Arc::new(Schema::new_with_metadata(
+                    output.schema.fields().clone(),
+                    HashMap::from([(REPORT_METADATA_KEY.to_string(), output.report.to_json())]),
+                ));
+                let batches = batches
+                    .into_iter()
+                    .map(|b| b.with_schema(Arc::clone(&schema)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| BrokerError::Arrow("attaching the disclosure report to the output failed"))?;
+                let result_hash = blake3::hash(&ipc::encode(&schema, &batches)?).to_hex().to_string();
+                self.broker
+                    .record_read(&caller, "flight_query", None, Some(result_hash.clone()))?;
+                let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                let handle = self.keep(WaitingResult {
+                    user: caller.user.clone(),
+                    created: Instant::now(),
+                    schema: Arc::clone(&schema),
+                    batches,
+                    result_hash,
+                })?;
+                let ticket = Ticket::new(
+                    TicketStatementQuery {
+                        statement_handle: handle.into_bytes().into(),
+                    }
+                    .as_any()
+                    .encode_to_vec(),
+                );
+                Ok(Response::new(
+                    FlightInfo::new()
+                        .try_with_schema(&schema)
+                        .map_err(|_| BrokerError::Arrow("encoding the output schema failed"))?
+                        .with_endpoint(FlightEndpoint::new().with_ticket(ticket))
+                        .with_total_records(i64::try_from(rows).unwrap_or(i64::MAX))
+                        .with_ordered(true),
+                ))
+            })
+            .await
+    }
+
+    /// Authenticates a catalog call under the call's project and audits it; returns the
+    /// project's engine tables.
+    async fn catalog_call(&self, metadata: &MetadataMap, action: &str) -> Result<Vec<(String, SchemaRef)>, Status> {
+        self.broker
+            .call(metadata, action, None, |caller| async move {
+                let project = self.broker.direct_query_project(&caller, metadata)?;
+                let tables = self.broker.project_engine(&project)?.tables();
+                self.broker.record_read(&caller, action, None, None)?;
+                Ok(tables)
+            })
+            .await
+    }
+}
+
+type DoGetStream = <FlightSqlApi as FlightService>::DoGetStream;
+
+/// Batches as a `DoGet` stream; the schema (with its metadata) goes first, even without rows.
+fn batch_stream(schema: SchemaRef, batches: Vec<Result<RecordBatch, FlightError>>) -> DoGetStream {
+    Box::pin(
+        FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(stream::iter(batches))
+            .map_err(Status::from),
+    )
+}
+
+/// A FlightInfo whose one endpoint's ticket is the command itself (the catalog calls).
+fn command_info<M: ProstMessageExt>(
+    command: &M,
+    schema: &Schema,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
+    let ticket = Ticket::new(command.as_any().encode_to_vec());
+    Ok(Response::new(
+        FlightInfo::new()
+            .try_with_schema(schema)
+            .map_err(|_| Status::internal("encoding the listing's schema failed"))?
+            .with_endpoint(FlightEndpoint::new().with_ticket(ticket))
+            .with_descriptor(descriptor),
+    ))
+}
+
+fn sql_info() -> Result<&'static SqlInfoData, Status> {
+    SQL_INFO
+        .as_ref()
+        .map_err(|_| Status::internal("the server's SQL information could not be built"))
+}
+
+/// The bound parameter row of a handle as values for `$1`, `$2`, …
+fn parameter_values(handle: &PreparedHandle) -> Result<Vec<ScalarValue>, BrokerError> {
+    let Some(stream) = &handle.parameters else {
+        return Ok(Vec::new());
+    };
+    let (_, batches) = ipc::decode(stream)?;
+    let Some(row) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(Vec::new());
+    };
+    row.columns()
+        .iter()
+        .map(|c| ScalarValue::try_from_array(c, 0))
+        .collect::<Result<_, _>>()
+        .map_err(|_| BrokerError::InvalidArgument("a parameter's type is not supported".into()))
+}
+
+fn decode_handle(bytes: &[u8]) -> Result<PreparedHandle, Status> {
+    PreparedHandle::decode(bytes)
+        .map_err(|_| Status::invalid_argument("not a prepared statement handle of this server"))
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for FlightSqlApi {
+    type FlightService = FlightSqlApi;
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.run_statement(request.metadata(), query.query, Vec::new()).await
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let handle = decode_handle(&command.prepared_statement_handle)?;
+        let parameters = parameter_values(&handle).map_err(Status::from)?;
+        self.run_statement(request.metadata(), handle.sql, parameters).await
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        let result = self
+            .broker
+            .call(request.metadata(), "flight_fetch", None, |caller| async move {
+                let result = self.take(&caller, &ticket.statement_handle)?;
+                self.broker
+                    .record_read(&caller, "flight_fetch", None, Some(result.result_hash.clone()))?;
+                Ok(result)
+            })
+            .await?;
+        let batches = result.batches.into_iter().map(Ok).collect();
+        Ok(Response::new(batch_stream(result.schema, batches)))
+    }
+
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let metadata = request.metadata();
+        self.broker
+            .call(metadata, "flight_prepare", None, |caller| async move {
+                self.broker.direct_query_project(&caller, metadata)?;
+                self.broker.record_read(&caller, "flight_prepare", None, None)?;
+                Ok(ActionCreatePreparedStatementResult {
+                    prepared_statement_handle: PreparedHandle {
+                        sql: query.query,
+                        parameters: None,
+                    }
+                    .encode_to_vec()
+                    .into(),
+                    // Unknown until it runs: the checks decide which cells and columns exist.
+                    dataset_schema: Default::default(),
+                    parameter_schema: Default::default(),
+                })
+            })
+            .await
+    }
+
+    async fn do_put_prepared_statement_query(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        let (metadata, _, data) = request.into_parts();
+        let metadata = &metadata;
+        let mut handle = decode_handle(&command.prepared_statement_handle)?;
+        self.broker
+            .call(metadata, "flight_bind", None, |caller| async move {
+                self.broker.direct_query_project(&caller, metadata)?;
+                let invalid = |_| BrokerError::InvalidArgument("the parameters are not a valid Arrow stream".into());
+                let mut batches = arrow_flight::decode::FlightRecordBatchStream::new_from_flight_data(
+                    data.map_err(FlightError::from),
+                );
+                let mut rows = Vec::new();
+                while let Some(batch) = batches.next().await {
+                    rows.push(batch.map_err(invalid)?);
+                }
+                if rows.iter().map(RecordBatch::num_rows).sum::<usize>() != 1 {
+                    return Err(BrokerError::InvalidArgument(
+                        "bind exactly one row of parameters".into(),
+                    ));
+                }
+                let schema = rows[0].schema();
+                handle.parameters = Some(ipc::encode(&schema, &rows)?);
+                self.broker.record_read(&caller, "flight_bind", None, None)?;
+                Ok(DoPutPreparedStatementResult {
+                    prepared_statement_handle: Some(handle.encode_to_vec().into()),
+                })
+            })
+            .await
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        _query: ActionClosePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<(), Status> {
+        // Handles are stateless: nothing to free, but the call is audited like any other.
+        self.broker
+            .call(request.metadata(), "flight_close", None, |caller| async move {
+                self.broker.record_read(&caller, "flight_close", None, None)
+            })
+            .await
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let (metadata, _, descriptor) = request.into_parts();
+        self.catalog_call(&metadata, "flight_catalogs").await?;
+        command_info(&query, &query.into_builder().schema(), descriptor)
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.catalog_call(request.metadata(), "flight_catalogs").await?;
+        let mut builder = query.into_builder();
+        builder.append(CATALOG);
+        Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let (metadata, _, descriptor) = request.into_parts();
+        self.catalog_call(&metadata, "flight_schemas").await?;
+        command_info(&query, &query.clone().into_builder().schema(), descriptor)
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.catalog_call(request.metadata(), "flight_schemas").await?;
+        let mut builder = query.into_builder();
+        builder.append(CATALOG, DB_SCHEMA);
+        Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let (metadata, _, descriptor) = request.into_parts();
+        self.catalog_call(&metadata, "flight_tables").await?;
+        command_info(&query, &query.clone().into_builder().schema(), descriptor)
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        // Only the project's granted tables: the others do not exist for its queries either.
+        let tables = self.catalog_call(request.metadata(), "flight_tables").await?;
+        let mut builder = query.into_builder();
+        for (name, schema) in &tables {
+            builder
+                .append(CATALOG, DB_SCHEMA, name, "TABLE", schema)
+                .map_err(Status::from)?;
+        }
+        Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let (metadata, _, descriptor) = request.into_parts();
+        self.catalog_call(&metadata, "flight_sql_info").await?;
+        let schema = query.clone().into_builder(sql_info()?).schema();
+        command_info(&query, &schema, descriptor)
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<Ticket>,
+    ) -> Result<Response<DoGetStream>, Status> {
+        self.catalog_call(request.metadata(), "flight_sql_info").await?;
+        let builder = query.into_builder(sql_info()?);
+        Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+impl Broker {
+    /// The project a Flight SQL call works under, for a caller who may get checked outputs
+    /// directly: a member of it, within its approval period.
+    fn direct_query_project(&self, caller: &Caller, metadata: &MetadataMap) -> Result<Project, BrokerError> {
+        if caller.role == Role::Researcher {
+            return Err(BrokerError::PermissionDenied(
+                "researchers get outputs through the request workflow: submit the query with \
+                 `renkei request submit` (ResearchService.SubmitRequest), and a data steward reviews \
+                 and releases it"
+                    .into(),
+            ));
+        }
+        caller.require(DIRECT_ROLES)?;
+        let store = self.store();
+        let named = metadata
+            .get(PROJECT_HEADER)
+            .map(|v| v.to_str().map(str::to_string))
+            .transpose()
+            .map_err(|_| BrokerError::InvalidArgument(format!("the {PROJECT_HEADER} header is not text")))?;
+        let id = match named {
+            Some(id) => id,
+            None => match store.projects_of(&caller.user)?.as_slice() {
+                [only] => only.clone(),
+                _ => {
+                    return Err(BrokerError::InvalidArgument(format!(
+                        "name the project in the {PROJECT_HEADER} header (ADBC: the database option \
+                         adbc.flight.sql.rpc.call_header.{PROJECT_HEADER})"
+                    )));
+                }
+            },
+        };
+        if !store.is_member(&caller.user, &id)? {
+            return Err(BrokerError::PermissionDenied(format!(
+                "{} is not a member of project {id}",
+                caller.user
+            )));
+        }
+        let project = store.project(&id)?;
+        project.check_approved_on(store::today())?;
+        Ok(project)
+    }
+}
