@@ -28,7 +28,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use renkei_disclosure::{Policy, Report};
 use std::path::{Path, PathBuf};
@@ -66,6 +66,10 @@ pub struct Engine {
     classes: Arc<Classes>,
     policy: Arc<Policy>,
     options: EngineOptions,
+    /// Shared by every session of this engine: one memory pool, one spill directory, and
+    /// DataFusion's caches of Parquet footers and file listings, which a fresh runtime per
+    /// query would read again from disk each time.
+    runtime: Arc<RuntimeEnv>,
 }
 
 impl Engine {
@@ -91,11 +95,22 @@ impl Engine {
             }
             classes.0.insert(table.name.to_string(), stored);
         }
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            runtime = runtime.with_memory_limit(limit, 1.0);
+        }
+        if let Some(dir) = &options.spill_dir {
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+            );
+        }
+        let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
         Ok(Engine {
             warehouse: warehouse.to_path_buf(),
             classes: Arc::new(classes),
             policy: Arc::new(policy),
             options,
+            runtime,
         })
     }
 
@@ -109,19 +124,9 @@ impl Engine {
         if let Some(n) = self.options.target_partitions {
             config = config.with_target_partitions(n);
         }
-        let mut runtime = RuntimeEnvBuilder::new();
-        if let Some(limit) = self.options.memory_limit {
-            runtime = runtime.with_memory_limit(limit, 1.0);
-        }
-        if let Some(dir) = &self.options.spill_dir {
-            runtime = runtime.with_disk_manager_builder(
-                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
-            );
-        }
-        let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
         let state = SessionStateBuilder::new()
             .with_config(config)
-            .with_runtime_env(runtime)
+            .with_runtime_env(Arc::clone(&self.runtime))
             .with_default_features()
             .with_query_planner(Arc::new(CheckedQueryPlanner))
             .build();
