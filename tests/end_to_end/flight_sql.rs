@@ -142,36 +142,28 @@ async fn an_analyst_queries_through_flight_sql_and_gets_the_checked_results() {
     }
     assert!(!Path::new("/tmp/renkei-flight-leak.csv").exists());
 
+    // The error of one query over 介護DB, as `token` under `project`.
+    let error_of_one_query = |token: &str, project: &str| {
+        let out = json_of(&run(
+            "flight_sql_client.py one-query",
+            Command::new(&python).arg(script()).args([
+                "one-query",
+                "--uri",
+                &uri,
+                "--token",
+                token,
+                "--project",
+                project,
+            ]),
+        ));
+        out["error"].as_str().map(str::to_string).expect("the query fails")
+    };
     // Under a project granted NDB only, the other databases' tables do not exist.
-    let ndb = json_of(&run(
-        "flight_sql_client.py researcher (as the analyst under p-ndb)",
-        Command::new(&python).arg(script()).args([
-            "researcher",
-            "--uri",
-            &uri,
-            "--token",
-            &w.ito.token,
-            "--project",
-            "p-ndb",
-        ]),
-    ));
-    let error = ndb["error"].as_str().expect("kaigo_claims is not granted under p-ndb");
+    let error = error_of_one_query(&w.ito.token, "p-ndb");
     assert!(error.contains("kaigo_claims"), "{error}");
 
     // A researcher is sent to the request workflow.
-    let researcher = json_of(&run(
-        "flight_sql_client.py researcher",
-        Command::new(&python).arg(script()).args([
-            "researcher",
-            "--uri",
-            &uri,
-            "--token",
-            &w.sato.token,
-            "--project",
-            "p-all",
-        ]),
-    ));
-    let error = researcher["error"].as_str().expect("the researcher is denied");
+    let error = error_of_one_query(&w.sato.token, "p-all");
     assert!(
         error.contains("PermissionDenied") || error.contains("permission denied"),
         "{error}"

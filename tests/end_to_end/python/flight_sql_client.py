@@ -7,7 +7,8 @@ Modes (one JSON object on stdout; a failure exits non-zero with a message on std
               checked Parquet output of the same query (--expected DIR/<name>.parquet and
               <name>.report.json); runs a prepared statement with a parameter; lists the
               catalog; tries statements that must be refused.
-  researcher  tries one query and reports how it was denied.
+  one-query   tries one query over 介護DB and reports its error (a researcher's denial, a
+              table outside the project's grant).
   load        --clients connections run the study queries in turn for --seconds.
 """
 
@@ -107,7 +108,7 @@ def analyst(args):
     }
 
 
-def researcher(args):
+def one_query(args):
     conn = connect(args.uri, args.token, args.project)
     error = error_of(conn, "SELECT sex, count(*) AS n FROM kaigo_claims GROUP BY sex")
     conn.close()
@@ -151,7 +152,7 @@ def load(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["analyst", "researcher", "load"])
+    p.add_argument("mode", choices=["analyst", "one-query", "load"])
     p.add_argument("--uri", required=True)
     p.add_argument("--token", required=True)
     p.add_argument("--project")
@@ -160,7 +161,7 @@ def main():
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60)
     args = p.parse_args()
-    out = {"analyst": analyst, "researcher": researcher, "load": load}[args.mode](args)
+    out = {"analyst": analyst, "one-query": one_query, "load": load}[args.mode](args)
     print(json.dumps(out))
 
 
