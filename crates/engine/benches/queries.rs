@@ -1,17 +1,24 @@
 //! What disclosure control costs: every study query in `queries/`, run by the checked
 //! engine and by plain DataFusion (the same SQL, the same Parquet files, no checks), side by
-//! side in one run. Prints a table; no assertion (timings are not tests).
+//! side in one run. Prints a table; timings are not asserted (timings are not tests), but
+//! the results are: every cell Renkei releases must equal what plain DataFusion computes for
+//! the same row, or the run fails.
 //!
 //!     RENKEI_BENCH_WAREHOUSE=/path/to/warehouse cargo bench -p renkei-engine --bench queries
 //!
 //! Without `RENKEI_BENCH_WAREHOUSE` it ingests `sample-data/` into a temporary directory,
 //! which only shows the harness works; the claim (checks cost at most 10 %) is about a
 //! 1,000,000-person warehouse (`renkei synth --persons 1000000`, then `renkei ingest`).
+//! `cargo test` runs it that way too (`test = true` in Cargo.toml), as a smoke test of a few
+//! seconds, so that the benchmark cannot rot.
 //!
 //! With `RENKEI_BENCH_DUCKDB_PYTHON` (a Python with the `duckdb` package; `bench/run` sets it
 //! up) DuckDB runs the same queries on the same Parquet files through `bench/duckdb_queries.py`
 //! and the table gets two more columns.
 
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use renkei_disclosure::Policy;
 use renkei_engine::{Engine, EngineOptions};
@@ -25,6 +32,59 @@ const RUNS: usize = 3;
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
+}
+
+/// Compares Renkei's checked output (run with every row shown, hidden cells as nulls) with
+/// plain DataFusion's, row by row (both are ordered by the study queries' ORDER BY): every
+/// cell Renkei shows must be plain DataFusion's value. Returns (cells shown, cells hidden).
+fn cross_check(name: &str, checked: &[RecordBatch], plain: &[RecordBatch]) -> Result<(usize, usize), String> {
+    let (Some(c), Some(p)) = (checked.first(), plain.first()) else {
+        return Ok((0, 0));
+    };
+    let c = concat_batches(&c.schema(), checked).map_err(|e| e.to_string())?;
+    let p = concat_batches(&p.schema(), plain).map_err(|e| e.to_string())?;
+    if (c.num_rows(), c.num_columns()) != (p.num_rows(), p.num_columns()) {
+        return Err(format!(
+            "{name}: Renkei has {}×{} cells, plain DataFusion {}×{}",
+            c.num_rows(),
+            c.num_columns(),
+            p.num_rows(),
+            p.num_columns()
+        ));
+    }
+    let options = FormatOptions::default().with_null("NULL");
+    let (mut shown, mut hidden) = (0, 0);
+    for (j, (cc, pc)) in c.columns().iter().zip(p.columns()).enumerate() {
+        let (cf, pf) = (
+            ArrayFormatter::try_new(cc, &options).map_err(|e| e.to_string())?,
+            ArrayFormatter::try_new(pc, &options).map_err(|e| e.to_string())?,
+        );
+        for i in 0..c.num_rows() {
+            if cc.is_null(i) && !pc.is_null(i) {
+                hidden += 1;
+                continue;
+            }
+            let (a, b) = (cf.value(i).to_string(), pf.value(i).to_string());
+            if a != b && !same_float(&a, &b) {
+                return Err(format!(
+                    "{name}: row {i}, column {}: Renkei released {a}, plain DataFusion has {b}",
+                    c.schema().field(j).name()
+                ));
+            }
+            shown += 1;
+        }
+    }
+    Ok((shown, hidden))
+}
+
+/// Two renderings of one floating-point value: partial sums merge in the order the
+/// partitions deliver them, so the last bits of a mean may differ between two runs of one
+/// engine.
+fn same_float(a: &str, b: &str) -> bool {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+        _ => false,
+    }
 }
 
 /// Plain DataFusion over the warehouse tables, with the engine's partitioning.
@@ -98,7 +158,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         target_partitions: Some(partitions),
         ..EngineOptions::default()
     };
-    let engine = Engine::open(&warehouse, Policy::default(), options)?;
+    let engine = Engine::open(&warehouse, Policy::default(), options.clone())?;
+    // For the cross-check: the same checks, with rows whose cells are all hidden kept (as
+    // nulls) so that the rows line up with plain DataFusion's.
+    let every_row = Policy {
+        show_hidden_rows: true,
+        ..Policy::default()
+    };
+    let aligned = Engine::open(&warehouse, every_row, options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let plain = runtime.block_on(plain_session(&warehouse, partitions))?;
 
@@ -120,6 +187,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("| query | plain DataFusion (s) | Renkei checked (s) | overhead |");
         println!("|---|---:|---:|---:|");
     }
+    let mut cells = (0, 0);
     for query in &queries {
         let sql = std::fs::read_to_string(query)?;
         let name = query
@@ -146,6 +214,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let (c, u) = (median(checked), median(unchecked));
+        let released = runtime.block_on(aligned.query(&sql))?;
+        let plain_result = runtime.block_on(async { plain.sql(&sql).await?.collect().await })?;
+        let (shown, hidden) = cross_check(&name, &released.batches, &plain_result)?;
+        cells = (cells.0 + shown, cells.1 + hidden);
         let duckdb_columns = match duckdb.as_ref().map(|d| d.get(&name).copied().flatten()) {
             None => String::new(),
             Some(Some(d)) => format!(" {d:.3} | {:.2}× |", c.as_secs_f64() / d),
@@ -158,5 +230,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (c.as_secs_f64() / u.as_secs_f64() - 1.0) * 100.0
         );
     }
+    println!(
+        "\ncross-check: all {} cells Renkei released equal plain DataFusion's; {} cells hidden",
+        cells.0, cells.1
+    );
     Ok(())
 }
