@@ -24,6 +24,7 @@ use crate::rewrite::{Classes, DisclosureControlRule};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
+use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
@@ -62,7 +63,6 @@ pub struct CheckedOutput {
 
 /// A warehouse opened for checked queries.
 pub struct Engine {
-    warehouse: PathBuf,
     classes: Arc<Classes>,
     policy: Arc<Policy>,
     options: EngineOptions,
@@ -70,6 +70,9 @@ pub struct Engine {
     /// DataFusion's caches of Parquet footers and file listings, which a fresh runtime per
     /// query would read again from disk each time.
     runtime: Arc<RuntimeEnv>,
+    /// The granted tables, made once: a table keeps the statistics it gathered from its
+    /// files for the next query (the warehouse is read-only once published).
+    providers: Vec<(String, Arc<dyn TableProvider>)>,
 }
 
 impl Engine {
@@ -105,12 +108,26 @@ impl Engine {
             );
         }
         let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
+        let mut providers: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
+        for name in classes.0.keys() {
+            let Some(table) = renkei_warehouse::table(name) else {
+                continue;
+            };
+            let url = ListingTableUrl::parse(table.directory(warehouse).to_string_lossy())
+                .map_err(EngineError::from_planning)?;
+            let listing = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(listing)
+                .with_schema(session_schema(table));
+            let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
+            providers.push((name.clone(), Arc::new(provider)));
+        }
         Ok(Engine {
-            warehouse: warehouse.to_path_buf(),
             classes: Arc::new(classes),
             policy: Arc::new(policy),
             options,
             runtime,
+            providers,
         })
     }
 
@@ -137,18 +154,8 @@ impl Engine {
             }))
             .build();
         let ctx = SessionContext::new_with_state(state);
-        for name in self.classes.0.keys() {
-            let Some(table) = renkei_warehouse::table(name) else {
-                continue;
-            };
-            let url = ListingTableUrl::parse(table.directory(&self.warehouse).to_string_lossy())
-                .map_err(EngineError::from_planning)?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-            let config = ListingTableConfig::new(url)
-                .with_listing_options(options)
-                .with_schema(session_schema(table));
-            let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
-            ctx.register_table(name.as_str(), Arc::new(provider))
+        for (name, provider) in &self.providers {
+            ctx.register_table(name.as_str(), Arc::clone(provider))
                 .map_err(EngineError::from_planning)?;
         }
         Ok(ctx)
