@@ -205,15 +205,20 @@ impl FlightSqlApi {
             .await
     }
 
-    /// Authenticates a catalog call under the call's project and audits it; returns the
-    /// project's engine tables.
-    async fn catalog_call(&self, metadata: &MetadataMap, action: &str) -> Result<Vec<(String, SchemaRef)>, Status> {
+    /// Authenticates a catalog call under the call's project, answers it with `answer` and
+    /// audits it.
+    async fn catalog_call<T>(
+        &self,
+        metadata: &MetadataMap,
+        action: &str,
+        answer: impl FnOnce(&Project) -> Result<T, BrokerError>,
+    ) -> Result<T, Status> {
         self.broker
             .call(metadata, action, None, |caller| async move {
                 let project = self.broker.direct_query_project(&caller, metadata)?;
-                let tables = self.broker.project_engine(&project)?.tables();
+                let answer = answer(&project)?;
                 self.broker.record_read(&caller, action, None, None)?;
-                Ok(tables)
+                Ok(answer)
             })
             .await
     }
@@ -392,7 +397,7 @@ impl FlightSqlService for FlightSqlApi {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let (metadata, _, descriptor) = request.into_parts();
-        self.catalog_call(&metadata, "flight_catalogs").await?;
+        self.catalog_call(&metadata, "flight_catalogs", |_| Ok(())).await?;
         command_info(&query, &query.into_builder().schema(), descriptor)
     }
 
@@ -401,7 +406,8 @@ impl FlightSqlService for FlightSqlApi {
         query: CommandGetCatalogs,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.catalog_call(request.metadata(), "flight_catalogs").await?;
+        self.catalog_call(request.metadata(), "flight_catalogs", |_| Ok(()))
+            .await?;
         let mut builder = query.into_builder();
         builder.append(CATALOG);
         Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
@@ -413,7 +419,7 @@ impl FlightSqlService for FlightSqlApi {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let (metadata, _, descriptor) = request.into_parts();
-        self.catalog_call(&metadata, "flight_schemas").await?;
+        self.catalog_call(&metadata, "flight_schemas", |_| Ok(())).await?;
         command_info(&query, &query.clone().into_builder().schema(), descriptor)
     }
 
@@ -422,7 +428,8 @@ impl FlightSqlService for FlightSqlApi {
         query: CommandGetDbSchemas,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.catalog_call(request.metadata(), "flight_schemas").await?;
+        self.catalog_call(request.metadata(), "flight_schemas", |_| Ok(()))
+            .await?;
         let mut builder = query.into_builder();
         builder.append(CATALOG, DB_SCHEMA);
         Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
@@ -434,7 +441,7 @@ impl FlightSqlService for FlightSqlApi {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let (metadata, _, descriptor) = request.into_parts();
-        self.catalog_call(&metadata, "flight_tables").await?;
+        self.catalog_call(&metadata, "flight_tables", |_| Ok(())).await?;
         command_info(&query, &query.clone().into_builder().schema(), descriptor)
     }
 
@@ -444,7 +451,11 @@ impl FlightSqlService for FlightSqlApi {
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
         // Only the project's granted tables: the others do not exist for its queries either.
-        let tables = self.catalog_call(request.metadata(), "flight_tables").await?;
+        let tables = self
+            .catalog_call(request.metadata(), "flight_tables", |project| {
+                Ok(self.broker.project_engine(project)?.tables())
+            })
+            .await?;
         let mut builder = query.into_builder();
         for (name, schema) in &tables {
             builder
@@ -460,7 +471,7 @@ impl FlightSqlService for FlightSqlApi {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let (metadata, _, descriptor) = request.into_parts();
-        self.catalog_call(&metadata, "flight_sql_info").await?;
+        self.catalog_call(&metadata, "flight_sql_info", |_| Ok(())).await?;
         let schema = query.clone().into_builder(sql_info()?).schema();
         command_info(&query, &schema, descriptor)
     }
@@ -470,7 +481,8 @@ impl FlightSqlService for FlightSqlApi {
         query: CommandGetSqlInfo,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.catalog_call(request.metadata(), "flight_sql_info").await?;
+        self.catalog_call(request.metadata(), "flight_sql_info", |_| Ok(()))
+            .await?;
         let builder = query.into_builder(sql_info()?);
         Ok(Response::new(batch_stream(builder.schema(), vec![builder.build()])))
     }

@@ -196,6 +196,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_default();
         let mut checked = Vec::new();
         let mut unchecked = Vec::new();
+        let mut plain_result = Vec::new();
         for run in 0..=RUNS {
             // Alternate which goes first, so neither always gets the warmer page cache.
             for first in [run % 2 == 0, run % 2 != 0] {
@@ -206,7 +207,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         checked.push(start.elapsed());
                     }
                 } else {
-                    runtime.block_on(async { plain.sql(&sql).await?.collect().await })?;
+                    plain_result = runtime.block_on(async { plain.sql(&sql).await?.collect().await })?;
                     if run > 0 {
                         unchecked.push(start.elapsed());
                     }
@@ -215,7 +216,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let (c, u) = (median(checked), median(unchecked));
         let released = runtime.block_on(aligned.query(&sql))?;
-        let plain_result = runtime.block_on(async { plain.sql(&sql).await?.collect().await })?;
         let (shown, hidden) = cross_check(&name, &released.batches, &plain_result)?;
         cells = (cells.0 + shown, cells.1 + hidden);
         let duckdb_columns = match duckdb.as_ref().map(|d| d.get(&name).copied().flatten()) {

@@ -79,6 +79,7 @@ impl Engine {
     /// Opens the warehouse at `warehouse`: every analysis table and its column classes.
     pub fn open(warehouse: &Path, policy: Policy, options: EngineOptions) -> Result<Engine, EngineError> {
         let mut classes = Classes::default();
+        let mut providers: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
         let granted = |name: &str| options.tables.as_ref().is_none_or(|t| t.contains(name));
         for table in renkei_warehouse::TABLES
             .iter()
@@ -97,6 +98,13 @@ impl Engine {
                 }
             }
             classes.0.insert(table.name.to_string(), stored);
+            let url = ListingTableUrl::parse(dir.to_string_lossy()).map_err(EngineError::from_planning)?;
+            let listing = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+            let config = ListingTableConfig::new(url)
+                .with_listing_options(listing)
+                .with_schema(session_schema(table));
+            let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
+            providers.push((table.name.to_string(), Arc::new(provider)));
         }
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
@@ -108,20 +116,6 @@ impl Engine {
             );
         }
         let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
-        let mut providers: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
-        for name in classes.0.keys() {
-            let Some(table) = renkei_warehouse::table(name) else {
-                continue;
-            };
-            let url = ListingTableUrl::parse(table.directory(warehouse).to_string_lossy())
-                .map_err(EngineError::from_planning)?;
-            let listing = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-            let config = ListingTableConfig::new(url)
-                .with_listing_options(listing)
-                .with_schema(session_schema(table));
-            let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
-            providers.push((name.clone(), Arc::new(provider)));
-        }
         Ok(Engine {
             classes: Arc::new(classes),
             policy: Arc::new(policy),
@@ -163,11 +157,9 @@ impl Engine {
 
     /// The tables this engine's sessions see (the grant), with their Arrow schemas.
     pub fn tables(&self) -> Vec<(String, SchemaRef)> {
-        self.classes
-            .0
-            .keys()
-            .filter_map(|name| renkei_warehouse::table(name))
-            .map(|t| (t.name.to_string(), session_schema(t)))
+        self.providers
+            .iter()
+            .map(|(name, p)| (name.clone(), p.schema()))
             .collect()
     }
 

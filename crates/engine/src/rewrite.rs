@@ -450,7 +450,8 @@ impl Rewriter<'_> {
         }
         let mut hidden = HiddenAggregates::default();
         let one_row_per_person = c.one_row_per_person;
-        let persons_where = |members: &[usize], filter: Option<Expr>| {
+        // The persons of a class among the rows `filter` keeps.
+        let count_persons = |members: &[usize], filter: Option<Expr>| {
             let person = class_person(members);
             if one_row_per_person.is_some_and(|l| members.contains(&l)) {
                 rows_where(person, filter)
@@ -474,8 +475,8 @@ impl Rewriter<'_> {
             {
                 let filter = f.params.filter.as_deref().cloned();
                 // NULL persons are never counted, so "the key is not NULL" filters nothing.
-                hidden.reuse(persons_where(members, contributes(f, c.plan.schema())), j);
-                hidden.reuse(persons_where(members, filter), j);
+                hidden.reuse(count_persons(members, contributes(f, c.plan.schema())), j);
+                hidden.reuse(count_persons(members, filter), j);
             }
         }
         let mut rules = Vec::new();
@@ -487,7 +488,7 @@ impl Rewriter<'_> {
                 let summary = hidden.add(contributions_of(f, &classes, c.plan.schema(), feeds.clone())?);
                 // Its contributors are the persons of its one class among the same rows.
                 if let Some(members) = classes.values().next() {
-                    hidden.contributors(persons_where(members, feeds.clone()), &summary);
+                    hidden.contributors(count_persons(members, feeds.clone()), &summary);
                 }
                 Some(summary)
             } else {
@@ -497,7 +498,7 @@ impl Rewriter<'_> {
             // the first non-NULL of them is the row's person.
             let persons = classes
                 .values()
-                .map(|members| vec![hidden.add(persons_where(members, feeds.clone()))])
+                .map(|members| vec![hidden.add(count_persons(members, feeds.clone()))])
                 .collect();
             let mut units = Vec::new();
             for (l, b) in &c.units {
@@ -515,7 +516,7 @@ impl Rewriter<'_> {
                 let holds = coalesce(vec![condition, lit(false)]);
                 for rows in [holds.clone(), !holds] {
                     let filter = feeds.clone().map_or(rows.clone(), |f| f.and(rows));
-                    parts.push(hidden.add(persons_where(members, Some(filter))));
+                    parts.push(hidden.add(count_persons(members, Some(filter))));
                 }
             }
             rules.push(AggregateRule {
@@ -552,7 +553,7 @@ impl Rewriter<'_> {
                         (Some(f), None) | (None, Some(f)) => !holds(f),
                         (Some(f), Some(g)) => holds(f).not_eq(holds(g)),
                     };
-                    let persons = hidden.add(persons_where(members, Some(differ)));
+                    let persons = hidden.add(count_persons(members, Some(differ)));
                     differences.push(Difference { first, second, persons });
                 }
             }
