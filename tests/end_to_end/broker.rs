@@ -35,11 +35,13 @@ pub(crate) fn warehouse() -> &'static Path {
 /// Starts `renkei serve` on a free loopback port over the sample warehouse; returns the
 /// process and the address it printed.
 pub(crate) fn spawn_server(data: &Path, serve_args: &[&str]) -> (Child, String) {
-    spawn_server_over(warehouse(), data, serve_args)
+    let (child, addr, _) = spawn_server_over(warehouse(), data, serve_args);
+    (child, addr)
 }
 
-/// As [`spawn_server`], over `warehouse`.
-fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Child, String) {
+/// As [`spawn_server`], over `warehouse`; with `--http` among `serve_args`, also the
+/// console's URL it printed.
+fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Child, String, Option<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--data")
@@ -52,16 +54,18 @@ fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Chi
         .stdout(Stdio::piped())
         .spawn()
         .expect("renkei serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped stdout"))
-        .read_line(&mut line)
-        .expect("reads the server's first line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("expected `listening on ADDR`, got {line:?}"))
-        .to_string();
-    (child, addr)
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut printed = |prefix: &str| {
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("reads a line the server prints");
+        line.trim()
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected `{prefix}…`, got {line:?}"))
+            .to_string()
+    };
+    let addr = printed("listening on ");
+    let console = serve_args.contains(&"--http").then(|| printed("console on "));
+    (child, addr, console)
 }
 
 /// A running `renkei serve`; killed when dropped.
@@ -70,6 +74,8 @@ pub(crate) struct Server {
     pub(crate) addr: String,
     pub(crate) data: PathBuf,
     pub(crate) admin_token: String,
+    /// The steward console's URL, when started with `--http`.
+    pub(crate) console: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -106,12 +112,13 @@ impl Server {
             !again.status.success(),
             "bootstrap works only on an empty data directory"
         );
-        let (child, addr) = spawn_server_over(warehouse, &data, serve_args);
+        let (child, addr, console) = spawn_server_over(warehouse, &data, serve_args);
         Server {
             child,
             addr: format!("{scheme}://{addr}"),
             data,
             admin_token,
+            console,
             _dir: dir,
         }
     }
@@ -175,10 +182,21 @@ impl Client {
         project: &str,
         query: pb::submit_request_request::Query,
     ) -> Result<pb::Request, Status> {
+        self.submit_titled(project, "care levels", "descriptive statistics", query)
+            .await
+    }
+
+    pub(crate) async fn submit_titled(
+        &self,
+        project: &str,
+        title: &str,
+        purpose: &str,
+        query: pb::submit_request_request::Query,
+    ) -> Result<pb::Request, Status> {
         let message = pb::SubmitRequestRequest {
             project_id: project.into(),
-            title: "care levels".into(),
-            purpose: "descriptive statistics".into(),
+            title: title.into(),
+            purpose: purpose.into(),
             query: Some(query),
         };
         self.research()
@@ -302,7 +320,11 @@ pub(crate) struct World {
 }
 
 pub(crate) async fn world() -> World {
-    let server = Server::start();
+    world_on(Server::start()).await
+}
+
+/// The same world on a server started as the caller wants.
+pub(crate) async fn world_on(server: Server) -> World {
     let admin = server.connect(&server.admin_token).await;
     let projects = [
         (

@@ -2,6 +2,7 @@
 //! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC and Flight SQL.
 
 mod broker;
+mod console;
 mod crash;
 mod flight_sql;
 mod load;

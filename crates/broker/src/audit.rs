@@ -85,6 +85,8 @@ pub(crate) const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS audit (
     result_hash TEXT,
     hash TEXT NOT NULL
 );
+-- A request's trail, shown to the steward who reviews it.
+CREATE INDEX IF NOT EXISTS audit_by_request ON audit (request_id, seq);
 CREATE TABLE IF NOT EXISTS audit_head (
     only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
     seq INTEGER NOT NULL,
@@ -139,6 +141,34 @@ fn parse_hash(hex_text: &str) -> Option<[u8; 32]> {
     hex::decode(hex_text).ok()?.try_into().ok()
 }
 
+/// An entry from the columns `seq, time, user, role, action, request_id, outcome, result_hash`.
+fn entry_from_row(row: &rusqlite::Row) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        seq: row.get(0)?,
+        time: row.get(1)?,
+        event: Event {
+            user: row.get(2)?,
+            role: row.get(3)?,
+            action: row.get(4)?,
+            request_id: row.get(5)?,
+            outcome: row.get(6)?,
+            result_hash: row.get(7)?,
+        },
+    })
+}
+
+/// Every entry about one request, oldest first.
+pub fn entries_of_request(conn: &Connection, request_id: i64) -> Result<Vec<Entry>, BrokerError> {
+    let mut statement = conn.prepare(
+        "SELECT seq, time, user, role, action, request_id, outcome, result_hash FROM audit
+         WHERE request_id = ?1 ORDER BY seq",
+    )?;
+    let entries = statement
+        .query_map(params![request_id], entry_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(entries)
+}
+
 /// The outcome of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verification {
@@ -159,18 +189,7 @@ pub fn verify(conn: &Connection) -> Result<Verification, BrokerError> {
     let mut previous = GENESIS;
     let mut expected_seq = 1;
     while let Some(row) = rows.next()? {
-        let entry = Entry {
-            seq: row.get(0)?,
-            time: row.get(1)?,
-            event: Event {
-                user: row.get(2)?,
-                role: row.get(3)?,
-                action: row.get(4)?,
-                request_id: row.get(5)?,
-                outcome: row.get(6)?,
-                result_hash: row.get(7)?,
-            },
-        };
+        let entry = entry_from_row(row)?;
         let stored: String = row.get(8)?;
         if entry.seq != expected_seq {
             return Ok(Verification::Broken {

@@ -10,6 +10,7 @@
 mod admin;
 pub mod audit;
 pub mod auth;
+mod console;
 mod datasets;
 pub mod error;
 pub mod flight_sql;
@@ -53,6 +54,7 @@ pub struct Config {
 /// The server's TLS identity (PEM) and, for mutual TLS, the CA whose certificates clients
 /// must present: a client without one, or with one from another CA, fails the handshake
 /// before any call is read. The bearer token is checked on top.
+#[derive(Clone)]
 pub struct Tls {
     pub cert_pem: Vec<u8>,
     pub key_pem: Vec<u8>,
@@ -78,14 +80,20 @@ struct Broker {
     pseudonym_secret: [u8; 32],
 }
 
-/// Serves the research, steward, admin and health services on `listener` until the
-/// process ends. Every transaction is committed before its call answers, so ending the
-/// process at any moment loses no answered call.
-pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Result<(), BrokerError> {
+/// Serves the research, steward, admin, Flight SQL and health services on `listener`, and
+/// the steward console on `console` if given, until the process ends. Every transaction is
+/// committed before its call answers, so ending the process at any moment loses no
+/// answered call.
+pub async fn serve(
+    mut config: Config,
+    listener: tokio::net::TcpListener,
+    console: Option<tokio::net::TcpListener>,
+) -> Result<(), BrokerError> {
     // Fail at start, not at the first request, on a warehouse the engine cannot open.
     Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
     let store = Store::open(&config.data)?;
     let tls = config.tls.take();
+    let tls_of_console = tls.clone();
     let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
     let broker = Arc::new(Broker {
         store: Mutex::new(store),
@@ -99,6 +107,10 @@ pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Res
     let flight = arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql::FlightSqlApi::new(
         Arc::clone(&broker),
     ));
+    let console = console.map(|listener| {
+        let broker = Arc::clone(&broker);
+        async move { console::serve(broker, tls_of_console.as_ref(), listener).await }
+    });
     let admin = pb::admin_service_server::AdminServiceServer::new(admin::AdminApi(broker));
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -119,15 +131,22 @@ pub async fn serve(mut config: Config, listener: tokio::net::TcpListener) -> Res
             .tls_config(tls.server_config())
             .map_err(|e| BrokerError::Io(format!("the TLS certificate or key is not usable: {e}")))?;
     }
-    server
-        .add_service(health_service)
-        .add_service(research)
-        .add_service(steward)
-        .add_service(admin)
-        .add_service(flight)
-        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-        .await
-        .map_err(|e| BrokerError::Io(format!("serving gRPC: {e}")))
+    let grpc = async {
+        server
+            .add_service(health_service)
+            .add_service(research)
+            .add_service(steward)
+            .add_service(admin)
+            .add_service(flight)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await
+            .map_err(|e| BrokerError::Io(format!("serving gRPC: {e}")))
+    };
+    match console {
+        // Either ending is the server failing: neither returns while it serves.
+        Some(console) => tokio::try_join!(grpc, console).map(|_| ()),
+        None => grpc.await,
+    }
 }
 
 impl Broker {
@@ -253,9 +272,14 @@ impl Broker {
     async fn check_unchecked_requests(&self) -> Result<(), BrokerError> {
         // Each check takes its request out of `submitted`, so the first page is always next.
         loop {
-            let (waiting, _) = self
-                .store()
-                .requests(&RequestFilter::InStates(&[State::Submitted]), Page::new(Page::MAX, 0))?;
+            let (waiting, _) = self.store().requests(
+                &RequestFilter::InStates {
+                    states: &[State::Submitted],
+                    project: None,
+                    submitted_before: None,
+                },
+                Page::new(Page::MAX, 0),
+            )?;
             let Some(r) = waiting.into_iter().next() else {
                 return Ok(());
             };

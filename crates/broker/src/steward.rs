@@ -3,7 +3,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, Decision, Page, RequestFilter, State, Step, StoredOutput};
+use crate::store::{self, Decision, Page, RequestFilter, Step, StoredOutput};
 use crate::{Broker, listing, pb, request_id, to_wire};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -13,9 +13,7 @@ pub struct StewardApi(pub Arc<Broker>);
 impl Broker {
     fn pending(&self, caller: Caller, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
         caller.require(&[Role::Steward])?;
-        let listed = self
-            .store()
-            .requests(&RequestFilter::InStates(&[State::Checked, State::Approved]), page)?;
+        let listed = self.store().requests(&RequestFilter::pending(None, None), page)?;
         self.record_read(&caller, "list_pending", None, None)?;
         Ok(listing(listed))
     }
@@ -35,7 +33,7 @@ impl Broker {
         })
     }
 
-    fn decide(&self, caller: Caller, id: i64, decision: &Decision) -> Result<pb::Request, BrokerError> {
+    pub(crate) fn decide(&self, caller: Caller, id: i64, decision: &Decision) -> Result<pb::Request, BrokerError> {
         caller.require(&[Role::Steward])?;
         Ok(to_wire(self.store().decide(&caller, id, decision)?))
     }
@@ -43,7 +41,7 @@ impl Broker {
     /// Re-runs the query under the current policy and the project's current grants, within
     /// its approval period. What leaves is that run's output, and only if it shows the same
     /// cells as the output the reviewer approved; otherwise the request goes back to review.
-    async fn release(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
+    pub(crate) async fn release(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
         caller.require(&[Role::Steward])?;
         let (current, project, approved) = {
             let store = self.store();

@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS requests (
     releaser TEXT,
     result_hash TEXT                 -- BLAKE3 of the released Arrow IPC bytes
 );
+-- Signed-in steward console browsers. The cookie holds the session secret; only its BLAKE3 is
+-- kept, with the hash of the token the steward signed in with, so that revoking or expiring
+-- that token ends the session too.
+CREATE TABLE IF NOT EXISTS console_sessions (
+    hash TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    csrf TEXT NOT NULL,              -- the form token every state-changing POST must carry
+    expires_at INTEGER NOT NULL      -- unix seconds
+);
 ";
 
 /// Where a request is in its life.
@@ -146,6 +155,18 @@ pub struct StoredOutput {
     /// Aligned text table; hidden cells `*`.
     pub table: String,
     pub report_json: String,
+}
+
+/// A signed-in steward console browser, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// BLAKE3 (hex) of the secret in the browser's cookie.
+    pub hash: String,
+    /// BLAKE3 (hex) of the bearer token the steward signed in with.
+    pub token_hash: String,
+    /// The form token; not a secret from the browser, only from other sites.
+    pub csrf: String,
+    pub expires_at: i64,
 }
 
 /// What a new request holds.
@@ -265,8 +286,24 @@ impl Page {
 pub enum RequestFilter<'a> {
     /// The requests of the projects `user` is a member of (of `project` only, if given).
     MemberOf { user: &'a str, project: Option<&'a str> },
-    /// Requests in any of these states.
-    InStates(&'a [State]),
+    /// Requests in any of these states (of `project` only, and submitted before a time, if
+    /// given: RFC 3339 UTC, as `submitted_at` is written, so text order is time order).
+    InStates {
+        states: &'a [State],
+        project: Option<&'a str>,
+        submitted_before: Option<&'a str>,
+    },
+}
+
+impl<'a> RequestFilter<'a> {
+    /// What waits for a steward: CHECKED (to review) and APPROVED (to release).
+    pub fn pending(project: Option<&'a str>, submitted_before: Option<&'a str>) -> RequestFilter<'a> {
+        RequestFilter::InStates {
+            states: &[State::Checked, State::Approved],
+            project,
+            submitted_before,
+        }
+    }
 }
 
 /// The current time: unix seconds and RFC 3339 UTC.
@@ -418,6 +455,49 @@ impl Store {
         }
         let role = Role::parse(&role).ok_or(BrokerError::Unauthenticated("the token's user has no valid role"))?;
         Ok(Caller { user, role })
+    }
+
+    /// Signs a steward's browser in: keeps the session's hash, the hash of the token it was
+    /// opened with and its form token, and records the sign-in.
+    pub fn open_console_session(&mut self, caller: &Caller, session: &ConsoleSession) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        // Sessions past their time are of no use to anyone; they go as new ones come.
+        tx.execute("DELETE FROM console_sessions WHERE expires_at <= ?1", params![now().0])?;
+        tx.execute(
+            "INSERT INTO console_sessions (hash, token_hash, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![session.hash, session.token_hash, session.csrf, session.expires_at],
+        )?;
+        audit::append(&tx, &now().1, &event(caller, "console_sign_in", None, "ok"))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The unexpired console session whose secret hashes to `hash`.
+    pub fn console_session(&self, hash: &str) -> Result<Option<ConsoleSession>, BrokerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT hash, token_hash, csrf, expires_at FROM console_sessions WHERE hash = ?1 AND expires_at > ?2",
+                params![hash, now().0],
+                |r| {
+                    Ok(ConsoleSession {
+                        hash: r.get(0)?,
+                        token_hash: r.get(1)?,
+                        csrf: r.get(2)?,
+                        expires_at: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Signs a browser out: its session is gone, whatever its cookie still says.
+    pub fn close_console_session(&mut self, caller: &Caller, hash: &str) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        tx.execute("DELETE FROM console_sessions WHERE hash = ?1", params![hash])?;
+        audit::append(&tx, &now().1, &event(caller, "console_sign_out", None, "ok"))?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// A user as the caller of work the broker does on their behalf.
@@ -709,14 +789,21 @@ impl Store {
                     out.push(r?);
                 }
             }
-            RequestFilter::InStates(states) => {
+            RequestFilter::InStates {
+                states,
+                project,
+                submitted_before,
+            } => {
                 // The states are this module's own names, never caller text.
                 let names: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
                 let mut statement = self.conn.prepare(&format!(
-                    "SELECT {REQUEST_COLUMNS} FROM requests WHERE state IN ({}) AND id > ?1 ORDER BY id LIMIT ?2",
+                    "SELECT {REQUEST_COLUMNS} FROM requests WHERE state IN ({})
+                       AND (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR submitted_at < ?2)
+                       AND id > ?3 ORDER BY id LIMIT ?4",
                     names.join(", ")
                 ))?;
-                for r in statement.query_map(params![page.after_id, limit], request_from_row)? {
+                let bound = params![project, submitted_before, page.after_id, limit];
+                for r in statement.query_map(bound, request_from_row)? {
                     out.push(r?);
                 }
             }

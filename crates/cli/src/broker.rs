@@ -46,6 +46,11 @@ pub struct ServeArgs {
     /// signed (the bearer token is still required).
     #[arg(long, requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// Also serve the steward review console (HTML) on this address, e.g. 127.0.0.1:8080
+    /// (port 0 picks a free port, printed as `console on URL`). With --tls-cert it speaks
+    /// HTTPS with the same certificate and client CA.
+    #[arg(long)]
+    http: Option<String>,
 }
 
 /// Where the broker is and who is calling.
@@ -250,7 +255,18 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             .with_context(|| format!("listening on {}", a.listen))?;
         // Tests listen on port 0 and read the real address from this line.
         println!("listening on {}", listener.local_addr()?);
-        renkei_broker::serve(config, listener).await?;
+        let console = match &a.http {
+            Some(addr) => {
+                let console = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening on {addr} (--http)"))?;
+                let scheme = if config.tls.is_some() { "https" } else { "http" };
+                println!("console on {scheme}://{}", console.local_addr()?);
+                Some(console)
+            }
+            None => None,
+        };
+        renkei_broker::serve(config, listener, console).await?;
         Ok(())
     })
 }
@@ -696,7 +712,7 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = format!("http://{}", listener.local_addr()?);
-        let server = tokio::spawn(renkei_broker::serve(config, listener));
+        let server = tokio::spawn(renkei_broker::serve(config, listener, None));
         println!("\n## A request through the broker ({addr})");
         let connect = |token: String| {
             let args = ClientArgs {

@@ -2,11 +2,11 @@
 //! and as an ACRO `results.json` so that SACRO / ACRO-style output checkers can load it.
 
 use crate::policy::Policy;
-use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// Why one released cell is hidden.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CellRule {
     /// Fewer distinct persons than `min_persons`.
@@ -44,7 +44,7 @@ impl CellRule {
 }
 
 /// One hidden cell: its row in the released result (0-based) and its column's name.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HiddenCell {
     pub row: usize,
     pub column: String,
@@ -52,12 +52,16 @@ pub struct HiddenCell {
 }
 
 /// Counts over the released result.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Summary {
     /// Rows released.
     pub rows: usize,
     /// Value (aggregate) cells in the released rows, hidden or not.
     pub value_cells: usize,
+    /// The columns that hold values, in output order; the other columns label the rows
+    /// (group keys). Reports written before this field read as none.
+    #[serde(default)]
+    pub value_columns: Vec<String>,
     pub hidden_primary: usize,
     pub hidden_secondary: usize,
     /// Rows left out whole (e.g. a HAVING would have told something about a hidden value).
@@ -67,7 +71,7 @@ pub struct Summary {
 }
 
 /// The outcome of checking one query's result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Released with nothing hidden.
@@ -79,7 +83,7 @@ pub enum Status {
 }
 
 /// The disclosure report of one query.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     /// Pass (nothing hidden), Review (some cells hidden), Refused.
     pub status: Status,
@@ -105,6 +109,11 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a Report always serializes to JSON")
     }
 
+    /// A report written by [`Report::to_json`] (the broker keeps reports as that text).
+    pub fn from_json(text: &str) -> Result<Report, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
     /// ACRO-style view, shaped like the `results.json` ACRO 0.4 writes with one table output:
     /// `{"version", "results": {"output_0": {"uid", "status", "type": "table", "properties",
     /// "files": [{"name", "sdc"}], "outcome", "command", "summary", "timestamp", "comments",
@@ -117,18 +126,19 @@ impl Report {
     /// hidden cell but is not listed is added after them. The file entry names
     /// `output_0_0.csv`, where ACRO would have written the table: whoever writes this JSON
     /// next to a released table should write the table under that name. The report has no
-    /// clock, so `timestamp` is empty; `comments` carries the report's notes.
-    pub fn to_acro_json(&self, columns: &[String]) -> String {
+    /// clock: `timestamp` is what the caller gives (ACRO writes when the output was made; empty
+    /// when unknown); `comments` carries the report's notes.
+    pub fn to_acro_json(&self, columns: &[String], timestamp: &str) -> String {
         let results = AcroResults {
             version: concat!("renkei-disclosure ", env!("CARGO_PKG_VERSION")),
             results: AcroOutputs {
-                output_0: self.acro_output(columns),
+                output_0: self.acro_output(columns, timestamp),
             },
         };
         serde_json::to_string_pretty(&results).expect("the ACRO view always serializes to JSON")
     }
 
-    fn acro_output<'a>(&'a self, columns: &'a [String]) -> AcroOutput<'a> {
+    fn acro_output<'a>(&'a self, columns: &'a [String], timestamp: &'a str) -> AcroOutput<'a> {
         let status = match self.status {
             Status::Pass => "pass",
             Status::Review => "review",
@@ -205,7 +215,7 @@ impl Report {
             outcome,
             command: &self.command,
             summary,
-            timestamp: "",
+            timestamp,
             comments: &self.notes,
             exception: "",
         }
@@ -213,13 +223,14 @@ impl Report {
 }
 
 /// The order rules are listed in ACRO summaries: ACRO's own first, as ACRO lists them.
-const ACRO_ORDER: [CellRule; 6] = [
+const ACRO_ORDER: [CellRule; 7] = [
     CellRule::MinPersons,
     CellRule::PPercent,
     CellRule::Dominance,
     CellRule::MinEntities,
     CellRule::ZeroCell,
     CellRule::Secondary,
+    CellRule::Difference,
 ];
 
 #[derive(Serialize)]
@@ -244,7 +255,7 @@ struct AcroOutput<'a> {
     outcome: Outcome<'a>,
     command: &'a str,
     summary: String,
-    timestamp: &'static str,
+    timestamp: &'a str,
     comments: &'a [String],
     exception: &'static str,
 }
@@ -371,6 +382,7 @@ mod tests {
             summary: Summary {
                 rows: 3,
                 value_cells: 6,
+                value_columns: vec!["n".into(), "cost".into()],
                 hidden_primary: 2,
                 hidden_secondary: 1,
                 rows_withheld: 1,
@@ -457,7 +469,7 @@ mod tests {
     #[test]
     fn acro_view_marks_each_cell() {
         let columns: Vec<String> = ["prefecture", "sex", "n"].map(String::from).to_vec();
-        let text = reviewed().to_acro_json(&columns);
+        let text = reviewed().to_acro_json(&columns, "");
         let acro = parse(&text);
         let output = &acro["results"]["output_0"];
         assert_eq!(output["status"], "review");
@@ -487,6 +499,34 @@ mod tests {
     }
 
     #[test]
+    fn a_report_reads_back_from_its_json() {
+        let report = reviewed();
+        let back = Report::from_json(&report.to_json()).expect("its own JSON reads back");
+        assert_eq!(back.to_json(), report.to_json());
+        assert!(
+            Report::from_json("{\"status\": \"pass\"}").is_err(),
+            "a partial report is not a report"
+        );
+    }
+
+    #[test]
+    fn acro_view_counts_difference_cells_and_carries_the_timestamp() {
+        let mut report = reviewed();
+        report.hidden.push(HiddenCell {
+            row: 1,
+            column: "n".into(),
+            rule: CellRule::Difference,
+        });
+        let columns = ["prefecture", "sex", "n"].map(String::from).to_vec();
+        let output = parse(&report.to_acro_json(&columns, "2026-11-27T10:00:00.000Z"))["results"]["output_0"].clone();
+        assert_eq!(output["timestamp"], "2026-11-27T10:00:00.000Z");
+        assert_eq!(output["outcome"]["n"]["1"], "difference; ");
+        assert_eq!(output["files"][0]["sdc"]["summary"]["difference"], 1);
+        let summary = output["summary"].as_str().expect("a summary");
+        assert!(summary.contains("difference: 1 cells suppressed"), "{summary}");
+    }
+
+    #[test]
     fn acro_view_of_pass_and_refusal() {
         let pass = Report {
             status: Status::Pass,
@@ -498,7 +538,7 @@ mod tests {
             },
             ..reviewed()
         };
-        let output = parse(&pass.to_acro_json(&["n".to_string()]))["results"]["output_0"].clone();
+        let output = parse(&pass.to_acro_json(&["n".to_string()], ""))["results"]["output_0"].clone();
         assert_eq!(
             (output["status"].clone(), output["summary"].clone()),
             (json!("pass"), json!("pass"))
@@ -512,7 +552,7 @@ mod tests {
             summary: Summary::default(),
             ..reviewed()
         };
-        let output = parse(&refused.to_acro_json(&["n".to_string()]))["results"]["output_0"].clone();
+        let output = parse(&refused.to_acro_json(&["n".to_string()], ""))["results"]["output_0"].clone();
         assert_eq!(output["status"], "fail");
         assert_eq!(output["summary"], "fail; refused: row-level output");
         assert_eq!(output["outcome"], json!({}));

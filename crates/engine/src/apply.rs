@@ -309,14 +309,17 @@ pub fn apply_disclosure_control(
         }
         out_row += 1;
     }
-    let value_columns = spec
+    let value_columns: Vec<String> = spec
         .columns
         .iter()
-        .filter(|c| matches!(c, ColumnRule::Value { .. }))
-        .count();
+        .zip(out_schema.fields())
+        .filter(|(c, _)| matches!(c, ColumnRule::Value { .. }))
+        .map(|(_, f)| f.name().clone())
+        .collect();
     let summary = Summary {
         rows: checked.num_rows(),
-        value_cells: checked.num_rows() * value_columns,
+        value_cells: checked.num_rows() * value_columns.len(),
+        value_columns,
         hidden_primary,
         hidden_secondary: hidden.len() - hidden_primary,
         rows_withheld: withheld,

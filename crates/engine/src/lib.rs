@@ -18,6 +18,7 @@ pub mod rewrite;
 mod value_errors;
 
 pub use error::{EngineError, Refusal};
+pub use render::DisplayCell;
 
 use crate::control::{CheckedQueryPlanner, ReportSink};
 use crate::rewrite::{Classes, DisclosureControlRule};

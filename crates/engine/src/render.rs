@@ -1,10 +1,13 @@
-//! Text renderings of a checked output, shared by every door (CLI, broker, golden files):
+//! Renderings of a checked output, shared by every door (CLI, broker, golden files):
 //! hidden cells are drawn from the disclosure report, never from the values.
 
 use crate::{CheckedOutput, EngineError};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use std::collections::HashSet;
+use parquet::arrow::ArrowWriter;
+use renkei_disclosure::CellRule;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 impl CheckedOutput {
     /// An aligned text table; hidden cells show as `*`.
@@ -18,14 +21,37 @@ impl CheckedOutput {
     }
 }
 
-/// Cells as display strings, row by row, with hidden cells replaced by `hidden`.
-fn cells(output: &CheckedOutput, hidden: &str) -> Result<Vec<Vec<String>>, ArrowError> {
-    let hidden_cells: HashSet<(usize, &str)> = output
-        .report
-        .hidden
-        .iter()
-        .map(|h| (h.row, h.column.as_str()))
-        .collect();
+/// One cell of a checked output as a reader sees it: its text, or the rule that hid it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisplayCell {
+    Shown(String),
+    Hidden(CellRule),
+}
+
+impl CheckedOutput {
+    /// The cells row by row; a hidden cell carries the rule that hid it (the first one the
+    /// report names), never its value.
+    pub fn display_rows(&self) -> Result<Vec<Vec<DisplayCell>>, EngineError> {
+        // A display failure could quote a value it could not format: only its kind leaves.
+        cells(self).map_err(|_| EngineError::Execution("formatting the output"))
+    }
+
+    /// The output as one Parquet file (hidden cells are null in the batches).
+    pub fn to_parquet(&self) -> Result<Vec<u8>, EngineError> {
+        let failed = |_| EngineError::Execution("writing the output as Parquet");
+        let mut w = ArrowWriter::try_new(Vec::new(), Arc::clone(&self.schema), None).map_err(failed)?;
+        for b in &self.batches {
+            w.write(b).map_err(failed)?;
+        }
+        w.into_inner().map_err(failed)
+    }
+}
+
+fn cells(output: &CheckedOutput) -> Result<Vec<Vec<DisplayCell>>, ArrowError> {
+    let mut hidden_cells: HashMap<(usize, &str), CellRule> = HashMap::new();
+    for h in &output.report.hidden {
+        hidden_cells.entry((h.row, h.column.as_str())).or_insert(h.rule);
+    }
     let options = FormatOptions::default();
     let mut rows = Vec::new();
     let mut row = 0;
@@ -39,10 +65,9 @@ fn cells(output: &CheckedOutput, hidden: &str) -> Result<Vec<Vec<String>>, Arrow
             let mut line = Vec::new();
             for (c, f) in formatters.iter().enumerate() {
                 let name = output.schema.field(c).name().as_str();
-                line.push(if hidden_cells.contains(&(row, name)) {
-                    hidden.to_string()
-                } else {
-                    f.value(r).to_string()
+                line.push(match hidden_cells.get(&(row, name)) {
+                    Some(rule) => DisplayCell::Hidden(*rule),
+                    None => DisplayCell::Shown(f.value(r).to_string()),
                 });
             }
             rows.push(line);
@@ -54,8 +79,18 @@ fn cells(output: &CheckedOutput, hidden: &str) -> Result<Vec<Vec<String>>, Arrow
 
 fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> Result<String, EngineError> {
     let header: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
-    // A display failure could quote a value it could not format: only its kind leaves.
-    let body = cells(output, hidden).map_err(|_| EngineError::Execution("formatting the output"))?;
+    let body: Vec<Vec<String>> = output
+        .display_rows()?
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|cell| match cell {
+                    DisplayCell::Shown(text) => text,
+                    DisplayCell::Hidden(_) => hidden.to_string(),
+                })
+                .collect()
+        })
+        .collect();
     let quote = |s: &str| {
         if !align && (s.contains(',') || s.contains('"') || s.contains('\n')) {
             format!("\"{}\"", s.replace('"', "\"\""))

@@ -1,0 +1,151 @@
+//! Who is behind a console request: the session cookie, the stored session it names, the
+//! bearer token that session was opened with, and the form token (CSRF) of a POST.
+//!
+//! The cookie holds a 256-bit secret; the store keeps only its BLAKE3. Each request
+//! re-authenticates the token the session was opened with, so revoking or expiring the
+//! token ends every console session opened with it.
+
+use crate::Broker;
+use crate::auth::{self, Caller, Role};
+use crate::error::BrokerError;
+use crate::store::{self, ConsoleSession};
+use axum::http::HeaderMap;
+use axum::http::header::{COOKIE, SET_COOKIE};
+
+/// The cookie of a signed-in browser.
+pub const SESSION_COOKIE: &str = "renkei_session";
+/// The cookie that pairs the sign-in form with the browser that loaded it (a site cannot
+/// sign a steward's browser in to a session of its choosing).
+pub const SIGN_IN_COOKIE: &str = "renkei_sign_in";
+/// A working day; the token's own expiry applies too.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value: never readable by scripts, never sent by another site's page, and
+/// over TLS never sent in clear.
+pub fn set_cookie(name: &str, value: &str, path: &str, max_age: i64, secure: bool) -> (axum::http::HeaderName, String) {
+    let secure = if secure { "; Secure" } else { "" };
+    (
+        SET_COOKIE,
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"),
+    )
+}
+
+/// Whether two tokens are equal, in time that does not depend on where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    // blake3::Hash compares in constant time.
+    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
+}
+
+/// A signed-in steward and their session.
+pub struct Steward {
+    pub caller: Caller,
+    pub session: ConsoleSession,
+}
+
+/// What stands between a request and a steward.
+pub enum Gate {
+    /// No session (or an ended one): sign in first.
+    SignIn,
+    /// A session, but the call is not allowed (wrong role, bad form token).
+    Denied(Option<Caller>, BrokerError),
+}
+
+impl Broker {
+    /// The steward behind the request's session cookie.
+    pub(crate) fn console_steward(&self, headers: &HeaderMap) -> Result<Steward, Gate> {
+        let secret = cookie(headers, SESSION_COOKIE).ok_or(Gate::SignIn)?;
+        let store = self.store();
+        let session = store
+            .console_session(&auth::token_hash(secret))
+            .map_err(|e| Gate::Denied(None, e))?
+            .ok_or(Gate::SignIn)?;
+        let caller = store.authenticate(&session.token_hash).map_err(|_| Gate::SignIn)?;
+        caller
+            .require(&[Role::Steward])
+            .map_err(|e| Gate::Denied(Some(caller.clone()), e))?;
+        Ok(Steward { caller, session })
+    }
+
+    /// As [`Broker::console_steward`], for a state change: the form must carry the session's
+    /// form token.
+    pub(crate) fn console_steward_posting(&self, headers: &HeaderMap, csrf: &str) -> Result<Steward, Gate> {
+        let steward = self.console_steward(headers)?;
+        if csrf.is_empty() || !same_token(csrf, &steward.session.csrf) {
+            return Err(Gate::Denied(
+                Some(steward.caller),
+                BrokerError::PermissionDenied("the form does not carry this session's form token".into()),
+            ));
+        }
+        Ok(steward)
+    }
+
+    /// Opens a console session for the holder of `token`, who must be a steward. Returns
+    /// the cookie secret (given to the browser once) and the stored session.
+    pub(crate) fn open_console_session(
+        &self,
+        token: &str,
+    ) -> Result<(String, ConsoleSession), (Option<Caller>, BrokerError)> {
+        let token_hash = auth::token_hash(token.trim());
+        let mut store = self.store();
+        let caller = store.authenticate(&token_hash).map_err(|e| (None, e))?;
+        caller
+            .require(&[Role::Steward])
+            .map_err(|e| (Some(caller.clone()), e))?;
+        let fail = |e| (Some(caller.clone()), e);
+        let secret = auth::new_token().map_err(fail)?;
+        let csrf = auth::new_token().map_err(fail)?;
+        let session = ConsoleSession {
+            hash: secret.hash,
+            token_hash,
+            csrf: csrf.secret,
+            expires_at: store::now().0.saturating_add(SESSION_SECONDS),
+        };
+        store.open_console_session(&caller, &session).map_err(fail)?;
+        Ok((secret.secret, session))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            "other=1; renkei_session_x=2; renkei_session=abc"
+                .parse()
+                .expect("ascii"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_strict_and_secure_over_tls() {
+        let (_, plain) = set_cookie(SESSION_COOKIE, "v", "/", 60, false);
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict") && !plain.contains("Secure"));
+        let (_, tls) = set_cookie(SESSION_COOKIE, "v", "/", 60, true);
+        assert!(tls.ends_with("; Secure"));
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "ab"));
+    }
+}
