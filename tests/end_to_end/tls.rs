@@ -97,6 +97,8 @@ async fn over_mutual_tls_only_clients_with_a_certificate_of_the_trusted_ca_get_i
             text(&server_key),
             "--client-ca",
             text(&ca),
+            "--http",
+            "127.0.0.1:0",
         ],
     );
     let token = server.admin_token.clone();
@@ -147,4 +149,42 @@ async fn over_mutual_tls_only_clients_with_a_certificate_of_the_trusted_ca_get_i
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim().len(), 64, "a new token");
     assert!(!cli(false).status.success());
+
+    // The steward console speaks HTTPS with the same certificate and client CA, and its
+    // cookies are `Secure`.
+    let console = server.console.clone().expect("the console's URL");
+    let host = console.strip_prefix("https://").expect("an https:// console");
+    let with_certificate = console_sign_in_page(host, &ca, Some((&client_cert, &client_key)));
+    assert!(
+        with_certificate.starts_with("200 ") && with_certificate.contains("; Secure"),
+        "{with_certificate}"
+    );
+    assert!(console_sign_in_page(host, &ca, None).starts_with("refused"));
+    assert!(console_sign_in_page(host, &ca, Some((&rogue_cert, &rogue_key))).starts_with("refused"));
+}
+
+/// `GET /signin` over TLS by Python's ssl module (a client apart from our rustls): the
+/// status and the Set-Cookie header, or `refused` when the handshake or the call fails.
+fn console_sign_in_page(host: &str, ca: &Path, identity: Option<(&Path, &Path)>) -> String {
+    const CLIENT: &str = "import http.client, ssl, sys
+host, port = sys.argv[1].rsplit(':', 1)
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+if len(sys.argv) > 3:
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+try:
+    c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
+    c.request('GET', '/signin')
+    r = c.getresponse()
+    print(r.status, r.getheader('Set-Cookie'))
+except (OSError, http.client.HTTPException) as e:
+    print('refused', type(e).__name__)
+";
+    let mut command = std::process::Command::new("python3");
+    command.args(["-c", CLIENT, host, text(ca)]);
+    if let Some((cert, key)) = identity {
+        command.args([text(cert), text(key)]);
+    }
+    let o = command.output().expect("python3 runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
