@@ -14,17 +14,21 @@
 //!
 //! With `RENKEI_BENCH_DUCKDB_PYTHON` (a Python with the `duckdb` package; `bench/run` sets it
 //! up) DuckDB runs the same queries on the same Parquet files through `bench/duckdb_queries.py`
-//! and the table gets two more columns.
+//! and the table gets two more columns; DuckDB's results must equal plain DataFusion's.
+//!
+//! A second table gives the peak memory of the heaviest query (the slowest under plain
+//! DataFusion) per engine, each alone in a fresh process, and a run of it by Renkei with its
+//! memory pool capped well below the data (`RENKEI_BENCH_CAP_MIB`, else 1/16 of the tables'
+//! Parquet bytes), spilling to disk.
 
-use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+mod cross_check;
+mod duckdb;
+mod memory;
+
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use renkei_disclosure::Policy;
 use renkei_engine::{Engine, EngineOptions};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
@@ -34,57 +38,9 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Compares Renkei's checked output (run with every row shown, hidden cells as nulls) with
-/// plain DataFusion's, row by row (both are ordered by the study queries' ORDER BY): every
-/// cell Renkei shows must be plain DataFusion's value. Returns (cells shown, cells hidden).
-fn cross_check(name: &str, checked: &[RecordBatch], plain: &[RecordBatch]) -> Result<(usize, usize), String> {
-    let (Some(c), Some(p)) = (checked.first(), plain.first()) else {
-        return Ok((0, 0));
-    };
-    let c = concat_batches(&c.schema(), checked).map_err(|e| e.to_string())?;
-    let p = concat_batches(&p.schema(), plain).map_err(|e| e.to_string())?;
-    if (c.num_rows(), c.num_columns()) != (p.num_rows(), p.num_columns()) {
-        return Err(format!(
-            "{name}: Renkei has {}×{} cells, plain DataFusion {}×{}",
-            c.num_rows(),
-            c.num_columns(),
-            p.num_rows(),
-            p.num_columns()
-        ));
-    }
-    let options = FormatOptions::default().with_null("NULL");
-    let (mut shown, mut hidden) = (0, 0);
-    for (j, (cc, pc)) in c.columns().iter().zip(p.columns()).enumerate() {
-        let (cf, pf) = (
-            ArrayFormatter::try_new(cc, &options).map_err(|e| e.to_string())?,
-            ArrayFormatter::try_new(pc, &options).map_err(|e| e.to_string())?,
-        );
-        for i in 0..c.num_rows() {
-            if cc.is_null(i) && !pc.is_null(i) {
-                hidden += 1;
-                continue;
-            }
-            let (a, b) = (cf.value(i).to_string(), pf.value(i).to_string());
-            if a != b && !same_float(&a, &b) {
-                return Err(format!(
-                    "{name}: row {i}, column {}: Renkei released {a}, plain DataFusion has {b}",
-                    c.schema().field(j).name()
-                ));
-            }
-            shown += 1;
-        }
-    }
-    Ok((shown, hidden))
-}
-
-/// Two renderings of one floating-point value: partial sums merge in the order the
-/// partitions deliver them, so the last bits of a mean may differ between two runs of one
-/// engine.
-fn same_float(a: &str, b: &str) -> bool {
-    match (a.parse::<f64>(), b.parse::<f64>()) {
-        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
-        _ => false,
-    }
+/// One partition per core, as the engine does by default.
+fn partitions() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Plain DataFusion over the warehouse tables, with the engine's partitioning.
@@ -98,44 +54,14 @@ async fn plain_session(warehouse: &Path, partitions: usize) -> datafusion::error
     Ok(ctx)
 }
 
-/// DuckDB's median seconds per query name (`None` where DuckDB rejected the query), from one
-/// run of `bench/duckdb_queries.py`. It runs all queries at once, before Renkei's, so DuckDB's
-/// Python start-up and view creation are paid once and the engines never run concurrently.
-fn duckdb_medians(
-    python: &std::ffi::OsStr,
-    root: &Path,
-    warehouse: &Path,
-) -> Result<HashMap<String, Option<f64>>, Box<dyn std::error::Error>> {
-    let output = Command::new(python)
-        .arg(root.join("bench/duckdb_queries.py"))
-        .arg("--warehouse")
-        .arg(warehouse)
-        .arg("--queries")
-        .arg(root.join("queries"))
-        .arg("--runs")
-        .arg(RUNS.to_string())
-        .output()?;
-    if !output.status.success() {
-        return Err(format!(
-            "bench/duckdb_queries.py failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    let mut medians = HashMap::new();
-    for line in String::from_utf8(output.stdout)?.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)?;
-        let name = v["query"].as_str().unwrap_or_default().to_string();
-        if let Some(error) = v["error"].as_str() {
-            // Shown here rather than in the table, which keeps one line per query.
-            println!("DuckDB cannot run {name}: {error}");
-        }
-        medians.insert(name, v["median_s"].as_f64());
-    }
-    Ok(medians)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(role) = std::env::var("RENKEI_BENCH_CHILD")
+        .ok()
+        .as_deref()
+        .and_then(memory::Role::from_env)
+    {
+        return memory::child(role);
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let _sample;
     let warehouse: PathBuf = match std::env::var_os("RENKEI_BENCH_WAREHOUSE") {
@@ -153,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             w
         }
     };
-    let partitions = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let partitions = partitions();
     let options = EngineOptions {
         target_partitions: Some(partitions),
         ..EngineOptions::default()
@@ -176,8 +102,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     queries.sort();
     println!("warehouse: {}", warehouse.display());
     println!("median of {RUNS} runs, after one warm-up run each; {partitions} partitions\n");
-    let duckdb = match std::env::var_os("RENKEI_BENCH_DUCKDB_PYTHON") {
-        Some(python) => Some(duckdb_medians(&python, &root, &warehouse)?),
+    let duckdb_python = std::env::var_os("RENKEI_BENCH_DUCKDB_PYTHON");
+    let duckdb_results = tempfile::tempdir()?;
+    let duckdb = match &duckdb_python {
+        Some(python) => Some(duckdb::run_queries(
+            python,
+            &root,
+            &warehouse,
+            RUNS,
+            duckdb_results.path(),
+        )?),
         None => None,
     };
     if duckdb.is_some() {
@@ -188,6 +122,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("|---|---:|---:|---:|");
     }
     let mut cells = (0, 0);
+    let mut duckdb_cells = 0;
+    let mut heaviest: Option<(Duration, &PathBuf)> = None;
     for query in &queries {
         let sql = std::fs::read_to_string(query)?;
         let name = query
@@ -215,13 +151,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let (c, u) = (median(checked), median(unchecked));
+        if heaviest.is_none_or(|(t, _)| u > t) {
+            heaviest = Some((u, query));
+        }
         let released = runtime.block_on(aligned.query(&sql))?;
-        let (shown, hidden) = cross_check(&name, &released.batches, &plain_result)?;
+        let (shown, hidden) = cross_check::cross_check(&name, &released.batches, &plain_result)?;
         cells = (cells.0 + shown, cells.1 + hidden);
-        let duckdb_columns = match duckdb.as_ref().map(|d| d.get(&name).copied().flatten()) {
-            None => String::new(),
-            Some(Some(d)) => format!(" {d:.3} | {:.2}× |", c.as_secs_f64() / d),
-            Some(None) => " — | — |".to_string(),
+        let ran_in_duckdb = duckdb.as_ref().and_then(|d| d.get(&name));
+        if let Some(path) = ran_in_duckdb.and_then(|q| q.result.as_ref()) {
+            duckdb_cells += cross_check::same_rows(&name, "DuckDB", &plain_result, &duckdb::read_result(path)?)?;
+        }
+        let duckdb_columns = match (&duckdb, ran_in_duckdb.and_then(|q| q.median_s)) {
+            (None, _) => String::new(),
+            (Some(_), Some(d)) => format!(" {d:.3} | {:.2}× |", c.as_secs_f64() / d),
+            (Some(_), None) => " — | — |".to_string(),
         };
         println!(
             "| {name} | {:.3} | {:.3} | {:+.1} % |{duckdb_columns}",
@@ -234,5 +177,66 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "\ncross-check: all {} cells Renkei released equal plain DataFusion's; {} cells hidden",
         cells.0, cells.1
     );
+    if duckdb.is_some() {
+        println!(
+            "cross-check: DuckDB's results equal plain DataFusion's in all {duckdb_cells} cells of the queries it ran"
+        );
+    }
+    if let Some((_, query)) = heaviest {
+        memory_table(&root, &warehouse, query, duckdb_python.as_deref())?;
+    }
+    Ok(())
+}
+
+/// Peak memory of `query` per engine, and Renkei's run with a capped memory pool.
+fn memory_table(
+    root: &Path,
+    warehouse: &Path,
+    query: &Path,
+    duckdb_python: Option<&std::ffi::OsStr>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let name = query
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let data: u64 = renkei_warehouse::TABLES
+        .iter()
+        .filter(|t| !t.steward_only)
+        .map(|t| memory::tree_bytes(&t.directory(warehouse)))
+        .sum();
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let cap = match std::env::var("RENKEI_BENCH_CAP_MIB") {
+        Ok(text) => text.parse()?,
+        Err(_) => ((data / 16) / (1024 * 1024)).max(16) as usize,
+    };
+    println!("\npeak memory of {name} (the slowest under plain DataFusion), each engine alone in a fresh process;");
+    println!("the analysis tables hold {:.0} MiB of Parquet\n", mib(data));
+    println!("| engine | one cold run (s) | peak RSS (MiB) | spilled (MiB, most at once) |");
+    println!("|---|---:|---:|---:|");
+    let rows = [
+        ("Renkei checked", memory::Role::Renkei),
+        ("plain DataFusion", memory::Role::Plain),
+        ("Renkei checked, memory pool capped", memory::Role::Capped(cap)),
+    ];
+    for (label, role) in rows {
+        let m = memory::measure(warehouse, query, role)?;
+        let label = match role {
+            memory::Role::Capped(mib) => format!("{label} at {mib} MiB"),
+            _ => label.to_string(),
+        };
+        println!(
+            "| {label} | {:.3} | {:.0} | {:.0} |",
+            m.seconds,
+            m.peak_rss_kib as f64 / 1024.0,
+            mib(m.spilled_bytes)
+        );
+    }
+    if let Some(python) = duckdb_python {
+        let (seconds, rss) = duckdb::peak_memory(python, root, warehouse, &name)?;
+        println!(
+            "| DuckDB (its Python process) | {seconds:.3} | {:.0} | — |",
+            rss as f64 / 1024.0
+        );
+    }
     Ok(())
 }
