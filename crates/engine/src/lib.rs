@@ -30,6 +30,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use renkei_disclosure::{Policy, Report};
@@ -109,7 +110,11 @@ impl Engine {
         }
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
-            runtime = runtime.with_memory_limit(limit, 1.0);
+            // Fair, not greedy: a greedy pool lets the operators that can spill (aggregates,
+            // sorts) take the whole limit first, and a hash join's build side, which cannot
+            // spill, then fails the query. The fair pool serves the unspillable first and
+            // splits the rest among the spillable ones.
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         }
         if let Some(dir) = &options.spill_dir {
             runtime = runtime.with_disk_manager_builder(

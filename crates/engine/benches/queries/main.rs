@@ -20,10 +20,14 @@
 //! DataFusion) per engine, each alone in a fresh process, and a run of it by Renkei with its
 //! memory pool capped well below the data (`RENKEI_BENCH_CAP_MIB`, else 1/16 of the tables'
 //! Parquet bytes), spilling to disk.
+//!
+//! With `RENKEI_BENCH_SCALES` (warehouses of growing size, separated by `:`) a third table times
+//! every query on each and gives how much the time grows per 10× persons.
 
 mod cross_check;
 mod duckdb;
 mod memory;
+mod scaling;
 
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use renkei_disclosure::Policy;
@@ -63,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return memory::child(role);
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let _sample;
+    let mut sample = None;
     let warehouse: PathBuf = match std::env::var_os("RENKEI_BENCH_WAREHOUSE") {
         Some(w) => PathBuf::from(w),
         None => {
@@ -75,33 +79,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             renkei_ingest::ingest(&renkei_pseudonymize::Key::from_bytes([7; 32]), &options)?;
             let w = dir.path().join("warehouse");
-            _sample = dir;
+            sample = Some(dir);
             w
         }
     };
-    let partitions = partitions();
-    let options = EngineOptions {
-        target_partitions: Some(partitions),
-        ..EngineOptions::default()
-    };
-    let engine = Engine::open(&warehouse, Policy::default(), options.clone())?;
-    // For the cross-check: the same checks, with rows whose cells are all hidden kept (as
-    // nulls) so that the rows line up with plain DataFusion's.
-    let every_row = Policy {
-        show_hidden_rows: true,
-        ..Policy::default()
-    };
-    let aligned = Engine::open(&warehouse, every_row, options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let plain = runtime.block_on(plain_session(&warehouse, partitions))?;
-
+    let engines = Engines::open(&warehouse, &runtime)?;
     let mut queries: Vec<PathBuf> = std::fs::read_dir(root.join("queries"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "sql"))
         .collect();
     queries.sort();
     println!("warehouse: {}", warehouse.display());
-    println!("median of {RUNS} runs, after one warm-up run each; {partitions} partitions\n");
+    println!(
+        "median of {RUNS} runs, after one warm-up run each; {} partitions\n",
+        partitions()
+    );
     let duckdb_python = std::env::var_os("RENKEI_BENCH_DUCKDB_PYTHON");
     let duckdb_results = tempfile::tempdir()?;
     let duckdb = match &duckdb_python {
@@ -130,31 +123,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-        let mut checked = Vec::new();
-        let mut unchecked = Vec::new();
-        let mut plain_result = Vec::new();
-        for run in 0..=RUNS {
-            // Alternate which goes first, so neither always gets the warmer page cache.
-            for first in [run % 2 == 0, run % 2 != 0] {
-                let start = Instant::now();
-                if first {
-                    runtime.block_on(engine.query(&sql))?;
-                    if run > 0 {
-                        checked.push(start.elapsed());
-                    }
-                } else {
-                    plain_result = runtime.block_on(async { plain.sql(&sql).await?.collect().await })?;
-                    if run > 0 {
-                        unchecked.push(start.elapsed());
-                    }
-                }
-            }
-        }
-        let (c, u) = (median(checked), median(unchecked));
+        let Timed {
+            checked: c,
+            plain: u,
+            plain_result,
+        } = engines.time(&runtime, &sql)?;
         if heaviest.is_none_or(|(t, _)| u > t) {
             heaviest = Some((u, query));
         }
-        let released = runtime.block_on(aligned.query(&sql))?;
+        let released = runtime.block_on(engines.aligned.query(&sql))?;
         let (shown, hidden) = cross_check::cross_check(&name, &released.batches, &plain_result)?;
         cells = (cells.0 + shown, cells.1 + hidden);
         let ran_in_duckdb = duckdb.as_ref().and_then(|d| d.get(&name));
@@ -185,7 +162,79 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some((_, query)) = heaviest {
         memory_table(&root, &warehouse, query, duckdb_python.as_deref())?;
     }
+    // The smoke run (no warehouse given) goes through the scaling table on its one warehouse.
+    let warehouses: Vec<PathBuf> = match std::env::var_os("RENKEI_BENCH_SCALES") {
+        Some(scales) => std::env::split_paths(&scales).collect(),
+        None if sample.is_some() => vec![warehouse.clone()],
+        None => Vec::new(),
+    };
+    if !warehouses.is_empty() {
+        scaling::table(&runtime, &queries, &warehouses)?;
+    }
     Ok(())
+}
+
+/// The engines a warehouse is timed with.
+struct Engines {
+    checked: Engine,
+    /// For the cross-check: the same checks, with rows whose cells are all hidden kept (as
+    /// nulls) so that the rows line up with plain DataFusion's.
+    aligned: Engine,
+    plain: SessionContext,
+}
+
+/// One query's medians, and plain DataFusion's last result.
+struct Timed {
+    checked: Duration,
+    plain: Duration,
+    plain_result: Vec<datafusion::arrow::record_batch::RecordBatch>,
+}
+
+impl Engines {
+    fn open(warehouse: &Path, runtime: &tokio::runtime::Runtime) -> Result<Engines, Box<dyn std::error::Error>> {
+        let options = EngineOptions {
+            target_partitions: Some(partitions()),
+            ..EngineOptions::default()
+        };
+        let every_row = Policy {
+            show_hidden_rows: true,
+            ..Policy::default()
+        };
+        Ok(Engines {
+            checked: Engine::open(warehouse, Policy::default(), options.clone())?,
+            aligned: Engine::open(warehouse, every_row, options)?,
+            plain: runtime.block_on(plain_session(warehouse, partitions()))?,
+        })
+    }
+
+    /// Runs `sql` once to warm up and RUNS times more, checked and plain in turn.
+    fn time(&self, runtime: &tokio::runtime::Runtime, sql: &str) -> Result<Timed, Box<dyn std::error::Error>> {
+        let mut checked = Vec::new();
+        let mut unchecked = Vec::new();
+        let mut plain_result = Vec::new();
+        for run in 0..=RUNS {
+            // Alternate which goes first, so neither always gets the warmer page cache.
+            for first in [run % 2 == 0, run % 2 != 0] {
+                let start = Instant::now();
+                if first {
+                    runtime.block_on(self.checked.query(sql))?;
+                    if run > 0 {
+                        checked.push(start.elapsed());
+                    }
+                } else {
+                    plain_result = runtime.block_on(async { self.plain.sql(sql).await?.collect().await })?;
+                    if run > 0 {
+                        unchecked.push(start.elapsed());
+                    }
+                }
+            }
+        }
+        Ok(Timed {
+            checked: median(checked),
+            plain: median(unchecked),
+            plain_result,
+        })
+    }
 }
 
 /// Peak memory of `query` per engine, and Renkei's run with a capped memory pool.
