@@ -301,6 +301,7 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
         "/requests",
         &format!("/requests/{id}"),
         &format!("/requests/{id}/output.csv"),
+        &format!("/requests/{id}/no-such-export"),
     ] {
         let a = http(&base, "GET", path, "", "").await;
         assert_eq!((a.status, a.header("location")), (303, Some("/signin")), "{path}");
@@ -342,6 +343,10 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
     for attribute in ["HttpOnly", "SameSite=Strict"] {
         assert!(pairing.contains(attribute), "{pairing}");
     }
+
+    // A filter no date can satisfy is a bad request, not a crash.
+    let far = http(&base, "GET", "/requests?older_than_days=4000000000", &session, "").await;
+    assert_eq!(far.status, 400, "{}", far.body);
 
     // Everything a researcher typed is text.
     let page = http(&base, "GET", &format!("/requests/{id}"), &session, "").await;
@@ -428,6 +433,22 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
         404
     );
 
+    // Signing in again from the same browser ends its previous session.
+    let form_page = http(&base, "GET", "/signin", "", "").await;
+    let cookies = format!("{}; {}", form_page.cookie("renkei_sign_in"), other_session);
+    let again = http(
+        &base,
+        "POST",
+        "/signin",
+        &cookies,
+        &format!("csrf={}&token={}", form_page.csrf(), w.kato.token),
+    )
+    .await;
+    assert_eq!(again.status, 303);
+    assert_eq!(http(&base, "GET", "/requests", &other_session, "").await.status, 303);
+    let kato_session = again.cookie("renkei_session");
+    assert_eq!(http(&base, "GET", "/requests", &kato_session, "").await.status, 200);
+
     // Signing out ends the session, whatever the browser keeps.
     let out = http(&base, "POST", "/signout", &session, &format!("csrf={csrf}")).await;
     assert_eq!(out.status, 303);
@@ -454,7 +475,7 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
         "{}",
         String::from_utf8_lossy(&verified.stderr)
     );
-    let trail = http(&base, "GET", &format!("/requests/{}/audit", own.id), &other_session, "").await;
+    let trail = http(&base, "GET", &format!("/requests/{}/audit", own.id), &kato_session, "").await;
     assert!(
         trail.body.contains("permission_denied"),
         "the two-person refusal is recorded"

@@ -458,11 +458,20 @@ impl Store {
     }
 
     /// Signs a steward's browser in: keeps the session's hash, the hash of the token it was
-    /// opened with and its form token, and records the sign-in.
-    pub fn open_console_session(&mut self, caller: &Caller, session: &ConsoleSession) -> Result<(), BrokerError> {
+    /// opened with and its form token, and records the sign-in. The session whose hash is
+    /// `replaced` (the browser's previous one) ends.
+    pub fn open_console_session(
+        &mut self,
+        caller: &Caller,
+        session: &ConsoleSession,
+        replaced: Option<&str>,
+    ) -> Result<(), BrokerError> {
         let tx = self.begin()?;
         // Sessions past their time are of no use to anyone; they go as new ones come.
-        tx.execute("DELETE FROM console_sessions WHERE expires_at <= ?1", params![now().0])?;
+        tx.execute(
+            "DELETE FROM console_sessions WHERE expires_at <= ?1 OR hash = ?2",
+            params![now().0, replaced],
+        )?;
         tx.execute(
             "INSERT INTO console_sessions (hash, token_hash, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![session.hash, session.token_hash, session.csrf, session.expires_at],

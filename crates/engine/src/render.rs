@@ -92,7 +92,7 @@ fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> Resul
         })
         .collect();
     let quote = |s: &str| {
-        if !align && (s.contains(',') || s.contains('"') || s.contains('\n')) {
+        if !align && (s.contains(',') || s.contains('"') || s.contains('\n') || s.contains('\r')) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
             s.to_string()

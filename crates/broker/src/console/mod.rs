@@ -76,12 +76,22 @@ fn router(console: Arc<Console>) -> Router {
         .route("/requests/{id}/audit", get(audit_trail))
         .route("/requests/{id}/{export}", get(export))
         .route("/assets/console.css", get(stylesheet))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            Arc::clone(&console),
+            security_headers,
+        ))
         .with_state(console)
 }
 
-async fn security_headers(mut response: Response) -> Response {
+async fn security_headers(Shared(console): Shared<Arc<Console>>, mut response: Response) -> Response {
     let headers = response.headers_mut();
+    if console.tls {
+        // Once over TLS, never again in clear.
+        headers.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
@@ -144,7 +154,11 @@ impl Console {
         };
         gate.map_err(|gate| {
             Box::new(match gate {
-                Gate::SignIn if csrf.is_none() => see_other("/signin"),
+                Gate::SignIn if csrf.is_none() => {
+                    let anonymous = BrokerError::Unauthenticated("sign in first");
+                    self.broker.record_failure(None, action, id, &anonymous);
+                    see_other("/signin")
+                }
                 Gate::SignIn => self.fail(None, action, id, BrokerError::Unauthenticated("sign in first")),
                 Gate::Denied(caller, e) => self.fail(caller.as_ref(), action, id, e),
             })
@@ -206,7 +220,9 @@ async fn sign_in(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form
             BrokerError::PermissionDenied("the sign-in form was not loaded by this browser; load it again".into()),
         );
     }
-    match console.broker.open_console_session(&form.token) {
+    // A session the browser already had ends here: one browser, one session.
+    let replaced = cookie(&headers, SESSION_COOKIE);
+    match console.broker.open_console_session(&form.token, replaced) {
         Ok((secret, _)) => (
             StatusCode::SEE_OTHER,
             [(LOCATION, "/requests".to_string())],
@@ -279,9 +295,15 @@ async fn pending(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Quer
             check_id("project", p)?;
         }
         let now = chrono::Utc::now();
-        let before = q
-            .older_than_days
-            .map(|d| (now - chrono::Duration::days(i64::from(d))).to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        let before = match q.older_than_days {
+            Some(days) => Some(
+                chrono::TimeDelta::try_days(i64::from(days))
+                    .and_then(|age| now.checked_sub_signed(age))
+                    .ok_or_else(|| BrokerError::InvalidArgument(format!("{days} days ago is before any date")))?
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
+            None => None,
+        };
         let (requests, more) = console.broker.store().requests(
             &RequestFilter::pending(project, before.as_deref()),
             Page::new(Page::DEFAULT, q.after.unwrap_or(0)),
@@ -532,18 +554,14 @@ async fn export(
     headers: HeaderMap,
     Path((id, name)): Path<(i64, String)>,
 ) -> Response {
-    let Some(kind) = Export::parse(&name) else {
-        return Failure {
-            error: BrokerError::NotFound(format!("export {name}")),
-            signed_in: None,
-        }
-        .into_response();
-    };
-    let s = match console.steward(&headers, kind.action(), Some(id), None) {
+    // Who asks comes first: an anonymous caller learns nothing, not even which names exist.
+    let action = Export::parse(&name).map_or("console_export", Export::action);
+    let s = match console.steward(&headers, action, Some(id), None) {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, kind.action(), Some(id), || {
+    console.page(&s, action, Some(id), || {
+        let kind = Export::parse(&name).ok_or_else(|| BrokerError::NotFound(format!("export {name}")))?;
         let broker = &console.broker;
         let request = broker.store().request(id)?;
         let stored = stored_output(broker, &request)?

@@ -93,9 +93,11 @@ impl Broker {
 
     /// Opens a console session for the holder of `token`, who must be a steward. Returns
     /// the cookie secret (given to the browser once) and the stored session.
+    /// The session whose secret is `replaced`, if any, ends in the same transaction.
     pub(crate) fn open_console_session(
         &self,
         token: &str,
+        replaced: Option<&str>,
     ) -> Result<(String, ConsoleSession), (Option<Caller>, BrokerError)> {
         let token_hash = auth::token_hash(token.trim());
         let mut store = self.store();
@@ -112,7 +114,10 @@ impl Broker {
             csrf: csrf.secret,
             expires_at: store::now().0.saturating_add(SESSION_SECONDS),
         };
-        store.open_console_session(&caller, &session).map_err(fail)?;
+        let replaced = replaced.map(auth::token_hash);
+        store
+            .open_console_session(&caller, &session, replaced.as_deref())
+            .map_err(fail)?;
         Ok((secret.secret, session))
     }
 }

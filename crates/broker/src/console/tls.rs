@@ -7,19 +7,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{RootCertStore, ServerConfig, crypto};
+use tokio_rustls::server::TlsStream;
 
 /// A handshake that takes longer is dropped, so that a stalled client holds up no other.
 const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
-/// A TCP listener whose connections are TLS sessions.
+/// A TCP listener whose connections are TLS sessions. Handshakes run in tasks of their own
+/// (axum waits for each `accept` before the next), and finished sessions arrive on a channel.
 pub struct TlsListener {
-    tcp: TcpListener,
-    acceptor: TlsAcceptor,
+    local: SocketAddr,
+    sessions: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
 }
 
 fn unusable(what: &str) -> impl FnOnce(tokio_rustls::rustls::Error) -> BrokerError + '_ {
@@ -56,33 +59,50 @@ impl TlsListener {
             .with_single_cert(chain, key)
             .map_err(unusable("certificate or key"))?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
-        Ok(TlsListener {
-            tcp,
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-        })
+        let local = tcp
+            .local_addr()
+            .map_err(|e| BrokerError::Io(format!("the console's address: {e}")))?;
+        let (sender, sessions) = mpsc::channel(64);
+        tokio::spawn(handshake_each(tcp, TlsAcceptor::from(Arc::new(config)), sender));
+        Ok(TlsListener { local, sessions })
+    }
+}
+
+/// Accepts TCP connections and hands each to a task of its own for its handshake: a client
+/// that stalls (or fails: wrong CA, no certificate, a port scan) holds up no one else.
+async fn handshake_each(
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+    sessions: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+) {
+    while !sessions.is_closed() {
+        let Ok((stream, addr)) = tcp.accept().await else {
+            // Out of file descriptors and the like: wait, as axum's own listener does.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let (acceptor, sessions) = (acceptor.clone(), sessions.clone());
+        tokio::spawn(async move {
+            if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream)).await {
+                let _ = sessions.send((tls, addr)).await;
+            }
+        });
     }
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Io = TlsStream<TcpStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((stream, addr)) = self.tcp.accept().await else {
-                // Out of file descriptors and the like: wait, as axum's own listener does.
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            };
-            // A failed or slow handshake (wrong CA, no certificate, a port scan) is that
-            // client's problem only.
-            if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_LIMIT, self.acceptor.accept(stream)).await {
-                return (tls, addr);
-            }
+        match self.sessions.recv().await {
+            Some(session) => session,
+            // The accepting task ended (it does not while this listener lives): serve nothing.
+            None => std::future::pending().await,
         }
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
+        Ok(self.local)
     }
 }
