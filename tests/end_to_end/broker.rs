@@ -271,6 +271,13 @@ impl Client {
         Ok(messages)
     }
 
+    pub(crate) async fn revoke_token(&self, token_id: u64) -> Result<pb::RevokeTokenResponse, Status> {
+        self.admin()
+            .revoke_token(self.req(pb::RevokeTokenRequest { token_id }))
+            .await
+            .map(|r| r.into_inner())
+    }
+
     pub(crate) async fn issue_token(&self, user: &str, valid_seconds: u64) -> pb::IssueTokenResponse {
         self.admin()
             .issue_token(self.req(pb::IssueTokenRequest {
@@ -590,13 +597,7 @@ async fn the_server_enforces_every_rule() {
     let issued = w.admin.issue_token("sato", 3600).await;
     let revocable = w.server.connect(&issued.token).await;
     revocable.get(id).await.expect("a fresh token works");
-    w.admin
-        .admin()
-        .revoke_token(w.admin.req(pb::RevokeTokenRequest {
-            token_id: issued.token_id,
-        }))
-        .await
-        .expect("revoked");
+    w.admin.revoke_token(issued.token_id).await.expect("revoked");
     let message = denied(revocable.get(id).await, Code::Unauthenticated);
     assert!(message.contains("revoked"), "{message}");
 

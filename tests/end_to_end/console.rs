@@ -460,10 +460,7 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
     let (revoked_session, _) = sign_in(&base, &kato_again).await.expect("signs in");
     assert_eq!(http(&base, "GET", "/requests", &revoked_session, "").await.status, 200);
     w.admin
-        .admin()
-        .revoke_token(w.admin.req(pb::RevokeTokenRequest {
-            token_id: second.token_id,
-        }))
+        .revoke_token(second.token_id)
         .await
         .expect("the admin revokes the token");
     assert_eq!(http(&base, "GET", "/requests", &revoked_session, "").await.status, 303);

@@ -28,6 +28,19 @@ pub enum CellRule {
 }
 
 impl CellRule {
+    /// The rule's name in the report JSON (`min_persons`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            CellRule::MinPersons => "min_persons",
+            CellRule::MinEntities => "min_entities",
+            CellRule::Dominance => "dominance",
+            CellRule::PPercent => "p_percent",
+            CellRule::ZeroCell => "zero_cell",
+            CellRule::Secondary => "secondary",
+            CellRule::Difference => "difference",
+        }
+    }
+
     /// The name ACRO gives the check (its `sdc` keys and `outcome` labels); the rules ACRO does
     /// not have get names in the same style.
     fn acro_name(self) -> &'static str {
@@ -439,19 +452,22 @@ mod tests {
         assert_eq!(unrounded["policy"].get("rounding_base"), Some(&Value::Null));
     }
 
+    const ALL_RULES: [CellRule; 7] = [
+        CellRule::MinPersons,
+        CellRule::MinEntities,
+        CellRule::Dominance,
+        CellRule::PPercent,
+        CellRule::ZeroCell,
+        CellRule::Secondary,
+        CellRule::Difference,
+    ];
+
     #[test]
     fn rules_are_snake_case() {
-        let names: Vec<Value> = [
-            CellRule::MinPersons,
-            CellRule::MinEntities,
-            CellRule::Dominance,
-            CellRule::PPercent,
-            CellRule::ZeroCell,
-            CellRule::Secondary,
-        ]
-        .iter()
-        .map(|rule| serde_json::to_value(rule).expect("serializes"))
-        .collect();
+        let names: Vec<Value> = ALL_RULES[..6]
+            .iter()
+            .map(|rule| serde_json::to_value(rule).expect("serializes"))
+            .collect();
         assert_eq!(
             names,
             [
@@ -464,6 +480,16 @@ mod tests {
             ]
             .map(Value::from)
         );
+    }
+
+    #[test]
+    fn rule_names_are_the_names_in_the_json() {
+        for rule in ALL_RULES {
+            assert_eq!(
+                serde_json::to_value(rule).expect("serializes"),
+                Value::from(rule.name())
+            );
+        }
     }
 
     #[test]

@@ -165,12 +165,17 @@ impl Console {
         })
     }
 
-    /// Records a failed call in the audit trail and renders it.
+    /// Records a failed call in the audit trail and renders it (without the signed-in header:
+    /// the caller is not, or not as a steward).
     fn fail(&self, caller: Option<&Caller>, action: &str, id: Option<i64>, error: BrokerError) -> Response {
-        if !error.already_audited() {
-            self.broker.record_failure(caller, action, id, &error);
-        }
+        self.record(caller, action, id, &error);
         Failure { error, signed_in: None }.into_response()
+    }
+
+    fn record(&self, caller: Option<&Caller>, action: &str, id: Option<i64>, error: &BrokerError) {
+        if !error.already_audited() {
+            self.broker.record_failure(caller, action, id, error);
+        }
     }
 
     /// Runs `step` for a signed-in steward; a failure is recorded and shown.
@@ -179,9 +184,7 @@ impl Console {
         F: FnOnce() -> Result<Response, BrokerError>,
     {
         step().unwrap_or_else(|error| {
-            if !error.already_audited() {
-                self.broker.record_failure(Some(&s.caller), action, id, &error);
-            }
+            self.record(Some(&s.caller), action, id, &error);
             Failure {
                 error,
                 signed_in: Some((s.caller.user.clone(), s.session.csrf.clone())),

@@ -202,18 +202,6 @@ pub fn rule_reason(rule: CellRule, report: &Report) -> String {
     }
 }
 
-fn rule_name(rule: CellRule) -> &'static str {
-    match rule {
-        CellRule::MinPersons => "min_persons",
-        CellRule::MinEntities => "min_entities",
-        CellRule::Dominance => "dominance",
-        CellRule::PPercent => "p_percent",
-        CellRule::ZeroCell => "zero_cell",
-        CellRule::Secondary => "secondary",
-        CellRule::Difference => "difference",
-    }
-}
-
 pub fn review(user: &str, csrf: &str, r: &Review) -> Markup {
     let request = r.request;
     let id = request.id;
@@ -298,7 +286,7 @@ fn output_table(header: &[String], rows: &[Vec<DisplayCell>], report: &Report) -
                                 DisplayCell::Shown(text) => td { (text) },
                                 DisplayCell::Hidden(rule) => {
                                     @let reason = rule_reason(*rule, report);
-                                    td.hidden tabindex="0" title=(reason) data-rule=(rule_name(*rule)) aria-label={ "hidden: " (reason) } {
+                                    td.hidden tabindex="0" title=(reason) data-rule=(rule.name()) aria-label={ "hidden: " (reason) } {
                                         "*" span.reason { (reason) }
                                     }
                                 }
