@@ -1,7 +1,8 @@
 //! `renkei ingest`: native NDB / 介護DB / DPC files → pseudonymized, linked Parquet
 //! warehouse.
 //!
-//! Two streaming passes over the input, so memory holds hashes, not records:
+//! Two streaming passes over the input, so memory holds hashes, not records (each reads and
+//! parses files on all cores and hands their units over in file order):
 //! 1. **link**: parse every record, hash its identifiers under the steward's key and join
 //!    records that share a hash into persons (`link.rs`);
 //! 2. **write**: parse again and write each record with its person's `person_id`; raw
@@ -23,6 +24,7 @@ pub use error::{IngestError, Result};
 use crate::link::{IdKind, Linker, UnitIds};
 use crate::masters::Masters;
 use crate::parse::{Context, Quarantined, Rejected, dpc, kaigo, uke};
+use rayon::prelude::*;
 use renkei_pseudonymize::{Key, Purpose, SubKey};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -63,7 +65,7 @@ pub struct SourceCounts {
     pub bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct InputFile {
     pub file: String,
     pub bytes: u64,
@@ -93,80 +95,132 @@ fn input_files(input: &Path, source: &str) -> Result<Vec<(String, PathBuf)>> {
     renkei_formats::tree::files_under(input, source).map_err(|(path, source)| IngestError::Io { path, source })
 }
 
-/// What a pass does with what the readers find. Units, quarantine entries and rejected
-/// files arrive in the same order in every pass.
-trait Visitor {
-    fn file(&mut self, _source: &'static str, _rel: &str, _bytes: &[u8]) {}
-    fn unit(&mut self, unit: Unit);
+/// What a pass does with what the readers find, in the same order in every pass. `T` is what
+/// the pass makes of each unit on the reading threads (`read_all`'s `prepare`).
+trait Visitor<T> {
+    fn file(&mut self, _source: &'static str, _file: &InputFile) {}
+    fn unit(&mut self, unit: T);
     fn quarantined(&mut self, _source: &'static str, _entry: Quarantined) {}
     fn rejected(&mut self, _source: &'static str, _file: Rejected) {}
     /// Units read from a file that was not rejected.
     fn read(&mut self, _source: &'static str, _units: u64) {}
 }
 
-/// Reads every file of every source and hands what it finds to `visitor`.
-fn read_all(input: &Path, masters: &Masters, progress: Progress, visitor: &mut dyn Visitor) -> Result<()> {
+/// Files read, decoded and parsed at a time: enough to keep every core busy, few enough that
+/// their units are a small part of memory.
+const FILES_PER_BATCH: usize = 64;
+
+/// One input file as the reading threads leave it.
+struct ReadFile<T> {
+    input: InputFile,
+    /// The units (as `prepare` made them) and quarantine entries, with the count of units
+    /// read; or why the whole file was rejected.
+    outcome: std::result::Result<(u64, Vec<Quarantined>, Vec<T>), Rejected>,
+}
+
+/// Reads, decodes and parses one file, and prepares its units.
+fn read_file<T>(cx: &Context, rel: &str, path: &Path, prepare: &(impl Fn(Unit) -> T + Sync)) -> Result<ReadFile<T>> {
+    let bytes = fs::read(path).map_err(error::io(path))?;
+    let input = InputFile {
+        file: rel.to_string(),
+        bytes: bytes.len() as u64,
+        blake3: blake3::hash(&bytes).to_hex().to_string(),
+    };
+    let outcome = parse::decode(rel, &bytes).and_then(|text| {
+        // The readers take two callbacks; both fill this file's lists.
+        let mut units = Vec::new();
+        let mut entries = Vec::new();
+        let mut q = |x: Quarantined| entries.push(x);
+        let read = if rel.starts_with("ndb/") {
+            uke::read_file(
+                cx,
+                rel,
+                &text,
+                &mut |c| units.push(prepare(Unit::Claim(Box::new(c)))),
+                &mut q,
+            )
+        } else if rel.starts_with("kaigo/claims/") {
+            kaigo::read_claims_file(cx, rel, &text, &mut |c| units.push(prepare(Unit::LtcClaim(c))), &mut q)
+        } else if rel.starts_with("kaigo/certifications/") {
+            kaigo::read_certifications_file(rel, &text, &mut |c| units.push(prepare(Unit::Certification(c))), &mut q)
+        } else if rel.rsplit('/').next().is_some_and(|f| f.starts_with("EF")) {
+            dpc::read_ef_file(cx, rel, &text, &mut |c| units.push(prepare(Unit::EfItem(c))), &mut q)
+        } else {
+            dpc::read_form1_file(rel, &text, &mut |c| units.push(prepare(Unit::Case(c))), &mut q)
+        };
+        read.map(|n| (n, entries, units))
+    });
+    Ok(ReadFile { input, outcome })
+}
+
+/// Reads every file of every source and hands what it finds to `visitor`, in file order.
+/// Batches of files are read and parsed on all cores (with `prepare` applied to each unit
+/// there) while the visitor takes the previous batch on this thread: both passes see the
+/// same units in the same order, which is how pass 2 finds each unit's person.
+fn read_all<T: Send>(
+    input: &Path,
+    masters: &Masters,
+    progress: Progress,
+    prepare: &(impl Fn(Unit) -> T + Sync),
+    visitor: &mut impl Visitor<T>,
+) -> Result<()> {
     let cx = Context { masters };
     for source in SOURCES {
         let files = input_files(input, source)?;
         let bar = progress.bar(source, files.len());
-        for (rel, path) in files {
-            bar.inc(1);
-            let bytes = fs::read(&path).map_err(error::io(&path))?;
-            visitor.file(source, &rel, &bytes);
-            let text = match parse::decode(&rel, &bytes) {
-                Ok(t) => t,
-                Err(r) => {
-                    visitor.rejected(source, r);
-                    continue;
+        std::thread::scope(|scope| -> Result<()> {
+            // One batch waits while the visitor takes another: memory stays at two batches.
+            let (batches, receiver) = std::sync::mpsc::sync_channel(1);
+            let cx = &cx;
+            scope.spawn(move || {
+                for chunk in files.chunks(FILES_PER_BATCH) {
+                    let batch: Result<Vec<ReadFile<T>>> = chunk
+                        .par_iter()
+                        .map(|(rel, path)| read_file(cx, rel, path, prepare))
+                        .collect();
+                    let failed = batch.is_err();
+                    // A closed channel means the visitor stopped on an error of its own.
+                    if batches.send(batch).is_err() || failed {
+                        break;
+                    }
                 }
-            };
-            // The readers take two callbacks; both need the visitor, so units are
-            // collected per file and handed over after the quarantine entries' turn.
-            let mut units = Vec::new();
-            let mut entries = Vec::new();
-            let mut q = |x: Quarantined| entries.push(x);
-            let outcome = if rel.starts_with("ndb/") {
-                uke::read_file(&cx, &rel, &text, &mut |c| units.push(Unit::Claim(Box::new(c))), &mut q)
-            } else if rel.starts_with("kaigo/claims/") {
-                kaigo::read_claims_file(&cx, &rel, &text, &mut |c| units.push(Unit::LtcClaim(c)), &mut q)
-            } else if rel.starts_with("kaigo/certifications/") {
-                kaigo::read_certifications_file(&rel, &text, &mut |c| units.push(Unit::Certification(c)), &mut q)
-            } else if rel.rsplit('/').next().is_some_and(|f| f.starts_with("EF")) {
-                dpc::read_ef_file(&cx, &rel, &text, &mut |c| units.push(Unit::EfItem(c)), &mut q)
-            } else {
-                dpc::read_form1_file(&rel, &text, &mut |c| units.push(Unit::Case(c)), &mut q)
-            };
-            match outcome {
-                Ok(n) => {
-                    visitor.read(source, n);
-                    entries.into_iter().for_each(|e| visitor.quarantined(source, e));
-                    units.into_iter().for_each(|u| visitor.unit(u));
+            });
+            for batch in receiver {
+                for file in batch? {
+                    bar.inc(1);
+                    visitor.file(source, &file.input);
+                    match file.outcome {
+                        Ok((read, entries, units)) => {
+                            visitor.read(source, read);
+                            entries.into_iter().for_each(|e| visitor.quarantined(source, e));
+                            units.into_iter().for_each(|u| visitor.unit(u));
+                        }
+                        Err(r) => visitor.rejected(source, r),
+                    }
                 }
-                Err(r) => visitor.rejected(source, r),
             }
-        }
+            Ok(())
+        })?;
         bar.finish_and_clear();
     }
     Ok(())
 }
 
 /// Pass 1: every unit's hashes into the linker; the unit's anchor node kept in order.
-struct LinkPass<'a> {
-    keys: &'a Keys,
+struct LinkPass {
     linker: Linker,
     anchors: Vec<u32>,
 }
 
-impl Visitor for LinkPass<'_> {
-    fn unit(&mut self, u: Unit) {
-        self.anchors.push(self.linker.add(u.source(), &unit_ids(self.keys, &u)));
+impl Visitor<(&'static str, UnitIds)> for LinkPass {
+    fn unit(&mut self, (source, ids): (&'static str, UnitIds)) {
+        self.anchors.push(self.linker.add(source, &ids));
     }
 }
 
 /// Pass 2: every unit written with its person's id; counts, quarantine and inputs kept.
 struct WritePass<'a> {
-    link: LinkPass<'a>,
+    link: LinkPass,
     persons: std::collections::HashMap<u32, String>,
     writer: tables::Writer<'a>,
     next: usize,
@@ -183,25 +237,21 @@ impl WritePass<'_> {
     }
 }
 
-impl Visitor for WritePass<'_> {
-    fn file(&mut self, source: &'static str, rel: &str, bytes: &[u8]) {
+impl Visitor<(Unit, UnitIds)> for WritePass<'_> {
+    fn file(&mut self, source: &'static str, file: &InputFile) {
         let c = self.count(source);
         c.files += 1;
-        c.bytes += bytes.len() as u64;
-        self.inputs.push(InputFile {
-            file: rel.to_string(),
-            bytes: bytes.len() as u64,
-            blake3: blake3::hash(bytes).to_hex().to_string(),
-        });
+        c.bytes += file.bytes;
+        self.inputs.push(file.clone());
     }
 
-    fn unit(&mut self, u: Unit) {
+    fn unit(&mut self, (u, ids): (Unit, UnitIds)) {
         let root = self.link.linker.find(self.link.anchors[self.next]);
         self.next += 1;
         if self.failure.is_some() {
             return;
         }
-        match self.writer.write(&u, &self.persons[&root]) {
+        match self.writer.write(&u, &ids, &self.persons[&root]) {
             Ok(()) => self.count(u.source()).written += 1,
             Err(e) => self.failure = Some(e),
         }
@@ -359,10 +409,10 @@ pub fn ingest(key: &Key, opts: &Options) -> Result<Report> {
 
     // Pass 1: link.
     let mut link = LinkPass {
-        keys: &keys,
         linker: Linker::default(),
         anchors: Vec::new(),
     };
+    // The identifiers are hashed on the reading threads; only the linking is sequential.
     read_all(
         &opts.input,
         &masters,
@@ -370,6 +420,7 @@ pub fn ingest(key: &Key, opts: &Options) -> Result<Report> {
             show: opts.progress,
             pass: "link",
         },
+        &|u: Unit| (u.source(), unit_ids(&keys, &u)),
         &mut link,
     )?;
     link.linker.link_by_name();
@@ -394,6 +445,11 @@ pub fn ingest(key: &Key, opts: &Options) -> Result<Report> {
         Progress {
             show: opts.progress,
             pass: "write",
+        },
+        // Hashed again (for the steward-only record origins), again on the reading threads.
+        &|u: Unit| {
+            let ids = unit_ids(&keys, &u);
+            (u, ids)
         },
         &mut pass,
     )?;

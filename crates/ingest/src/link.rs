@@ -103,7 +103,9 @@ impl Evidence {
 
 #[derive(Default)]
 pub struct Linker {
-    nodes: HashMap<Digest, u32>,
+    /// The digests are uniform already; foldhash spares SipHash's rounds on the hottest map
+    /// of ingest (one lookup per identifier of every record).
+    nodes: HashMap<Digest, u32, foldhash::fast::RandomState>,
     /// Per node: its digest, kind and the source that first wrote it.
     pub info: Vec<(Digest, IdKind, &'static str)>,
     parent: Vec<u32>,

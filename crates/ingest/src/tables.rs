@@ -2,9 +2,9 @@
 //! person's `person_id` put in their place.
 
 use crate::error::{IngestError, Result};
-use crate::link::{IdKind, Linker};
+use crate::link::{IdKind, Linker, UnitIds};
 use crate::rows::{TableRows, Value as V};
-use crate::{Keys, Unit, unit_ids};
+use crate::{Keys, Unit};
 use chrono::{Datelike, NaiveDate};
 use renkei_warehouse::TableDef;
 use std::collections::{BTreeMap, HashMap};
@@ -86,9 +86,8 @@ impl<'k> Writer<'k> {
 
     /// The steward-only trace of a unit back to its file and line, with its naive
     /// ID1-only and ID2-only keys, for measuring linkage against ground truth.
-    fn origin(&mut self, u: &Unit, file: &str, line: u64, person: &str) -> Result<()> {
-        let ids = unit_ids(self.keys, u).ids;
-        let of = |kind: IdKind| ids.iter().find(|(k, _)| *k == kind).map(|(_, d)| d.to_hex());
+    fn origin(&mut self, u: &Unit, ids: &UnitIds, file: &str, line: u64, person: &str) -> Result<()> {
+        let of = |kind: IdKind| ids.ids.iter().find(|(k, _)| *k == kind).map(|(_, d)| d.to_hex());
         let (id1, id2) = (of(IdKind::Id1), of(IdKind::Id2));
         self.record_origins.push(&[
             V::Str(u.source()),
@@ -100,7 +99,7 @@ impl<'k> Writer<'k> {
         ])
     }
 
-    pub fn write(&mut self, u: &Unit, person: &str) -> Result<()> {
+    pub fn write(&mut self, u: &Unit, ids: &UnitIds, person: &str) -> Result<()> {
         match u {
             Unit::Claim(c) => {
                 let claim_id = self.record_id("claim", &c.file, c.line);
@@ -158,7 +157,7 @@ impl<'k> Writer<'k> {
                         V::I32(p.times),
                     ])?;
                 }
-                self.origin(u, &c.file, c.line, person)
+                self.origin(u, ids, &c.file, c.line, person)
             }
             Unit::LtcClaim(c) => {
                 let claim_id = self.record_id("ltc_claim", &c.file, c.line);
@@ -174,7 +173,7 @@ impl<'k> Writer<'k> {
                     V::U16(age(c.birth, c.month.first_day())),
                     V::Str(&c.care_level),
                 ])?;
-                self.origin(u, &c.file, c.line, person)
+                self.origin(u, ids, &c.file, c.line, person)
             }
             Unit::Certification(c) => {
                 self.kaigo_certifications.push(&[
@@ -191,7 +190,7 @@ impl<'k> Writer<'k> {
                     V::Str(&c.application_kind),
                     V::Str(&c.first_judgement),
                 ])?;
-                self.origin(u, &c.file, c.line, person)
+                self.origin(u, ids, &c.file, c.line, person)
             }
             Unit::Case(c) => {
                 let case_id = self.case_id(&c.facility, &c.data_id, c.admission);
@@ -207,7 +206,7 @@ impl<'k> Writer<'k> {
                     V::U8(c.sex),
                     V::U16(age(c.birth, c.admission)),
                 ])?;
-                self.origin(u, &c.file, c.line, person)
+                self.origin(u, ids, &c.file, c.line, person)
             }
             Unit::EfItem(i) => {
                 let case_id = self.case_id(&i.facility, &i.data_id, i.admission);

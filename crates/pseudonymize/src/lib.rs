@@ -55,6 +55,8 @@ pub fn ltc_id(k: &SubKey, insurer_municipality: &str, ltc_insured_number: &str, 
     ])
 }
 
+/// `YYYY-MM-DD` (NaiveDate's Display, which writes the digits directly; a `format("%Y-%m-%d")`
+/// parsed its pattern again for every identifier hashed).
 fn iso_date(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    date.to_string()
 }

@@ -23,9 +23,13 @@
 //!
 //! With `RENKEI_BENCH_SCALES` (warehouses of growing size, separated by `:`) a third table times
 //! every query on each and gives how much the time grows per 10× persons.
+//!
+//! With `RENKEI_BENCH_NATIVE` (synth outputs, separated by `:`) a fourth table times Renkei's
+//! ingest of each beside DuckDB's plain conversion of the same files to Parquet.
 
 mod cross_check;
 mod duckdb;
+mod ingest;
 mod memory;
 mod scaling;
 
@@ -72,13 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(w) => PathBuf::from(w),
         None => {
             let dir = tempfile::tempdir()?;
-            let options = renkei_ingest::Options {
-                input: root.join("sample-data"),
-                out: dir.path().join("warehouse"),
-                progress: false,
-            };
-            renkei_ingest::ingest(&renkei_pseudonymize::Key::from_bytes([7; 32]), &options)?;
             let w = dir.path().join("warehouse");
+            ingest::renkei_ingest(&root.join("sample-data"), &w)?;
             sample = Some(dir);
             w
         }
@@ -170,6 +169,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     if !warehouses.is_empty() {
         scaling::table(&runtime, &queries, &warehouses)?;
+    }
+    // Likewise the ingest table, on the sample's native files.
+    let inputs: Vec<PathBuf> = match std::env::var_os("RENKEI_BENCH_NATIVE") {
+        Some(inputs) => std::env::split_paths(&inputs).collect(),
+        None if sample.is_some() => vec![root.join("sample-data")],
+        None => Vec::new(),
+    };
+    if !inputs.is_empty() {
+        ingest::table(&root, &inputs, duckdb_python.as_deref())?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
-//! Peak memory: one query alone in a fresh process per engine (the bench binary runs itself
-//! with `RENKEI_BENCH_CHILD` set), its peak resident set read from `/proc/self/status`
-//! (VmHWM) at the end. The capped run gives Renkei's memory pool a limit well below the data
-//! and a spill directory, whose size a watcher samples while the query runs.
+//! Peak memory: one query (or one ingest) alone in a fresh process per engine (the bench binary
+//! runs itself with `RENKEI_BENCH_CHILD` set), its peak resident set read from
+//! `/proc/self/status` (VmHWM) at the end. The capped run gives Renkei's memory pool a limit
+//! well below the data and a spill directory, whose size a watcher samples while the query runs.
 
 use renkei_disclosure::Policy;
 use renkei_engine::{Engine, EngineOptions};
@@ -18,6 +18,9 @@ pub enum Role {
     Plain,
     /// Renkei with its memory pool limited to this many MiB and a spill directory.
     Capped(usize),
+    /// Renkei's ingest of the native files at `RENKEI_BENCH_INPUT` into a warehouse at
+    /// `RENKEI_BENCH_OUT`, instead of a query.
+    Ingest,
 }
 
 impl Role {
@@ -26,6 +29,7 @@ impl Role {
             Role::Renkei => "renkei".into(),
             Role::Plain => "plain".into(),
             Role::Capped(mib) => format!("capped:{mib}"),
+            Role::Ingest => "ingest".into(),
         }
     }
 
@@ -33,6 +37,7 @@ impl Role {
         match text {
             "renkei" => Some(Role::Renkei),
             "plain" => Some(Role::Plain),
+            "ingest" => Some(Role::Ingest),
             _ => text.strip_prefix("capped:")?.parse().ok().map(Role::Capped),
         }
     }
@@ -48,15 +53,29 @@ pub struct Measured {
 
 /// Runs `query` in a fresh process as `role`.
 pub fn measure(warehouse: &Path, query: &Path, role: Role) -> Result<Measured, Box<dyn std::error::Error>> {
+    run_child(
+        role,
+        &[("RENKEI_BENCH_WAREHOUSE", warehouse), ("RENKEI_BENCH_QUERY", query)],
+    )
+}
+
+/// Ingests the native files at `input` into a new warehouse at `out` in a fresh process.
+pub fn measure_ingest(input: &Path, out: &Path) -> Result<Measured, Box<dyn std::error::Error>> {
+    run_child(
+        Role::Ingest,
+        &[("RENKEI_BENCH_INPUT", input), ("RENKEI_BENCH_OUT", out)],
+    )
+}
+
+fn run_child(role: Role, paths: &[(&str, &Path)]) -> Result<Measured, Box<dyn std::error::Error>> {
     let output = Command::new(std::env::current_exe()?)
         .env("RENKEI_BENCH_CHILD", role.to_env())
-        .env("RENKEI_BENCH_WAREHOUSE", warehouse)
-        .env("RENKEI_BENCH_QUERY", query)
+        .envs(paths.iter().copied())
         .output()?;
     if !output.status.success() {
         return Err(format!(
-            "the {role:?} run of {} failed: {}",
-            query.display(),
+            "the {role:?} run on {} failed: {}",
+            paths[0].1.display(),
             String::from_utf8_lossy(&output.stderr)
         )
         .into());
@@ -69,10 +88,13 @@ pub fn measure(warehouse: &Path, query: &Path, role: Role) -> Result<Measured, B
     })
 }
 
-/// The child's side: run the query once and print what it cost as one JSON line.
+/// The child's side: run the query (or the ingest) once and print what it cost as one JSON line.
 pub fn child(role: Role) -> Result<(), Box<dyn std::error::Error>> {
-    let warehouse = PathBuf::from(std::env::var_os("RENKEI_BENCH_WAREHOUSE").ok_or("no warehouse")?);
-    let sql = std::fs::read_to_string(std::env::var_os("RENKEI_BENCH_QUERY").ok_or("no query")?)?;
+    let path = |name: &str| std::env::var_os(name).map(PathBuf::from).ok_or(format!("no {name}"));
+    let sql = match role {
+        Role::Ingest => String::new(),
+        _ => std::fs::read_to_string(path("RENKEI_BENCH_QUERY")?)?,
+    };
     let partitions = super::partitions();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let spill = tempfile::tempdir()?;
@@ -88,20 +110,20 @@ pub fn child(role: Role) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     match role {
         Role::Renkei | Role::Capped(_) => {
-            let engine = Engine::open(&warehouse, Policy::default(), options)?;
+            let engine = Engine::open(&path("RENKEI_BENCH_WAREHOUSE")?, Policy::default(), options)?;
             runtime.block_on(engine.query(&sql))?;
         }
         Role::Plain => {
-            let ctx = runtime.block_on(super::plain_session(&warehouse, partitions))?;
+            let ctx = runtime.block_on(super::plain_session(&path("RENKEI_BENCH_WAREHOUSE")?, partitions))?;
             runtime.block_on(async { ctx.sql(&sql).await?.collect().await })?;
         }
+        Role::Ingest => super::ingest::renkei_ingest(&path("RENKEI_BENCH_INPUT")?, &path("RENKEI_BENCH_OUT")?)?,
     }
     let seconds = start.elapsed().as_secs_f64();
-    let spilled_bytes = watcher.stop();
     let line = serde_json::json!({
         "seconds": seconds,
         "peak_rss_kib": peak_rss_kib()?,
-        "spilled_bytes": spilled_bytes,
+        "spilled_bytes": watcher.stop(),
     });
     println!("{line}");
     Ok(())

@@ -6,7 +6,7 @@ use super::Engines;
 use std::path::{Path, PathBuf};
 
 /// The persons a warehouse holds, from its manifest.
-fn persons(warehouse: &Path) -> Result<u64, Box<dyn std::error::Error>> {
+pub fn persons(warehouse: &Path) -> Result<u64, Box<dyn std::error::Error>> {
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(warehouse.join("_manifest.json"))?)?;
     manifest["persons"]
         .as_u64()
