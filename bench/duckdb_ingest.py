@@ -63,31 +63,42 @@ def prepare(native: Path, prepared: Path) -> None:
         delim = "\t" if table.startswith("dpc_") else ","
         widths[table] = max(widths[table], max(line.count(delim) + 1 for line in lines))
 
+    skipped = 0
     for path in sorted(native.rglob("*")):
         if not path.is_file():
             continue
         relative = path.relative_to(native)
         source = relative.parts[0]
+        if source not in ("masters", "dpc", "ndb", "kaigo"):
+            continue  # truth/ is the generator's answer key, not input; ingest does not read it
+        try:
+            lines = path.read_text(encoding="utf-8" if source == "masters" else "cp932").splitlines(True)
+        except UnicodeDecodeError:
+            # A file spoilt on purpose (synth's defects); Renkei's ingest rejects it too.
+            skipped += 1
+            continue
+        if not lines:
+            continue  # an empty file (also spoilt on purpose)
         if source == "masters":
-            write(f"masters_{path.stem}", path.read_text(encoding="utf-8").splitlines(True))
+            write(f"masters_{path.stem}", lines)
         elif source == "dpc":
             kind = path.name.split("_")[0].lower()  # EF or FF1
-            write(f"dpc_{kind}", path.read_text(encoding="cp932").splitlines(True))
-        elif source == "ndb" or (source == "kaigo" and relative.parts[1] == "claims"):
+            write(f"dpc_{kind}", lines)
+        elif source == "ndb" or relative.parts[1] == "claims":
             field = 0 if source == "ndb" else 1
             by_type = defaultdict(list)
-            for line in path.read_text(encoding="cp932").splitlines(True):
+            for line in lines:
                 by_type[line.split(",", field + 1)[field]].append(line)
             prefix = "ndb" if source == "ndb" else "kaigo_claims"
-            for record_type, lines in by_type.items():
-                write(f"{prefix}_{record_type}", lines)
-        elif source == "kaigo":
-            write(f"kaigo_{relative.parts[1]}", path.read_text(encoding="cp932").splitlines(True))
-        # truth/ is the generator's answer key, not input; ingest does not read it either.
+            for record_type, typed in by_type.items():
+                write(f"{prefix}_{record_type}", typed)
+        else:
+            write(f"kaigo_{relative.parts[1]}", lines)
     for output in outputs.values():
         output.close()
     (prepared / WIDTHS).write_text(json.dumps(widths))
-    (prepared / MARKER).write_text(f"UTF-8, one file per table, from {native}\n")
+    (prepared / MARKER).write_text(
+        f"UTF-8, one file per table, from {native}; {skipped} files skipped as not Shift_JIS\n")
 
 
 def convert(prepared: Path, out: Path) -> tuple[int, int]:
