@@ -65,7 +65,7 @@ pub struct SourceCounts {
     pub bytes: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct InputFile {
     pub file: String,
     pub bytes: u64,
@@ -98,7 +98,9 @@ fn input_files(input: &Path, source: &str) -> Result<Vec<(String, PathBuf)>> {
 /// What a pass does with what the readers find, in the same order in every pass. `T` is what
 /// the pass makes of each unit on the reading threads (`read_all`'s `prepare`).
 trait Visitor<T> {
-    fn file(&mut self, _source: &'static str, _file: &InputFile) {}
+    /// Whether `file` is called: reading each file's BLAKE3 is work only the write pass needs.
+    const WANTS_FILES: bool = false;
+    fn file(&mut self, _source: &'static str, _file: InputFile) {}
     fn unit(&mut self, unit: T);
     fn quarantined(&mut self, _source: &'static str, _entry: Quarantined) {}
     fn rejected(&mut self, _source: &'static str, _file: Rejected) {}
@@ -112,20 +114,27 @@ const FILES_PER_BATCH: usize = 64;
 
 /// One input file as the reading threads leave it.
 struct ReadFile<T> {
-    input: InputFile,
+    /// The file's size and BLAKE3, for a visitor that wants them.
+    input: Option<InputFile>,
     /// The units (as `prepare` made them) and quarantine entries, with the count of units
     /// read; or why the whole file was rejected.
     outcome: std::result::Result<(u64, Vec<Quarantined>, Vec<T>), Rejected>,
 }
 
 /// Reads, decodes and parses one file, and prepares its units.
-fn read_file<T>(cx: &Context, rel: &str, path: &Path, prepare: &(impl Fn(Unit) -> T + Sync)) -> Result<ReadFile<T>> {
+fn read_file<T>(
+    cx: &Context,
+    rel: &str,
+    path: &Path,
+    prepare: &(impl Fn(Unit) -> T + Sync),
+    wants_file: bool,
+) -> Result<ReadFile<T>> {
     let bytes = fs::read(path).map_err(error::io(path))?;
-    let input = InputFile {
+    let input = wants_file.then(|| InputFile {
         file: rel.to_string(),
         bytes: bytes.len() as u64,
         blake3: blake3::hash(&bytes).to_hex().to_string(),
-    };
+    });
     let outcome = parse::decode(rel, &bytes).and_then(|text| {
         // The readers take two callbacks; both fill this file's lists.
         let mut units = Vec::new();
@@ -157,12 +166,12 @@ fn read_file<T>(cx: &Context, rel: &str, path: &Path, prepare: &(impl Fn(Unit) -
 /// Batches of files are read and parsed on all cores (with `prepare` applied to each unit
 /// there) while the visitor takes the previous batch on this thread: both passes see the
 /// same units in the same order, which is how pass 2 finds each unit's person.
-fn read_all<T: Send>(
+fn read_all<T: Send, V: Visitor<T>>(
     input: &Path,
     masters: &Masters,
     progress: Progress,
     prepare: &(impl Fn(Unit) -> T + Sync),
-    visitor: &mut impl Visitor<T>,
+    visitor: &mut V,
 ) -> Result<()> {
     let cx = Context { masters };
     for source in SOURCES {
@@ -176,7 +185,7 @@ fn read_all<T: Send>(
                 for chunk in files.chunks(FILES_PER_BATCH) {
                     let batch: Result<Vec<ReadFile<T>>> = chunk
                         .par_iter()
-                        .map(|(rel, path)| read_file(cx, rel, path, prepare))
+                        .map(|(rel, path)| read_file(cx, rel, path, prepare, V::WANTS_FILES))
                         .collect();
                     let failed = batch.is_err();
                     // A closed channel means the visitor stopped on an error of its own.
@@ -188,7 +197,9 @@ fn read_all<T: Send>(
             for batch in receiver {
                 for file in batch? {
                     bar.inc(1);
-                    visitor.file(source, &file.input);
+                    if let Some(input) = file.input {
+                        visitor.file(source, input);
+                    }
                     match file.outcome {
                         Ok((read, entries, units)) => {
                             visitor.read(source, read);
@@ -238,11 +249,13 @@ impl WritePass<'_> {
 }
 
 impl Visitor<(Unit, UnitIds)> for WritePass<'_> {
-    fn file(&mut self, source: &'static str, file: &InputFile) {
+    const WANTS_FILES: bool = true;
+
+    fn file(&mut self, source: &'static str, file: InputFile) {
         let c = self.count(source);
         c.files += 1;
         c.bytes += file.bytes;
-        self.inputs.push(file.clone());
+        self.inputs.push(file);
     }
 
     fn unit(&mut self, (u, ids): (Unit, UnitIds)) {

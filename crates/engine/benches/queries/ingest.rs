@@ -6,7 +6,7 @@
 //! UTF-8 copy with one file per record type (untimed, kept under the bench's target folder and
 //! reused); the table says how long that took when it had to be made.
 
-use super::memory;
+use super::{memory, mib};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,10 +92,6 @@ fn duckdb_ingest(
         rows: v["rows"].as_u64().ok_or("no rows")?,
         prepare_s,
     })
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
 }
 
 /// Prints the ingest table for each native input (smallest first, as given).

@@ -41,6 +41,10 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
 
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 fn median(mut times: Vec<Duration>) -> Duration {
     times.sort();
     times[times.len() / 2]
@@ -261,7 +265,6 @@ fn memory_table(
         .filter(|t| !t.steward_only)
         .map(|t| memory::tree_bytes(&t.directory(warehouse)))
         .sum();
-    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
     let cap = match std::env::var("RENKEI_BENCH_CAP_MIB") {
         Ok(text) => text.parse()?,
         Err(_) => ((data / 16) / (1024 * 1024)).max(16) as usize,
