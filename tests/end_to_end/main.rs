@@ -2,6 +2,8 @@
 //! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC and Flight SQL.
 
 mod broker;
+#[cfg(feature = "distributed")]
+mod cluster;
 mod console;
 mod crash;
 mod flight_sql;

@@ -51,6 +51,10 @@ pub struct ServeArgs {
     /// HTTPS with the same certificate and client CA.
     #[arg(long)]
     http: Option<String>,
+    /// Run request and Flight SQL queries on the Ballista cluster whose scheduler is at
+    /// df://HOST:PORT (feature `distributed`); checks and suppression stay in the broker.
+    #[arg(long)]
+    cluster: Option<String>,
 }
 
 /// Where the broker is and who is calling.
@@ -238,6 +242,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         engine: renkei_engine::EngineOptions {
             memory_limit: a.memory_mib.map(|m| m.saturating_mul(1024 * 1024)),
             spill_dir: a.spill_dir,
+            cluster: crate::cluster::planner(a.cluster.as_deref())?,
             ..Default::default()
         },
         tls: match (&a.tls_cert, &a.tls_key) {

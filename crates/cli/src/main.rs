@@ -2,6 +2,7 @@
 //! crate; no logic lives here.
 
 mod broker;
+mod cluster;
 mod query;
 
 use anyhow::{Context, Result, bail};
@@ -89,6 +90,13 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: broker::AuditCommand,
+    },
+    /// Run a node of a DataFusion Ballista cluster for `--cluster` queries (feature
+    /// `distributed`).
+    #[cfg(feature = "distributed")]
+    Cluster {
+        #[command(subcommand)]
+        command: renkei_cluster::NodeCommand,
     },
     /// Measure a warehouse's linkage against the ground truth of synthetic input.
     LinkageReport {
@@ -279,6 +287,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Request { command } => broker::request(command),
         Command::Steward { command } => broker::steward(command),
         Command::Audit { command } => broker::audit(command),
+        #[cfg(feature = "distributed")]
+        Command::Cluster { command } => cluster::run(command),
     }
 }
 

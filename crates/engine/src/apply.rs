@@ -5,9 +5,11 @@
 
 use crate::contributions::{CONTRIBUTORS, LARGEST, SECOND, TOTAL_ABS};
 use crate::control::{ColumnRule, ControlSpec};
+use datafusion::arrow::array::UInt32Array;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
-use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
@@ -112,6 +114,7 @@ pub fn apply_disclosure_control(
     batches: &[RecordBatch],
     spec: &ControlSpec,
     out_schema: &SchemaRef,
+    ordered: bool,
 ) -> Result<(RecordBatch, Report)> {
     let Some(first) = batches.first() else {
         return Ok((
@@ -120,6 +123,7 @@ pub fn apply_disclosure_control(
         ));
     };
     let batch = concat_batches(&first.schema(), batches)?;
+    let batch = if ordered { batch } else { in_canonical_order(batch)? };
     let rows = batch.num_rows();
     let policy = &spec.policy;
 
@@ -328,6 +332,29 @@ pub fn apply_disclosure_control(
     Ok((checked, report(spec, summary, hidden)))
 }
 
+/// The rows of `batch` sorted by all their columns (hidden ones included). Without ORDER BY
+/// the rows arrive in whatever order the partitions finish, which differs between runs and
+/// between one machine and a cluster; in one canonical order, the same query shows the same
+/// table, and its report names the same rows, every time.
+fn in_canonical_order(batch: RecordBatch) -> Result<RecordBatch> {
+    let fields = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| SortField::new(f.data_type().clone()))
+        .collect();
+    let rows = RowConverter::new(fields)?.convert_columns(batch.columns())?;
+    let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
+    order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
+    let indices = UInt32Array::from(order);
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| take(c.as_ref(), &indices, None))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+}
+
 fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Report {
     let mut notes = Vec::new();
     if summary.hidden_secondary > 0 {
@@ -410,5 +437,24 @@ fn secondary_rows(
     let priority: Vec<f64> = (0..rows)
         .map(|r| persons.iter().map(|p| p[r]).min().unwrap_or(0) as f64)
         .collect();
-    secondary_suppression(inner.len(), &cells, &status, &priority).map_err(|_| internal("secondary suppression failed"))
+    // Equal priorities are decided by position. Present the rows ordered by their labels, so
+    // that the position is the label's, not the row's place in the output (which an ORDER BY
+    // with ties leaves to arrival): the same table hides the same cells every time.
+    let mut canonical: Vec<usize> = (0..rows).collect();
+    canonical.sort_by(|&a, &b| ids.value(a).cmp(&ids.value(b)).then_with(|| keys[a].cmp(&keys[b])));
+    let hidden = secondary_suppression(
+        inner.len(),
+        &permuted(&cells, &canonical),
+        &permuted(&status, &canonical),
+        &permuted(&priority, &canonical),
+    )
+    .map_err(|_| internal("secondary suppression failed"))?;
+    let mut hidden: Vec<usize> = hidden.into_iter().map(|i| canonical[i]).collect();
+    hidden.sort_unstable();
+    Ok(hidden)
+}
+
+/// `v` in the order `order` gives (a permutation of its indices).
+fn permuted<T: Clone>(v: &[T], order: &[usize]) -> Vec<T> {
+    order.iter().map(|&i| v[i].clone()).collect()
 }

@@ -176,10 +176,19 @@ pub struct ControlExec {
     /// The user's ORDER BY, as the input delivers it: required of the input so that the
     /// physical optimizer keeps it.
     ordering: Option<LexOrdering>,
+    /// Whether the input arrives in an order the query asked for; if not, the rows are put
+    /// in one canonical order (see `apply.rs`).
+    ordered: bool,
 }
 
 impl ControlExec {
-    fn new(input: Arc<dyn ExecutionPlan>, spec: Arc<ControlSpec>, schema: SchemaRef, sink: Arc<ReportSink>) -> Self {
+    fn new(
+        input: Arc<dyn ExecutionPlan>,
+        spec: Arc<ControlSpec>,
+        schema: SchemaRef,
+        sink: Arc<ReportSink>,
+        ordered: bool,
+    ) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&schema)),
             Partitioning::UnknownPartitioning(1),
@@ -194,6 +203,7 @@ impl ControlExec {
             sink,
             properties,
             ordering,
+            ordered,
         }
     }
 }
@@ -244,6 +254,7 @@ impl ExecutionPlan for ControlExec {
             Arc::clone(&self.spec),
             Arc::clone(&self.schema),
             Arc::clone(&self.sink),
+            self.ordered,
         )))
     }
 
@@ -258,9 +269,10 @@ impl ExecutionPlan for ControlExec {
         let schema = Arc::clone(&self.schema);
         let sink = Arc::clone(&self.sink);
         let out_schema = Arc::clone(&schema);
+        let ordered = self.ordered;
         let stream = futures::stream::once(async move {
             let batches = collect(input, context).await?;
-            let (batch, report) = apply_disclosure_control(&batches, &spec, &out_schema)?;
+            let (batch, report) = apply_disclosure_control(&batches, &spec, &out_schema, ordered)?;
             if let Ok(mut reports) = sink.0.lock() {
                 reports.push(report);
             }
@@ -288,28 +300,55 @@ impl ExtensionPlanner for ControlPlanner {
         let Some(control) = node.as_any().downcast_ref::<ControlNode>() else {
             return Ok(None);
         };
-        let mut input = Arc::clone(&physical_inputs[0]);
-        if input.output_partitioning().partition_count() != 1 {
-            input = match input.output_ordering().cloned() {
-                Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering, input)),
-                None => Arc::new(CoalescePartitionsExec::new(input)),
-            };
-        }
-        let sink = session.config().get_extension::<ReportSink>().unwrap_or_default();
-        let schema = Arc::new(control.schema.as_arrow().clone());
-        Ok(Some(Arc::new(ControlExec::new(
-            input,
-            Arc::clone(&control.spec),
-            schema,
-            sink,
-        ))))
+        Ok(Some(control_exec(control, Arc::clone(&physical_inputs[0]), session)))
+    }
+}
+
+/// The control node over its planned input, gathered into the one partition it checks.
+fn control_exec(
+    control: &ControlNode,
+    mut input: Arc<dyn ExecutionPlan>,
+    session: &dyn datafusion::catalog::Session,
+) -> Arc<dyn ExecutionPlan> {
+    if input.output_partitioning().partition_count() != 1 {
+        input = match input.output_ordering().cloned() {
+            Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering, input)),
+            None => Arc::new(CoalescePartitionsExec::new(input)),
+        };
+    }
+    let sink = session.config().get_extension::<ReportSink>().unwrap_or_default();
+    let schema = Arc::new(control.schema.as_arrow().clone());
+    let ordered = sorts_its_output(&control.input);
+    Arc::new(ControlExec::new(
+        input,
+        Arc::clone(&control.spec),
+        schema,
+        sink,
+        ordered,
+    ))
+}
+
+/// Whether `plan` delivers its rows in an order the query asked for: an ORDER BY at its top,
+/// under projections and aliases. (Decided on the logical plan, because a plan run on a
+/// cluster comes back without a declared ordering, though in order.)
+fn sorts_its_output(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Sort(_) => true,
+        LogicalPlan::Projection(p) => sorts_its_output(&p.input),
+        LogicalPlan::SubqueryAlias(a) => sorts_its_output(&a.input),
+        _ => false,
     }
 }
 
 /// The session's query planner: the final check on the optimized plan. Only a plan whose
 /// root is a control node is ever executed.
 #[derive(Debug)]
-pub struct CheckedQueryPlanner;
+pub struct CheckedQueryPlanner {
+    /// Plans the control node's input for a cluster. The input is a plain DataFusion plan
+    /// whose every output row carries its hidden counts; the control node over it, which
+    /// alone decides what is shown, is planned and run here, never on the cluster.
+    pub cluster: Option<Arc<dyn QueryPlanner + Send + Sync>>,
+}
 
 #[async_trait]
 impl QueryPlanner for CheckedQueryPlanner {
@@ -318,15 +357,26 @@ impl QueryPlanner for CheckedQueryPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn datafusion::catalog::Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let checked = matches!(logical_plan, LogicalPlan::Extension(e) if e.node.as_any().is::<ControlNode>());
-        if !checked {
+        let control = match logical_plan {
+            LogicalPlan::Extension(e) => e.node.as_any().downcast_ref::<ControlNode>(),
+            _ => None,
+        };
+        let Some(control) = control else {
             return Err(crate::refuse(match logical_plan {
                 LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) => "EXPLAIN is refused".to_string(),
                 _ => "only checked queries are executed".to_string(),
             }));
+        };
+        match &self.cluster {
+            Some(cluster) => {
+                let input = cluster.create_physical_plan(&control.input, session).await?;
+                Ok(control_exec(control, input, session))
+            }
+            None => {
+                DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(ControlPlanner)])
+                    .create_physical_plan(logical_plan, session)
+                    .await
+            }
         }
-        DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(ControlPlanner)])
-            .create_physical_plan(logical_plan, session)
-            .await
     }
 }

@@ -7,6 +7,8 @@
 //!   (keeping DataFusion's own), and plans through [`control::CheckedQueryPlanner`], which
 //!   executes only plans rooted at the control node: the final check on the optimized plan.
 //! - Execution errors are reported by kind only: their messages can quote data values.
+//! - With [`EngineOptions::cluster`], the plan below the control node runs on a cluster
+//!   (`renkei-cluster`); the rewrite, the refusals and the control node stay here.
 
 mod apply;
 mod contributions;
@@ -29,9 +31,11 @@ use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use renkei_disclosure::{Policy, Report};
 use std::path::{Path, PathBuf};
@@ -53,6 +57,19 @@ pub struct EngineOptions {
     /// The tables a session may see (a project's granted datasets); all when None. A table
     /// outside it is not registered: for the query it does not exist.
     pub tables: Option<std::collections::BTreeSet<String>>,
+    /// Plans the checked query's input (the rewritten plan below the control node) for a
+    /// cluster; the control node itself always runs in this process. None: all runs here.
+    pub cluster: Option<Arc<dyn QueryPlanner + Send + Sync>>,
+}
+
+/// The functions the rewrite puts into plans, beyond DataFusion's own: every node that
+/// decodes or runs part of a checked plan (a cluster's scheduler and executors) must know
+/// them by name.
+pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
+    (
+        vec![person_number::person_number_udf()],
+        vec![contributions::contributions_udaf()],
+    )
 }
 
 /// The checked result of one query.
@@ -145,7 +162,9 @@ impl Engine {
             .with_config(config)
             .with_runtime_env(Arc::clone(&self.runtime))
             .with_default_features()
-            .with_query_planner(Arc::new(CheckedQueryPlanner))
+            .with_query_planner(Arc::new(CheckedQueryPlanner {
+                cluster: self.options.cluster.clone(),
+            }))
             .build();
         let state = SessionStateBuilder::new_from_existing(state)
             .with_analyzer_rule(Arc::new(DisclosureControlRule {
@@ -216,7 +235,14 @@ impl Engine {
             .map_err(EngineError::from_planning)?;
         let batches = datafusion::physical_plan::collect(physical, ctx.task_ctx())
             .await
-            .map_err(EngineError::from_execution)?;
+            .map_err(|e| match (EngineError::from_execution(e), &self.options.cluster) {
+                // A cluster reports every failure as a failed job, in text that may quote a
+                // value: say where it failed, keep nothing of the text.
+                (EngineError::Execution(_), Some(_)) => EngineError::Execution(
+                    "on the cluster: a task failed or a node could not be reached; the nodes' logs name the cause",
+                ),
+                (other, _) => other,
+            })?;
         let mut report = sink
             .0
             .lock()

@@ -18,10 +18,15 @@ use datafusion::logical_expr::{
 };
 use std::sync::{Arc, LazyLock};
 
+/// The function, shared by every plan that uses it.
+pub fn person_number_udf() -> Arc<ScalarUDF> {
+    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| Arc::new(ScalarUDF::from(PersonNumber::new())));
+    Arc::clone(&UDF)
+}
+
 /// `renkei_person_number(person)` as an expression.
 pub fn person_number(person: Expr) -> Expr {
-    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| Arc::new(ScalarUDF::from(PersonNumber::new())));
-    UDF.call(vec![person])
+    person_number_udf().call(vec![person])
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]

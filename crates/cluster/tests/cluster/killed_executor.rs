@@ -1,0 +1,89 @@
+//! An executor killed with SIGKILL while queries run: each query either completes with
+//! exactly the single-machine result (Ballista runs the lost tasks again) or fails with an
+//! error. Never is a partial result shown as complete.
+
+use crate::{engine, nodes, runtime, shown};
+use renkei_disclosure::Policy;
+use renkei_engine::EngineError;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The heaviest study query, and one whose output is all small cells (the first must not be
+/// partly computed, the second not partly hidden).
+const QUERIES: [&str; 2] = ["polypharmacy_by_care_level.sql", "dementia_by_care_level.sql"];
+
+#[test]
+fn a_killed_executor_never_yields_a_partial_result() {
+    let (mut cluster, _work) = nodes::start(2);
+    let queries: Vec<(String, String)> = QUERIES
+        .iter()
+        .map(|q| {
+            let sql = std::fs::read_to_string(crate::repository().join("queries").join(q)).expect("query reads");
+            let expected = shown(&runtime().block_on(engine(Policy::default(), None).query(&sql)));
+            (sql, expected)
+        })
+        .collect();
+    let queries = Arc::new(queries);
+    let stop = Arc::new(AtomicBool::new(false));
+    let kill_at = Instant::now() + Duration::from_millis(1500);
+    // Two clients query back to back until well after the kill; each notes when every
+    // query began and ended and how it came out.
+    let clients: Vec<_> = (0..2)
+        .map(|client| {
+            let (queries, stop, address) = (Arc::clone(&queries), Arc::clone(&stop), cluster.address.clone());
+            std::thread::spawn(move || {
+                let rt = runtime();
+                let mut outcomes = Vec::new();
+                let mut i = client;
+                while !stop.load(Ordering::SeqCst) {
+                    let (sql, expected) = &queries[i % queries.len()];
+                    let began = Instant::now();
+                    let result = rt.block_on(async {
+                        tokio::time::timeout(
+                            Duration::from_secs(240),
+                            engine(Policy::default(), Some(&address)).query(sql),
+                        )
+                        .await
+                    });
+                    let ended = Instant::now();
+                    let result = result.unwrap_or_else(|_| panic!("a query still runs 240 s after it began"));
+                    outcomes.push((began, ended, shown(&result) == *expected, result.err()));
+                    i += 1;
+                }
+                outcomes
+            })
+        })
+        .collect();
+    std::thread::sleep(kill_at.saturating_duration_since(Instant::now()));
+    let killed_at = Instant::now();
+    cluster.kill_executor(0).expect("SIGKILL");
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::SeqCst);
+    let outcomes: Vec<_> = clients
+        .into_iter()
+        .flat_map(|c| c.join().expect("a client thread"))
+        .collect();
+    let mut across_the_kill = 0;
+    for (began, ended, equal, error) in &outcomes {
+        match error {
+            None => assert!(*equal, "a query completed with output other than one machine's"),
+            Some(EngineError::Execution(kind)) => eprintln!("a query failed: {kind}"),
+            Some(e) => panic!("a query failed with an unexpected error: {e}"),
+        }
+        if *began < killed_at && *ended > killed_at {
+            across_the_kill += 1;
+        }
+    }
+    assert!(across_the_kill > 0, "no query was running when the executor was killed");
+    // The cluster still answers, on the executor left.
+    let (sql, expected) = &queries[0];
+    let after = runtime().block_on(engine(Policy::default(), Some(&cluster.address)).query(sql));
+    assert_eq!(shown(&after), *expected, "after the kill");
+    eprintln!(
+        "{} queries, {} across the kill, {} failed",
+        outcomes.len(),
+        across_the_kill,
+        outcomes.iter().filter(|o| o.3.is_some()).count()
+    );
+}

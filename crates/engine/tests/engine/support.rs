@@ -1,0 +1,52 @@
+//! What the engine's tests share: the sample warehouse, the runtime, and running a query
+//! with the default policy through the test binary's own `run_with`. `renkei-cluster`'s
+//! tests include this file and the adversarial and golden tests with their own `run_with`,
+//! which runs each query on clusters as well.
+
+use renkei_disclosure::Policy;
+use renkei_engine::{CheckedOutput, EngineError};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn repository() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The sample warehouse, ingested on first use.
+pub fn warehouse() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = renkei_pseudonymize::Key::from_bytes([7; 32]);
+        let options = renkei_ingest::Options {
+            input: repository().join("sample-data"),
+            out: dir.path().join("warehouse"),
+            progress: false,
+        };
+        renkei_ingest::ingest(&key, &options).expect("sample data ingests");
+        dir
+    });
+    static WAREHOUSE: OnceLock<PathBuf> = OnceLock::new();
+    WAREHOUSE.get_or_init(|| dir.path().join("warehouse"))
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+pub fn run(sql: &str) -> Result<CheckedOutput, EngineError> {
+    crate::run_with(sql, Policy::default())
+}
+
+/// The reason a query is refused; panics when it is not.
+pub fn refused(sql: &str) -> String {
+    match run(sql) {
+        Err(EngineError::Refused(reason)) => reason,
+        Err(e) => panic!("{sql}: expected a refusal, got {e}"),
+        Ok(_) => panic!("{sql}: expected a refusal, got output"),
+    }
+}

@@ -1,0 +1,121 @@
+//! `renkei cluster scheduler | executor` (feature `distributed`): a scheduler and two
+//! executors of the real binary on loopback ports; `renkei query --cluster` and
+//! `renkei serve --cluster` give exactly what they give on one machine. (The engine's
+//! adversarial tests run on clusters in `renkei-cluster`'s own tests.)
+
+use super::renkei;
+use crate::broker::{Server, named, warehouse, world, world_on};
+use renkei_cluster::local::LocalCluster;
+use renkei_proto::v1 as pb;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A scheduler and two executors of the `renkei` binary.
+fn start_cluster(work: &Path) -> LocalCluster {
+    let node = |args: &[String]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_renkei"));
+        command.arg("cluster").args(args);
+        command
+    };
+    LocalCluster::start(node, work, 2).expect("the cluster starts")
+}
+
+fn study_queries() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    let mut queries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("queries/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    queries.sort();
+    queries
+}
+
+/// Exit status, standard output and the report of `renkei query` with `args`.
+fn query(args: &[&str], report: &Path) -> (Option<i32>, String, String, String) {
+    let warehouse = warehouse().to_str().expect("utf-8 path");
+    let mut all = vec![
+        "query",
+        "--warehouse",
+        warehouse,
+        "--report",
+        report.to_str().expect("utf-8"),
+    ];
+    all.extend_from_slice(args);
+    let _ = std::fs::remove_file(report);
+    let o = renkei(&all);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+        std::fs::read_to_string(report).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn queries_on_a_cluster_of_renkei_processes_equal_one_machine() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let cluster = start_cluster(work.path());
+    let address = cluster.address.clone();
+    let report = work.path().join("report.json");
+    for q in study_queries() {
+        let file = q.to_str().expect("utf-8 path");
+        let here = query(&["--file", file, "--format", "csv"], &report);
+        assert_eq!(here.0, Some(0), "{file}: {}", here.2);
+        let there = query(&["--file", file, "--format", "csv", "--cluster", &address], &report);
+        assert_eq!(there, here, "{file} on the cluster");
+    }
+    for refused in [
+        "SELECT * FROM ndb_claims",
+        "SELECT count(*) FROM ndb_claims WHERE person_id = 'x'",
+        "EXPLAIN SELECT count(*) FROM ndb_claims",
+    ] {
+        let here = query(&["--sql", refused], &report);
+        assert_eq!(here.0, Some(2), "{refused}: {}", here.2);
+        assert!(here.2.starts_with("refused:"), "{}", here.2);
+        let there = query(&["--sql", refused, "--cluster", &address], &report);
+        assert_eq!(there, here, "{refused} on the cluster");
+    }
+    // A cluster no one runs: a clear error, nothing on standard output.
+    let (code, stdout, stderr, _) = query(
+        &[
+            "--sql",
+            "SELECT sex, count(*) FROM ndb_claims GROUP BY sex",
+            "--cluster",
+            "df://127.0.0.1:9",
+        ],
+        &report,
+    );
+    assert_eq!((code, stdout.as_str()), (Some(1), ""), "{stderr}");
+    assert!(stderr.contains("execution"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_broker_runs_requests_on_the_cluster() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let cluster = start_cluster(work.path());
+    let address = cluster.address.clone();
+    let on_cluster = world_on(Server::start_with("http", &["--cluster", &address])).await;
+    let here = world().await;
+    let mut tables = Vec::new();
+    for w in [&on_cluster, &here] {
+        let submitted = w
+            .sato
+            .submit("p-all", named("dementia_by_care_level"))
+            .await
+            .expect("a checked query is accepted");
+        assert_eq!(submitted.state(), pb::RequestState::Checked);
+        let review = w
+            .kato
+            .steward()
+            .get_review(w.kato.req(pb::GetReviewRequest { id: submitted.id }))
+            .await
+            .expect("a steward reviews")
+            .into_inner();
+        tables.push((review.checked_table, review.checked_arrow));
+    }
+    assert_eq!(
+        tables[0], tables[1],
+        "the checked output on the cluster and on one machine"
+    );
+}
