@@ -29,7 +29,9 @@ use datafusion_proto::protobuf::LogicalPlanNode;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
+mod deadline;
 pub mod local;
 
 /// What can go wrong starting or reaching a cluster.
@@ -53,7 +55,13 @@ pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
 pub struct ClusterPlanner {
     scheduler_url: String,
     config: BallistaConfig,
+    deadline: Duration,
 }
+
+/// How long a query may run on the cluster before it fails. A job Ballista can neither
+/// finish nor fail (seen when an executor dies holding a stage's output) would otherwise
+/// wait for ever; a study query that needs longer should be split.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 impl ClusterPlanner {
     /// A planner for the scheduler at `df://HOST:PORT` (the port defaults to 50050).
@@ -61,7 +69,13 @@ impl ClusterPlanner {
         Ok(ClusterPlanner {
             scheduler_url: scheduler_url(address)?,
             config: BallistaConfig::default(),
+            deadline: DEFAULT_DEADLINE,
         })
+    }
+
+    /// The same planner, failing queries the cluster has not finished after `deadline`.
+    pub fn with_deadline(self, deadline: Duration) -> ClusterPlanner {
+        ClusterPlanner { deadline, ..self }
     }
 }
 
@@ -84,13 +98,14 @@ impl QueryPlanner for ClusterPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(DistributedQueryExec::<LogicalPlanNode>::with_extension(
+        let job = Arc::new(DistributedQueryExec::<LogicalPlanNode>::with_extension(
             self.scheduler_url.clone(),
             self.config.clone(),
             logical_plan.clone(),
             Arc::new(BallistaLogicalExtensionCodec::default()),
             session.session_id().to_string(),
-        )))
+        ));
+        Ok(Arc::new(deadline::DeadlineExec::new(job, self.deadline)))
     }
 }
 

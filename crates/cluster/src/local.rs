@@ -31,7 +31,6 @@ impl LocalCluster {
             node(&args)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
-                .env("RUST_LOG", "warn")
                 .spawn()
                 .map_err(|e| ClusterError::Local(format!("starting {args:?}: {e}")))
         };
