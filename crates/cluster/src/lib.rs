@@ -83,7 +83,7 @@ impl ClusterPlanner {
 fn scheduler_url(address: &str) -> Result<String, ClusterError> {
     let bad = || ClusterError::Address(address.to_string());
     let url = url::Url::parse(address).map_err(|_| bad())?;
-    if url.scheme() != "df" || url.path().trim_matches('/') != "" {
+    if url.scheme() != "df" || !url.path().trim_matches('/').is_empty() {
         return Err(bad());
     }
     let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(bad)?;
