@@ -7,7 +7,7 @@ use crate::contributions::{CONTRIBUTORS, LARGEST, SECOND, TOTAL_ABS};
 use crate::control::{ColumnRule, ControlSpec};
 use datafusion::arrow::array::UInt32Array;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
-use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take};
+use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -346,13 +346,7 @@ fn in_canonical_order(batch: RecordBatch) -> Result<RecordBatch> {
     let rows = RowConverter::new(fields)?.convert_columns(batch.columns())?;
     let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
     order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
-    let indices = UInt32Array::from(order);
-    let columns = batch
-        .columns()
-        .iter()
-        .map(|c| take(c.as_ref(), &indices, None))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(batch.schema(), columns)?)
+    Ok(take_record_batch(&batch, &UInt32Array::from(order))?)
 }
 
 fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Report {

@@ -238,9 +238,9 @@ impl Engine {
             .map_err(|e| match (EngineError::from_execution(e), &self.options.cluster) {
                 // A cluster reports every failure as a failed job, in text that may quote a
                 // value: say where it failed, keep nothing of the text.
-                (EngineError::Execution(_), Some(_)) => EngineError::Execution(
-                    "on the cluster: a task failed or a node could not be reached; the nodes' logs name the cause",
-                ),
+                (EngineError::Execution(_), Some(_)) => {
+                    EngineError::Execution("on the cluster: a task failed or a node could not be reached")
+                }
                 (other, _) => other,
             })?;
         let mut report = sink

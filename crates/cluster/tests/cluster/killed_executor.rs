@@ -2,7 +2,7 @@
 //! exactly the single-machine result (Ballista runs the lost tasks again) or fails with an
 //! error. Never is a partial result shown as complete.
 
-use crate::{engine, nodes, runtime, shown};
+use crate::{engine, nodes, on, runtime, shown};
 use renkei_disclosure::Policy;
 use renkei_engine::EngineError;
 use std::sync::Arc;
@@ -16,14 +16,10 @@ const QUERIES: [&str; 2] = ["polypharmacy_by_care_level.sql", "dementia_by_care_
 /// The engine on the cluster at `address`, failing queries the cluster has not finished in
 /// 60 s (the scheduler takes a silent executor for lost after 20 s).
 fn engine_with_deadline(address: &str) -> renkei_engine::Engine {
-    let planner = renkei_cluster::ClusterPlanner::new(address)
-        .expect("a cluster address")
-        .with_deadline(Duration::from_secs(60));
-    let options = renkei_engine::EngineOptions {
-        cluster: Some(Arc::new(planner)),
-        ..renkei_engine::EngineOptions::default()
-    };
-    renkei_engine::Engine::open(crate::warehouse(), Policy::default(), options).expect("warehouse opens")
+    engine(
+        Policy::default(),
+        Some(on(address).with_deadline(Duration::from_secs(60))),
+    )
 }
 
 #[test]

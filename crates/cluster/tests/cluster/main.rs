@@ -45,16 +45,16 @@ fn clusters() -> &'static Clusters {
     })
 }
 
-/// An engine over the sample warehouse whose checked plans run on the cluster at `address`
-/// (on this machine when None).
-fn engine(policy: Policy, address: Option<&str>) -> Engine {
-    let cluster = address.map(|a| {
-        let planner: Arc<dyn datafusion::execution::context::QueryPlanner + Send + Sync> =
-            Arc::new(ClusterPlanner::new(a).expect("a cluster address"));
-        planner
-    });
+/// A planner for the cluster at `address`.
+fn on(address: &str) -> ClusterPlanner {
+    ClusterPlanner::new(address).expect("a cluster address")
+}
+
+/// An engine over the sample warehouse whose checked plans run through `cluster` (on this
+/// machine when None).
+fn engine(policy: Policy, cluster: Option<ClusterPlanner>) -> Engine {
     let options = EngineOptions {
-        cluster,
+        cluster: cluster.map(|c| Arc::new(c) as Arc<dyn datafusion::execution::context::QueryPlanner + Send + Sync>),
         ..EngineOptions::default()
     };
     Engine::open(warehouse(), policy, options).expect("warehouse opens")
@@ -81,10 +81,10 @@ fn run_with(sql: &str, policy: Policy) -> Result<CheckedOutput, EngineError> {
     let clusters = clusters();
     let standalone = clusters
         .runtime
-        .block_on(engine(policy.clone(), Some(&clusters.standalone)).query(sql));
+        .block_on(engine(policy.clone(), Some(on(&clusters.standalone))).query(sql));
     let processes = clusters
         .runtime
-        .block_on(engine(policy, Some(&clusters.processes.0.address)).query(sql));
+        .block_on(engine(policy, Some(on(&clusters.processes.0.address))).query(sql));
     assert_eq!(
         shown(&standalone),
         shown(&here),
