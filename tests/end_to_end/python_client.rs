@@ -6,6 +6,7 @@
 use super::broker::world;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, PoisonError};
 
 /// Pinned so that a new release upstream cannot change what this test means. Wheels exist
 /// for CPython 3.11 on Linux x86_64 and aarch64; protobuf is the runtime of the generated stubs.
@@ -44,8 +45,12 @@ const IMPORTS: &str = "import grpc, grpc_tools, pyarrow";
 /// The python of venv `name`, with the pinned `packages`. Made once under Cargo's target
 /// tmpdir and reused while its marker file names the same pins and `imports` runs (an
 /// interrupted install leaves no marker, a changed pin a different one: either is redone).
-/// Each venv has one test as its user, so there is no lock.
+/// Tests sharing a venv run on parallel threads of this one binary, and two `venv --clear`
+/// in one folder break each other's pip: one lock makes the second wait and reuse the first's.
 pub(crate) fn python_venv(name: &str, packages: &[&str], imports: &str) -> PathBuf {
+    static MAKING_A_VENV: Mutex<()> = Mutex::new(());
+    // A test that panicked while holding it left no marker, so the next simply redoes the venv.
+    let _making = MAKING_A_VENV.lock().unwrap_or_else(PoisonError::into_inner);
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin").join("python");
     let marker = venv.join("renkei-pins.txt");
