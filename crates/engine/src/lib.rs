@@ -30,11 +30,11 @@ use datafusion::common::ScalarValue;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
-use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use renkei_disclosure::{Policy, Report};
@@ -82,15 +82,16 @@ pub struct CheckedOutput {
 
 /// A warehouse opened for checked queries.
 pub struct Engine {
-    classes: Arc<Classes>,
     policy: Arc<Policy>,
     options: EngineOptions,
-    /// Shared by every session of this engine: one memory pool, one spill directory, and
-    /// DataFusion's caches of Parquet footers and file listings, which a fresh runtime per
-    /// query would read again from disk each time.
-    runtime: Arc<RuntimeEnv>,
-    /// The granted tables, made once: a table keeps the statistics it gathered from its
-    /// files for the next query (the warehouse is read-only once published).
+    /// Every query's session is a copy of this one with its own report sink, so that
+    /// DataFusion's functions are set up once, not per query. It holds the granted tables,
+    /// made once (a table keeps the statistics it gathered from its files for the next
+    /// query; the warehouse is read-only once published), and one runtime: one memory pool,
+    /// one spill directory, and DataFusion's caches of Parquet footers and file listings,
+    /// which a fresh runtime per query would read again from disk each time.
+    base: SessionState,
+    /// The granted tables, as registered in `base`.
     providers: Vec<(String, Arc<dyn TableProvider>)>,
 }
 
@@ -139,11 +140,34 @@ impl Engine {
             );
         }
         let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
+        let mut config = SessionConfig::new();
+        if let Some(n) = options.target_partitions {
+            config = config.with_target_partitions(n);
+        }
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_default_features()
+            .with_query_planner(Arc::new(CheckedQueryPlanner {
+                cluster: options.cluster.clone(),
+            }))
+            .build();
+        let policy = Arc::new(policy);
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_analyzer_rule(Arc::new(DisclosureControlRule {
+                classes: Arc::new(classes),
+                policy: Arc::clone(&policy),
+            }))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        for (name, provider) in &providers {
+            ctx.register_table(name.as_str(), Arc::clone(provider))
+                .map_err(EngineError::from_planning)?;
+        }
         Ok(Engine {
-            classes: Arc::new(classes),
-            policy: Arc::new(policy),
+            policy,
             options,
-            runtime,
+            base: ctx.state(),
             providers,
         })
     }
@@ -153,31 +177,10 @@ impl Engine {
     }
 
     /// A session whose every plan passes disclosure control; reports land in `sink`.
-    pub async fn session(&self, sink: Arc<ReportSink>) -> Result<SessionContext, EngineError> {
-        let mut config = SessionConfig::new().with_extension(sink);
-        if let Some(n) = self.options.target_partitions {
-            config = config.with_target_partitions(n);
-        }
-        let state = SessionStateBuilder::new()
-            .with_config(config)
-            .with_runtime_env(Arc::clone(&self.runtime))
-            .with_default_features()
-            .with_query_planner(Arc::new(CheckedQueryPlanner {
-                cluster: self.options.cluster.clone(),
-            }))
-            .build();
-        let state = SessionStateBuilder::new_from_existing(state)
-            .with_analyzer_rule(Arc::new(DisclosureControlRule {
-                classes: Arc::clone(&self.classes),
-                policy: Arc::clone(&self.policy),
-            }))
-            .build();
-        let ctx = SessionContext::new_with_state(state);
-        for (name, provider) in &self.providers {
-            ctx.register_table(name.as_str(), Arc::clone(provider))
-                .map_err(EngineError::from_planning)?;
-        }
-        Ok(ctx)
+    pub fn session(&self, sink: Arc<ReportSink>) -> SessionContext {
+        let mut state = self.base.clone();
+        state.config_mut().set_extension(sink);
+        SessionContext::new_with_state(state)
     }
 
     /// The tables this engine's sessions see (the grant), with their Arrow schemas.
@@ -198,7 +201,7 @@ impl Engine {
     /// see them as literals: a person key bound to `$1` is refused as one written inline.
     pub async fn query_with_params(&self, sql: &str, params: Vec<ScalarValue>) -> Result<CheckedOutput, EngineError> {
         let sink = Arc::new(ReportSink::default());
-        let ctx = self.session(Arc::clone(&sink)).await?;
+        let ctx = self.session(Arc::clone(&sink));
         let plan = ctx
             .state()
             .create_logical_plan(sql)
@@ -228,9 +231,12 @@ impl Engine {
         };
         let plan = df.into_optimized_plan().map_err(EngineError::from_planning)?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
-        let physical = ctx
-            .state()
-            .create_physical_plan(&plan)
+        // Straight to the checked query planner: `SessionState::create_physical_plan` would
+        // analyze and optimize the just optimized plan a second time, a cost of every query.
+        let state = ctx.state();
+        let physical = state
+            .query_planner()
+            .create_physical_plan(&plan, &state)
             .await
             .map_err(EngineError::from_planning)?;
         let batches = datafusion::physical_plan::collect(physical, ctx.task_ctx())

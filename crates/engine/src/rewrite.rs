@@ -37,6 +37,7 @@ use datafusion::logical_expr::{
     LogicalPlanBuilder, Operator, Projection, Sort, SubqueryAlias, Union, cast, lit,
 };
 use datafusion::optimizer::AnalyzerRule;
+use datafusion::optimizer::analyzer::type_coercion::TypeCoercion;
 use renkei_disclosure::Policy;
 use renkei_warehouse::ColumnClass;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,7 +62,7 @@ pub struct DisclosureControlRule {
 }
 
 impl AnalyzerRule for DisclosureControlRule {
-    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+    fn analyze(&self, plan: LogicalPlan, config: &ConfigOptions) -> Result<LogicalPlan> {
         if let LogicalPlan::Extension(e) = &plan
             && e.node.as_any().is::<ControlNode>()
         {
@@ -85,9 +86,13 @@ impl AnalyzerRule for DisclosureControlRule {
             .collect();
         let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
         let (input, spec) = rewriter.checked(plan, &self.policy)?;
-        Ok(LogicalPlan::Extension(Extension {
+        let controlled = LogicalPlan::Extension(Extension {
             node: Arc::new(ControlNode::new(input, schema, spec)),
-        }))
+        });
+        // This rule runs after DataFusion's type coercion, and the hidden expressions it adds
+        // (filters, COALESCE, comparisons) are not yet coerced: coerce them here, so that the
+        // plan is complete after one pass of the analyzer and optimizer.
+        TypeCoercion::new().analyze(controlled, config)
     }
 
     fn name(&self) -> &str {

@@ -665,7 +665,7 @@ fn checks_reuse_what_the_query_computes() {
     let rt = crate::runtime();
     let plan = |sql: &str| {
         rt.block_on(async {
-            let ctx = engine.session(Default::default()).await.expect("session");
+            let ctx = engine.session(Default::default());
             let df = ctx.sql(sql).await.expect("plans");
             df.into_optimized_plan()
                 .expect("optimizes")
