@@ -285,6 +285,11 @@ pub fn apply_disclosure_control(
                 a = cast(&(Arc::new(rounded) as ArrayRef), a.data_type())?;
             }
         }
+        // The output's own type where the plan's differs (string views leave as strings).
+        let out_type = out_schema.field(c).data_type();
+        if a.data_type() != out_type {
+            a = cast(&a, out_type)?;
+        }
         columns.push(a);
     }
     let checked = RecordBatch::try_new(Arc::clone(out_schema), columns)?;

@@ -24,7 +24,7 @@ pub use render::DisplayCell;
 
 use crate::control::{CheckedQueryPlanner, ReportSink};
 use crate::rewrite::{Classes, DisclosureControlRule};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::TableProvider;
@@ -267,9 +267,20 @@ impl Engine {
 
 /// A table's schema as sessions see it. Without the schema metadata (the classes are read
 /// from the files): DataFusion compares a join's merged metadata between plan levels, and
-/// two tables' differ.
+/// two tables' differ. Text as string views, as DataFusion reads Parquet by default: a
+/// view points into the decoded page instead of copying every string into one buffer,
+/// which on the warehouse's text columns (person keys, codes) is most of a scan's work.
 fn session_schema(table: &renkei_warehouse::TableDef) -> SchemaRef {
-    Arc::new(table.schema().as_ref().clone().with_metadata(Default::default()))
+    let fields: Vec<Field> = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 => f.as_ref().clone().with_data_type(DataType::Utf8View),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
 }
 
 /// The query as the report names it: the SQL, and the values bound to its placeholders.

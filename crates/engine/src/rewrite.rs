@@ -78,11 +78,20 @@ impl AnalyzerRule for DisclosureControlRule {
             outer_persons: Vec::new(),
             outer_equalities: 0,
         };
-        // The user's schema, with every column nullable: any value cell may be hidden.
+        // The user's schema, with every column nullable: any value cell may be hidden. Text
+        // leaves as plain strings: tables are read as string views, which many clients (a
+        // CSV writer, older Arrow libraries) do not take.
         let fields = plan
             .schema()
             .iter()
-            .map(|(q, f)| (q.cloned(), Arc::new(f.as_ref().clone().with_nullable(true))))
+            .map(|(q, f)| {
+                let f = f.as_ref().clone().with_nullable(true);
+                let f = match f.data_type() {
+                    DataType::Utf8View => f.with_data_type(DataType::Utf8),
+                    _ => f,
+                };
+                (q.cloned(), Arc::new(f))
+            })
             .collect();
         let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
         let (input, spec) = rewriter.checked(plan, &self.policy)?;
