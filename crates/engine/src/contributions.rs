@@ -54,9 +54,10 @@ struct Contributions {
 
 impl Contributions {
     fn new() -> Self {
-        // (person key as text, value as Float64): the rewrite casts both.
+        // (person key as text, value as Float64): the rewrite casts both. Text as string
+        // views, as the tables are read: no copy of the keys on the way in.
         Self {
-            signature: Signature::exact(vec![DataType::Utf8, DataType::Float64], Volatility::Immutable),
+            signature: Signature::exact(vec![DataType::Utf8View, DataType::Float64], Volatility::Immutable),
         }
     }
 }
@@ -163,7 +164,7 @@ fn arguments(values: &[ArrayRef]) -> Result<(ArrayRef, &Float64Array)> {
             "renkei_contributions takes two arguments".into(),
         ));
     };
-    let persons = cast(persons, &DataType::Utf8)?;
+    let persons = cast(persons, &DataType::Utf8View)?;
     let values = values
         .as_primitive_opt::<Float64Type>()
         .ok_or_else(|| DataFusionError::Internal("renkei_contributions: values are not Float64".into()))?;
@@ -192,7 +193,7 @@ fn summaries<'a>(cells: impl Iterator<Item = &'a PerPerson>) -> Result<ArrayRef>
 impl Accumulator for PerPerson {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let (persons, values) = arguments(values)?;
-        let persons = persons.as_string::<i32>();
+        let persons = persons.as_string_view();
         for i in 0..persons.len() {
             // A row without a person or a value contributes nothing.
             if persons.is_valid(i) && values.is_valid(i) {
@@ -259,7 +260,7 @@ impl GroupsAccumulator for PerCell {
     ) -> Result<()> {
         self.cells.resize_with(total_num_groups, PerPerson::default);
         let (persons, values) = arguments(values)?;
-        let persons = persons.as_string::<i32>();
+        let persons = persons.as_string_view();
         for (i, &cell) in group_indices.iter().enumerate() {
             if kept(opt_filter, i) && persons.is_valid(i) && values.is_valid(i) {
                 self.cells[cell].add(persons.value(i), values.value(i));
@@ -303,7 +304,7 @@ impl GroupsAccumulator for PerCell {
     /// row is filtered out or has no person or value).
     fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
         let (persons, values) = arguments(values)?;
-        let persons = persons.as_string::<i32>();
+        let persons = persons.as_string_view();
         let mut keys = ListBuilder::new(UInt64Builder::new());
         let mut sums = ListBuilder::new(Float64Builder::new());
         for i in 0..persons.len() {
