@@ -39,7 +39,9 @@ use renkei_engine::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 3;
+/// Timed runs per query (after one warm-up). Seven, not three: on a shared 2-core VM the
+/// median of three moved a query's overhead by ±10 points between identical runs.
+const RUNS: usize = 7;
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
