@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use renkei_formats::era::YearMonth;
 use renkei_synth::{Churn, Config};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -146,10 +147,21 @@ struct SynthArgs {
     /// Worker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Write only these prefectures' persons (JIS codes FIRST-LAST, e.g. 1-13), exactly as
+    /// the whole-country run writes them: a population too large for one disk is made and
+    /// ingested in groups of prefectures (see bench/prepare --groups).
+    #[arg(long, default_value = "1-47", value_parser = parse_prefectures)]
+    prefectures: RangeInclusive<u32>,
 }
 
 fn parse_month(s: &str) -> Result<YearMonth, String> {
     YearMonth::parse_dashed(s).ok_or_else(|| format!("{s:?} is not a month in YYYY-MM form"))
+}
+
+fn parse_prefectures(s: &str) -> Result<RangeInclusive<u32>, String> {
+    let bad = || format!("{s:?} is not a range of prefecture codes like 1-13");
+    let (first, last) = s.split_once('-').ok_or_else(bad)?;
+    Ok(first.parse().map_err(|_| bad())?..=last.parse().map_err(|_| bad())?)
 }
 
 fn rate(name: &str, v: f64) -> Result<f64> {
@@ -233,6 +245,7 @@ fn run(cli: Cli) -> Result<()> {
                 branch_missing: rate("branch-missing-rate", a.branch_missing_rate)?,
             };
             config.threads = a.threads;
+            config.prefectures = a.prefectures;
             config.progress = true;
             synth(&config)
         }

@@ -1,6 +1,7 @@
 //! What `renkei synth` is asked to make.
 
 use renkei_formats::era::YearMonth;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 /// Yearly rates of the identifier changes that break naive linkage.
@@ -31,6 +32,9 @@ impl Default for Churn {
     }
 }
 
+/// Japan's prefectures by JIS code, 北海道 (1) to 沖縄 (47).
+pub const ALL_PREFECTURES: RangeInclusive<u32> = 1..=47;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub persons: u64,
@@ -46,6 +50,11 @@ pub struct Config {
     pub threads: usize,
     /// Show a progress bar (only on a terminal).
     pub progress: bool,
+    /// The prefectures (JIS codes) whose persons are written; the others are skipped but
+    /// still counted in `persons`, so that a run over codes a–b writes exactly the files a
+    /// whole-country run writes for them. Lets a population too large for one disk be made
+    /// (and ingested) a group of prefectures at a time: no person leaves their prefecture.
+    pub prefectures: RangeInclusive<u32>,
 }
 
 impl Config {
@@ -60,6 +69,7 @@ impl Config {
             out,
             threads: 2,
             progress: false,
+            prefectures: ALL_PREFECTURES,
         }
     }
 

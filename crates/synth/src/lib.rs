@@ -23,7 +23,7 @@ pub mod rng;
 pub mod stats;
 pub mod write;
 
-pub use config::{Churn, Config};
+pub use config::{ALL_PREFECTURES, Churn, Config};
 pub use error::{Result, SynthError};
 
 use crate::files::{FileDefect, FileSet};
@@ -92,6 +92,12 @@ fn validate(cfg: &Config) -> Result<()> {
     if cfg.threads == 0 {
         return Err(SynthError::Config("--threads must be at least 1".into()));
     }
+    let (first, last) = (*cfg.prefectures.start(), *cfg.prefectures.end());
+    if first > last || !ALL_PREFECTURES.contains(&first) || !ALL_PREFECTURES.contains(&last) {
+        return Err(SynthError::Config(format!(
+            "--prefectures {first}-{last} is not a range of prefecture codes within 1-47"
+        )));
+    }
     Ok(())
 }
 
@@ -119,8 +125,14 @@ fn prepare_output(out: &Path) -> Result<()> {
 
 /// The marker's text: the parameters, so the output says how to make it again.
 fn marker_text(cfg: &Config) -> String {
+    // A whole-country run's command keeps its old text, which scripts match.
+    let prefectures = if cfg.prefectures == ALL_PREFECTURES {
+        String::new()
+    } else {
+        format!(" --prefectures {}-{}", cfg.prefectures.start(), cfg.prefectures.end())
+    };
     format!(
-        "renkei synth --persons {} --seed {} --from {} --to {} --defects {}\n\
+        "renkei synth --persons {} --seed {} --from {} --to {} --defects {}{prefectures}\n\
          Synthetic data: no real person. truth/ is ground truth for tests only.\n",
         cfg.persons, cfg.seed, cfg.from, cfg.to, cfg.defect_rate
     )
@@ -139,8 +151,13 @@ pub fn generate(cfg: &Config) -> Result<Summary> {
     }
     write::masters::write_masters(&cfg.out, &worlds)?;
 
+    // Every world is built (and every master written) whatever the prefectures chosen, so a
+    // person's index, draws and facilities are those of the whole-country run.
+    let chosen: Vec<usize> = (0..worlds.len())
+        .filter(|i| worlds[*i].persons > 0 && cfg.prefectures.contains(&worlds[*i].code))
+        .collect();
     let bar = if cfg.progress && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(cfg.persons);
+        let b = ProgressBar::new(chosen.iter().map(|i| worlds[*i].persons).sum());
         b.set_style(
             ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} persons ({per_sec}, eta {eta})")
                 .expect("static template")
@@ -151,7 +168,7 @@ pub fn generate(cfg: &Config) -> Result<Summary> {
         ProgressBar::hidden()
     };
     // Largest prefectures first, so the two workers finish together.
-    let mut order: Vec<usize> = (0..worlds.len()).filter(|i| worlds[*i].persons > 0).collect();
+    let mut order = chosen;
     order.sort_by_key(|i| std::cmp::Reverse(worlds[*i].persons));
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)

@@ -209,6 +209,43 @@ fn the_same_seed_gives_the_same_bytes_whatever_the_thread_count() {
 }
 
 #[test]
+fn prefecture_groups_together_write_exactly_the_whole_country_run() {
+    let (whole, north, south) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    generate(&config(whole.path(), 1_500, 7, 0.001)).unwrap();
+    let mut first = config(north.path(), 1_500, 7, 0.001);
+    first.prefectures = 1..=13;
+    let written_north = generate(&first).unwrap();
+    let mut rest = config(south.path(), 1_500, 7, 0.001);
+    rest.prefectures = 14..=47;
+    let written_south = generate(&rest).unwrap();
+    assert_eq!(written_north.persons + written_south.persons, 1_500);
+    assert!(written_north.persons > 0 && written_south.persons > 0);
+
+    // Masters describe the whole country in every group; every other file is written by
+    // exactly one group, byte for byte as the whole-country run writes it.
+    let records = |root: &Path| -> BTreeMap<String, String> {
+        hashes(root, &[renkei_synth::MARKER])
+            .into_iter()
+            .filter(|(rel, _)| !rel.starts_with("masters/"))
+            .collect()
+    };
+    let (hw, hn, hs) = (records(whole.path()), records(north.path()), records(south.path()));
+    assert!(hn.keys().all(|k| !hs.contains_key(k)), "a file written by both groups");
+    let mut together = hn.clone();
+    together.extend(hs);
+    assert_eq!(together, hw);
+    let masters = |root: &Path| hashes(&root.join("masters"), &[]);
+    assert_eq!(masters(north.path()), masters(whole.path()));
+    assert_eq!(masters(south.path()), masters(whole.path()));
+    let marker = fs::read_to_string(north.path().join(renkei_synth::MARKER)).unwrap();
+    assert!(marker.contains("--prefectures 1-13"), "{marker}");
+}
+
+#[test]
 fn committed_sample_data_regenerates_byte_for_byte() {
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-data");
     let dir = tempfile::tempdir().unwrap();
