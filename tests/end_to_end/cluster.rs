@@ -1,23 +1,26 @@
 //! `renkei cluster scheduler | executor` (feature `distributed`): a scheduler and two
 //! executors of the real binary on loopback ports; `renkei query --cluster` and
-//! `renkei serve --cluster` give exactly what they give on one machine. (The engine's
-//! adversarial tests run on clusters in `renkei-cluster`'s own tests.)
+//! `renkei serve --cluster` give exactly what they give on one machine, and so does a
+//! cluster whose nodes speak mutual TLS. (The engine's adversarial tests run on clusters in
+//! `renkei-cluster`'s own tests.)
 
 use super::renkei;
+use crate::authority::Authority;
 use crate::broker::{Server, named, warehouse, world, world_on};
+use renkei_cluster::ClusterTlsFiles;
 use renkei_cluster::local::LocalCluster;
 use renkei_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A scheduler and two executors of the `renkei` binary.
-fn start_cluster(work: &Path) -> LocalCluster {
+/// A scheduler and two executors of the `renkei` binary, with the credentials `tls` names.
+fn start_cluster(work: &Path, tls: &ClusterTlsFiles) -> LocalCluster {
     let node = |args: &[String]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_renkei"));
         command.arg("cluster").args(args);
         command
     };
-    LocalCluster::start(node, work, 2).expect("the cluster starts")
+    LocalCluster::start(node, work, 2, tls).expect("the cluster starts")
 }
 
 fn study_queries() -> Vec<PathBuf> {
@@ -55,7 +58,7 @@ fn query(args: &[&str], report: &Path) -> (Option<i32>, String, String, String) 
 #[test]
 fn queries_on_a_cluster_of_renkei_processes_equal_one_machine() {
     let work = tempfile::tempdir().expect("temp dir");
-    let cluster = start_cluster(work.path());
+    let cluster = start_cluster(work.path(), &ClusterTlsFiles::default());
     let address = cluster.address.clone();
     let report = work.path().join("report.json");
     for q in study_queries() {
@@ -90,10 +93,65 @@ fn queries_on_a_cluster_of_renkei_processes_equal_one_machine() {
     assert!(stderr.contains("execution"), "{stderr}");
 }
 
+#[test]
+fn renkei_query_reaches_a_mutual_tls_cluster_only_with_a_certificate_of_its_ca() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let d = work.path();
+    let authority = Authority::new("Renkei test cluster CA");
+    let ca = authority.write(&d.join("ca.pem"));
+    let (node_cert, node_key) = authority.issue(d, "node", &["127.0.0.1"]);
+    let (cert, key) = authority.issue(d, "analyst", &["analyst.renkei.test"]);
+    let (rogue_cert, rogue_key) = Authority::new("Someone else's CA").issue(d, "rogue", &["analyst.renkei.test"]);
+    let nodes = ClusterTlsFiles {
+        tls_ca: Some(ca.clone()),
+        tls_cert: Some(node_cert),
+        tls_key: Some(node_key),
+    };
+    let cluster = start_cluster(d, &nodes);
+    let report = d.join("report.json");
+    let file = study_queries().into_iter().next().expect("a study query");
+    let text = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let with = |extra: &[String]| {
+        let mut args = vec!["--file".to_string(), text(&file), "--format".into(), "csv".into()];
+        args.extend_from_slice(extra);
+        query(&args.iter().map(String::as_str).collect::<Vec<_>>(), &report)
+    };
+    let here = with(&[]);
+    assert_eq!(here.0, Some(0), "{}", here.2);
+    let credentials = |cert: &Path, key: &Path| {
+        [
+            "--cluster",
+            &cluster.address,
+            "--cluster-ca",
+            &text(&ca),
+            "--cluster-cert",
+            &text(cert),
+            "--cluster-key",
+            &text(key),
+        ]
+        .map(String::from)
+    };
+    assert_eq!(
+        with(&credentials(&cert, &key)),
+        here,
+        "with a certificate of the cluster's CA"
+    );
+    for (who, args) in [
+        (
+            "another CA's certificate",
+            credentials(&rogue_cert, &rogue_key).to_vec(),
+        ),
+        ("no TLS", vec!["--cluster".to_string(), cluster.address.clone()]),
+    ] {
+        let (code, stdout, stderr, _) = with(&args);
+        assert_eq!((code, stdout.as_str()), (Some(1), ""), "{who}: {stderr}");
+    }
+}
+
 #[tokio::test]
 async fn the_broker_runs_requests_on_the_cluster() {
     let work = tempfile::tempdir().expect("temp dir");
-    let cluster = start_cluster(work.path());
+    let cluster = start_cluster(work.path(), &ClusterTlsFiles::default());
     let address = cluster.address.clone();
     let on_cluster = world_on(Server::start_with("http", &["--cluster", &address])).await;
     let here = world().await;

@@ -1,6 +1,7 @@
 //! End-to-end: the real `renkei` binary, run as a user runs it. One test binary: the
 //! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC and Flight SQL.
 
+mod authority;
 mod broker;
 #[cfg(feature = "distributed")]
 mod cluster;

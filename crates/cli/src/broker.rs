@@ -51,10 +51,10 @@ pub struct ServeArgs {
     /// HTTPS with the same certificate and client CA.
     #[arg(long)]
     http: Option<String>,
-    /// Run request and Flight SQL queries on the Ballista cluster whose scheduler is at
-    /// df://HOST:PORT (feature `distributed`); checks and suppression stay in the broker.
-    #[arg(long)]
-    cluster: Option<String>,
+    /// Request and Flight SQL queries run on the cluster given here (if any); checks and
+    /// suppression stay in the broker.
+    #[command(flatten)]
+    cluster: crate::cluster::ClusterArgs,
 }
 
 /// Where the broker is and who is calling.
@@ -242,7 +242,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         engine: renkei_engine::EngineOptions {
             memory_limit: a.memory_mib.map(|m| m.saturating_mul(1024 * 1024)),
             spill_dir: a.spill_dir,
-            cluster: crate::cluster::planner(a.cluster.as_deref())?,
+            cluster: crate::cluster::planner(&a.cluster)?,
             ..Default::default()
         },
         tls: match (&a.tls_cert, &a.tls_key) {

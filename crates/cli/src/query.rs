@@ -47,11 +47,8 @@ pub struct QueryArgs {
     /// Directory for spill files.
     #[arg(long)]
     spill_dir: Option<PathBuf>,
-    /// Run the checked plan on the Ballista cluster whose scheduler is at df://HOST:PORT
-    /// (feature `distributed`). Checks and suppression still run in this process; the
-    /// warehouse path must be the same on every executor.
-    #[arg(long)]
-    cluster: Option<String>,
+    #[command(flatten)]
+    cluster: crate::cluster::ClusterArgs,
 }
 
 /// A query disclosure control refused; `renkei` exits with status 2 on it.
@@ -71,7 +68,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         spill_dir: a.spill_dir.clone(),
         target_partitions: None,
         tables: None,
-        cluster: crate::cluster::planner(a.cluster.as_deref())?,
+        cluster: crate::cluster::planner(&a.cluster)?,
     };
     let engine = Engine::open(&a.warehouse, policy, options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

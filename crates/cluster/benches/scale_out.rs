@@ -38,7 +38,7 @@ fn main() -> BenchResult<()> {
     let sql =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../queries/{QUERY}.sql")))?;
     let work = tempfile::tempdir()?;
-    let cluster = LocalCluster::start(node, work.path(), 2)?;
+    let cluster = LocalCluster::start(node, work.path(), 2, &Default::default())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     println!(
         "\nscale-out: {QUERY}, checked, seconds (median of {RUNS}); cluster = 1 scheduler + 2 executors × 1 task slot, on this machine\n"

@@ -12,27 +12,35 @@
 //!
 //! The scheduler and executors run from Renkei's own binary (`renkei cluster scheduler |
 //! executor`) so that the functions the rewrite puts into plans
-//! ([`renkei_engine::plan_functions`]) are known by name on every node.
+//! ([`renkei_engine::plan_functions`]) are known by name on every node. Given the cluster's
+//! CA and a certificate each, nodes and the Renkei processes that query them speak only
+//! mutual TLS to each other ([`tls`]).
 
+use arrow_flight::flight_service_server::FlightServiceServer;
 use async_trait::async_trait;
-use ballista_core::config::BallistaConfig;
+use ballista_core::config::{BallistaConfig, TaskSchedulingPolicy};
 use ballista_core::execution_plans::DistributedQueryExec;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::BallistaLogicalExtensionCodec;
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
+use ballista_executor::flight_service::BallistaFlightService;
 use datafusion::catalog::Session;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{FunctionRegistry, SessionState};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionConfig;
-use datafusion_proto::protobuf::LogicalPlanNode;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-mod deadline;
+mod job;
 pub mod local;
+pub mod tls;
+
+pub use tls::{ClusterTls, ClusterTlsFiles};
 
 /// What can go wrong starting or reaching a cluster.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +51,8 @@ pub enum ClusterError {
     Node { role: &'static str, message: String },
     #[error("local cluster: {0}")]
     Local(String),
+    #[error("cluster TLS: {0}")]
+    Tls(String),
 }
 
 /// The default scheduler port, as Ballista's own.
@@ -53,9 +63,11 @@ pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
 /// aggregate rows with their hidden counts.
 #[derive(Debug)]
 pub struct ClusterPlanner {
-    scheduler_url: String,
+    /// The scheduler's `host:port`.
+    scheduler: String,
     config: BallistaConfig,
     deadline: Duration,
+    tls: Option<ClusterTls>,
 }
 
 /// How long a query may run on the cluster before it fails. A job Ballista can neither
@@ -67,10 +79,16 @@ impl ClusterPlanner {
     /// A planner for the scheduler at `df://HOST:PORT` (the port defaults to 50050).
     pub fn new(address: &str) -> Result<ClusterPlanner, ClusterError> {
         Ok(ClusterPlanner {
-            scheduler_url: scheduler_url(address)?,
+            scheduler: scheduler_authority(address)?,
             config: BallistaConfig::default(),
             deadline: DEFAULT_DEADLINE,
+            tls: None,
         })
+    }
+
+    /// The same planner, reaching a cluster that speaks mutual TLS with `tls`.
+    pub fn with_tls(self, tls: ClusterTls) -> ClusterPlanner {
+        ClusterPlanner { tls: Some(tls), ..self }
     }
 
     /// The same planner, failing queries the cluster has not finished after `deadline`.
@@ -79,8 +97,8 @@ impl ClusterPlanner {
     }
 }
 
-/// `df://HOST:PORT` as the scheduler's gRPC URL.
-fn scheduler_url(address: &str) -> Result<String, ClusterError> {
+/// `df://HOST:PORT` as the scheduler's `HOST:PORT`.
+fn scheduler_authority(address: &str) -> Result<String, ClusterError> {
     let bad = || ClusterError::Address(address.to_string());
     let url = url::Url::parse(address).map_err(|_| bad())?;
     if url.scheme() != "df" || !url.path().trim_matches('/').is_empty() {
@@ -88,7 +106,7 @@ fn scheduler_url(address: &str) -> Result<String, ClusterError> {
     }
     let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(bad)?;
     let port = url.port().unwrap_or(DEFAULT_SCHEDULER_PORT);
-    Ok(format!("http://{host}:{port}"))
+    Ok(format!("{host}:{port}"))
 }
 
 #[async_trait]
@@ -98,14 +116,15 @@ impl QueryPlanner for ClusterPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         let job = Arc::new(DistributedQueryExec::<LogicalPlanNode>::with_extension(
-            self.scheduler_url.clone(),
+            format!("{scheme}://{}", self.scheduler),
             self.config.clone(),
             logical_plan.clone(),
             Arc::new(BallistaLogicalExtensionCodec::default()),
             session.session_id().to_string(),
         ));
-        Ok(Arc::new(deadline::DeadlineExec::new(job, self.deadline)))
+        Ok(Arc::new(job::ClusterJobExec::new(job, self.deadline, self.tls.clone())))
     }
 }
 
@@ -129,11 +148,11 @@ pub fn node_session_state(config: SessionConfig) -> datafusion::common::Result<S
 const HEARTBEAT_SECONDS: u64 = 5;
 const EXECUTOR_TIMEOUT_SECONDS: u64 = 20;
 
-async fn run_scheduler(bind: SocketAddr) -> Result<(), ClusterError> {
+async fn run_scheduler(bind: SocketAddr, tls: Option<ClusterTls>) -> Result<(), ClusterError> {
     use ballista_scheduler::cluster::BallistaCluster;
     use ballista_scheduler::config::SchedulerConfig;
     let node = node_error("scheduler");
-    let config = SchedulerConfig {
+    let mut config = SchedulerConfig {
         bind_host: bind.ip().to_string(),
         bind_port: bind.port(),
         external_host: bind.ip().to_string(),
@@ -144,9 +163,38 @@ async fn run_scheduler(bind: SocketAddr) -> Result<(), ClusterError> {
         ..SchedulerConfig::default()
     };
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(&node)?;
-    ballista_scheduler::scheduler_process::start_server(cluster, bind, Arc::new(config))
+    let Some(tls) = tls else {
+        return ballista_scheduler::scheduler_process::start_server(cluster, bind, Arc::new(config))
+            .await
+            .map_err(node);
+    };
+    // Ballista serves the scheduler in plain text; this serves its gRPC service (the only one
+    // executors and clients use — not the REST API, metrics or Flight proxy) over mutual TLS.
+    config.scheduling_policy = TaskSchedulingPolicy::PullStaged;
+    config.use_tls = true;
+    config.override_create_grpc_client_endpoint = Some(tls.endpoint_override());
+    config.validate().map_err(&node)?;
+    let (max_encoding, max_decoding) = (
+        config.grpc_server_max_encoding_message_size as usize,
+        config.grpc_server_max_decoding_message_size as usize,
+    );
+    let scheduler = ballista_scheduler::scheduler_process::create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(
+        cluster,
+        Arc::new(config),
+    )
+    .await
+    .map_err(&node)?;
+    tonic::transport::Server::builder()
+        .tls_config(tls.server_config())
+        .map_err(node_error("scheduler"))?
+        .add_service(
+            SchedulerGrpcServer::new(scheduler)
+                .max_encoding_message_size(max_encoding)
+                .max_decoding_message_size(max_decoding),
+        )
+        .serve(bind)
         .await
-        .map_err(node)
+        .map_err(node_error("scheduler"))
 }
 
 /// One node of a cluster: the arguments of `renkei cluster scheduler | executor`, defined
@@ -158,6 +206,8 @@ pub enum NodeCommand {
     Scheduler {
         #[arg(long, default_value = "127.0.0.1:50050")]
         bind: SocketAddr,
+        #[command(flatten)]
+        tls: ClusterTlsFiles,
     },
     /// Run an executor that takes tasks from the scheduler. It reads the warehouse at the
     /// path queries name, so every executor must see the warehouse at the same path.
@@ -178,6 +228,8 @@ pub enum NodeCommand {
         /// Tasks at once (0: one per core).
         #[arg(long, default_value_t = 0)]
         vcores: usize,
+        #[command(flatten)]
+        tls: ClusterTlsFiles,
     },
 }
 
@@ -201,26 +253,46 @@ impl NodeCommand {
     /// Runs the node until the process ends.
     pub async fn run(self) -> Result<(), ClusterError> {
         match self {
-            NodeCommand::Scheduler { bind } => run_scheduler(bind).await,
+            NodeCommand::Scheduler { bind, tls } => run_scheduler(bind, tls.load()?).await,
             NodeCommand::Executor {
                 scheduler,
                 bind,
                 grpc_port,
                 work_dir,
                 vcores,
-            } => run_executor(scheduler, bind, grpc_port, work_dir, vcores).await,
+                tls,
+            } => {
+                let node = ExecutorNode {
+                    scheduler,
+                    bind,
+                    grpc_port,
+                    work_dir,
+                    vcores,
+                };
+                run_executor(node, tls.load()?).await
+            }
         }
     }
 }
 
-async fn run_executor(
+/// Where an executor listens and works (`renkei cluster executor`'s arguments).
+struct ExecutorNode {
     scheduler: SocketAddr,
     bind: SocketAddr,
     grpc_port: u16,
     work_dir: PathBuf,
     vcores: usize,
-) -> Result<(), ClusterError> {
+}
+
+async fn run_executor(node: ExecutorNode, tls: Option<ClusterTls>) -> Result<(), ClusterError> {
     use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+    let ExecutorNode {
+        scheduler,
+        bind,
+        grpc_port,
+        work_dir,
+        vcores,
+    } = node;
     let registry = node_session_state(ballista_core::utils::default_config_producer())
         .map(|state| BallistaFunctionRegistry::from(&state))
         .map_err(node_error("executor"))?;
@@ -240,6 +312,37 @@ async fn run_executor(
     };
     if vcores > 0 {
         config.vcores = vcores;
+    }
+    if let Some(tls) = tls {
+        // Pull: the executor serves no task service the scheduler would call (see `tls`).
+        config.task_scheduling_policy = TaskSchedulingPolicy::PullStaged;
+        // To the scheduler (registration, polls, heartbeats).
+        config.override_create_grpc_client_endpoint = Some(tls.endpoint_override());
+        // To other executors for shuffle partitions: tasks run under this config.
+        let client = tls.clone();
+        config.override_config_producer = Some(Arc::new(move || {
+            client.client_session_config(ballista_core::utils::default_config_producer())
+        }));
+        // Its own Flight service (shuffle and result partitions), over mutual TLS.
+        let (max_encoding, max_decoding) = (
+            config.grpc_max_encoding_message_size as usize,
+            config.grpc_max_decoding_message_size as usize,
+        );
+        config.override_arrow_flight_service = Some(Arc::new(move |work_dir, address, mut shutdown, server| {
+            let server_tls = tls.server_config();
+            tokio::spawn(async move {
+                ballista_core::utils::create_grpc_server(&server)
+                    .tls_config(server_tls)?
+                    .add_service(
+                        FlightServiceServer::new(BallistaFlightService::new(work_dir))
+                            .max_encoding_message_size(max_encoding)
+                            .max_decoding_message_size(max_decoding),
+                    )
+                    .serve_with_shutdown(address, shutdown.recv())
+                    .await?;
+                Ok(())
+            })
+        }));
     }
     start_executor_process(Arc::new(config))
         .await
@@ -279,14 +382,14 @@ pub async fn start_standalone(vcores: usize) -> Result<String, ClusterError> {
 
 #[cfg(test)]
 mod tests {
-    use super::scheduler_url;
+    use super::scheduler_authority;
 
     #[test]
     fn cluster_addresses_are_df_urls() {
-        assert_eq!(scheduler_url("df://10.0.0.5:7000").unwrap(), "http://10.0.0.5:7000");
-        assert_eq!(scheduler_url("df://127.0.0.1").unwrap(), "http://127.0.0.1:50050");
+        assert_eq!(scheduler_authority("df://10.0.0.5:7000").unwrap(), "10.0.0.5:7000");
+        assert_eq!(scheduler_authority("df://127.0.0.1").unwrap(), "127.0.0.1:50050");
         for bad in ["127.0.0.1:50050", "http://127.0.0.1:50050", "df://", "df://h:1/x"] {
-            assert!(scheduler_url(bad).is_err(), "{bad}");
+            assert!(scheduler_authority(bad).is_err(), "{bad}");
         }
     }
 }

@@ -4,7 +4,7 @@
 //! [`NodeCommand::run`](crate::NodeCommand::run) when asked); the processes are killed
 //! when the cluster is dropped.
 
-use crate::ClusterError;
+use crate::{ClusterError, ClusterTlsFiles};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -15,19 +15,23 @@ pub struct LocalCluster {
     pub address: String,
     scheduler: Child,
     executors: Vec<Child>,
+    /// Where each executor serves its Arrow Flight service.
+    pub executor_addresses: Vec<SocketAddr>,
 }
 
 impl LocalCluster {
     /// Starts a scheduler and `executors` executors (one task slot each, shuffle files under
-    /// `work`), and returns once each listens. `node(args)` is the command that runs one
-    /// node given `renkei cluster`'s arguments; its standard input is kept open (a pipe) for
-    /// as long as the cluster lives.
+    /// `work`, every node with the credentials `tls` names, if any), and returns once each
+    /// listens. `node(args)` is the command that runs one node given `renkei cluster`'s
+    /// arguments; its standard input is kept open (a pipe) for as long as the cluster lives.
     pub fn start(
         node: impl Fn(&[String]) -> Command,
         work: &Path,
         executors: usize,
+        tls: &ClusterTlsFiles,
     ) -> Result<LocalCluster, ClusterError> {
-        let spawn = |args: Vec<String>| {
+        let spawn = |mut args: Vec<String>| {
+            args.extend(tls.to_args());
             node(&args)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::null())
@@ -40,6 +44,7 @@ impl LocalCluster {
             address: format!("df://{scheduler_addr}"),
             scheduler,
             executors: Vec::new(),
+            executor_addresses: Vec::new(),
         };
         wait_listening(scheduler_addr)?;
         for i in 0..executors {
@@ -59,6 +64,7 @@ impl LocalCluster {
             ]
             .map(String::from);
             cluster.executors.push(spawn(args.to_vec())?);
+            cluster.executor_addresses.push(bind);
             wait_listening(bind)?;
         }
         Ok(cluster)

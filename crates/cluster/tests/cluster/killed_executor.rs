@@ -3,6 +3,7 @@
 //! error. Never is a partial result shown as complete.
 
 use crate::{engine, nodes, on, runtime, shown};
+use renkei_cluster::ClusterTls;
 use renkei_disclosure::Policy;
 use renkei_engine::EngineError;
 use std::sync::Arc;
@@ -13,18 +14,18 @@ use std::time::{Duration, Instant};
 /// partly computed, the second not partly hidden).
 const QUERIES: [&str; 2] = ["polypharmacy_by_care_level.sql", "dementia_by_care_level.sql"];
 
-/// The engine on the cluster at `address`, failing queries the cluster has not finished in
-/// 60 s (the scheduler takes a silent executor for lost after 20 s).
-fn engine_with_deadline(address: &str) -> renkei_engine::Engine {
-    engine(
-        Policy::default(),
-        Some(on(address).with_deadline(Duration::from_secs(60))),
-    )
+/// The engine on the cluster at `address` with the client credentials `tls`, failing
+/// queries the cluster has not finished in 60 s (the scheduler takes a silent executor for
+/// lost after 20 s).
+fn engine_with_deadline(address: &str, tls: &ClusterTls) -> renkei_engine::Engine {
+    let planner = on(address).with_tls(tls.clone());
+    engine(Policy::default(), Some(planner.with_deadline(Duration::from_secs(60))))
 }
 
 #[test]
 fn a_killed_executor_never_yields_a_partial_result() {
-    let (mut cluster, _work) = nodes::start(2);
+    let mut cluster = nodes::start(2);
+    let tls = cluster.credentials(&cluster.authority, "client");
     let queries: Vec<(String, String)> = QUERIES
         .iter()
         .map(|q| {
@@ -40,7 +41,8 @@ fn a_killed_executor_never_yields_a_partial_result() {
     // query began and ended and how it came out.
     let clients: Vec<_> = (0..2)
         .map(|client| {
-            let (queries, stop, address) = (Arc::clone(&queries), Arc::clone(&stop), cluster.address.clone());
+            let (queries, stop) = (Arc::clone(&queries), Arc::clone(&stop));
+            let (address, tls) = (cluster.nodes.address.clone(), tls.clone());
             std::thread::spawn(move || {
                 let rt = runtime();
                 let mut outcomes = Vec::new();
@@ -48,7 +50,7 @@ fn a_killed_executor_never_yields_a_partial_result() {
                 while !stop.load(Ordering::SeqCst) {
                     let (sql, expected) = &queries[i % queries.len()];
                     let began = Instant::now();
-                    let result = rt.block_on(engine_with_deadline(&address).query(sql));
+                    let result = rt.block_on(engine_with_deadline(&address, &tls).query(sql));
                     let ended = Instant::now();
                     outcomes.push((began, ended, shown(&result) == *expected, result.err()));
                     i += 1;
@@ -59,7 +61,7 @@ fn a_killed_executor_never_yields_a_partial_result() {
         .collect();
     std::thread::sleep(kill_at.saturating_duration_since(Instant::now()));
     let killed_at = Instant::now();
-    cluster.kill_executor(0).expect("SIGKILL");
+    cluster.nodes.kill_executor(0).expect("SIGKILL");
     std::thread::sleep(Duration::from_secs(3));
     stop.store(true, Ordering::SeqCst);
     let outcomes: Vec<_> = clients
@@ -81,7 +83,7 @@ fn a_killed_executor_never_yields_a_partial_result() {
     // A query after the kill obeys the same rule. (Ballista usually runs it on the executor
     // left; in some runs the scheduler keeps waiting on the dead one and the deadline ends it.)
     let (sql, expected) = &queries[0];
-    match runtime().block_on(engine_with_deadline(&cluster.address).query(sql)) {
+    match runtime().block_on(engine_with_deadline(&cluster.nodes.address, &tls).query(sql)) {
         Err(EngineError::Execution(kind)) => eprintln!("the query after the kill failed: {kind}"),
         after => assert_eq!(shown(&after), *expected, "after the kill"),
     }

@@ -1,6 +1,7 @@
 //! The engine's adversarial and golden tests again, with every query checked three ways: on
 //! one machine, on a standalone cluster inside this process, and on a cluster of separate
-//! processes (one scheduler and two executors, started by this test on loopback ports).
+//! processes (one scheduler and two executors, started by this test on loopback ports, all
+//! connections mutual TLS).
 //! The three must agree exactly: the same released cells, the same hidden cells and report,
 //! the same refusals. The tests' own assertions then judge the multi-process result.
 //!
@@ -9,10 +10,13 @@
 
 #[path = "../../../engine/tests/engine/adversarial.rs"]
 mod adversarial;
+#[path = "../../../../tests/end_to_end/authority.rs"]
+mod authority;
 #[path = "../../../engine/tests/engine/golden.rs"]
 mod golden;
 mod killed_executor;
 mod nodes;
+mod only_the_cluster_ca;
 #[path = "../../../engine/tests/engine/support.rs"]
 mod support;
 
@@ -27,7 +31,7 @@ use support::{refused, repository, run, runtime, warehouse};
 struct Clusters {
     runtime: tokio::runtime::Runtime,
     standalone: String,
-    processes: (renkei_cluster::local::LocalCluster, tempfile::TempDir),
+    processes: nodes::TlsCluster,
 }
 
 fn clusters() -> &'static Clusters {
@@ -84,7 +88,7 @@ fn run_with(sql: &str, policy: Policy) -> Result<CheckedOutput, EngineError> {
         .block_on(engine(policy.clone(), Some(on(&clusters.standalone))).query(sql));
     let processes = clusters
         .runtime
-        .block_on(engine(policy, Some(on(&clusters.processes.0.address))).query(sql));
+        .block_on(engine(policy, Some(clusters.processes.planner())).query(sql));
     assert_eq!(
         shown(&standalone),
         shown(&here),

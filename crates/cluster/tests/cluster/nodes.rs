@@ -2,11 +2,15 @@
 //! the ignored test [`cluster_node`], with `RENKEI_TEST_CLUSTER_NODE` holding `renkei
 //! cluster`'s arguments; it runs that node (the same [`NodeCommand::run`] as `renkei
 //! cluster`). A node exits when its standard input closes, so none outlives the test
-//! process, however that ends.
+//! process, however that ends. The nodes speak mutual TLS, with certificates of a CA made
+//! for the cluster. (The plain-text cluster of processes is `renkei cluster`'s, in the
+//! end-to-end tests.)
 
-use renkei_cluster::NodeCommand;
+use crate::authority::Authority;
 use renkei_cluster::local::LocalCluster;
+use renkei_cluster::{ClusterPlanner, ClusterTls, ClusterTlsFiles, NodeCommand};
 use std::io::Read;
+use std::path::Path;
 use std::process::Command;
 
 const NODE: &str = "RENKEI_TEST_CLUSTER_NODE";
@@ -31,9 +35,44 @@ fn cluster_node() {
     }
 }
 
-/// A scheduler and `executors` executors, each its own process, with their work directory.
-pub fn start(executors: usize) -> (LocalCluster, tempfile::TempDir) {
-    let work = tempfile::tempdir().expect("temp dir");
+/// A scheduler and executors, each its own process, speaking mutual TLS.
+pub struct TlsCluster {
+    pub nodes: LocalCluster,
+    /// The cluster's CA, which signs the certificates of its nodes and clients.
+    pub authority: Authority,
+    /// Certificates, keys and the executors' work directories.
+    pub dir: tempfile::TempDir,
+}
+
+impl TlsCluster {
+    /// A client's credentials from `authority`: a certificate it signed and the cluster's CA.
+    pub fn credentials(&self, authority: &Authority, stem: &str) -> ClusterTls {
+        let d = self.dir.path();
+        let (cert, key) = authority.issue(d, stem, &["analyst.renkei.test"]);
+        ClusterTls::from_pem(&read(&d.join("ca.pem")), &read(&cert), &read(&key))
+    }
+
+    /// A planner for this cluster with a client certificate of its CA.
+    pub fn planner(&self) -> ClusterPlanner {
+        crate::on(&self.nodes.address).with_tls(self.credentials(&self.authority, "client"))
+    }
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).expect("reads a PEM file")
+}
+
+/// A scheduler and `executors` executors, each its own process, with certificates for
+/// 127.0.0.1 from a CA made for them.
+pub fn start(executors: usize) -> TlsCluster {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let authority = Authority::new("Renkei test cluster CA");
+    let (cert, key) = authority.issue(dir.path(), "node", &["127.0.0.1", "localhost"]);
+    let tls = ClusterTlsFiles {
+        tls_ca: Some(authority.write(&dir.path().join("ca.pem"))),
+        tls_cert: Some(cert),
+        tls_key: Some(key),
+    };
     let node = |args: &[String]| {
         let mut command = Command::new(std::env::current_exe().expect("the test binary"));
         command
@@ -41,6 +80,6 @@ pub fn start(executors: usize) -> (LocalCluster, tempfile::TempDir) {
             .env(NODE, args.join("\n"));
         command
     };
-    let cluster = LocalCluster::start(node, work.path(), executors).expect("the cluster starts");
-    (cluster, work)
+    let nodes = LocalCluster::start(node, dir.path(), executors, &tls).expect("the cluster starts");
+    TlsCluster { nodes, authority, dir }
 }

@@ -1,7 +1,9 @@
-//! A deadline on the cluster's part of a query: all of the job's rows within the time, or
-//! an error. (The control node above gathers every row before it decides anything, so
-//! gathering them here first costs nothing.)
+//! The cluster's part of a query, as this process runs it: submitted with this process's
+//! cluster credentials (when the cluster speaks mutual TLS), and all of the job's rows
+//! within a deadline, or an error. (The control node above gathers every row before it
+//! decides anything, so gathering them here first costs nothing.)
 
+use crate::tls::ClusterTls;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -12,26 +14,47 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug)]
-pub struct DeadlineExec {
+pub struct ClusterJobExec {
+    /// Ballista's plan that submits the job and fetches its rows.
     input: Arc<dyn ExecutionPlan>,
     deadline: Duration,
+    tls: Option<ClusterTls>,
 }
 
-impl DeadlineExec {
-    pub fn new(input: Arc<dyn ExecutionPlan>, deadline: Duration) -> DeadlineExec {
-        DeadlineExec { input, deadline }
+impl ClusterJobExec {
+    pub fn new(input: Arc<dyn ExecutionPlan>, deadline: Duration, tls: Option<ClusterTls>) -> ClusterJobExec {
+        ClusterJobExec { input, deadline, tls }
+    }
+
+    /// The context Ballista's plan runs in: the query's, with this process's credentials
+    /// for the connections it makes (to the scheduler, and to executors for the rows).
+    fn with_credentials(&self, context: Arc<TaskContext>) -> Arc<TaskContext> {
+        let Some(tls) = &self.tls else {
+            return context;
+        };
+        Arc::new(TaskContext::new(
+            context.task_id(),
+            context.session_id(),
+            tls.client_session_config(context.session_config().clone()),
+            context.scalar_functions().clone(),
+            context.higher_order_functions().clone(),
+            context.aggregate_functions().clone(),
+            context.window_functions().clone(),
+            context.runtime_env(),
+        ))
     }
 }
 
-impl DisplayAs for DeadlineExec {
+impl DisplayAs for ClusterJobExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "DeadlineExec: {} s", self.deadline.as_secs())
+        let tls = if self.tls.is_some() { ", mutual TLS" } else { "" };
+        write!(f, "ClusterJobExec: deadline {} s{tls}", self.deadline.as_secs())
     }
 }
 
-impl ExecutionPlan for DeadlineExec {
+impl ExecutionPlan for ClusterJobExec {
     fn name(&self) -> &str {
-        "DeadlineExec"
+        "ClusterJobExec"
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
@@ -52,11 +75,15 @@ impl ExecutionPlan for DeadlineExec {
     }
 
     fn with_new_children(self: Arc<Self>, mut children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
-        Ok(Arc::new(DeadlineExec::new(children.swap_remove(0), self.deadline)))
+        Ok(Arc::new(ClusterJobExec::new(
+            children.swap_remove(0),
+            self.deadline,
+            self.tls.clone(),
+        )))
     }
 
     fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
-        let rows = self.input.execute(partition, context)?;
+        let rows = self.input.execute(partition, self.with_credentials(context))?;
         let schema = rows.schema();
         let deadline = self.deadline;
         let all = async move {
