@@ -5,10 +5,16 @@
 //! the table.
 //!
 //! The node processes are this bench binary started again with `node` and `renkei cluster`'s
-//! arguments, running the same [`NodeCommand::run`] as `renkei cluster`.
+//! arguments, running the same [`NodeCommand::run`] as `renkei cluster`. The same cluster is
+//! started twice: in plain text, and with mutual TLS between all its parties (certificates
+//! of a CA made for the run), to show what the encryption costs.
 
+#[path = "../../../tests/end_to_end/authority.rs"]
+mod authority;
+
+use authority::Authority;
 use renkei_cluster::local::LocalCluster;
-use renkei_cluster::{ClusterPlanner, NodeCommand};
+use renkei_cluster::{ClusterPlanner, ClusterTls, ClusterTlsFiles, NodeCommand};
 use renkei_disclosure::Policy;
 use renkei_engine::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
@@ -38,32 +44,45 @@ fn main() -> BenchResult<()> {
     let sql =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../queries/{QUERY}.sql")))?;
     let work = tempfile::tempdir()?;
-    let cluster = LocalCluster::start(node, work.path(), 2, &Default::default())?;
+    let plain = LocalCluster::start(node, &work.path().join("plain"), 2, &Default::default())?;
+    let (tls_files, client) = credentials(work.path())?;
+    let tls = LocalCluster::start(node, &work.path().join("tls"), 2, &tls_files)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     println!(
         "\nscale-out: {QUERY}, checked, seconds (median of {RUNS}); cluster = 1 scheduler + 2 executors × 1 task slot, on this machine\n"
     );
-    println!("| persons | one machine | cluster | cluster / one machine |");
-    println!("|---:|---:|---:|---:|");
+    println!("| persons | one machine | cluster | cluster / one machine | cluster, mutual TLS |");
+    println!("|---:|---:|---:|---:|---:|");
     let mut rows = Vec::new();
     for (persons, warehouse) in &warehouses {
-        let single = Engine::open(warehouse, Policy::default(), EngineOptions::default())?;
-        let planner: Arc<dyn datafusion::execution::context::QueryPlanner + Send + Sync> =
-            Arc::new(ClusterPlanner::new(&cluster.address)?);
-        let clustered = Engine::open(
-            warehouse,
-            Policy::default(),
-            EngineOptions {
+        let on = |planner: ClusterPlanner| {
+            let planner: Arc<dyn datafusion::execution::context::QueryPlanner + Send + Sync> = Arc::new(planner);
+            let options = EngineOptions {
                 cluster: Some(planner),
                 ..EngineOptions::default()
-            },
-        )?;
+            };
+            Engine::open(warehouse, Policy::default(), options)
+        };
+        let single = Engine::open(warehouse, Policy::default(), EngineOptions::default())?;
         let (one, one_out) = median_time(&runtime, &single, &sql)?;
-        let (many, many_out) = median_time(&runtime, &clustered, &sql)?;
-        if one_out != many_out {
-            return Err(format!("{persons} persons: the cluster's checked output differs from one machine's").into());
+        let mut on_clusters = Vec::new();
+        for planner in [
+            ClusterPlanner::new(&plain.address)?,
+            ClusterPlanner::new(&tls.address)?.with_tls(client.clone()),
+        ] {
+            let (seconds, out) = median_time(&runtime, &on(planner)?, &sql)?;
+            if out != one_out {
+                return Err(
+                    format!("{persons} persons: the cluster's checked output differs from one machine's").into(),
+                );
+            }
+            on_clusters.push(seconds);
         }
-        println!("| {persons} | {one:.3} | {many:.3} | {:.2}× |", many / one);
+        let (many, many_tls) = (on_clusters[0], on_clusters[1]);
+        println!(
+            "| {persons} | {one:.3} | {many:.3} | {:.2}× | {many_tls:.3} |",
+            many / one
+        );
         rows.push((*persons, one, many));
     }
     if let (Some(first), Some(last)) = (rows.first(), rows.last())
@@ -95,6 +114,26 @@ fn median_time(runtime: &tokio::runtime::Runtime, engine: &Engine, sql: &str) ->
     }
     times.sort_by(f64::total_cmp);
     Ok((times[RUNS / 2], shown))
+}
+
+/// Certificates for a cluster on 127.0.0.1 under `dir`: the nodes' files, and a client's
+/// credentials.
+fn credentials(dir: &Path) -> BenchResult<(ClusterTlsFiles, ClusterTls)> {
+    let authority = Authority::new("Renkei bench cluster CA");
+    let ca = authority.write(&dir.join("ca.pem"));
+    let (cert, key) = authority.issue(dir, "node", &["127.0.0.1"]);
+    let (client_cert, client_key) = authority.issue(dir, "client", &["bench.renkei.test"]);
+    let client = ClusterTls::from_pem(
+        &std::fs::read(&ca)?,
+        &std::fs::read(client_cert)?,
+        &std::fs::read(client_key)?,
+    );
+    let files = ClusterTlsFiles {
+        tls_ca: Some(ca),
+        tls_cert: Some(cert),
+        tls_key: Some(key),
+    };
+    Ok((files, client))
 }
 
 /// The persons a warehouse holds, from its manifest.

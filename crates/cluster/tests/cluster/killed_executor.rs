@@ -25,7 +25,7 @@ fn engine_with_deadline(address: &str, tls: &ClusterTls) -> renkei_engine::Engin
 #[test]
 fn a_killed_executor_never_yields_a_partial_result() {
     let mut cluster = nodes::start(2);
-    let tls = cluster.credentials(&cluster.authority, "client");
+    let tls = cluster.client();
     let queries: Vec<(String, String)> = QUERIES
         .iter()
         .map(|q| {

@@ -75,7 +75,12 @@ fn shown(result: &Result<CheckedOutput, EngineError>) -> String {
             out.to_table().expect("the output renders"),
             out.report.to_json()
         ),
-        Err(EngineError::Execution(_)) => "execution failed".to_string(),
+        Err(EngineError::Execution(kind)) => {
+            // Shown with a failing test's output, so that a cluster's failure can be told
+            // from a difference in results.
+            eprintln!("execution failed: {kind}");
+            "execution failed".to_string()
+        }
         Err(e) => e.to_string(),
     }
 }

@@ -42,20 +42,32 @@ pub struct TlsCluster {
     pub authority: Authority,
     /// Certificates, keys and the executors' work directories.
     pub dir: tempfile::TempDir,
+    /// A client's credentials from the cluster's CA, made once: tests running at once must
+    /// not rewrite a certificate file another is reading.
+    client: ClusterTls,
 }
 
 impl TlsCluster {
-    /// A client's credentials from `authority`: a certificate it signed and the cluster's CA.
+    /// A client's credentials from `authority` (a certificate it signs now, written as
+    /// `<stem>.pem` and `<stem>.key`, a stem no other test uses) and the cluster's CA.
     pub fn credentials(&self, authority: &Authority, stem: &str) -> ClusterTls {
-        let d = self.dir.path();
-        let (cert, key) = authority.issue(d, stem, &["analyst.renkei.test"]);
-        ClusterTls::from_pem(&read(&d.join("ca.pem")), &read(&cert), &read(&key))
+        credentials(self.dir.path(), authority, stem)
+    }
+
+    /// The credentials of a client of this cluster.
+    pub fn client(&self) -> ClusterTls {
+        self.client.clone()
     }
 
     /// A planner for this cluster with a client certificate of its CA.
     pub fn planner(&self) -> ClusterPlanner {
-        crate::on(&self.nodes.address).with_tls(self.credentials(&self.authority, "client"))
+        crate::on(&self.nodes.address).with_tls(self.client())
     }
+}
+
+fn credentials(dir: &Path, authority: &Authority, stem: &str) -> ClusterTls {
+    let (cert, key) = authority.issue(dir, stem, &["analyst.renkei.test"]);
+    ClusterTls::from_pem(&read(&dir.join("ca.pem")), &read(&cert), &read(&key))
 }
 
 fn read(path: &Path) -> Vec<u8> {
@@ -81,5 +93,11 @@ pub fn start(executors: usize) -> TlsCluster {
         command
     };
     let nodes = LocalCluster::start(node, dir.path(), executors, &tls).expect("the cluster starts");
-    TlsCluster { nodes, authority, dir }
+    let client = credentials(dir.path(), &authority, "client");
+    TlsCluster {
+        nodes,
+        authority,
+        dir,
+        client,
+    }
 }
