@@ -18,7 +18,12 @@ use datafusion::prelude::SessionConfig;
 use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
+
+/// How long a node waits for a connection's TLS handshake (a peer on the same network
+/// completes it in milliseconds).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A node's (or a client's) credentials: the cluster's CA and its own certificate and key.
 #[derive(Clone, Debug)]
@@ -42,11 +47,13 @@ impl ClusterTls {
     }
 
     /// The server side: present this node's certificate, and accept only clients that
-    /// present one signed by the cluster's CA.
+    /// present one signed by the cluster's CA. A connection that has not finished its
+    /// handshake within [`HANDSHAKE_TIMEOUT`] is dropped, so idle strangers hold nothing.
     pub(crate) fn server_config(&self) -> ServerTlsConfig {
         ServerTlsConfig::new()
             .identity(self.identity.clone())
             .client_ca_root(self.ca.clone())
+            .timeout(HANDSHAKE_TIMEOUT)
     }
 
     /// The client side, for Ballista's endpoint override: trust only servers whose

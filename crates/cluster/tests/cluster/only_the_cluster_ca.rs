@@ -101,3 +101,19 @@ fn an_executors_flight_port_refuses_connections_without_a_certificate_of_the_clu
         }
     }
 }
+
+#[test]
+fn a_connection_that_never_starts_tls_is_dropped() {
+    use std::io::Read;
+    let cluster = &clusters().processes;
+    let scheduler = cluster.nodes.address.trim_start_matches("df://");
+    let mut silent = std::net::TcpStream::connect(scheduler).expect("connects");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("a read timeout");
+    let began = std::time::Instant::now();
+    // The scheduler closes the connection (end of stream) once its handshake timeout passes.
+    let read = silent.read(&mut [0u8; 16]);
+    assert!(matches!(read, Ok(0)), "{read:?} after {:?}", began.elapsed());
+    assert!(began.elapsed() < Duration::from_secs(30), "{:?}", began.elapsed());
+}
