@@ -12,6 +12,7 @@ use renkei_cluster::local::LocalCluster;
 use renkei_proto::v1 as pb;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// A scheduler and two executors of the `renkei` binary, with the credentials `tls` names.
 fn start_cluster(work: &Path, tls: &ClusterTlsFiles) -> LocalCluster {
@@ -21,6 +22,34 @@ fn start_cluster(work: &Path, tls: &ClusterTlsFiles) -> LocalCluster {
         command
     };
     LocalCluster::start(node, work, 2, tls).expect("the cluster starts")
+}
+
+/// Waits until the executors of the cluster working in `work` hold no file (a finished
+/// query's shuffle files are deleted once its rows are fetched); fails after 15 s, naming
+/// how many are left.
+fn assert_executors_keep_no_files(work: &Path, after: &str) {
+    fn files(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| if e.path().is_dir() { files(&e.path()) } else { 1 })
+                .sum()
+        })
+    }
+    let executors = || {
+        (0..2)
+            .map(|i| files(&work.join(format!("executor-{i}"))))
+            .sum::<usize>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while executors() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} shuffle files left on the executors 15 s after {after}",
+            executors()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn study_queries() -> Vec<PathBuf> {
@@ -67,6 +96,7 @@ fn queries_on_a_cluster_of_renkei_processes_equal_one_machine() {
         assert_eq!(here.0, Some(0), "{file}: {}", here.2);
         let there = query(&["--file", file, "--format", "csv", "--cluster", &address], &report);
         assert_eq!(there, here, "{file} on the cluster");
+        assert_executors_keep_no_files(work.path(), file);
     }
     for refused in [
         "SELECT * FROM ndb_claims",
@@ -136,6 +166,7 @@ fn renkei_query_reaches_a_mutual_tls_cluster_only_with_a_certificate_of_its_ca()
         here,
         "with a certificate of the cluster's CA"
     );
+    assert_executors_keep_no_files(d, "a query over mutual TLS");
     for (who, args) in [
         (
             "another CA's certificate",

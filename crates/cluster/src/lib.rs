@@ -117,14 +117,20 @@ impl QueryPlanner for ClusterPlanner {
         session: &dyn Session,
     ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
         let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let scheduler = format!("{scheme}://{}", self.scheduler);
         let job = Arc::new(DistributedQueryExec::<LogicalPlanNode>::with_extension(
-            format!("{scheme}://{}", self.scheduler),
+            scheduler.clone(),
             self.config.clone(),
             logical_plan.clone(),
             Arc::new(BallistaLogicalExtensionCodec::default()),
             session.session_id().to_string(),
         ));
-        Ok(Arc::new(job::ClusterJobExec::new(job, self.deadline, self.tls.clone())))
+        Ok(Arc::new(job::ClusterJobExec::new(
+            job,
+            scheduler,
+            self.deadline,
+            self.tls.clone(),
+        )))
     }
 }
 
