@@ -21,6 +21,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long the rows wait for the request to delete their job's files.
+const DELETE_WAIT: Duration = Duration::from_secs(5);
+
 #[derive(Debug)]
 pub struct ClusterJobExec {
     /// Ballista's plan that submits the job and fetches its rows.
@@ -114,7 +117,11 @@ impl ExecutionPlan for ClusterJobExec {
             match tokio::time::timeout(deadline, rows.try_collect::<Vec<_>>()).await {
                 Ok(batches) => {
                     let batches = batches?;
-                    delete_job_files(&input, &scheduler, context.session_config()).await;
+                    // Awaited, so that a process that exits with the rows (`renkei query`)
+                    // has asked first; bounded, so that a scheduler gone quiet after the
+                    // job cannot hold the rows back.
+                    let asked = delete_job_files(&input, &scheduler, context.session_config());
+                    let _ = tokio::time::timeout(DELETE_WAIT, asked).await;
                     Ok(futures::stream::iter(batches.into_iter().map(Ok)))
                 }
                 // Dropping the stream abandons the job.
