@@ -1,5 +1,6 @@
 //! `renkei_contributions(person, value)`: the aggregate that gives the dominance rules what
-//! they judge. Per cell it sums each person's values (a person's contribution to the cell is
+//! they judge. The person comes as its `renkei_person_number`, the number every count of
+//! persons uses, so a row's key is decoded once for all of them. Per cell it sums each person's values (a person's contribution to the cell is
 //! everything they put into it, across all their rows), and outputs the summary
 //! `renkei_disclosure::dominance_from_top` needs: the sum of the contributions' absolute
 //! values, the two largest of them, and how many persons contributed.
@@ -8,12 +9,10 @@
 //! so it rides on the user's own aggregation: the same input rows, the same FILTER, the
 //! same GROUP BY or grouping sets, one pass over the data.
 
-use crate::person_number::key_number;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Float64Builder, ListArray, ListBuilder, StructArray,
     UInt64Array, UInt64Builder,
 };
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, UInt64Type};
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue};
@@ -54,10 +53,9 @@ struct Contributions {
 
 impl Contributions {
     fn new() -> Self {
-        // (person key as text, value as Float64): the rewrite casts both. Text as string
-        // views, as the tables are read: no copy of the keys on the way in.
+        // (person number, value as Float64): the rewrite makes both.
         Self {
-            signature: Signature::exact(vec![DataType::Utf8View, DataType::Float64], Volatility::Immutable),
+            signature: Signature::exact(vec![DataType::UInt64, DataType::Float64], Volatility::Immutable),
         }
     }
 }
@@ -107,36 +105,41 @@ fn bad_state() -> DataFusionError {
     DataFusionError::Internal("renkei_contributions: bad state".into())
 }
 
-/// One cell's running sum per person. Person keys are 32 hex digits: kept as the 128-bit
-/// numbers they spell (a third of the memory of the text, and hashed faster); anything else
-/// is kept as its BLAKE3 digest's first 128 bits.
+/// One cell's running sum per person, by person number. Two persons sharing a number (see
+/// `person_number.rs`) would count as one whose contribution is both of theirs: a larger
+/// largest contribution, fewer contributors — more hidden, never less. Hashed with foldhash,
+/// not the standard library's SipHash: one lookup per input row makes the hash a visible
+/// part of a checked query's time, and the map is seeded per process all the same.
 #[derive(Debug, Default)]
 struct PerPerson {
-    sums: HashMap<u128, f64>,
+    sums: HashMap<u64, f64, foldhash::fast::RandomState>,
 }
 
 impl PerPerson {
-    fn add(&mut self, person: &str, value: f64) {
-        *self.sums.entry(key_number(person)).or_insert(0.0) += value;
+    fn add(&mut self, person: u64, value: f64) {
+        *self.sums.entry(person).or_insert(0.0) += value;
     }
 
-    /// Adds one state row: person numbers as u64 halves, and their sums.
+    /// Adds one state row: person numbers and their sums.
     fn merge(&mut self, persons: &ArrayRef, sums: &ArrayRef) -> Result<()> {
         let keys = persons.as_primitive_opt::<UInt64Type>().ok_or_else(bad_state)?.values();
         let values = sums.as_primitive_opt::<Float64Type>().ok_or_else(bad_state)?;
-        if keys.len() != 2 * values.len() {
+        if keys.len() != values.len() {
             return Err(bad_state());
         }
-        for (halves, v) in keys.chunks_exact(2).zip(values.values()) {
-            let key = (u128::from(halves[0]) << 64) | u128::from(halves[1]);
-            *self.sums.entry(key).or_insert(0.0) += v;
+        if self.sums.is_empty() {
+            // Most cells' first state row is most of their persons: one allocation, no rehash.
+            self.sums.reserve(values.len());
+        }
+        for (&key, v) in keys.iter().zip(values.values()) {
+            self.add(key, *v);
         }
         Ok(())
     }
 
-    /// The 128-bit person numbers as two u64 halves each, and their sums, in one order.
+    /// The person numbers and their sums, in one order.
     fn state_values(&self) -> (UInt64Array, Float64Array) {
-        let persons = UInt64Array::from_iter_values(self.sums.keys().flat_map(|k| [(k >> 64) as u64, *k as u64]));
+        let persons = UInt64Array::from_iter_values(self.sums.keys().copied());
         let sums: Float64Array = self.sums.values().copied().map(Some).collect();
         (persons, sums)
     }
@@ -153,18 +156,20 @@ impl PerPerson {
     }
 
     fn size(&self) -> usize {
-        size_of_val(self) + self.sums.capacity() * (size_of::<u128>() + size_of::<f64>() + 8)
+        size_of_val(self) + self.sums.capacity() * (size_of::<u64>() + size_of::<f64>() + 1)
     }
 }
 
-/// The arguments of an update: persons as text, values as Float64.
-fn arguments(values: &[ArrayRef]) -> Result<(ArrayRef, &Float64Array)> {
+/// The arguments of an update: person numbers, and values as Float64.
+fn arguments(values: &[ArrayRef]) -> Result<(&UInt64Array, &Float64Array)> {
     let [persons, values] = values else {
         return Err(DataFusionError::Internal(
             "renkei_contributions takes two arguments".into(),
         ));
     };
-    let persons = cast(persons, &DataType::Utf8View)?;
+    let persons = persons
+        .as_primitive_opt::<UInt64Type>()
+        .ok_or_else(|| DataFusionError::Internal("renkei_contributions: persons are not numbers".into()))?;
     let values = values
         .as_primitive_opt::<Float64Type>()
         .ok_or_else(|| DataFusionError::Internal("renkei_contributions: values are not Float64".into()))?;
@@ -193,7 +198,6 @@ fn summaries<'a>(cells: impl Iterator<Item = &'a PerPerson>) -> Result<ArrayRef>
 impl Accumulator for PerPerson {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         let (persons, values) = arguments(values)?;
-        let persons = persons.as_string_view();
         for i in 0..persons.len() {
             // A row without a person or a value contributes nothing.
             if persons.is_valid(i) && values.is_valid(i) {
@@ -260,7 +264,6 @@ impl GroupsAccumulator for PerCell {
     ) -> Result<()> {
         self.cells.resize_with(total_num_groups, PerPerson::default);
         let (persons, values) = arguments(values)?;
-        let persons = persons.as_string_view();
         for (i, &cell) in group_indices.iter().enumerate() {
             if kept(opt_filter, i) && persons.is_valid(i) && values.is_valid(i) {
                 self.cells[cell].add(persons.value(i), values.value(i));
@@ -304,13 +307,11 @@ impl GroupsAccumulator for PerCell {
     /// row is filtered out or has no person or value).
     fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
         let (persons, values) = arguments(values)?;
-        let persons = persons.as_string_view();
         let mut keys = ListBuilder::new(UInt64Builder::new());
         let mut sums = ListBuilder::new(Float64Builder::new());
         for i in 0..persons.len() {
             if kept(opt_filter, i) && persons.is_valid(i) && values.is_valid(i) {
-                let key = key_number(persons.value(i));
-                keys.values().append_slice(&[(key >> 64) as u64, key as u64]);
+                keys.values().append_value(persons.value(i));
                 sums.values().append_value(values.value(i));
             }
             keys.append(true);
@@ -327,7 +328,6 @@ impl GroupsAccumulator for PerCell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::StringArray;
 
     fn summary_rows(array: &ArrayRef) -> Vec<(f64, f64, f64, u64)> {
         let s = array.as_struct();
@@ -342,9 +342,8 @@ mod tests {
     /// Rows of two cells: cell 0 has person a twice (3 + 4) and b once (-2); cell 1 has b
     /// (5); one row is filtered out and one has no value.
     fn input() -> (Vec<ArrayRef>, Vec<usize>, BooleanArray) {
-        let a = "0123456789abcdef0123456789abcdef";
-        let b = "fedcba9876543210fedcba9876543210";
-        let persons: ArrayRef = Arc::new(StringArray::from(vec![a, b, a, b, a, b]));
+        let (a, b) = (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
+        let persons: ArrayRef = Arc::new(UInt64Array::from(vec![a, b, a, b, a, b]));
         let values: ArrayRef = Arc::new(Float64Array::from(vec![
             Some(3.0),
             Some(-2.0),

@@ -1453,7 +1453,7 @@ fn contributions_of(
     Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
         contributions_udaf(),
         vec![
-            cast(class_person(members), DataType::Utf8View),
+            person_number(class_person(members)),
             cast(without_float_cast(arg, schema), DataType::Float64),
         ],
         false,
