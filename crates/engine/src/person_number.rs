@@ -120,7 +120,7 @@ const INVALID: u8 = 0xF0;
 /// first 64 bits of its BLAKE3 digest, top bit set. One mapping for every count and sum of
 /// persons. Decoded through a table, without branches per digit, rather than with
 /// `u64::from_str_radix`: it runs once per input row of every checked aggregation.
-pub(crate) fn number_of(key: &str) -> u64 {
+fn number_of(key: &str) -> u64 {
     let digits = key.as_bytes();
     if digits.len() == 32 {
         let (mut number, mut invalid) = (0u64, 0u8);

@@ -262,10 +262,10 @@ impl Rewriter<'_> {
         self.lineages.len() - 1
     }
 
+    /// A new base column: one per column of each scan, so that two scans of one table (a
+    /// self-join) keep their columns apart — grouping by one side's facility makes that
+    /// side's facilities count, not the other's.
     fn base(&mut self, table: &str, column: &str, class: ColumnClass) -> usize {
-        if let Some(i) = self.bases.iter().position(|b| b.table == table && b.column == column) {
-            return i;
-        }
         self.bases.push(Base {
             table: table.to_string(),
             column: column.to_string(),
@@ -901,14 +901,17 @@ impl Rewriter<'_> {
         let mut persons = Vec::new();
         let mut units = Vec::new();
         let mut hidden = Vec::new();
+        let bases: BTreeMap<&String, usize> = classes
+            .iter()
+            .map(|(column, class)| (column, self.base(&table, column, *class)))
+            .collect();
         for field in scan.projected_schema.fields() {
-            let Some(class) = classes.get(field.name()).copied() else {
+            let Some(base) = bases.get(field.name()).copied() else {
                 return Err(refuse(format!(
                     "column {table}.{} has no disclosure class",
                     field.name()
                 )));
             };
-            let base = self.base(&table, field.name(), class);
             exprs.push(Expr::Column(Column::new(Some(qualifier.clone()), field.name())));
             origins.push(BTreeSet::from([base]));
             pid_of.push(None);
@@ -926,7 +929,7 @@ impl Rewriter<'_> {
                 }
                 ColumnClass::UnitKey => {
                     let l = self.new_lineage();
-                    units.push((l, self.base(&table, column, *class)));
+                    units.push((l, bases[column]));
                     hidden.push(source.alias(unit_column(l)));
                 }
                 _ => {}
