@@ -395,6 +395,39 @@ fn facility_cells_need_three_facilities() {
     );
 }
 
+/// Facilities are counted per scan of a table. Persons picked by their stays at a few
+/// facilities (in a subquery) make a cell about those facilities, however many facilities
+/// the outer rows spread over: refused, not checked on the outer rows' facilities. And a
+/// self-join grouped by one side's facility counts that side's facilities, not the other's.
+#[test]
+fn facilities_are_counted_on_the_scan_that_selects_by_them() {
+    let e = run(
+        "SELECT substr(c.facility_id, 1, 2) AS prefecture, count(*) AS stays FROM dpc_cases c \
+         WHERE c.person_id IN (SELECT person_id FROM dpc_cases WHERE facility_id LIKE '13%') GROUP BY 1",
+    )
+    .expect_err("selects by a subquery's facility");
+    assert!(e.to_string().contains("inside a per-person subquery"), "{e}");
+
+    let engine = Engine::open(crate::warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
+    let plan = crate::runtime().block_on(async {
+        let df = engine
+            .session(Default::default())
+            .sql(
+                "SELECT substr(i.facility_id, 1, 2) AS prefecture, count(*) AS stays FROM dpc_cases i \
+                 LEFT JOIN dpc_cases r ON r.person_id = i.person_id AND r.admission_date > i.discharge_date \
+                 GROUP BY 1",
+            )
+            .await
+            .expect("plans");
+        df.into_optimized_plan()
+            .expect("optimizes")
+            .display_indent()
+            .to_string()
+    });
+    let unit_counts: Vec<&str> = plan.matches(r#"count(DISTINCT __renkei_u"#).collect();
+    assert_eq!(unit_counts.len(), 1, "{plan}");
+}
+
 /// Sums of points are checked by dominance: a cell where one person makes most of the
 /// points is hidden even with many persons behind it.
 #[test]
