@@ -419,6 +419,22 @@ impl Rewriter<'_> {
                         name.to_uppercase()
                     )));
                 }
+                // A facility inside a value selects rows as a FILTER on it would
+                // (`count(CASE WHEN facility_id = … THEN 1 END)`): the unit rule applies,
+                // over the rows the value takes.
+                self.note_units(&o);
+                // A condition on one that weighs rows apart instead (`sum(CASE WHEN
+                // facility_id = … THEN 1000 ELSE 1 END)`) would carry one facility's count
+                // inside the cell's, where the facilities behind each part are not counted.
+                for condition in conditions_in(std::slice::from_ref(arg), c.plan.schema())? {
+                    if self.has_class(&c.expr_origins(&condition)?, ColumnClass::UnitKey) {
+                        return Err(refuse(format!(
+                            "a condition on a facility, provider or municipality inside {} is refused: \
+                             select by it in a FILTER, WHERE or GROUP BY, where the unit rule applies",
+                            name.to_uppercase()
+                        )));
+                    }
+                }
                 // A sum of points or units is released only after the dominance rules have
                 // seen each person's contribution to it: SUM and AVG get that check; the
                 // spread statistics, which would need their own rules, are refused.

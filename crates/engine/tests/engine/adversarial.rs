@@ -428,6 +428,42 @@ fn facilities_are_counted_on_the_scan_that_selects_by_them() {
     assert_eq!(unit_counts.len(), 1, "{plan}");
 }
 
+/// A facility named inside an aggregate's value selects rows as a FILTER would: gating rows by
+/// it makes the unit rule apply (one facility: hidden), and weighing rows apart by it
+/// (one facility's count carried inside the cell's) is refused.
+#[test]
+fn a_facility_inside_a_value_is_a_selection_by_it() {
+    // The facility with the most persons: its cells pass the persons rule, not the unit rule.
+    let facility = crate::support::strings(&crate::support::plain(
+        "SELECT facility_id FROM ndb_claims GROUP BY facility_id ORDER BY count(DISTINCT person_id) DESC LIMIT 1",
+    ))[0][0]
+        .clone();
+    let gated = format!(
+        "SELECT sex, count(CASE WHEN facility_id = '{facility}' THEN 1 END) AS claims_there \
+         FROM ndb_claims GROUP BY sex"
+    );
+    let shown = Policy {
+        show_hidden_rows: true,
+        ..Policy::default()
+    };
+    let out = run_with(&gated, shown).expect("runs");
+    assert!(
+        released(&out)
+            .iter()
+            .filter(|(h, _)| h == "claims_there")
+            .all(|(_, v)| v == "*"),
+        "{:?}",
+        released(&out)
+    );
+    assert!(out.report.hidden.iter().any(|h| h.rule == CellRule::MinEntities));
+    let weighed = format!(
+        "SELECT sex, sum(CASE WHEN facility_id = '{facility}' THEN 1000 ELSE 1 END) AS weighed \
+         FROM ndb_claims GROUP BY sex"
+    );
+    let e = run(&weighed).expect_err("weighs by a facility");
+    assert!(e.to_string().contains("condition on a facility"), "{e}");
+}
+
 /// Sums of points are checked by dominance: a cell where one person makes most of the
 /// points is hidden even with many persons behind it.
 #[test]

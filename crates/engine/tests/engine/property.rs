@@ -4,49 +4,11 @@
 //! hidden cell of a ROLLUP table can be solved exactly from the released ones. Dominance
 //! verdicts are compared with per-person contributions computed the plain way.
 
+use crate::support::{plain, strings};
 use crate::{runtime, warehouse};
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use renkei_disclosure::{Policy, dominance};
 use renkei_engine::{CheckedOutput, Engine, EngineOptions};
 use std::collections::{BTreeMap, HashSet};
-
-/// Unprotected DataFusion over the warehouse tables.
-fn plain(sql: &str) -> Vec<RecordBatch> {
-    runtime().block_on(async {
-        let ctx = SessionContext::new();
-        for t in renkei_warehouse::TABLES.iter().filter(|t| !t.steward_only) {
-            let dir = t.directory(warehouse());
-            ctx.register_parquet(t.name, dir.to_string_lossy().as_ref(), ParquetReadOptions::default())
-                .await
-                .expect("table registers");
-        }
-        ctx.sql(sql)
-            .await
-            .expect("plain plan")
-            .collect()
-            .await
-            .expect("plain run")
-    })
-}
-
-/// Rows as display strings (NULL as "NULL").
-fn strings(batches: &[RecordBatch]) -> Vec<Vec<String>> {
-    let options = FormatOptions::default().with_null("NULL");
-    let mut out = Vec::new();
-    for b in batches {
-        let f: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formats"))
-            .collect();
-        for r in 0..b.num_rows() {
-            out.push(f.iter().map(|f| f.value(r).to_string()).collect());
-        }
-    }
-    out
-}
 
 /// Checked rows: (keys, value or None when hidden).
 fn checked_rows(out: &CheckedOutput, keys: usize) -> Vec<(Vec<String>, Option<String>)> {

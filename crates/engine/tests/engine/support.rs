@@ -3,8 +3,11 @@
 //! tests include this file and the adversarial and golden tests with their own `run_with`,
 //! which runs each query on clusters as well.
 
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use renkei_disclosure::Policy;
-use renkei_engine::{CheckedOutput, EngineError};
+use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -49,4 +52,46 @@ pub fn refused(sql: &str) -> String {
         Err(e) => panic!("{sql}: expected a refusal, got {e}"),
         Ok(_) => panic!("{sql}: expected a refusal, got output"),
     }
+}
+
+/// Unprotected DataFusion over the warehouse tables.
+pub fn plain(sql: &str) -> Vec<RecordBatch> {
+    runtime().block_on(async {
+        let ctx = SessionContext::new();
+        // The tables the engine serves (the analysis tables), each a folder of the warehouse.
+        let engine = Engine::open(warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
+        for (name, _) in engine.tables() {
+            let dir = warehouse().join(&name);
+            ctx.register_parquet(
+                name.as_str(),
+                dir.to_string_lossy().as_ref(),
+                ParquetReadOptions::default(),
+            )
+            .await
+            .expect("table registers");
+        }
+        ctx.sql(sql)
+            .await
+            .expect("plain plan")
+            .collect()
+            .await
+            .expect("plain run")
+    })
+}
+
+/// Rows as display strings (NULL as "NULL").
+pub fn strings(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut out = Vec::new();
+    for b in batches {
+        let f: Vec<_> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formats"))
+            .collect();
+        for r in 0..b.num_rows() {
+            out.push(f.iter().map(|f| f.value(r).to_string()).collect());
+        }
+    }
+    out
 }
