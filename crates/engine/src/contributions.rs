@@ -1,7 +1,8 @@
 //! `renkei_contributions(person, value)`: the aggregate that gives the dominance rules what
 //! they judge. The person comes as its `renkei_person_number`, the number every count of
-//! persons uses, so a row's key is decoded once for all of them. Per cell it sums each person's values (a person's contribution to the cell is
-//! everything they put into it, across all their rows), and outputs the summary
+//! persons uses, so a row's key is decoded once for all of them. Per cell it sums each
+//! person's values (a person's contribution to the cell is everything they put into it,
+//! across all their rows), and outputs the summary
 //! `renkei_disclosure::dominance_from_top` needs: the sum of the contributions' absolute
 //! values, the two largest of them, and how many persons contributed.
 //!

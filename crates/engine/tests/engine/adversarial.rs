@@ -28,6 +28,17 @@ fn released(out: &CheckedOutput) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The checked, optimized logical plan of `sql`, as EXPLAIN would indent it.
+fn optimized_plan(engine: &Engine, sql: &str) -> String {
+    crate::runtime().block_on(async {
+        let df = engine.session(Default::default()).sql(sql).await.expect("plans");
+        df.into_optimized_plan()
+            .expect("optimizes")
+            .display_indent()
+            .to_string()
+    })
+}
+
 fn rows(out: &CheckedOutput) -> usize {
     out.batches.iter().map(|b| b.num_rows()).sum()
 }
@@ -409,21 +420,12 @@ fn facilities_are_counted_on_the_scan_that_selects_by_them() {
     assert!(e.to_string().contains("inside a per-person subquery"), "{e}");
 
     let engine = Engine::open(crate::warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
-    let plan = crate::runtime().block_on(async {
-        let df = engine
-            .session(Default::default())
-            .sql(
-                "SELECT substr(i.facility_id, 1, 2) AS prefecture, count(*) AS stays FROM dpc_cases i \
-                 LEFT JOIN dpc_cases r ON r.person_id = i.person_id AND r.admission_date > i.discharge_date \
-                 GROUP BY 1",
-            )
-            .await
-            .expect("plans");
-        df.into_optimized_plan()
-            .expect("optimizes")
-            .display_indent()
-            .to_string()
-    });
+    let plan = optimized_plan(
+        &engine,
+        "SELECT substr(i.facility_id, 1, 2) AS prefecture, count(*) AS stays FROM dpc_cases i \
+         LEFT JOIN dpc_cases r ON r.person_id = i.person_id AND r.admission_date > i.discharge_date \
+         GROUP BY 1",
+    );
     let unit_counts: Vec<&str> = plan.matches(r#"count(DISTINCT __renkei_u"#).collect();
     assert_eq!(unit_counts.len(), 1, "{plan}");
 }
@@ -731,17 +733,7 @@ fn the_querys_own_person_counts_still_hide_small_cells() {
 #[test]
 fn checks_reuse_what_the_query_computes() {
     let engine = Engine::open(crate::warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
-    let rt = crate::runtime();
-    let plan = |sql: &str| {
-        rt.block_on(async {
-            let ctx = engine.session(Default::default());
-            let df = ctx.sql(sql).await.expect("plans");
-            df.into_optimized_plan()
-                .expect("optimizes")
-                .display_indent()
-                .to_string()
-        })
-    };
+    let plan = |sql: &str| optimized_plan(&engine, sql);
     let counted = plan("SELECT sex, count(DISTINCT person_id) AS persons FROM kaigo_claims GROUP BY sex");
     assert!(!counted.contains("renkei_person_number"), "{counted}");
     let per_person = plan(

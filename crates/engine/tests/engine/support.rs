@@ -54,14 +54,22 @@ pub fn refused(sql: &str) -> String {
     }
 }
 
+/// The tables the engine serves (the analysis tables, each a folder of the warehouse), read
+/// once: every plain query registers them.
+fn analysis_tables() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let engine = Engine::open(warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
+        engine.tables().into_iter().map(|(name, _)| name).collect()
+    })
+}
+
 /// Unprotected DataFusion over the warehouse tables.
 pub fn plain(sql: &str) -> Vec<RecordBatch> {
     runtime().block_on(async {
         let ctx = SessionContext::new();
-        // The tables the engine serves (the analysis tables), each a folder of the warehouse.
-        let engine = Engine::open(warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
-        for (name, _) in engine.tables() {
-            let dir = warehouse().join(&name);
+        for name in analysis_tables() {
+            let dir = warehouse().join(name);
             ctx.register_parquet(
                 name.as_str(),
                 dir.to_string_lossy().as_ref(),
