@@ -1,7 +1,7 @@
 //! The control node: the root of every checked plan. Logically it has the schema of the
 //! user's query; physically it gathers the whole rewritten result (cells plus their hidden
 //! person and unit counts), applies suppression (`apply.rs`), drops the hidden columns and
-//! leaves the disclosure report in the session's [`ReportSink`].
+//! leaves the disclosure report in its [`ReportSlot`].
 
 use crate::apply::apply_disclosure_control;
 use async_trait::async_trait;
@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::{DFSchemaRef, Result};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore};
+use datafusion::logical_expr::{Expr, Extension, LogicalPlan, UserDefinedLogicalNode, UserDefinedLogicalNodeCore};
 use datafusion::physical_expr::{Distribution, EquivalenceProperties, LexOrdering, OrderingRequirements, Partitioning};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -86,34 +86,72 @@ pub struct Difference {
     pub persons: String,
 }
 
-/// Where checked executions leave their disclosure reports (a session config extension).
+/// Where a control exec leaves the disclosure report of the output it checked.
 #[derive(Debug, Default)]
-pub struct ReportSink(pub Mutex<Vec<Report>>);
+pub struct ReportSlot(Mutex<Option<Report>>);
+
+impl ReportSlot {
+    /// The report, once the output is checked.
+    pub fn take(&self) -> Option<Report> {
+        self.0.lock().ok().and_then(|mut r| r.take())
+    }
+
+    fn put(&self, report: Report) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(report);
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ControlNode {
     input: LogicalPlan,
     schema: DFSchemaRef,
     pub spec: Arc<ControlSpec>,
+    /// The spec's debug form, which is all that identifies it (it holds floating-point
+    /// policy values, so it has no `Eq` or `Hash` of its own). Made once: the optimizer
+    /// hashes the whole plan after every pass.
+    spec_form: Arc<str>,
 }
 
 impl ControlNode {
-    pub fn new(input: LogicalPlan, schema: DFSchemaRef, spec: ControlSpec) -> ControlNode {
+    /// A control node that checks to the user's `schema` by `spec`; [`ControlNode::over`]
+    /// puts it over its input.
+    pub fn new(schema: DFSchemaRef, spec: ControlSpec) -> ControlNode {
         ControlNode {
-            input,
+            input: LogicalPlan::default(),
             schema,
+            spec_form: format!("{spec:?}").into(),
             spec: Arc::new(spec),
         }
     }
+
+    /// The control node over `input`, as a plan.
+    pub fn over(mut self, input: LogicalPlan) -> LogicalPlan {
+        self.input = input;
+        LogicalPlan::Extension(Extension { node: Arc::new(self) })
+    }
+
+    /// A checked plan taken apart: its control node (inputless) and the plan under it, each
+    /// owned alone. DataFusion's optimizer and analyzer rewrite a plan in place where they
+    /// own its nodes alone, but an extension node's input they copy first, which leaves
+    /// every node below shared, and so copied again, whole, by every rule: the input is
+    /// rewritten apart and put back with [`ControlNode::over`].
+    pub fn split(plan: LogicalPlan) -> Option<(ControlNode, LogicalPlan)> {
+        let LogicalPlan::Extension(Extension { node }) = plan else {
+            return None;
+        };
+        let mut control = node.as_any().downcast_ref::<ControlNode>()?.clone();
+        // Dropped before the input is taken, so that the input's nodes are owned once.
+        drop(node);
+        let input = std::mem::take(&mut control.input);
+        Some((control, input))
+    }
 }
 
-// The spec holds floating-point policy values; nodes compare by plan, schema and the
-// spec's debug form, which is all that identifies them.
 impl PartialEq for ControlNode {
     fn eq(&self, other: &Self) -> bool {
-        self.input == other.input
-            && self.schema == other.schema
-            && format!("{:?}", self.spec) == format!("{:?}", other.spec)
+        self.input == other.input && self.schema == other.schema && self.spec_form == other.spec_form
     }
 }
 
@@ -123,7 +161,7 @@ impl Hash for ControlNode {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.input.hash(state);
         self.schema.hash(state);
-        format!("{:?}", self.spec).hash(state);
+        self.spec_form.hash(state);
     }
 }
 
@@ -160,6 +198,7 @@ impl UserDefinedLogicalNodeCore for ControlNode {
             input,
             schema: Arc::clone(&self.schema),
             spec: Arc::clone(&self.spec),
+            spec_form: Arc::clone(&self.spec_form),
         })
     }
 }
@@ -171,7 +210,7 @@ pub struct ControlExec {
     input: Arc<dyn ExecutionPlan>,
     spec: Arc<ControlSpec>,
     schema: SchemaRef,
-    sink: Arc<ReportSink>,
+    report: Arc<ReportSlot>,
     properties: Arc<PlanProperties>,
     /// The user's ORDER BY, as the input delivers it: required of the input so that the
     /// physical optimizer keeps it.
@@ -182,11 +221,16 @@ pub struct ControlExec {
 }
 
 impl ControlExec {
+    /// Where this exec leaves its report when it has run.
+    pub fn report(&self) -> Arc<ReportSlot> {
+        Arc::clone(&self.report)
+    }
+
     fn new(
         input: Arc<dyn ExecutionPlan>,
         spec: Arc<ControlSpec>,
         schema: SchemaRef,
-        sink: Arc<ReportSink>,
+        report: Arc<ReportSlot>,
         ordered: bool,
     ) -> Self {
         let properties = Arc::new(PlanProperties::new(
@@ -200,7 +244,7 @@ impl ControlExec {
             input,
             spec,
             schema,
-            sink,
+            report,
             properties,
             ordering,
             ordered,
@@ -253,7 +297,7 @@ impl ExecutionPlan for ControlExec {
             children.swap_remove(0),
             Arc::clone(&self.spec),
             Arc::clone(&self.schema),
-            Arc::clone(&self.sink),
+            Arc::clone(&self.report),
             self.ordered,
         )))
     }
@@ -267,15 +311,13 @@ impl ExecutionPlan for ControlExec {
         let input = Arc::clone(&self.input);
         let spec = Arc::clone(&self.spec);
         let schema = Arc::clone(&self.schema);
-        let sink = Arc::clone(&self.sink);
+        let slot = Arc::clone(&self.report);
         let out_schema = Arc::clone(&schema);
         let ordered = self.ordered;
         let stream = futures::stream::once(async move {
             let batches = collect(input, context).await?;
             let (batch, report) = apply_disclosure_control(&batches, &spec, &out_schema, ordered)?;
-            if let Ok(mut reports) = sink.0.lock() {
-                reports.push(report);
-            }
+            slot.put(report);
             Ok(batch)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
@@ -294,36 +336,31 @@ impl ExtensionPlanner for ControlPlanner {
         node: &dyn UserDefinedLogicalNode,
         _logical_inputs: &[&LogicalPlan],
         physical_inputs: &[Arc<dyn ExecutionPlan>],
-        session: &dyn datafusion::catalog::Session,
+        _session: &dyn datafusion::catalog::Session,
         _planning_ctx: &datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
         let Some(control) = node.as_any().downcast_ref::<ControlNode>() else {
             return Ok(None);
         };
-        Ok(Some(control_exec(control, Arc::clone(&physical_inputs[0]), session)))
+        Ok(Some(control_exec(control, Arc::clone(&physical_inputs[0]))))
     }
 }
 
 /// The control node over its planned input, gathered into the one partition it checks.
-fn control_exec(
-    control: &ControlNode,
-    mut input: Arc<dyn ExecutionPlan>,
-    session: &dyn datafusion::catalog::Session,
-) -> Arc<dyn ExecutionPlan> {
+fn control_exec(control: &ControlNode, mut input: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
     if input.output_partitioning().partition_count() != 1 {
         input = match input.output_ordering().cloned() {
             Some(ordering) => Arc::new(SortPreservingMergeExec::new(ordering, input)),
             None => Arc::new(CoalescePartitionsExec::new(input)),
         };
     }
-    let sink = session.config().get_extension::<ReportSink>().unwrap_or_default();
     let schema = Arc::new(control.schema.as_arrow().clone());
     let ordered = sorts_its_output(&control.input);
     Arc::new(ControlExec::new(
         input,
         Arc::clone(&control.spec),
         schema,
-        sink,
+        Arc::default(),
         ordered,
     ))
 }
@@ -370,7 +407,7 @@ impl QueryPlanner for CheckedQueryPlanner {
         match &self.cluster {
             Some(cluster) => {
                 let input = cluster.create_physical_plan(&control.input, session).await?;
-                Ok(control_exec(control, input, session))
+                Ok(control_exec(control, input))
             }
             None => {
                 DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(ControlPlanner)])

@@ -22,11 +22,14 @@ mod value_errors;
 pub use error::{EngineError, Refusal};
 pub use render::DisplayCell;
 
-use crate::control::{CheckedQueryPlanner, ReportSink};
+use crate::control::{CheckedQueryPlanner, ControlExec, ControlNode};
 use crate::rewrite::{Classes, DisclosureControlRule};
+use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
+use datafusion::common::alias::AliasGenerator;
+use datafusion::config::ConfigOptions;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
@@ -34,8 +37,10 @@ use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::execution::{SessionState, SessionStateBuilder};
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
+use datafusion::logical_expr::execution_props::ExecutionProps;
+use datafusion::logical_expr::{AggregateUDF, LogicalPlan, ScalarUDF};
+use datafusion::optimizer::OptimizerConfig;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use renkei_disclosure::{Policy, Report};
 use std::path::{Path, PathBuf};
@@ -84,14 +89,14 @@ pub struct CheckedOutput {
 pub struct Engine {
     policy: Arc<Policy>,
     options: EngineOptions,
-    /// Every query's session is a copy of this one with its own report sink, so that
-    /// DataFusion's functions are set up once, not per query. It holds the granted tables,
+    /// The one state every query plans and runs in (planning takes it by reference), so
+    /// that DataFusion's functions are set up once, not per query. It holds the granted tables,
     /// made once (a table keeps the statistics it gathered from its files for the next
     /// query; the warehouse is read-only once published), and one runtime: one memory pool,
     /// one spill directory, and DataFusion's caches of Parquet footers and file listings,
     /// which a fresh runtime per query would read again from disk each time.
-    base: SessionState,
-    /// The granted tables, as registered in `base`.
+    state: SessionState,
+    /// The granted tables, as registered in `state`.
     providers: Vec<(String, Arc<dyn TableProvider>)>,
 }
 
@@ -167,20 +172,13 @@ impl Engine {
         Ok(Engine {
             policy,
             options,
-            base: ctx.state(),
+            state: ctx.state(),
             providers,
         })
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
-    }
-
-    /// A session whose every plan passes disclosure control; reports land in `sink`.
-    pub fn session(&self, sink: Arc<ReportSink>) -> SessionContext {
-        let mut state = self.base.clone();
-        state.config_mut().set_extension(sink);
-        SessionContext::new_with_state(state)
     }
 
     /// The tables this engine's sessions see (the grant), with their Arrow schemas.
@@ -200,10 +198,53 @@ impl Engine {
     /// control. The values replace the placeholders before the checks run, so the checks
     /// see them as literals: a person key bound to `$1` is refused as one written inline.
     pub async fn query_with_params(&self, sql: &str, params: Vec<ScalarValue>) -> Result<CheckedOutput, EngineError> {
-        let sink = Arc::new(ReportSink::default());
-        let ctx = self.session(Arc::clone(&sink));
-        let plan = ctx
-            .state()
+        let command = with_parameters(sql, &params);
+        let plan = self.checked_plan(sql, params).await?;
+        let schema = Arc::new(plan.schema().as_arrow().clone());
+        // Straight to the checked query planner: `SessionState::create_physical_plan` would
+        // analyze and optimize the just optimized plan a second time, a cost of every query.
+        let physical = self
+            .state
+            .query_planner()
+            .create_physical_plan(&plan, &self.state)
+            .await
+            .map_err(EngineError::from_planning)?;
+        // The checked planner roots every plan it makes at a control exec; its report is
+        // this query's.
+        let control = physical
+            .downcast_ref::<ControlExec>()
+            .ok_or_else(|| EngineError::Refused("only checked queries are executed".into()))?;
+        let report = control.report();
+        let batches = datafusion::physical_plan::collect(physical, self.state.task_ctx())
+            .await
+            .map_err(|e| match (EngineError::from_execution(e), &self.options.cluster) {
+                // A cluster reports every failure as a failed job, in text that may quote a
+                // value: say where it failed, keep nothing of the text.
+                (EngineError::Execution(_), Some(_)) => {
+                    EngineError::Execution("on the cluster: a task failed or a node could not be reached")
+                }
+                (other, _) => other,
+            })?;
+        let mut report = report
+            .take()
+            .ok_or_else(|| EngineError::Refused("the query produced no disclosure report".into()))?;
+        report.query_hash = blake3::hash(command.as_bytes()).to_hex().to_string();
+        report.command = command;
+        Ok(CheckedOutput {
+            schema,
+            batches,
+            report,
+        })
+    }
+
+    /// The plan that runs for `sql`: parsed, its parameters bound, checked to be a query,
+    /// rewritten by disclosure control (an analyzer rule) and optimized. Its root is the
+    /// control node; what the query is refused for is refused here.
+    pub async fn checked_plan(&self, sql: &str, params: Vec<ScalarValue>) -> Result<LogicalPlan, EngineError> {
+        // Planned on the engine's one state, not a per-query copy of it (which is how a
+        // `SessionContext` plans, at the cost of copying every function map per query).
+        let plan = self
+            .state
             .create_logical_plan(sql)
             .await
             .map_err(EngineError::from_planning)?;
@@ -219,49 +260,58 @@ impl Engine {
                     "only queries are allowed: no CREATE, COPY, INSERT, SET or other statements".into(),
                 )
             })?;
-        let command = with_parameters(sql, &params);
-        let df = ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(EngineError::from_planning)?;
-        let df = if params.is_empty() {
-            df
+        let plan = if params.is_empty() {
+            plan
         } else {
-            df.with_param_values(params).map_err(EngineError::from_planning)?
+            plan.with_param_values(params).map_err(EngineError::from_planning)?
         };
-        let plan = df.into_optimized_plan().map_err(EngineError::from_planning)?;
-        let schema = Arc::new(plan.schema().as_arrow().clone());
-        // Straight to the checked query planner: `SessionState::create_physical_plan` would
-        // analyze and optimize the just optimized plan a second time, a cost of every query.
-        let state = ctx.state();
-        let physical = state
-            .query_planner()
-            .create_physical_plan(&plan, &state)
-            .await
+        let analyzed = self
+            .state
+            .analyzer()
+            .execute_and_check(plan, self.state.config_options(), |_, _| {})
             .map_err(EngineError::from_planning)?;
-        let batches = datafusion::physical_plan::collect(physical, ctx.task_ctx())
-            .await
-            .map_err(|e| match (EngineError::from_execution(e), &self.options.cluster) {
-                // A cluster reports every failure as a failed job, in text that may quote a
-                // value: say where it failed, keep nothing of the text.
-                (EngineError::Execution(_), Some(_)) => {
-                    EngineError::Execution("on the cluster: a task failed or a node could not be reached")
-                }
-                (other, _) => other,
-            })?;
-        let mut report = sink
-            .0
-            .lock()
-            .ok()
-            .and_then(|mut r| r.pop())
-            .ok_or_else(|| EngineError::Refused("the query produced no disclosure report".into()))?;
-        report.query_hash = blake3::hash(command.as_bytes()).to_hex().to_string();
-        report.command = command;
-        Ok(CheckedOutput {
-            schema,
-            batches,
-            report,
-        })
+        let (control, input) = ControlNode::split(analyzed)
+            .ok_or_else(|| EngineError::Refused("only checked queries are executed".into()))?;
+        let input = self
+            .state
+            .optimizer()
+            .optimize(input, &QueryOptimizerConfig::new(&self.state), |_, _| {})
+            .map_err(EngineError::from_planning)?;
+        Ok(control.over(input))
+    }
+}
+
+/// The optimizer's settings for one query: the engine's, with the query's own start time
+/// (the value of `now()`) and alias numbering, which a `SessionContext` gets by copying
+/// its whole state per query.
+struct QueryOptimizerConfig<'a> {
+    state: &'a SessionState,
+    props: ExecutionProps,
+}
+
+impl<'a> QueryOptimizerConfig<'a> {
+    fn new(state: &'a SessionState) -> Self {
+        let mut props = ExecutionProps::new();
+        props.mark_start_execution(Arc::clone(state.config_options()));
+        QueryOptimizerConfig { state, props }
+    }
+}
+
+impl OptimizerConfig for QueryOptimizerConfig<'_> {
+    fn query_execution_start_time(&self) -> Option<DateTime<Utc>> {
+        self.props.query_execution_start_time
+    }
+
+    fn alias_generator(&self) -> &Arc<AliasGenerator> {
+        &self.props.alias_generator
+    }
+
+    fn options(&self) -> Arc<ConfigOptions> {
+        Arc::clone(self.state.config_options())
+    }
+
+    fn function_registry(&self) -> Option<&dyn FunctionRegistry> {
+        Some(self.state)
     }
 }
 

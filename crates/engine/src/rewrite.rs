@@ -33,8 +33,8 @@ use datafusion::functions::core::expr_fn::{coalesce, get_field};
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
 use datafusion::logical_expr::{
-    Aggregate, BinaryExpr, Case, Distinct, Expr, Extension, Filter, GroupingSet, Join, JoinType, LogicalPlan,
-    LogicalPlanBuilder, Operator, Projection, Sort, SubqueryAlias, Union, cast, lit,
+    Aggregate, BinaryExpr, Case, Distinct, Expr, Filter, GroupingSet, Join, JoinType, LogicalPlan, LogicalPlanBuilder,
+    Operator, Projection, Sort, SubqueryAlias, Union, cast, lit,
 };
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::optimizer::analyzer::type_coercion::TypeCoercion;
@@ -95,13 +95,12 @@ impl AnalyzerRule for DisclosureControlRule {
             .collect();
         let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
         let (input, spec) = rewriter.checked(plan, &self.policy)?;
-        let controlled = LogicalPlan::Extension(Extension {
-            node: Arc::new(ControlNode::new(input, schema, spec)),
-        });
         // This rule runs after DataFusion's type coercion, and the hidden expressions it adds
         // (filters, COALESCE, comparisons) are not yet coerced: coerce them here, so that the
-        // plan is complete after one pass of the analyzer and optimizer.
-        TypeCoercion::new().analyze(controlled, config)
+        // plan is complete after one pass of the analyzer and optimizer. Coerced before the
+        // control node goes on top (see `ControlNode::split`).
+        let input = TypeCoercion::new().analyze(input, config)?;
+        Ok(ControlNode::new(schema, spec).over(input))
     }
 
     fn name(&self) -> &str {

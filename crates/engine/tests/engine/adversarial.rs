@@ -30,13 +30,11 @@ fn released(out: &CheckedOutput) -> Vec<(String, String)> {
 
 /// The checked, optimized logical plan of `sql`, as EXPLAIN would indent it.
 fn optimized_plan(engine: &Engine, sql: &str) -> String {
-    crate::runtime().block_on(async {
-        let df = engine.session(Default::default()).sql(sql).await.expect("plans");
-        df.into_optimized_plan()
-            .expect("optimizes")
-            .display_indent()
-            .to_string()
-    })
+    crate::runtime()
+        .block_on(engine.checked_plan(sql, Vec::new()))
+        .expect("plans")
+        .display_indent()
+        .to_string()
 }
 
 fn rows(out: &CheckedOutput) -> usize {

@@ -16,3 +16,17 @@ fn run_with(sql: &str, policy: Policy) -> Result<CheckedOutput, EngineError> {
     let engine = Engine::open(warehouse(), policy, EngineOptions::default()).expect("warehouse opens");
     runtime().block_on(engine.query(sql))
 }
+
+/// Every query plans in the engine's one shared state; `now()` must still be the time of
+/// the query, not of the engine's opening.
+#[test]
+fn now_is_the_time_of_each_query() {
+    let engine = Engine::open(warehouse(), Policy::default(), EngineOptions::default()).expect("warehouse opens");
+    let sql = "SELECT CAST(now() AS VARCHAR) AS asked_at, count(*) AS certifications \
+               FROM kaigo_certifications GROUP BY 1";
+    let asked_at = |out: CheckedOutput| support::strings(&out.batches)[0][0].clone();
+    let first = asked_at(runtime().block_on(engine.query(sql)).expect("runs"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let second = asked_at(runtime().block_on(engine.query(sql)).expect("runs"));
+    assert_ne!(first, second, "now() was the same for two queries");
+}
