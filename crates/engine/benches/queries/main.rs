@@ -39,9 +39,21 @@ use renkei_engine::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Timed runs per query (after one warm-up). Seven, not three: on a shared 2-core VM the
-/// median of three moved a query's overhead by ±10 points between identical runs.
+/// Timed runs per query (after one warm-up), at least. Seven, not three: on a shared 2-core
+/// VM the median of three moved a query's overhead by ±10 points between identical runs.
 const RUNS: usize = 7;
+
+/// A short query runs more times, as many as fill this much time per engine (up to
+/// [`MAX_RUNS`]): the VM's noise is milliseconds whatever the query, so on a 50 ms query the
+/// median of seven still moved the overhead by ±15 points between identical runs.
+const RUN_BUDGET: Duration = Duration::from_secs(2);
+const MAX_RUNS: usize = 41;
+
+/// Timed runs for a query whose warm-up took `warm_up`.
+fn runs_for(warm_up: Duration) -> usize {
+    let fitting = (RUN_BUDGET.as_secs_f64() / warm_up.as_secs_f64().max(1e-6)).ceil() as usize;
+    fitting.clamp(RUNS, MAX_RUNS)
+}
 
 fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
@@ -97,7 +109,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     queries.sort();
     println!("warehouse: {}", warehouse.display());
     println!(
-        "median of {RUNS} runs, after one warm-up run each; {} partitions\n",
+        "median of {RUNS} to {MAX_RUNS} runs per engine (as many as fill {} s), after one warm-up run each; {} partitions\n",
+        RUN_BUDGET.as_secs(),
         partitions()
     );
     let duckdb_python = std::env::var_os("RENKEI_BENCH_DUCKDB_PYTHON");
@@ -113,11 +126,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
     if duckdb.is_some() {
-        println!("\n| query | plain DataFusion (s) | Renkei checked (s) | overhead | DuckDB (s) | Renkei / DuckDB |");
-        println!("|---|---:|---:|---:|---:|---:|");
+        println!(
+            "\n| query | runs | plain DataFusion (s) | Renkei checked (s) | overhead | DuckDB (s) | Renkei / DuckDB |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|");
     } else {
-        println!("| query | plain DataFusion (s) | Renkei checked (s) | overhead |");
-        println!("|---|---:|---:|---:|");
+        println!("| query | runs | plain DataFusion (s) | Renkei checked (s) | overhead |");
+        println!("|---|---:|---:|---:|---:|");
     }
     let mut cells = (0, 0);
     let mut duckdb_cells = 0;
@@ -129,6 +144,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         let Timed {
+            runs,
             checked: c,
             plain: u,
             plain_result,
@@ -149,7 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(_), None) => " — | — |".to_string(),
         };
         println!(
-            "| {name} | {:.3} | {:.3} | {:+.1} % |{duckdb_columns}",
+            "| {name} | {runs} | {:.3} | {:.3} | {:+.1} % |{duckdb_columns}",
             u.as_secs_f64(),
             c.as_secs_f64(),
             (c.as_secs_f64() / u.as_secs_f64() - 1.0) * 100.0
@@ -199,6 +215,8 @@ struct Engines {
 
 /// One query's medians, and plain DataFusion's last result.
 struct Timed {
+    /// Timed runs per engine.
+    runs: usize,
     checked: Duration,
     plain: Duration,
     plain_result: Vec<datafusion::arrow::record_batch::RecordBatch>,
@@ -221,29 +239,35 @@ impl Engines {
         })
     }
 
-    /// Runs `sql` once to warm up and RUNS times more, checked and plain in turn.
+    /// Runs `sql` once to warm up and then [`runs_for`] times more, checked and plain in
+    /// turn.
     fn time(&self, runtime: &tokio::runtime::Runtime, sql: &str) -> Result<Timed, Box<dyn std::error::Error>> {
         let mut checked = Vec::new();
         let mut unchecked = Vec::new();
         let mut plain_result = Vec::new();
-        for run in 0..=RUNS {
+        let mut runs = RUNS;
+        let mut run = 0;
+        while run <= runs {
             // Alternate which goes first, so neither always gets the warmer page cache.
             for first in [run % 2 == 0, run % 2 != 0] {
                 let start = Instant::now();
                 if first {
                     runtime.block_on(self.checked.query(sql))?;
-                    if run > 0 {
-                        checked.push(start.elapsed());
-                    }
+                    checked.push(start.elapsed());
                 } else {
                     plain_result = runtime.block_on(async { self.plain.sql(sql).await?.collect().await })?;
-                    if run > 0 {
-                        unchecked.push(start.elapsed());
-                    }
+                    unchecked.push(start.elapsed());
                 }
             }
+            if run == 0 {
+                runs = runs_for(checked[0].max(unchecked[0]));
+                checked.clear();
+                unchecked.clear();
+            }
+            run += 1;
         }
         Ok(Timed {
+            runs,
             checked: median(checked),
             plain: median(unchecked),
             plain_result,

@@ -28,8 +28,9 @@ pub fn table(
     };
     let decades = (*largest as f64 / *smallest as f64).log10();
     println!(
-        "\nscaling: Renkei checked (plain DataFusion) seconds, median of {}, per warehouse\n",
-        super::RUNS
+        "\nscaling: Renkei checked (plain DataFusion) seconds, median of {} to {} runs, per warehouse\n",
+        super::RUNS,
+        super::MAX_RUNS
     );
     let header: Vec<String> = scales.iter().map(|(p, _)| format!("{p} persons")).collect();
     println!(
