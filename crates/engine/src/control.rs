@@ -86,6 +86,9 @@ pub struct Difference {
     pub persons: String,
 }
 
+/// Why a plan without a control node at its root is not run.
+pub(crate) const ONLY_CHECKED: &str = "only checked queries are executed";
+
 /// Where a control exec leaves the disclosure report of the output it checked.
 #[derive(Debug, Default)]
 pub struct ReportSlot(Mutex<Option<Report>>);
@@ -401,7 +404,7 @@ impl QueryPlanner for CheckedQueryPlanner {
         let Some(control) = control else {
             return Err(crate::refuse(match logical_plan {
                 LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) => "EXPLAIN is refused".to_string(),
-                _ => "only checked queries are executed".to_string(),
+                _ => ONLY_CHECKED.to_string(),
             }));
         };
         match &self.cluster {

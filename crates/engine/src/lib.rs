@@ -22,7 +22,7 @@ mod value_errors;
 pub use error::{EngineError, Refusal};
 pub use render::DisplayCell;
 
-use crate::control::{CheckedQueryPlanner, ControlExec, ControlNode};
+use crate::control::{CheckedQueryPlanner, ControlExec, ControlNode, ONLY_CHECKED};
 use crate::rewrite::{Classes, DisclosureControlRule};
 use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -181,7 +181,7 @@ impl Engine {
         &self.policy
     }
 
-    /// The tables this engine's sessions see (the grant), with their Arrow schemas.
+    /// The tables this engine's queries see (the grant), with their Arrow schemas.
     pub fn tables(&self) -> Vec<(String, SchemaRef)> {
         self.providers
             .iter()
@@ -213,7 +213,7 @@ impl Engine {
         // this query's.
         let control = physical
             .downcast_ref::<ControlExec>()
-            .ok_or_else(|| EngineError::Refused("only checked queries are executed".into()))?;
+            .ok_or_else(|| EngineError::Refused(ONLY_CHECKED.into()))?;
         let report = control.report();
         let batches = datafusion::physical_plan::collect(physical, self.state.task_ctx())
             .await
@@ -270,8 +270,7 @@ impl Engine {
             .analyzer()
             .execute_and_check(plan, self.state.config_options(), |_, _| {})
             .map_err(EngineError::from_planning)?;
-        let (control, input) = ControlNode::split(analyzed)
-            .ok_or_else(|| EngineError::Refused("only checked queries are executed".into()))?;
+        let (control, input) = ControlNode::split(analyzed).ok_or_else(|| EngineError::Refused(ONLY_CHECKED.into()))?;
         let input = self
             .state
             .optimizer()
@@ -315,7 +314,7 @@ impl OptimizerConfig for QueryOptimizerConfig<'_> {
     }
 }
 
-/// A table's schema as sessions see it. Without the schema metadata (the classes are read
+/// A table's schema as queries see it. Without the schema metadata (the classes are read
 /// from the files): DataFusion compares a join's merged metadata between plan levels, and
 /// two tables' differ. Text as string views, as DataFusion reads Parquet by default: a
 /// view points into the decoded page instead of copying every string into one buffer,

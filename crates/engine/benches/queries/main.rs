@@ -242,30 +242,27 @@ impl Engines {
     /// Runs `sql` once to warm up and then [`runs_for`] times more, checked and plain in
     /// turn.
     fn time(&self, runtime: &tokio::runtime::Runtime, sql: &str) -> Result<Timed, Box<dyn std::error::Error>> {
-        let mut checked = Vec::new();
-        let mut unchecked = Vec::new();
         let mut plain_result = Vec::new();
-        let mut runs = RUNS;
-        let mut run = 0;
-        while run <= runs {
+        // One round: each engine once, (checked, plain) times.
+        let mut round = |run: usize| -> Result<(Duration, Duration), Box<dyn std::error::Error>> {
+            let (mut checked, mut plain) = (Duration::ZERO, Duration::ZERO);
             // Alternate which goes first, so neither always gets the warmer page cache.
-            for first in [run % 2 == 0, run % 2 != 0] {
+            for first in [run.is_multiple_of(2), !run.is_multiple_of(2)] {
                 let start = Instant::now();
                 if first {
                     runtime.block_on(self.checked.query(sql))?;
-                    checked.push(start.elapsed());
+                    checked = start.elapsed();
                 } else {
                     plain_result = runtime.block_on(async { self.plain.sql(sql).await?.collect().await })?;
-                    unchecked.push(start.elapsed());
+                    plain = start.elapsed();
                 }
             }
-            if run == 0 {
-                runs = runs_for(checked[0].max(unchecked[0]));
-                checked.clear();
-                unchecked.clear();
-            }
-            run += 1;
-        }
+            Ok((checked, plain))
+        };
+        let (checked_warm_up, plain_warm_up) = round(0)?;
+        let runs = runs_for(checked_warm_up.max(plain_warm_up));
+        let (checked, unchecked): (Vec<Duration>, Vec<Duration>) =
+            (1..=runs).map(&mut round).collect::<Result<_, _>>()?;
         Ok(Timed {
             runs,
             checked: median(checked),
