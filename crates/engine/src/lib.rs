@@ -103,6 +103,20 @@ pub struct Engine {
 impl Engine {
     /// Opens the warehouse at `warehouse`: every analysis table and its column classes.
     pub fn open(warehouse: &Path, policy: Policy, options: EngineOptions) -> Result<Engine, EngineError> {
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            // Fair, not greedy: a greedy pool lets the operators that can spill (aggregates,
+            // sorts) take the whole limit first, and a hash join's build side, which cannot
+            // spill, then fails the query. The fair pool serves the unspillable first and
+            // splits the rest among the spillable ones.
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        if let Some(dir) = &options.spill_dir {
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
+            );
+        }
+        let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
         let mut classes = Classes::default();
         let mut providers: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
         let granted = |name: &str| options.tables.as_ref().is_none_or(|t| t.contains(name));
@@ -128,23 +142,14 @@ impl Engine {
             let config = ListingTableConfig::new(url)
                 .with_listing_options(listing)
                 .with_schema(session_schema(table));
-            let provider = ListingTable::try_new(config).map_err(EngineError::from_planning)?;
+            // With the runtime's statistics cache, as `SessionContext::register_parquet` sets
+            // it: without one, a table converts every file's footer statistics again in each
+            // query's planning.
+            let provider = ListingTable::try_new(config)
+                .map_err(EngineError::from_planning)?
+                .with_cache(runtime.cache_manager.get_file_statistic_cache());
             providers.push((table.name.to_string(), Arc::new(provider)));
         }
-        let mut runtime = RuntimeEnvBuilder::new();
-        if let Some(limit) = options.memory_limit {
-            // Fair, not greedy: a greedy pool lets the operators that can spill (aggregates,
-            // sorts) take the whole limit first, and a hash join's build side, which cannot
-            // spill, then fails the query. The fair pool serves the unspillable first and
-            // splits the rest among the spillable ones.
-            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
-        }
-        if let Some(dir) = &options.spill_dir {
-            runtime = runtime.with_disk_manager_builder(
-                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![dir.clone()])),
-            );
-        }
-        let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
         let mut config = SessionConfig::new();
         if let Some(n) = options.target_partitions {
             config = config.with_target_partitions(n);
