@@ -98,13 +98,12 @@ fn dominance_verdicts(batch: &RecordBatch, name: &str, policy: &Policy) -> Resul
         .collect())
 }
 
-fn is_zero(a: &ArrayRef, row: usize) -> bool {
-    if a.is_null(row) {
-        return false;
-    }
-    match cast(&a.slice(row, 1), &DataType::Float64) {
-        Ok(f) => f.as_primitive::<Float64Type>().value(0) == 0.0,
-        Err(_) => false,
+/// Which cells of a value column are zero (NULL is not zero; nor is any value of a type
+/// that is not a number). Cast once for the whole column, not once per cell.
+fn zeros(a: &ArrayRef) -> Vec<bool> {
+    match cast(a, &DataType::Float64) {
+        Ok(f) => f.as_primitive::<Float64Type>().iter().map(|v| v == Some(0.0)).collect(),
+        Err(_) => vec![false; a.len()],
     }
 }
 
@@ -148,19 +147,30 @@ pub fn apply_disclosure_control(
         });
     }
 
+    // Which value cells are zero (label columns: none), for the zero-cell rule and for the
+    // secondary rule, which leaves zeros shown.
+    let zero: Vec<Vec<bool>> = spec
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, col)| match col {
+            ColumnRule::Value { .. } => zeros(batch.column(c)),
+            ColumnRule::Label => vec![false; rows],
+        })
+        .collect();
+
     // Primary suppression, cell by cell.
     let mut rule: Vec<Vec<Option<CellRule>>> = vec![vec![None; spec.columns.len()]; rows];
     for (c, col) in spec.columns.iter().enumerate() {
         let ColumnRule::Value { aggregates, .. } = col else {
             continue;
         };
-        let values = batch.column(c);
         for (r, cells) in rule.iter_mut().enumerate() {
             let p = aggregates.iter().map(|j| persons[*j][r]).min().unwrap_or(0);
             let u = aggregates.iter().map(|j| units[*j][r]).min().unwrap_or(i64::MAX);
             let dominance = aggregates.iter().find_map(|j| dominated[*j][r]);
             let mixes_small_part = aggregates.iter().any(|j| small_part[*j][r]);
-            let zero = is_zero(values, r);
+            let zero = zero[c][r];
             cells[c] = if zero && policy.show_zero_cells {
                 None
             } else if zero {
@@ -243,12 +253,10 @@ pub fn apply_disclosure_control(
     // The value columns of one row can be linearly related in ways the plan does not show
     // (n = f + m with f and m as conditional counts): a row with a primary-hidden cell is
     // hidden whole, so no released cell of it can give the hidden one back. Zeros stay.
-    for r in 0..rows {
-        if primary_row[r] {
-            for c in &value_columns {
-                if rule[r][*c].is_none() && !is_zero(batch.column(*c), r) {
-                    rule[r][*c] = Some(CellRule::Secondary);
-                }
+    for c in &value_columns {
+        for r in (0..rows).filter(|r| primary_row[*r]) {
+            if rule[r][*c].is_none() && !zero[*c][r] {
+                rule[r][*c] = Some(CellRule::Secondary);
             }
         }
     }
