@@ -149,7 +149,7 @@ pub fn apply_disclosure_control(
 
     // Which value cells are zero (label columns: none), for the zero-cell rule and for the
     // secondary rule, which leaves zeros shown.
-    let zero: Vec<Vec<bool>> = spec
+    let zero_cells: Vec<Vec<bool>> = spec
         .columns
         .iter()
         .enumerate()
@@ -170,7 +170,7 @@ pub fn apply_disclosure_control(
             let u = aggregates.iter().map(|j| units[*j][r]).min().unwrap_or(i64::MAX);
             let dominance = aggregates.iter().find_map(|j| dominated[*j][r]);
             let mixes_small_part = aggregates.iter().any(|j| small_part[*j][r]);
-            let zero = zero[c][r];
+            let zero = zero_cells[c][r];
             cells[c] = if zero && policy.show_zero_cells {
                 None
             } else if zero {
@@ -255,7 +255,7 @@ pub fn apply_disclosure_control(
     // hidden whole, so no released cell of it can give the hidden one back. Zeros stay.
     for c in &value_columns {
         for r in (0..rows).filter(|r| primary_row[*r]) {
-            if rule[r][*c].is_none() && !zero[*c][r] {
+            if rule[r][*c].is_none() && !zero_cells[*c][r] {
                 rule[r][*c] = Some(CellRule::Secondary);
             }
         }
