@@ -26,7 +26,7 @@ use crate::person_number::person_number;
 use crate::refuse;
 use crate::value_errors::without_value_errors;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result, ScalarValue, TableReference};
 use datafusion::config::ConfigOptions;
 use datafusion::functions::core::expr_fn::{coalesce, get_field};
@@ -37,7 +37,7 @@ use datafusion::logical_expr::{
     Operator, Projection, Sort, SubqueryAlias, Union, cast, lit,
 };
 use datafusion::optimizer::AnalyzerRule;
-use datafusion::optimizer::analyzer::type_coercion::TypeCoercion;
+use datafusion::optimizer::analyzer::type_coercion::{TypeCoercion, TypeCoercionRewriter};
 use renkei_disclosure::Policy;
 use renkei_warehouse::ColumnClass;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -95,11 +95,29 @@ impl AnalyzerRule for DisclosureControlRule {
             .collect();
         let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
         let (input, spec) = rewriter.checked(plan, &self.policy)?;
-        // This rule runs after DataFusion's type coercion, and the hidden expressions it adds
-        // (filters, COALESCE, comparisons) are not yet coerced: coerce them here, so that the
-        // plan is complete after one pass of the analyzer and optimizer. Coerced before the
-        // control node goes on top (see `ControlNode::split`).
-        let input = TypeCoercion::new().analyze(input, config)?;
+        // Every expression the rewrite adds is coerced where it is made (see `coerced`); the
+        // plan must need nothing more from DataFusion's type coercion, which ran before this
+        // rule. Checked in debug builds (every test) by running it again over the whole plan.
+        // A UNION's schema is coerced from its branches', which the hidden columns changed:
+        // such plans get the whole pass.
+        let mut has_union = false;
+        input.apply_with_subqueries(|p| {
+            has_union |= matches!(p, LogicalPlan::Union(_));
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        let input = if has_union {
+            TypeCoercion::new().analyze(input, config)?
+        } else {
+            input
+        };
+        if cfg!(debug_assertions) {
+            let again = TypeCoercion::new().analyze(input.clone(), config)?;
+            assert!(
+                again == input,
+                "the rewrite left an expression uncoerced:\n{}",
+                again.display_indent()
+            );
+        }
         Ok(ControlNode::new(schema, spec).over(input))
     }
 
@@ -480,8 +498,9 @@ impl Rewriter<'_> {
         let mut hidden = HiddenAggregates::default();
         let one_row_per_person = c.one_row_per_person;
         // The persons of a class among the rows `filter` keeps.
+        let rows = Arc::clone(c.plan.schema());
         let count_persons = |members: &[usize], filter: Option<Expr>| {
-            let person = class_person(members);
+            let person = class_person(members, &rows);
             if one_row_per_person.is_some_and(|l| members.contains(&l)) {
                 rows_where(person, filter)
             } else {
@@ -588,7 +607,9 @@ impl Rewriter<'_> {
             }
         }
         let mut aggr = a.aggr_expr.clone();
-        aggr.extend(hidden.exprs);
+        for e in hidden.exprs {
+            aggr.push(coerced(e, c.plan.schema())?);
+        }
         let agg = LogicalPlan::Aggregate(Aggregate::try_new(Arc::new(c.plan), a.group_expr.clone(), aggr)?);
         // Output as DataFusion's own aggregate would give it (keys, then the user's
         // aggregates), then hidden: the raw keys and grouping id (for secondary suppression)
@@ -1443,12 +1464,18 @@ fn is_null_or_zero(e: &Expr) -> bool {
     }
 }
 
-/// The person of a row in a class of equal lineages: the first of them that is not NULL.
-fn class_person(members: &[usize]) -> Expr {
+/// The person of a row in a class of equal lineages: the first of them that is not NULL. A
+/// member that is never NULL (the preserved side of an outer join, either side of an inner
+/// one) is that person on every row, and alone: the others' columns are then not kept
+/// through the joins only to be passed over by a COALESCE.
+fn class_person(members: &[usize], schema: &DFSchema) -> Expr {
     let people: Vec<Expr> = members.iter().map(|l| hidden_col(&person_column(*l))).collect();
-    match people.as_slice() {
-        [one] => one.clone(),
-        _ => coalesce(people),
+    let never_null = people
+        .iter()
+        .find(|p| p.nullable(schema).is_ok_and(|nullable| !nullable));
+    match (never_null, people.as_slice()) {
+        (Some(one), _) | (None, [one]) => one.clone(),
+        (None, _) => coalesce(people),
     }
 }
 
@@ -1471,7 +1498,7 @@ fn contributions_of(
     Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
         contributions_udaf(),
         vec![
-            person_number(class_person(members)),
+            person_number(class_person(members, schema)),
             cast(without_float_cast(arg, schema), DataType::Float64),
         ],
         false,
@@ -1506,6 +1533,14 @@ fn count_where(value: Expr, filter: Option<Expr>, distinct: bool) -> Expr {
         vec![],
         None,
     ))
+}
+
+/// `e` as DataFusion's type coercion would leave it over `schema`: the analyzer coerced the
+/// user's expressions before this rule ran, and coercing only the expressions the rewrite
+/// adds (filters, COALESCE, comparisons with literals) is a fraction of running TypeCoercion
+/// again over the whole rewritten plan, a measured share of every query's planning.
+pub(crate) fn coerced(e: Expr, schema: &DFSchema) -> Result<Expr> {
+    e.rewrite(&mut TypeCoercionRewriter::new(schema)).data()
 }
 
 fn split_conjunction(e: &Expr) -> Vec<&Expr> {

@@ -17,6 +17,7 @@
 //! known to fail on a value; their messages never carry one (see `error.rs`).
 
 use crate::refuse;
+use crate::rewrite::coerced;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, DFSchemaRef, Result, ScalarValue};
@@ -157,7 +158,7 @@ fn total(e: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             // subquery) is left as it is; its zero is typed like it so no cast is needed.
             let zero = right.get_type(schema).ok().and_then(|t| ScalarValue::new_zero(&t).ok());
             let right = match zero {
-                Some(zero) => Box::new(nullif(*right, lit(zero))),
+                Some(zero) => Box::new(coerced(nullif(*right, lit(zero)), schema)?),
                 None => right,
             };
             Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(left, op, right))))
