@@ -1,5 +1,5 @@
 //! `renkei_contributions(person, value)`: the aggregate that gives the dominance rules what
-//! they judge. The person comes as its `renkei_person_number`, the number every count of
+//! they judge. The person comes as its `renkei_key_number`, the number every count of
 //! persons uses, so a row's key is decoded once for all of them. Per cell it sums each
 //! person's values (a person's contribution to the cell is everything they put into it,
 //! across all their rows), and outputs the summary
@@ -107,7 +107,7 @@ fn bad_state() -> DataFusionError {
 }
 
 /// One cell's running sum per person, by person number. Two persons sharing a number (see
-/// `person_number.rs`) would count as one whose contribution is both of theirs: a larger
+/// `key_number.rs`) would count as one whose contribution is both of theirs: a larger
 /// largest contribution, fewer contributors — more hidden, never less. Hashed with foldhash,
 /// not the standard library's SipHash: one lookup per input row makes the hash a visible
 /// part of a checked query's time, and the map is seeded per process all the same.

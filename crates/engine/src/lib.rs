@@ -14,7 +14,7 @@ mod apply;
 mod contributions;
 pub mod control;
 pub mod error;
-mod person_number;
+mod key_number;
 mod render;
 pub mod rewrite;
 mod value_errors;
@@ -72,7 +72,7 @@ pub struct EngineOptions {
 /// them by name.
 pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
     (
-        vec![person_number::person_number_udf()],
+        vec![key_number::key_number_udf()],
         vec![contributions::contributions_udaf()],
     )
 }

@@ -22,7 +22,7 @@
 use crate::contributions;
 use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
-use crate::person_number::person_number;
+use crate::key_number::key_number;
 use crate::refuse;
 use crate::value_errors::without_value_errors;
 use datafusion::arrow::datatypes::DataType;
@@ -551,7 +551,10 @@ impl Rewriter<'_> {
             let mut units = Vec::new();
             for (l, b) in &c.units {
                 if units_needed.contains(b) {
-                    units.push(hidden.add(count_distinct_where(hidden_col(&unit_column(*l)), feeds.clone())));
+                    units.push(hidden.add(count_distinct_where(
+                        key_number(hidden_col(&unit_column(*l))),
+                        feeds.clone(),
+                    )));
                 }
             }
             // A condition inside the value (`sum(CASE WHEN age = 101 THEN 1000 ELSE 1 END)`)
@@ -1498,7 +1501,7 @@ fn contributions_of(
     Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
         contributions_udaf(),
         vec![
-            person_number(class_person(members, schema)),
+            key_number(class_person(members, schema)),
             cast(without_float_cast(arg, schema), DataType::Float64),
         ],
         false,
@@ -1508,10 +1511,10 @@ fn contributions_of(
     )))
 }
 
-/// The distinct persons among the rows `filter` keeps (see [`person_number`] for why they are
+/// The distinct persons among the rows `filter` keeps (see [`key_number`] for why they are
 /// counted as numbers).
 fn persons_where(person: Expr, filter: Option<Expr>) -> Expr {
-    count_distinct_where(person_number(person), filter)
+    count_distinct_where(key_number(person), filter)
 }
 
 fn count_distinct_where(value: Expr, filter: Option<Expr>) -> Expr {

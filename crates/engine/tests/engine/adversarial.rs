@@ -424,7 +424,7 @@ fn facilities_are_counted_on_the_scan_that_selects_by_them() {
          LEFT JOIN dpc_cases r ON r.person_id = i.person_id AND r.admission_date > i.discharge_date \
          GROUP BY 1",
     );
-    let unit_counts: Vec<&str> = plan.matches(r#"count(DISTINCT __renkei_u"#).collect();
+    let unit_counts: Vec<&str> = plan.matches(r#"count(DISTINCT renkei_key_number(__renkei_u"#).collect();
     assert_eq!(unit_counts.len(), 1, "{plan}");
 }
 
@@ -733,17 +733,17 @@ fn checks_reuse_what_the_query_computes() {
     let engine = Engine::open(crate::warehouse(), Policy::default(), EngineOptions::default()).expect("opens");
     let plan = |sql: &str| optimized_plan(&engine, sql);
     let counted = plan("SELECT sex, count(DISTINCT person_id) AS persons FROM kaigo_claims GROUP BY sex");
-    assert!(!counted.contains("renkei_person_number"), "{counted}");
+    assert!(!counted.contains("renkei_key_number"), "{counted}");
     let per_person = plan(
         "WITH p AS (SELECT person_id, max(sex) AS sex FROM kaigo_claims GROUP BY person_id), \
               d AS (SELECT person_id, count(*) AS claims FROM ndb_claims GROUP BY person_id) \
          SELECT p.sex, count(*) AS persons, count(d.claims) AS with_claims \
          FROM p LEFT JOIN d ON d.person_id = p.person_id GROUP BY p.sex",
     );
-    assert!(!per_person.contains("renkei_person_number"), "{per_person}");
+    assert!(!per_person.contains("renkei_key_number"), "{per_person}");
     let summed =
         plan("SELECT data_category, sum(points) AS total, avg(points) AS mean FROM dpc_items GROUP BY data_category");
     assert_eq!(summed.matches("renkei_contributions(").count(), 1, "{summed}");
     // The summary takes each row's person number; no distinct count of them beside it.
-    assert!(!summed.contains("count(DISTINCT renkei_person_number"), "{summed}");
+    assert!(!summed.contains("count(DISTINCT renkei_key_number"), "{summed}");
 }

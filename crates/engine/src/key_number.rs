@@ -1,14 +1,16 @@
-//! `renkei_person_number(person)`: a pseudonymous person key (32 hex characters) as a
-//! 64-bit number, so that counting the distinct persons behind each cell runs on
+//! `renkei_key_number(key)`: a pseudonymous person key (32 hex characters), or a unit's
+//! public code (a facility's, provider's or municipality's: decimal digits), as a 64-bit
+//! number, so that counting the distinct persons and units behind each cell runs on
 //! DataFusion's grouped distinct count for integers (one hash set of (cell, number) for all
 //! cells) instead of its per-cell fallback for text, which the disclosure counts made the
 //! dominant cost of a checked query.
 //!
-//! Why 64 bits are safe: the keys are keyed BLAKE3 output, so their first 64 bits are
+//! Why 64 bits are safe: the person keys are keyed BLAKE3 output, so their first 64 bits are
 //! uniform; two persons sharing them (about 3·10⁻⁸ for a million persons in one cell) merge
 //! into one, so a count can only come out *lower* than the truth, never higher. A lower count
-//! hides more, never less: the checks stay fail-closed. A value that is not a key (none
-//! should reach here) is hashed to a number the same way.
+//! hides more, never less: the checks stay fail-closed. A unit's code of up to 18 digits
+//! maps to a number of its own, no two codes to one. A value that is neither (none should
+//! reach here) is hashed to a number, with the same fail-closed merging.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::datatypes::DataType;
@@ -19,22 +21,22 @@ use datafusion::logical_expr::{
 use std::sync::{Arc, LazyLock};
 
 /// The function, shared by every plan that uses it.
-pub fn person_number_udf() -> Arc<ScalarUDF> {
-    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| Arc::new(ScalarUDF::from(PersonNumber::new())));
+pub fn key_number_udf() -> Arc<ScalarUDF> {
+    static UDF: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| Arc::new(ScalarUDF::from(KeyNumber::new())));
     Arc::clone(&UDF)
 }
 
-/// `renkei_person_number(person)` as an expression.
-pub fn person_number(person: Expr) -> Expr {
-    person_number_udf().call(vec![person])
+/// `renkei_key_number(key)` as an expression.
+pub fn key_number(key: Expr) -> Expr {
+    key_number_udf().call(vec![key])
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct PersonNumber {
+struct KeyNumber {
     signature: Signature,
 }
 
-impl PersonNumber {
+impl KeyNumber {
     fn new() -> Self {
         let text = [DataType::Utf8View, DataType::Utf8, DataType::LargeUtf8];
         Self {
@@ -46,9 +48,9 @@ impl PersonNumber {
     }
 }
 
-impl ScalarUDFImpl for PersonNumber {
+impl ScalarUDFImpl for KeyNumber {
     fn name(&self) -> &str {
-        "renkei_person_number"
+        "renkei_key_number"
     }
 
     fn signature(&self) -> &Signature {
@@ -61,7 +63,7 @@ impl ScalarUDFImpl for PersonNumber {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let [person] = args.args.as_slice() else {
-            return exec_err!("renkei_person_number takes one argument");
+            return exec_err!("renkei_key_number takes one argument");
         };
         let rows = args.number_rows;
         let array = person.to_array(rows)?;
@@ -78,7 +80,7 @@ impl ScalarUDFImpl for PersonNumber {
                 let keys = array.as_string::<i64>();
                 numbers(&array, |i| keys.value(i))
             }
-            other => return exec_err!("renkei_person_number of {other}"),
+            other => return exec_err!("renkei_key_number of {other}"),
         };
         let out: ArrayRef = Arc::new(numbers);
         debug_assert_eq!(out.len(), rows);
@@ -116,9 +118,11 @@ const HEX_DIGITS: [u8; 256] = {
 };
 const INVALID: u8 = 0xF0;
 
-/// A person key as the number its first 16 of 32 hex digits spell; any other text as the
-/// first 64 bits of its BLAKE3 digest, top bit set. One mapping for every count and sum of
-/// persons. Decoded through a table, without branches per digit, rather than with
+/// A person key as the number its first 16 of 32 hex digits spell; a unit's code of 1 to 18
+/// decimal digits as the number "1" followed by them spells (the leading 1 keeps codes that
+/// differ only in leading zeros apart; below 2⁶¹); any other text as the first 64 bits of
+/// its BLAKE3 digest, top bit set. A person's number may equal a unit's: they are never
+/// counted in one set. Decoded through a table, without branches per digit, rather than with
 /// `u64::from_str_radix`: it runs once per input row of every checked aggregation.
 fn number_of(key: &str) -> u64 {
     let digits = key.as_bytes();
@@ -135,6 +139,9 @@ fn number_of(key: &str) -> u64 {
             return number;
         }
     }
+    if (1..=18).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
+        return digits.iter().fold(1, |number, d| number * 10 + u64::from(d - b'0'));
+    }
     let mut first = [0u8; 8];
     first.copy_from_slice(&blake3::hash(digits).as_bytes()[..8]);
     u64::from_be_bytes(first) | 1 << 63
@@ -145,7 +152,7 @@ mod tests {
     use super::number_of;
 
     #[test]
-    fn a_key_gives_its_first_64_bits_and_other_text_a_hash() {
+    fn a_key_gives_its_first_64_bits_a_code_its_digits_and_other_text_a_hash() {
         assert_eq!(number_of("0123456789abcdef0123456789abcdef"), 0x0123_4567_89ab_cdef);
         assert_eq!(number_of("FEDCBA9876543210fedcba9876543210"), 0xfedc_ba98_7654_3210);
         // Not 32 hex digits: hashed, with the top bit set.
@@ -157,6 +164,12 @@ mod tests {
             assert_ne!(number_of(text) >> 63, 0, "{text}");
         }
         assert_ne!(number_of("not a key"), number_of("not a kez"));
+        // Units' codes: each its own number, leading zeros kept apart, below the hashed ones.
+        assert_eq!(number_of("010100016"), 1_010_100_016);
+        assert_eq!(number_of("10100016"), 110_100_016);
+        assert_eq!(number_of("999999999999999999"), 1_999_999_999_999_999_999);
+        assert_ne!(number_of("1234567890123456789") >> 63, 0, "19 digits are hashed");
+        assert_ne!(number_of("") >> 63, 0, "empty text is hashed");
         assert_eq!(number_of("not a key"), number_of("not a key"));
     }
 }
