@@ -504,7 +504,7 @@ impl Rewriter<'_> {
             if one_row_per_person.is_some_and(|l| members.contains(&l)) {
                 rows_where(person, filter)
             } else {
-                persons_where(person, filter)
+                distinct_keys_where(person, filter)
             }
         };
         // The query's own `count(DISTINCT person key)` is the persons count of its rows when
@@ -551,10 +551,7 @@ impl Rewriter<'_> {
             let mut units = Vec::new();
             for (l, b) in &c.units {
                 if units_needed.contains(b) {
-                    units.push(hidden.add(count_distinct_where(
-                        key_number(hidden_col(&unit_column(*l))),
-                        feeds.clone(),
-                    )));
+                    units.push(hidden.add(distinct_keys_where(hidden_col(&unit_column(*l)), feeds.clone())));
                 }
             }
             // A condition inside the value (`sum(CASE WHEN age = 101 THEN 1000 ELSE 1 END)`)
@@ -1511,14 +1508,10 @@ fn contributions_of(
     )))
 }
 
-/// The distinct persons among the rows `filter` keeps (see [`key_number`] for why they are
-/// counted as numbers).
-fn persons_where(person: Expr, filter: Option<Expr>) -> Expr {
-    count_distinct_where(key_number(person), filter)
-}
-
-fn count_distinct_where(value: Expr, filter: Option<Expr>) -> Expr {
-    count_where(value, filter, true)
+/// The distinct persons (or units) among the rows `filter` keeps, counted on their keys'
+/// numbers (see [`key_number`] for why).
+fn distinct_keys_where(key: Expr, filter: Option<Expr>) -> Expr {
+    count_where(key_number(key), filter, true)
 }
 
 /// The persons among the rows `filter` keeps where no two rows share a person: their rows
