@@ -14,6 +14,7 @@ mod apply;
 mod contributions;
 pub mod control;
 pub mod error;
+mod key_copies;
 mod key_number;
 mod render;
 pub mod rewrite;

@@ -15,13 +15,16 @@
 //!   lineage alone;
 //! - the final aggregate gets, per output aggregate and lineage, `count(DISTINCT hidden)`
 //!   filtered to the rows that actually feed that aggregate (non-NULL, and non-zero for
-//!   sums): a `sum(CASE …)` over a few persons is counted as those few.
+//!   sums): a `sum(CASE …)` over a few persons is counted as those few;
+//! - finally, where the query keeps a key itself, its copy is dropped and the key is counted
+//!   instead ([`crate::key_copies`]): a copy is carried only where the query dropped its key.
 //!
 //! Whatever this cannot follow it refuses, naming the construct.
 
 use crate::contributions;
 use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
+use crate::key_copies::without_key_copies;
 use crate::key_number::key_number;
 use crate::refuse;
 use crate::value_errors::without_value_errors;
@@ -95,6 +98,7 @@ impl AnalyzerRule for DisclosureControlRule {
             .collect();
         let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
         let (input, spec) = rewriter.checked(plan, &self.policy)?;
+        let input = without_key_copies(input)?;
         // Every expression the rewrite adds is coerced where it is made (see `coerced`); the
         // plan must need nothing more from DataFusion's type coercion, which ran before this
         // rule. Checked in debug builds (every test) by running it again over the whole plan.
@@ -174,6 +178,13 @@ fn person_column(lineage: usize) -> String {
 
 fn unit_column(lineage: usize) -> String {
     format!("{HIDDEN_PREFIX}u{lineage}")
+}
+
+/// Whether a column is a hidden copy of a person or unit key ([`person_column`],
+/// [`unit_column`]).
+pub(crate) fn is_key_copy(name: &str) -> bool {
+    name.strip_prefix(HIDDEN_PREFIX)
+        .is_some_and(|rest| rest.starts_with('p') || rest.starts_with('u'))
 }
 
 fn hidden_col(name: &str) -> Expr {

@@ -424,8 +424,13 @@ fn facilities_are_counted_on_the_scan_that_selects_by_them() {
          LEFT JOIN dpc_cases r ON r.person_id = i.person_id AND r.admission_date > i.discharge_date \
          GROUP BY 1",
     );
-    let unit_counts: Vec<&str> = plan.matches(r#"count(DISTINCT renkei_key_number(__renkei_u"#).collect();
-    assert_eq!(unit_counts.len(), 1, "{plan}");
+    // The facilities counted are those of `i`, the side the cells are grouped by.
+    let unit_counts: Vec<&str> = plan.matches("facility_id)) AS __renkei_h").collect();
+    assert_eq!(unit_counts, ["facility_id)) AS __renkei_h"], "{plan}");
+    assert!(
+        plan.contains("count(DISTINCT renkei_key_number(i.facility_id)) AS __renkei_h"),
+        "{plan}"
+    );
 }
 
 /// A facility named inside an aggregate's value selects rows as a FILTER would: gating rows by

@@ -30,3 +30,25 @@ fn now_is_the_time_of_each_query() {
     let second = asked_at(runtime().block_on(engine.query(sql)).expect("runs"));
     assert_ne!(first, second, "now() was the same for two queries");
 }
+
+/// The rewrite's hidden copy of a key (`person_id AS __renkei_p1`) stays in the plan only
+/// where the query drops the key itself: a second column of the same values would be
+/// carried through every repartition and join.
+#[test]
+fn a_key_the_query_keeps_is_not_copied() {
+    let engine = Engine::open(warehouse(), Policy::default(), EngineOptions::default()).expect("warehouse opens");
+    let plan = |sql: &str| {
+        runtime()
+            .block_on(engine.checked_plan(sql, Vec::new()))
+            .expect("plans")
+            .display_indent()
+            .to_string()
+    };
+    let sql = std::fs::read_to_string(repository().join("queries/dpc_points_by_diagnosis.sql")).expect("reads");
+    let kept = plan(&sql);
+    assert!(!kept.contains("__renkei_p"), "{kept}");
+    // The derived table drops person_id: its persons travel in the copy.
+    let dropped =
+        plan("SELECT sex, count(*) AS claims FROM (SELECT sex FROM ndb_claims WHERE age >= 65) t GROUP BY sex");
+    assert!(dropped.contains("AS __renkei_p"), "{dropped}");
+}
