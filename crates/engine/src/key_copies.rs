@@ -11,12 +11,10 @@
 //! Output names never change: a node that must see a copy under its name (a UNION's
 //! branches, an aggregate grouping by it, the plan's root) gets it back from a projection.
 
-use crate::rewrite::is_key_copy;
+use crate::rewrite::{is_key_copy, kept_sides};
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::{Column, DFSchema, DFSchemaRef, Result};
-use datafusion::logical_expr::{
-    Aggregate, Expr, Filter, Join, JoinType, LogicalPlan, Projection, Sort, SortExpr, SubqueryAlias,
-};
+use datafusion::logical_expr::{Aggregate, Expr, Filter, Join, LogicalPlan, Projection, Sort, SortExpr, SubqueryAlias};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -76,14 +74,7 @@ fn dropped(plan: LogicalPlan) -> Result<(LogicalPlan, Copies)> {
         LogicalPlan::Join(j) => {
             let (left, mut copies) = dropped(Arc::unwrap_or_clone(j.left))?;
             let (right, right_copies) = dropped(Arc::unwrap_or_clone(j.right))?;
-            let keeps_left = !matches!(
-                j.join_type,
-                JoinType::RightSemi | JoinType::RightAnti | JoinType::RightMark
-            );
-            let keeps_right = !matches!(
-                j.join_type,
-                JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark
-            );
+            let (keeps_left, keeps_right) = kept_sides(j.join_type);
             let both: Copies = copies.clone().into_iter().chain(right_copies.clone()).collect();
             let on =
                 j.on.into_iter()

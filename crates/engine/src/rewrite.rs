@@ -1022,14 +1022,7 @@ impl Rewriter<'_> {
             self.predicate(f, &both)?;
         }
         let one_row_per_person = one_to_one(j.join_type, &j.on, j.filter.as_ref(), &both, &l, &r);
-        let keeps_right = !matches!(
-            j.join_type,
-            JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark
-        );
-        let keeps_left = !matches!(
-            j.join_type,
-            JoinType::RightSemi | JoinType::RightAnti | JoinType::RightMark
-        );
+        let (keeps_left, keeps_right) = kept_sides(j.join_type);
         let joined = LogicalPlan::Join(Join::try_new(
             Arc::new(l.plan.clone()),
             Arc::new(r.plan.clone()),
@@ -1261,6 +1254,16 @@ fn one_to_one(
         }
         _ => None,
     }
+}
+
+/// Whether a join's output has its left side's columns, and its right side's.
+pub(crate) fn kept_sides(join_type: JoinType) -> (bool, bool) {
+    let left = !matches!(
+        join_type,
+        JoinType::RightSemi | JoinType::RightAnti | JoinType::RightMark
+    );
+    let right = !matches!(join_type, JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark);
+    (left, right)
 }
 
 /// The visible-column view of a cross join of `l` and `r`, for checking join predicates.
