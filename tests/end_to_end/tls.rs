@@ -68,6 +68,16 @@ async fn over_mutual_tls_only_clients_with_a_certificate_of_the_trusted_ca_get_i
     );
     let token = server.admin_token.clone();
     let addr = server.addr.clone();
+    // A client that opens a connection to the gRPC port and never starts its handshake is
+    // let go after the handshake limit (10 s): stalled connections cannot pile up. Watched
+    // while the rest of the test runs.
+    let grpc_host = addr.strip_prefix("https://").expect("an https:// address").to_string();
+    let stalled = tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        let mut stream = tokio::net::TcpStream::connect(grpc_host).await.expect("connects");
+        let mut byte = [0u8; 1];
+        tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut byte)).await
+    });
 
     assert!(
         admin_call_succeeds(&addr, &ca, Some((&client_cert, &client_key)), &token).await,
@@ -131,6 +141,12 @@ async fn over_mutual_tls_only_clients_with_a_certificate_of_the_trusted_ca_get_i
     );
     assert!(console_sign_in_page(host, &ca, None).starts_with("refused"));
     assert!(console_sign_in_page(host, &ca, Some((&rogue_cert, &rogue_key))).starts_with("refused"));
+
+    let read = stalled.await.expect("the stalled client's task");
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the server closes a connection whose handshake never starts: {read:?}"
+    );
 }
 
 /// `GET /signin` over TLS by Python's ssl module (a client apart from our rustls): the

@@ -51,6 +51,10 @@ pub struct Config {
     pub tls: Option<Tls>,
 }
 
+/// A TLS handshake that takes longer is dropped, on the gRPC port and the console's, so that
+/// clients that connect and stall cannot hold the server's connections open.
+const HANDSHAKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The server's TLS identity (PEM) and, for mutual TLS, the CA whose certificates clients
 /// must present: a client without one, or with one from another CA, fails the handshake
 /// before any call is read. The bearer token is checked on top.
@@ -64,7 +68,9 @@ pub struct Tls {
 impl Tls {
     fn server_config(&self) -> tonic::transport::ServerTlsConfig {
         use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-        let config = ServerTlsConfig::new().identity(Identity::from_pem(&self.cert_pem, &self.key_pem));
+        let config = ServerTlsConfig::new()
+            .identity(Identity::from_pem(&self.cert_pem, &self.key_pem))
+            .timeout(HANDSHAKE_LIMIT);
         match &self.client_ca_pem {
             Some(ca) => config.client_ca_root(Certificate::from_pem(ca)),
             None => config,

@@ -1,8 +1,8 @@
 //! The console over TLS: the broker's certificate and key, and with a client CA, mutual TLS
 //! as on the gRPC port (a browser without a certificate from that CA gets no page at all).
 
-use crate::Tls;
 use crate::error::BrokerError;
+use crate::{HANDSHAKE_LIMIT, Tls};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +14,6 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{RootCertStore, ServerConfig, crypto};
 use tokio_rustls::server::TlsStream;
-
-/// A handshake that takes longer is dropped, so that a stalled client holds up no other.
-const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
 /// A TCP listener whose connections are TLS sessions. Handshakes run in tasks of their own
 /// (axum waits for each `accept` before the next), and finished sessions arrive on a channel.
