@@ -142,12 +142,11 @@ pub fn run_study_queries(warehouse: &Path, dir: &Path, reports: &Path) -> Result
 fn summary_line(output: &CheckedOutput) -> String {
     let s = &output.report.summary;
     format!(
-        "{} rows; {} cells hidden ({} primary, {} secondary); {} rows withheld; policy {}",
+        "{} rows; {} cells hidden ({} primary, {} secondary); policy {}",
         s.rows,
         s.hidden_primary + s.hidden_secondary,
         s.hidden_primary,
         s.hidden_secondary,
-        s.rows_withheld,
         output.report.policy.version
     )
 }

@@ -122,7 +122,6 @@ pub fn apply_disclosure_control(
         ));
     };
     let batch = concat_batches(&first.schema(), batches)?;
-    let batch = if ordered { batch } else { in_canonical_order(batch)? };
     let rows = batch.num_rows();
     let policy = &spec.policy;
 
@@ -173,10 +172,12 @@ pub fn apply_disclosure_control(
             let zero = zero_cells[c][r];
             cells[c] = if zero && policy.show_zero_cells {
                 None
+            } else if p < policy.min_persons as i64 {
+                // A zero count or sum has no persons behind it: where zeros are hidden, it is
+                // reported as any small cell, or the report would tell the hidden value is 0.
+                Some(CellRule::MinPersons)
             } else if zero {
                 Some(CellRule::ZeroCell)
-            } else if p < policy.min_persons as i64 {
-                Some(CellRule::MinPersons)
             } else if spec.entity_rule && u < policy.min_entities as i64 {
                 Some(CellRule::MinEntities)
             } else if mixes_small_part {
@@ -213,20 +214,18 @@ pub fn apply_disclosure_control(
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
-    // withheld whole, or their presence would tell the hidden value passes the HAVING.
+    // withheld whole, or their presence would tell the hidden value passes the HAVING. A
+    // withheld row is not counted anywhere: with `HAVING count(*) = 3`, the count of rows
+    // withheld would be the count of groups of exactly 3.
     let mut published = vec![true; rows];
-    let mut withheld = 0;
     if let Some(name) = &spec.having {
         let verdict = column(&batch, name)?
             .as_boolean_opt()
             .ok_or_else(|| internal("HAVING is not boolean"))?;
         for r in 0..rows {
             let keep = verdict.is_valid(r) && verdict.value(r);
-            if !keep {
+            if !keep || primary_row[r] {
                 published[r] = false;
-            } else if primary_row[r] {
-                published[r] = false;
-                withheld += 1;
             }
         }
     }
@@ -245,7 +244,6 @@ pub fn apply_disclosure_control(
                     .all(|c| rule[r][*c].is_some_and(|x| x != CellRule::ZeroCell))
             {
                 published[r] = false;
-                withheld += 1;
             }
         }
     }
@@ -266,6 +264,12 @@ pub fn apply_disclosure_control(
     if let Some(g) = &spec.grouping {
         let hide = secondary_rows(&batch, g, &primary_row, &published, &persons)?;
         for r in hide {
+            // As a primary-hidden row, a row hidden to protect one would tell, by passing the
+            // HAVING, something of its hidden values (`HAVING count(*) = 16` on a subtotal).
+            // Withheld, it is as unknown as hidden, so the protection computed holds.
+            if spec.having.is_some() {
+                published[r] = false;
+            }
             for c in &value_columns {
                 if rule[r][*c].is_none() {
                     rule[r][*c] = Some(CellRule::Secondary);
@@ -303,16 +307,20 @@ pub fn apply_disclosure_control(
     let checked = RecordBatch::try_new(Arc::clone(out_schema), columns)?;
     let keep = BooleanArray::from(published.clone());
     let checked = filter_record_batch(&checked, &keep)?;
+    let rules: Vec<&Vec<Option<CellRule>>> = (0..rows).filter(|r| published[*r]).map(|r| &rule[r]).collect();
+    let (checked, rules) = if ordered {
+        (checked, rules)
+    } else {
+        let order = canonical_order(&checked)?;
+        let sorted = take_record_batch(&checked, &UInt32Array::from(order.clone()))?;
+        (sorted, order.iter().map(|&r| rules[r as usize]).collect())
+    };
 
     // The report, in output row numbers.
     let mut hidden = Vec::new();
-    let mut out_row = 0;
     let mut hidden_primary = 0;
-    for r in 0..rows {
-        if !published[r] {
-            continue;
-        }
-        for (c, cell) in rule[r].iter().enumerate() {
+    for (out_row, cells) in rules.iter().enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
             if let Some(cell) = cell {
                 if *cell != CellRule::Secondary {
                     hidden_primary += 1;
@@ -324,7 +332,6 @@ pub fn apply_disclosure_control(
                 });
             }
         }
-        out_row += 1;
     }
     let value_columns: Vec<String> = spec
         .columns
@@ -339,17 +346,18 @@ pub fn apply_disclosure_control(
         value_columns,
         hidden_primary,
         hidden_secondary: hidden.len() - hidden_primary,
-        rows_withheld: withheld,
         rounded_to: policy.rounding_base,
     };
     Ok((checked, report(spec, summary, hidden)))
 }
 
-/// The rows of `batch` sorted by all their columns (hidden ones included). Without ORDER BY
-/// the rows arrive in whatever order the partitions finish, which differs between runs and
-/// between one machine and a cluster; in one canonical order, the same query shows the same
-/// table, and its report names the same rows, every time.
-fn in_canonical_order(batch: RecordBatch) -> Result<RecordBatch> {
+/// The order of the released rows by all their columns, as released: hidden cells NULL (first).
+/// Without ORDER BY the rows arrive in whatever order the partitions finish, which differs
+/// between runs and between one machine and a cluster; in one canonical order, the same query
+/// shows the same table, and its report names the same rows, every time. Only what is released
+/// decides it: rows sorted by a value before it is hidden would place each hidden value
+/// between its released neighbours.
+fn canonical_order(batch: &RecordBatch) -> Result<Vec<u32>> {
     let fields = batch
         .schema()
         .fields()
@@ -359,7 +367,7 @@ fn in_canonical_order(batch: RecordBatch) -> Result<RecordBatch> {
     let rows = RowConverter::new(fields)?.convert_columns(batch.columns())?;
     let mut order: Vec<u32> = (0..batch.num_rows() as u32).collect();
     order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
-    Ok(take_record_batch(&batch, &UInt32Array::from(order))?)
+    Ok(order)
 }
 
 fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Report {
@@ -370,13 +378,7 @@ fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Repo
             summary.hidden_secondary
         ));
     }
-    if summary.rows_withheld > 0 {
-        notes.push(format!(
-            "{} rows withheld: every value in them hidden, or kept by HAVING while holding a hidden cell",
-            summary.rows_withheld
-        ));
-    }
-    let status = if hidden.is_empty() && summary.rows_withheld == 0 {
+    let status = if hidden.is_empty() {
         Status::Pass
     } else {
         Status::Review

@@ -266,7 +266,6 @@ fn report_summary(report: &Report) -> Markup {
             dt { "Value cells" } dd { (s.value_cells) }
             dt { "Hidden by a primary rule" } dd #hidden-primary { (s.hidden_primary) }
             dt { "Hidden by secondary suppression" } dd #hidden-secondary { (s.hidden_secondary) }
-            dt { "Rows withheld whole" } dd { (s.rows_withheld) }
             @if let Some(base) = s.rounded_to { dt { "Counts rounded to" } dd { (base) } }
             dt { "Query hash (BLAKE3)" } dd { code { (report.query_hash) } }
             @for note in &report.notes { dt { "Note" } dd { (note) } }

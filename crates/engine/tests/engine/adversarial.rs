@@ -41,6 +41,13 @@ fn rows(out: &CheckedOutput) -> usize {
     out.batches.iter().map(|b| b.num_rows()).sum()
 }
 
+/// The rows `out` leaves out of what unprotected DataFusion returns for `sql`. Nothing in the
+/// output says how many: the tests count them from the outside.
+fn rows_withheld(sql: &str, out: &CheckedOutput) -> usize {
+    let all: usize = crate::support::plain(sql).iter().map(|b| b.num_rows()).sum();
+    all - rows(out)
+}
+
 fn assert_refused(sql: &str, names: &str) {
     let reason = refused(sql);
     assert!(reason.contains(names), "{sql}: refused for another reason: {reason}");
@@ -165,10 +172,10 @@ fn bound_parameters_are_checked_like_literals() {
             vec![datafusion::common::ScalarValue::Int64(Some(100))],
         ))
         .expect("runs");
-    let literal = run("SELECT sex, count(DISTINCT person_id) AS persons FROM ndb_claims WHERE age >= 100 GROUP BY sex")
-        .expect("runs");
+    let literal_sql = "SELECT sex, count(DISTINCT person_id) AS persons FROM ndb_claims WHERE age >= 100 GROUP BY sex";
+    let literal = run(literal_sql).expect("runs");
     assert!(
-        out.report.summary.rows_withheld > 0,
+        rows_withheld(literal_sql, &out) > 0,
         "centenarians are few: {}",
         out.report.to_json()
     );
@@ -225,14 +232,15 @@ fn heavy_users_do_not_make_a_small_cell_big() {
     assert!(!hidden.is_empty(), "some ages have fewer than 10 persons in the sample");
     // The oldest ages have fewer than 10 persons but, with monthly claims, more than 10 rows:
     // a row-counting checker would release them. Here their rows are withheld.
-    let out = run("SELECT age, count(*) AS claims FROM ndb_claims WHERE age >= 95 GROUP BY age").expect("runs");
+    let sql = "SELECT age, count(*) AS claims FROM ndb_claims WHERE age >= 95 GROUP BY age";
+    let out = run(sql).expect("runs");
     assert!(
         released(&out)
             .iter()
             .filter(|(h, _)| h == "claims")
             .all(|(_, v)| v == "*")
     );
-    assert!(out.report.summary.rows_withheld > 0);
+    assert!(rows_withheld(sql, &out) > 0);
 }
 
 /// Persons are counted by counting rows only where each person has one row (per-person
@@ -260,7 +268,7 @@ fn rows_are_counted_as_persons_only_where_each_person_has_one() {
         let out = run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
         let values: Vec<_> = released(&out).into_iter().filter(|(h, _)| h != "age").collect();
         assert!(values.iter().all(|(_, v)| v == "*"), "{sql}: {values:?}");
-        assert!(out.report.summary.rows_withheld > 0, "{sql}");
+        assert!(rows_withheld(sql, &out) > 0, "{sql}");
     }
 }
 
@@ -314,10 +322,10 @@ fn narrow_filters_leave_hidden_cells() {
 /// the same relation is hidden too.
 #[test]
 fn rollup_totals_do_not_reveal_hidden_cells() {
-    let out =
-        run("SELECT facility_prefecture, sex, count(*) AS n FROM ndb_claims GROUP BY ROLLUP(facility_prefecture, sex)")
-            .expect("runs");
-    assert!(out.report.summary.hidden_primary + out.report.summary.rows_withheld > 0);
+    let sql =
+        "SELECT facility_prefecture, sex, count(*) AS n FROM ndb_claims GROUP BY ROLLUP(facility_prefecture, sex)";
+    let out = run(sql).expect("runs");
+    assert!(out.report.summary.hidden_primary + rows_withheld(sql, &out) > 0);
     assert!(out.report.summary.hidden_secondary > 0);
 }
 
@@ -342,6 +350,107 @@ fn having_does_not_reveal_small_cells() {
     )
     .expect("runs");
     assert_eq!(rows(&out), 0, "every row kept holds a small, hidden cell");
+}
+
+/// A HAVING that keeps a row only when its hidden count is exactly k: swept over k, every
+/// output (table, report, status) is the same, so no k tells the count. Withheld rows are
+/// not counted anywhere; a count of them would be the number of groups of exactly k.
+#[test]
+fn having_sweeps_read_nothing_of_a_small_count() {
+    let query =
+        |k: i64| format!("SELECT sex, count(*) AS n FROM dpc_cases WHERE age >= 90 GROUP BY sex HAVING count(*) = {k}");
+    let small = crate::support::strings(&crate::support::plain(
+        "SELECT count(*) FROM dpc_cases WHERE age >= 90 GROUP BY sex HAVING count(*) < 10",
+    ));
+    assert!(
+        !small.is_empty(),
+        "the sample has a sex with fewer than 10 DPC cases aged 90+"
+    );
+    let seen = |k: i64| {
+        let out = run(&query(k)).expect("runs");
+        let mut report = out.report.clone();
+        report.command.clear();
+        report.query_hash.clear();
+        (released(&out), report.to_json())
+    };
+    let first = seen(1);
+    for k in 2..10 {
+        assert_eq!(
+            seen(k),
+            first,
+            "HAVING count(*) = {k} tells something HAVING count(*) = 1 does not"
+        );
+    }
+}
+
+/// A subtotal hidden to protect a small cell would, by passing a HAVING, tell that its hidden
+/// value does (`HAVING count(DISTINCT person_id) = 16`): under a HAVING no released row holds
+/// a hidden cell.
+#[test]
+fn having_withholds_rows_hidden_to_protect_others() {
+    let rollup = "SELECT care_level, sex, count(DISTINCT person_id) AS n FROM kaigo_certifications \
+                  GROUP BY ROLLUP(care_level, sex)";
+    let out = run(rollup).expect("runs");
+    assert!(out.report.summary.hidden_secondary > 0, "{}", out.report.to_json());
+    let out = run(&format!("{rollup} HAVING count(DISTINCT person_id) > 0")).expect("runs");
+    assert!(out.report.hidden.is_empty(), "{}", out.report.to_json());
+    assert!(rows(&out) > 0);
+}
+
+/// Without ORDER BY the rows come in one canonical order; it must not be the order of the
+/// values before they were hidden, or each hidden count would sit between its released
+/// neighbours. Hidden cells sort as NULL: first, then by the labels.
+#[test]
+fn row_order_does_not_rank_hidden_values() {
+    let out = run(
+        "SELECT count(DISTINCT person_id) AS n, care_level, sex FROM kaigo_certifications \
+         GROUP BY ROLLUP(care_level, sex)",
+    )
+    .expect("runs");
+    assert!(out.report.summary.hidden_secondary > 1, "{}", out.report.to_json());
+    let shown: Vec<(Option<i64>, Option<String>, Option<String>)> = crate::support::strings(&out.batches)
+        .into_iter()
+        .map(|row| {
+            let text = |v: &String| (v != "NULL").then(|| v.clone());
+            (row[0].parse().ok(), text(&row[1]), text(&row[2]))
+        })
+        .collect();
+    let mut sorted = shown.clone();
+    sorted.sort();
+    assert_eq!(shown, sorted);
+}
+
+/// Where the policy hides zeros, a hidden zero and a hidden 1 to 9 look the same, in the
+/// table and in the report: a report naming the zero rule would give the value back.
+#[test]
+fn hidden_zeros_look_like_any_small_cell() {
+    let oldest = crate::support::strings(&crate::support::plain(
+        "SELECT max(age), count(DISTINCT person_id) FROM dpc_cases WHERE age = (SELECT max(age) FROM dpc_cases)",
+    ));
+    let (oldest, persons) = (&oldest[0][0], &oldest[0][1]);
+    assert!(
+        persons.parse::<u64>().is_ok_and(|n| n < 10),
+        "few are the oldest: {persons}"
+    );
+    let policy = Policy {
+        show_zero_cells: false,
+        ..Policy::default()
+    };
+    let seen = |sql: String| {
+        let out = run_with(&sql, policy.clone()).expect("runs");
+        let mut report = out.report.clone();
+        report.command.clear();
+        report.query_hash.clear();
+        (released(&out), report.to_json())
+    };
+    let cases = |condition: &str| {
+        seen(format!(
+            "SELECT count(*) AS cases, count(DISTINCT person_id) AS persons FROM dpc_cases WHERE {condition}"
+        ))
+    };
+    let nobody = cases(&format!("age > {oldest}"));
+    let few = cases(&format!("age = {oldest}"));
+    assert_eq!(nobody, few);
 }
 
 /// Two overlapping cells whose difference is one small group: each is big, the difference
@@ -572,7 +681,7 @@ fn labels_of_small_groups_are_withheld() {
     let sql =
         "SELECT birth_ym, sex, count(*) AS n FROM kaigo_certifications GROUP BY birth_ym, sex ORDER BY birth_ym, sex";
     let out = run(sql).expect("runs");
-    assert!(out.report.summary.rows_withheld > 0);
+    assert!(rows_withheld(sql, &out) > 0);
     assert!(out.report.hidden.is_empty(), "every shown row has its value released");
     let shown = run_with(
         sql,
@@ -582,7 +691,7 @@ fn labels_of_small_groups_are_withheld() {
         },
     )
     .expect("runs");
-    assert_eq!(rows(&shown), rows(&out) + out.report.summary.rows_withheld);
+    assert_eq!(rows(&shown), rows(&out) + rows_withheld(sql, &out));
 }
 
 /// Two released counts of one row whose difference is a small group: the count with a
