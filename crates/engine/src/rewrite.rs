@@ -349,7 +349,7 @@ impl Rewriter<'_> {
                 for sort in &s.expr {
                     if let Dep::Value { .. } = dep_of(&sort.expr, input.schema(), &parts.deps)? {
                         return Err(refuse(
-                            "ORDER BY an aggregate value would place hidden cells between released ones:                              order by the group keys"
+                            "ORDER BY an aggregate value would place hidden cells between released ones: order by the group keys"
                                 .into(),
                         ));
                     }
