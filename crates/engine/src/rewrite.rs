@@ -952,6 +952,13 @@ impl Rewriter<'_> {
             .iter()
             .map(|(column, class)| (column, self.base(&table, column, *class)))
             .collect();
+        // An attribute of the unit (a facility's prefecture) derives from the unit: a cell
+        // selected by it is selected by the units of the table, which are counted.
+        let table_units: BTreeSet<usize> = classes
+            .iter()
+            .filter(|(_, class)| **class == ColumnClass::UnitKey)
+            .map(|(column, _)| bases[column])
+            .collect();
         for field in scan.projected_schema.fields() {
             let Some(base) = bases.get(field.name()).copied() else {
                 return Err(refuse(format!(
@@ -960,7 +967,11 @@ impl Rewriter<'_> {
                 )));
             };
             exprs.push(Expr::Column(Column::new(Some(qualifier.clone()), field.name())));
-            origins.push(BTreeSet::from([base]));
+            let mut from = BTreeSet::from([base]);
+            if self.class(base) == ColumnClass::UnitAttribute {
+                from.extend(&table_units);
+            }
+            origins.push(from);
             pid_of.push(None);
         }
         for (column, class) in &classes {

@@ -29,6 +29,9 @@ pub enum ColumnClass {
     /// Facility / LTC provider / municipality (insurer) codes: units counted for the
     /// "≥ 3 facilities/providers/municipalities" rule.
     UnitKey,
+    /// An attribute of a row's unit (the prefecture of its facility): selecting by it selects
+    /// by the unit, so the units of its table are counted as for the unit key itself.
+    UnitAttribute,
     /// Sex, birth year-month, age, prefecture, dates of events.
     QuasiIdentifier,
     /// Points, units, quantities: sums subject to dominance and p% rules.
@@ -39,10 +42,11 @@ pub enum ColumnClass {
 
 impl ColumnClass {
     /// Every class, in the order the documentation lists them.
-    pub const ALL: [ColumnClass; 6] = [
+    pub const ALL: [ColumnClass; 7] = [
         ColumnClass::PersonKey,
         ColumnClass::RecordKey,
         ColumnClass::UnitKey,
+        ColumnClass::UnitAttribute,
         ColumnClass::QuasiIdentifier,
         ColumnClass::SensitiveMeasure,
         ColumnClass::Attribute,
@@ -54,6 +58,7 @@ impl ColumnClass {
             ColumnClass::PersonKey => "person_key",
             ColumnClass::RecordKey => "record_key",
             ColumnClass::UnitKey => "unit_key",
+            ColumnClass::UnitAttribute => "unit_attribute",
             ColumnClass::QuasiIdentifier => "quasi_identifier",
             ColumnClass::SensitiveMeasure => "sensitive_measure",
             ColumnClass::Attribute => "attribute",
@@ -75,6 +80,11 @@ impl ColumnClass {
             ColumnClass::UnitKey => {
                 "Code of a facility, LTC provider or municipality (insurer). The distinct units behind every cell \
                  are counted for the rule of at least 3 facilities, providers or municipalities."
+            }
+            ColumnClass::UnitAttribute => {
+                "An attribute of the row's facility (its prefecture), a quasi-identifier of the facility: a cell \
+                 grouped or filtered by it counts the distinct facilities (the table's unit keys) behind it, as \
+                 one selected by the unit key does, since few facilities may share the value."
             }
             ColumnClass::QuasiIdentifier => {
                 "Sex, birth year-month, age, prefecture, event dates: harmless alone, identifying in combination. \

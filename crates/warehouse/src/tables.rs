@@ -1,7 +1,9 @@
 //! Every warehouse table, its columns in storage order, their types and classes. Ingest
 //! writes exactly these; the engine reads the classes to enforce disclosure control.
 
-use crate::schema::ColumnClass::{Attribute, PersonKey, QuasiIdentifier, RecordKey, SensitiveMeasure, UnitKey};
+use crate::schema::ColumnClass::{
+    Attribute, PersonKey, QuasiIdentifier, RecordKey, SensitiveMeasure, UnitAttribute, UnitKey,
+};
 use crate::schema::ColumnType::{Boolean, Date32, Float64, Int32, Int64, UInt8, UInt16, Utf8};
 use crate::schema::{ColumnClass, ColumnDef, ColumnType, TableDef};
 
@@ -115,7 +117,7 @@ pub static TABLES: &[TableDef] = &[
             column(
                 "facility_prefecture",
                 Utf8,
-                QuasiIdentifier,
+                UnitAttribute,
                 "Prefecture code of the facility, `01`–`47`.",
             ),
             CLAIM_MONTH,

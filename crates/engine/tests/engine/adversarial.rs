@@ -513,6 +513,38 @@ fn facility_cells_need_three_facilities() {
     );
 }
 
+/// A facility's prefecture is an attribute of the facility: where two hospitals make a
+/// prefecture's inpatient claims, a cell by that prefecture is theirs, and needs three.
+#[test]
+fn cells_by_a_facility_attribute_need_three_facilities() {
+    let by_prefecture = |values: &str| {
+        format!(
+            "SELECT facility_prefecture, {values} FROM ndb_claims WHERE setting = 'inpatient' \
+             GROUP BY facility_prefecture"
+        )
+    };
+    let truth = crate::support::strings(&crate::support::plain(&by_prefecture(
+        "count(DISTINCT person_id), count(DISTINCT facility_id)",
+    )));
+    let few_facilities: Vec<&String> = truth
+        .iter()
+        .filter(|row| row[1].parse::<u64>().is_ok_and(|p| p >= 10) && row[2].parse::<u64>().is_ok_and(|f| f < 3))
+        .map(|row| &row[0])
+        .collect();
+    assert!(
+        !few_facilities.is_empty(),
+        "the sample has a prefecture of 10+ inpatients in 1 or 2 hospitals"
+    );
+    let out = run(&by_prefecture("count(DISTINCT person_id) AS persons")).expect("runs");
+    let shown = crate::support::strings(&out.batches);
+    for prefecture in few_facilities {
+        assert!(
+            !shown.iter().any(|row| &row[0] == prefecture && row[1] != "NULL"),
+            "prefecture {prefecture}: {shown:?}"
+        );
+    }
+}
+
 /// Facilities are counted per scan of a table. Persons picked by their stays at a few
 /// facilities (in a subquery) make a cell about those facilities, however many facilities
 /// the outer rows spread over: refused, not checked on the outer rows' facilities. And a
