@@ -383,6 +383,22 @@ fn having_sweeps_read_nothing_of_a_small_count() {
     }
 }
 
+/// Where counts are released rounded, a HAVING would test the exact count behind each
+/// rounded one (`HAVING count(*) = 17` keeps a row shown as 15): refused.
+#[test]
+fn having_cannot_see_behind_rounding() {
+    let rounded = Policy {
+        rounding_base: Some(5),
+        ..Policy::default()
+    };
+    let sql = "SELECT sex, count(*) AS n FROM ndb_claims GROUP BY sex";
+    assert!(run_with(sql, rounded.clone()).is_ok());
+    match run_with(&format!("{sql} HAVING count(*) = 17"), rounded) {
+        Err(EngineError::Refused(reason)) => assert!(reason.contains("HAVING"), "{reason}"),
+        other => panic!("a HAVING under rounding: {:?}", other.map(|o| o.report.to_json())),
+    }
+}
+
 /// A subtotal hidden to protect a small cell would, by passing a HAVING, tell that its hidden
 /// value does (`HAVING count(DISTINCT person_id) = 16`): under a HAVING no released row holds
 /// a hidden cell.
