@@ -596,30 +596,40 @@ impl Rewriter<'_> {
             });
         }
         // Two aggregates of one row over different rows (count(*) and count(*) FILTER (WHERE
-        // age < 100)) give away, by their difference, the rows of one and not the other: the
-        // persons there are counted too.
+        // age < 100)) give away, by their difference, the rows of one and not the other; over
+        // the same rows with different values (sum(least(age, 98)) and sum(least(age, 97)),
+        // sum(times) and count(*)), the rows where the values differ. The persons there are
+        // counted too.
         let mut differences = Vec::new();
         if let Some(members) = classes.values().next() {
-            // Only totals (COUNT, SUM) difference into a group's total; a mean does not.
-            let feeds: Vec<Option<Option<Expr>>> = a
+            let terms: Vec<Term> = a
                 .aggr_expr
                 .iter()
-                .map(|e| {
-                    let f = aggregate_function(e)?;
-                    let total = matches!(f.func.name().to_lowercase().as_str(), "count" | "sum");
-                    Ok(total.then(|| contributes(f, c.plan.schema())))
-                })
+                .map(|e| Ok(Term::of(aggregate_function(e)?, c.plan.schema())))
                 .collect::<Result<_>>()?;
-            let holds = |f: &Expr| coalesce(vec![f.clone(), lit(false)]);
-            for first in 0..feeds.len() {
-                for second in first + 1..feeds.len() {
-                    let (Some(f), Some(g)) = (&feeds[first], &feeds[second]) else {
-                        continue;
+            let holds = |f: &Option<Expr>| f.as_ref().map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]));
+            for first in 0..terms.len() {
+                for second in first + 1..terms.len() {
+                    let (t, u) = (&terms[first], &terms[second]);
+                    // Only totals (COUNT, SUM) difference into a group's total over other rows;
+                    // a mean does not.
+                    let rows_differ =
+                        (t.total && u.total && t.feeds != u.feeds).then(|| holds(&t.feeds).not_eq(holds(&u.feeds)));
+                    // Means of different values over the same rows do: times their count.
+                    let values_differ = match (&t.value, &u.value) {
+                        (Some(v), Some(w)) if v != w => Some(holds(&t.feeds).and(holds(&u.feeds)).and(
+                            Expr::BinaryExpr(BinaryExpr::new(
+                                Box::new(v.clone()),
+                                Operator::IsDistinctFrom,
+                                Box::new(w.clone()),
+                            )),
+                        )),
+                        _ => None,
                     };
-                    let differ = match (f, g) {
+                    let differ = match (rows_differ, values_differ) {
                         (None, None) => continue,
-                        (Some(f), None) | (None, Some(f)) => !holds(f),
-                        (Some(f), Some(g)) => holds(f).not_eq(holds(g)),
+                        (Some(d), None) | (None, Some(d)) => d,
+                        (Some(d), Some(e)) => d.or(e),
                     };
                     let persons = hidden.add(count_persons(members, Some(differ)));
                     differences.push(Difference { first, second, persons });
@@ -1357,6 +1367,34 @@ fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {
 /// NULL, and, beyond COUNT, not zero (a zero adds nothing, so its person is not behind the value).
 /// An argument that cannot be NULL gets no NULL test: a `FILTER (WHERE true)` still costs a
 /// filter pass per batch.
+/// An aggregate as a sum over its rows, for the differences between the aggregates of a row.
+struct Term {
+    /// COUNT or SUM: a total, which differences with another over other rows.
+    total: bool,
+    /// The rows it adds up ([`contributes`]).
+    feeds: Option<Expr>,
+    /// What each row adds: 1 for COUNT, the argument for SUM and AVG; none for DISTINCT
+    /// aggregates, whose rows do not each add their value.
+    value: Option<Expr>,
+}
+
+impl Term {
+    fn of(f: &AggregateFunction, schema: &DFSchema) -> Term {
+        let name = f.func.name().to_lowercase();
+        let value = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
+            (_, true, _) => None,
+            ("count", false, _) => Some(lit(1i64)),
+            ("sum" | "avg" | "mean", false, [arg]) => Some(without_float_cast(arg, schema)),
+            _ => None,
+        };
+        Term {
+            total: matches!(name.as_str(), "count" | "sum"),
+            feeds: contributes(f, schema),
+            value,
+        }
+    }
+}
+
 fn contributes(f: &AggregateFunction, schema: &DFSchema) -> Option<Expr> {
     let mut conds: Vec<Expr> = Vec::new();
     if let Some(filter) = &f.params.filter {

@@ -399,6 +399,49 @@ fn having_cannot_see_behind_rounding() {
     }
 }
 
+/// Two totals of one row over the same rows but of different values difference into the
+/// rows where the values differ: `sum(least(age, 98)) - sum(least(age, 97))` counts the cases
+/// aged 98 or more, `sum(times) - count(*)` the extra times of lines done more than once. No
+/// released row may give a count of 1 to 9 that way, in two columns or in one.
+#[test]
+fn totals_of_different_values_do_not_difference_into_a_small_group() {
+    let oldest = crate::support::strings(&crate::support::plain("SELECT max(age) FROM dpc_cases"));
+    let oldest: u64 = oldest[0][0].parse().expect("an age");
+    let younger = oldest - 1;
+    let number = |v: &String| v.parse::<f64>().ok();
+    let small = |d: f64| d.abs() >= 0.5 && d.abs() < 9.5;
+    let two_columns = run(&format!(
+        "SELECT sex, sum(least(age, {oldest})) AS a, sum(least(age, {younger})) AS b, \
+                avg(least(age, {oldest})) AS c, avg(least(age, {younger})) AS d, count(*) AS n \
+         FROM dpc_cases GROUP BY sex"
+    ))
+    .expect("runs");
+    for row in crate::support::strings(&two_columns.batches) {
+        if let (Some(a), Some(b)) = (number(&row[1]), number(&row[2])) {
+            assert!(!small(a - b), "sums: {row:?}");
+        }
+        if let (Some(c), Some(d), Some(n)) = (number(&row[3]), number(&row[4]), number(&row[5])) {
+            assert!(!small((c - d) * n), "means: {row:?}");
+        }
+    }
+    let one_column = run(&format!(
+        "SELECT sex, sum(least(age, {oldest})) - sum(least(age, {younger})) AS a FROM dpc_cases GROUP BY sex"
+    ))
+    .expect("runs");
+    for row in crate::support::strings(&one_column.batches) {
+        assert!(!number(&row[1]).is_some_and(small), "{row:?}");
+    }
+    let truth = crate::support::strings(&crate::support::plain(&format!(
+        "SELECT count(DISTINCT person_id) FROM dpc_cases WHERE age = {oldest} GROUP BY sex"
+    )));
+    assert!(
+        truth
+            .iter()
+            .any(|r| r[0].parse::<u64>().is_ok_and(|p| (1..10).contains(&p))),
+        "few are the oldest"
+    );
+}
+
 /// A subtotal hidden to protect a small cell would, by passing a HAVING, tell that its hidden
 /// value does (`HAVING count(DISTINCT person_id) = 16`): under a HAVING no released row holds
 /// a hidden cell.
