@@ -80,6 +80,7 @@ impl AnalyzerRule for DisclosureControlRule {
             referenced_units: BTreeSet::new(),
             outer_persons: Vec::new(),
             outer_equalities: 0,
+            weighed: None,
         };
         // The user's schema, with every column nullable: any value cell may be hidden. Text
         // leaves as plain strings: tables are read as string views, which many clients (a
@@ -239,6 +240,10 @@ struct Rewriter<'a> {
     /// how many `person key = outer person key` conjuncts it has so far.
     outer_persons: Vec<Column>,
     outer_equalities: usize,
+    /// A mark in the origins of values computed below the final aggregate in a way that
+    /// weighs rows apart ([`weighs_rows_apart`]): a SUM of one would carry a small group's
+    /// weight inside a big cell where no condition is left to count its persons.
+    weighed: Option<usize>,
 }
 
 /// Aggregate functions allowed in the final aggregate: their values are sums over many
@@ -300,6 +305,18 @@ impl Rewriter<'_> {
             class,
         });
         self.bases.len() - 1
+    }
+
+    /// The mark of values that weigh rows apart (created once; not a column of any table).
+    fn weighed_mark(&mut self) -> usize {
+        match self.weighed {
+            Some(mark) => mark,
+            None => {
+                let mark = self.base("", "a value computed with a condition", ColumnClass::Attribute);
+                self.weighed = Some(mark);
+                mark
+            }
+        }
     }
 
     /// Rewrites the whole query: the final aggregate and what follows it, wrapped for the
@@ -471,6 +488,27 @@ impl Rewriter<'_> {
                             name.to_uppercase()
                         )));
                     }
+                }
+                // A value weighed below this aggregate (a CASE in a CTE, a FILTER in a
+                // per-person subquery, a UNION branch) has no condition left here whose
+                // sides could be counted.
+                if name != "count" && self.weighed.is_some_and(|m| o.contains(&m)) {
+                    return Err(refuse(format!(
+                        "{} of a value computed with a condition, a filtered aggregate, a VALUES list or a UNION \
+                         below it is refused: the persons on each side cannot be counted there; write the \
+                         condition inside {}",
+                        name.to_uppercase(),
+                        name.to_uppercase()
+                    )));
+                }
+                if name != "count"
+                    && let Some(step) = step_function(arg, c.plan.schema())
+                {
+                    return Err(refuse(format!(
+                        "{step} inside {} weighs rows apart at thresholds whose persons are not counted: apply it \
+                         to the result, or write the threshold as CASE WHEN",
+                        name.to_uppercase()
+                    )));
                 }
                 // A sum of points or units is released only after the dominance rules have
                 // seen each person's contribution to it: SUM and AVG get that check; the
@@ -881,7 +919,11 @@ impl Rewriter<'_> {
                 let mut pid_of = Vec::new();
                 for e in &p.expr {
                     check_projection_expr(e)?;
-                    origins.push(c.expr_origins(e)?);
+                    let mut o = c.expr_origins(e)?;
+                    if weighs_rows_apart(e, c.plan.schema()) {
+                        o.insert(self.weighed_mark());
+                    }
+                    origins.push(o);
                     pid_of.push(c.bare_pid(e));
                 }
                 let visible = p.expr.len();
@@ -932,10 +974,12 @@ impl Rewriter<'_> {
             LogicalPlan::Union(u) => self.union(u),
             LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => {
                 let visible = plan.schema().fields().len();
+                // A VALUES list joined to rows is a lookup table of weights, as a CASE is.
+                let mark = self.weighed_mark();
                 Ok(Carried {
                     plan,
                     visible,
-                    origins: vec![BTreeSet::new(); visible],
+                    origins: vec![BTreeSet::from([mark]); visible],
                     pid_of: vec![None; visible],
                     persons: vec![],
                     units: vec![],
@@ -1156,10 +1200,18 @@ impl Rewriter<'_> {
             let f = aggregate_function(e)?;
             let counts = f.func.name().eq_ignore_ascii_case("count");
             let mut o = BTreeSet::new();
-            if !counts {
-                for arg in &f.params.args {
-                    o.extend(c.expr_origins(arg)?);
+            let mut weighed = f.params.filter.is_some();
+            for arg in &f.params.args {
+                let from = c.expr_origins(arg)?;
+                weighed |= weighs_rows_apart(arg, c.plan.schema()) || self.weighed.is_some_and(|m| from.contains(&m));
+                if !counts {
+                    o.extend(from);
                 }
+            }
+            // A per-person value over some of the person's rows (a FILTER, a condition) is
+            // weighed by that selection as a CASE would weigh the rows.
+            if weighed {
+                o.insert(self.weighed_mark());
             }
             origins.push(o);
             pid_of.push(None);
@@ -1235,6 +1287,12 @@ impl Rewriter<'_> {
             if pid_of.contains(&Some(l)) {
                 self.merge(l, lineage);
             }
+        }
+        // A value that comes from several branches is weighed by its branch (`1` in one,
+        // `1000` in another that selects a few persons), which no condition shows.
+        let mark = self.weighed_mark();
+        for o in &mut origins {
+            o.insert(mark);
         }
         let plan = LogicalPlan::Union(Union::try_new(branches)?);
         let visible = origins.len();
@@ -1516,6 +1574,11 @@ fn conditions_in(args: &[Expr], schema: &DFSchema) -> Result<Vec<Expr>> {
                 }
                 return Ok(TreeNodeRecursion::Jump);
             }
+            if let Some(threshold) = threshold_of(n)
+                && !out.contains(&threshold)
+            {
+                out.push(threshold);
+            }
             Ok(TreeNodeRecursion::Continue)
         })?;
     }
@@ -1525,6 +1588,84 @@ fn conditions_in(args: &[Expr], schema: &DFSchema) -> Result<Vec<Expr>> {
         )));
     }
     Ok(out)
+}
+
+/// Functions whose one threshold is a condition the persons on each side of which are
+/// counted ([`conditions_in`]): `least(a, b)` and `greatest(a, b)` turn at `a < b`,
+/// `abs(x)` at `x < 0`.
+const CONDITION_FUNCTIONS: &[&str] = &["least", "greatest", "abs"];
+
+/// Whether a value is other than linear in its columns: a condition (a boolean, a CASE), a
+/// function, a division or a modulo. A sum of a linear value is a combination of its columns'
+/// sums; any other can weigh a few rows apart from the rest (`CASE WHEN age = 98 THEN 1000
+/// ELSE 1 END`, `least(age, 98)`, `age / 98`).
+fn weighs_rows_apart(e: &Expr, schema: &DFSchema) -> bool {
+    let mut found = false;
+    let _ = e.apply(|n| {
+        found = match n {
+            Expr::Column(_) | Expr::Literal(..) | Expr::Alias(_) | Expr::Negative(_) => false,
+            Expr::Cast(_) | Expr::TryCast(_) => n.get_type(schema).is_ok_and(|t| t == DataType::Boolean),
+            Expr::BinaryExpr(BinaryExpr { op, right, .. }) => match op {
+                Operator::Plus | Operator::Minus | Operator::Multiply => false,
+                Operator::Divide => !linear_division(n, right, schema),
+                _ => true,
+            },
+            _ => true,
+        };
+        Ok(if found {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
+}
+
+/// `x / 10.0` is linear; `age / 98` on integers steps at every multiple of 98, and a division
+/// by a value bends.
+fn linear_division(division: &Expr, divisor: &Expr, schema: &DFSchema) -> bool {
+    matches!(divisor, Expr::Literal(..)) && division.get_type(schema).is_ok_and(|t| !t.is_integer())
+}
+
+/// The first part of a SUM's or AVG's value that weighs rows apart by thresholds whose
+/// persons are not counted: not a condition (counted), nor a [`CONDITION_FUNCTIONS`] one.
+fn step_function(e: &Expr, schema: &DFSchema) -> Option<String> {
+    let mut found = None;
+    let _ = e.apply(|n| {
+        if !matches!(n, Expr::Literal(..)) && n.get_type(schema).is_ok_and(|t| t == DataType::Boolean) {
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        found = match n {
+            Expr::ScalarFunction(f) if !CONDITION_FUNCTIONS.contains(&f.name().to_lowercase().as_str()) => {
+                Some(f.name().to_uppercase())
+            }
+            Expr::BinaryExpr(BinaryExpr {
+                op: Operator::Divide,
+                right,
+                ..
+            }) if !linear_division(n, right, schema) => Some("a division by a value or of integers".to_string()),
+            Expr::BinaryExpr(BinaryExpr {
+                op: Operator::Modulo, ..
+            }) => Some("a modulo".to_string()),
+            _ => None,
+        };
+        Ok(if found.is_some() {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
+}
+
+/// The threshold of a [`CONDITION_FUNCTIONS`] call, as a condition.
+fn threshold_of(n: &Expr) -> Option<Expr> {
+    let Expr::ScalarFunction(f) = n else { return None };
+    match (f.name().to_lowercase().as_str(), f.args.as_slice()) {
+        ("least" | "greatest", [a, b]) => Some(a.clone().lt(b.clone())),
+        ("abs", [x]) => Some(x.clone().lt(lit(0))),
+        _ => None,
+    }
 }
 
 fn is_null_or_zero(e: &Expr) -> bool {

@@ -442,6 +442,59 @@ fn totals_of_different_values_do_not_difference_into_a_small_group() {
     );
 }
 
+/// A weight computed below the final aggregate leaves no condition there whose persons could
+/// be counted: `sum(w)` over a CTE's `CASE WHEN age = 98 THEN 1000 ELSE 1 END AS w` read one
+/// woman aged 98 as 1053 = 53 + 1000. Such sums are refused, whether the weight comes from a
+/// CASE, a per-person FILTER, the branch of a UNION or a VALUES list; so are step functions
+/// inside a sum, whose thresholds are not counted. Linear values computed below still sum.
+#[test]
+fn weights_computed_below_the_aggregate_are_refused() {
+    let oldest = crate::support::strings(&crate::support::plain("SELECT max(age) FROM dpc_cases"));
+    let oldest: u64 = oldest[0][0].parse().expect("an age");
+    for sql in [
+        format!(
+            "WITH t AS (SELECT sex, CASE WHEN age = {oldest} THEN 1000 ELSE 1 END AS w FROM dpc_cases) \
+             SELECT sex, sum(w) AS s FROM t GROUP BY sex"
+        ),
+        format!(
+            "SELECT sex, avg(w) AS s FROM (SELECT sex, least(age, {oldest}) - least(age, {oldest} - 1) AS w \
+             FROM dpc_cases) t GROUP BY sex"
+        ),
+        format!(
+            "WITH p AS (SELECT person_id, max(sex) AS sex, count(*) FILTER (WHERE age >= {oldest}) AS n \
+             FROM dpc_cases GROUP BY person_id) \
+             SELECT sex, sum(n * 1000 + 1) AS s FROM p GROUP BY sex"
+        ),
+        format!(
+            "SELECT sex, sum(w) AS s FROM (SELECT person_id, sex, 1 AS w FROM dpc_cases WHERE age < {oldest} \
+             UNION ALL SELECT person_id, sex, 1000 AS w FROM dpc_cases WHERE age >= {oldest}) t GROUP BY sex"
+        ),
+        format!(
+            "SELECT d.sex, sum(v.w) AS s FROM dpc_cases d JOIN (VALUES ({oldest}, 1000)) AS v(a, w) \
+             ON d.age = v.a GROUP BY d.sex"
+        ),
+        format!("SELECT sex, sum(age / {oldest} + 1) AS s FROM dpc_cases GROUP BY sex"),
+        format!("SELECT sex, sum(floor(age / {oldest}.0)) AS s FROM dpc_cases GROUP BY sex"),
+        "SELECT sex, sum(age % 2) AS s FROM dpc_cases GROUP BY sex".to_string(),
+    ] {
+        let _ = refused(&sql);
+    }
+    // A factor does not hide a threshold: LEAST's is a condition whose sides are counted.
+    let scaled = run(&format!(
+        "SELECT sex, sum(least(age, {oldest})) AS a, sum(2 * least(age, {oldest} - 1)) AS b \
+         FROM dpc_cases GROUP BY sex"
+    ))
+    .expect("runs");
+    for row in crate::support::strings(&scaled.batches) {
+        if let (Ok(a), Ok(b)) = (row[1].parse::<f64>(), row[2].parse::<f64>()) {
+            let d = (a - b / 2.0).abs();
+            assert!(!(0.5..9.5).contains(&d), "{row:?}");
+        }
+    }
+    let linear = "WITH t AS (SELECT sex, total_points * 10 AS yen FROM ndb_claims) SELECT sex, sum(yen) AS yen FROM t GROUP BY sex";
+    assert!(run(linear).is_ok(), "a linear value computed below sums");
+}
+
 /// A subtotal hidden to protect a small cell would, by passing a HAVING, tell that its hidden
 /// value does (`HAVING count(DISTINCT person_id) = 16`): under a HAVING no released row holds
 /// a hidden cell.
@@ -877,12 +930,14 @@ fn a_failing_expression_does_not_tell_whether_a_value_occurs() {
                 "SELECT sex, count(*) AS n FROM kaigo_certifications \
                  WHERE CAST(CASE WHEN age = {v} THEN 'x' ELSE '1' END AS INT) = 1 GROUP BY sex"
             ),
-            format!("SELECT sex, sum(100.0 / (age - {v})) AS s FROM kaigo_certifications GROUP BY sex"),
         ] {
             if let Err(e) = run(&sql) {
                 panic!("{sql}: {e}");
             }
         }
+        // A division by a value inside a sum bends at it: refused, for every v alike.
+        let sql = format!("SELECT sex, sum(100.0 / (age - {v})) AS s FROM kaigo_certifications GROUP BY sex");
+        assert!(refused(&sql).contains("division"), "{sql}");
     }
 }
 
