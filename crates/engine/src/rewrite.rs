@@ -1421,10 +1421,6 @@ fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {
     }
 }
 
-/// The rows that feed an aggregate's value: those its FILTER keeps where its argument is not
-/// NULL, and, beyond COUNT, not zero (a zero adds nothing, so its person is not behind the value).
-/// An argument that cannot be NULL gets no NULL test: a `FILTER (WHERE true)` still costs a
-/// filter pass per batch.
 /// An aggregate as a sum over its rows, for the differences between the aggregates of a row.
 struct Term {
     /// COUNT or SUM: a total, which differences with another over other rows.
@@ -1453,6 +1449,10 @@ impl Term {
     }
 }
 
+/// The rows that feed an aggregate's value: those its FILTER keeps where its argument is not
+/// NULL, and, beyond COUNT, not zero (a zero adds nothing, so its person is not behind the value).
+/// An argument that cannot be NULL gets no NULL test: a `FILTER (WHERE true)` still costs a
+/// filter pass per batch.
 fn contributes(f: &AggregateFunction, schema: &DFSchema) -> Option<Expr> {
     let mut conds: Vec<Expr> = Vec::new();
     if let Some(filter) = &f.params.filter {
@@ -1590,11 +1590,6 @@ fn conditions_in(args: &[Expr], schema: &DFSchema) -> Result<Vec<Expr>> {
     Ok(out)
 }
 
-/// Functions whose one threshold is a condition the persons on each side of which are
-/// counted ([`conditions_in`]): `least(a, b)` and `greatest(a, b)` turn at `a < b`,
-/// `abs(x)` at `x < 0`.
-const CONDITION_FUNCTIONS: &[&str] = &["least", "greatest", "abs"];
-
 /// Whether a value is other than linear in its columns: a condition (a boolean, a CASE), a
 /// function, a division or a modulo. A sum of a linear value is a combination of its columns'
 /// sums; any other can weigh a few rows apart from the rest (`CASE WHEN age = 98 THEN 1000
@@ -1628,7 +1623,8 @@ fn linear_division(division: &Expr, divisor: &Expr, schema: &DFSchema) -> bool {
 }
 
 /// The first part of a SUM's or AVG's value that weighs rows apart by thresholds whose
-/// persons are not counted: not a condition (counted), nor a [`CONDITION_FUNCTIONS`] one.
+/// persons are not counted: not a condition (counted), nor a function of one threshold
+/// ([`threshold_of`]).
 fn step_function(e: &Expr, schema: &DFSchema) -> Option<String> {
     let mut found = None;
     let _ = e.apply(|n| {
@@ -1636,9 +1632,7 @@ fn step_function(e: &Expr, schema: &DFSchema) -> Option<String> {
             return Ok(TreeNodeRecursion::Jump);
         }
         found = match n {
-            Expr::ScalarFunction(f) if !CONDITION_FUNCTIONS.contains(&f.name().to_lowercase().as_str()) => {
-                Some(f.name().to_uppercase())
-            }
+            Expr::ScalarFunction(f) if threshold_of(n).is_none() => Some(f.name().to_uppercase()),
             Expr::BinaryExpr(BinaryExpr {
                 op: Operator::Divide,
                 right,
@@ -1658,7 +1652,9 @@ fn step_function(e: &Expr, schema: &DFSchema) -> Option<String> {
     found
 }
 
-/// The threshold of a [`CONDITION_FUNCTIONS`] call, as a condition.
+/// The one threshold of a function that turns there, as a condition whose persons on each
+/// side are counted ([`conditions_in`]): `least(a, b)` and `greatest(a, b)` turn at `a < b`,
+/// `abs(x)` at `x < 0`.
 fn threshold_of(n: &Expr) -> Option<Expr> {
     let Expr::ScalarFunction(f) = n else { return None };
     match (f.name().to_lowercase().as_str(), f.args.as_slice()) {

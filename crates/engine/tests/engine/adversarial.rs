@@ -476,6 +476,7 @@ fn weights_computed_below_the_aggregate_are_refused() {
         format!("SELECT sex, sum(age / {oldest} + 1) AS s FROM dpc_cases GROUP BY sex"),
         format!("SELECT sex, sum(floor(age / {oldest}.0)) AS s FROM dpc_cases GROUP BY sex"),
         "SELECT sex, sum(age % 2) AS s FROM dpc_cases GROUP BY sex".to_string(),
+        format!("SELECT sex, sum(least(age, {oldest}, 1000)) AS s FROM dpc_cases GROUP BY sex"),
     ] {
         let _ = refused(&sql);
     }
