@@ -312,8 +312,8 @@ pub fn apply_disclosure_control(
         (checked, rules)
     } else {
         let order = canonical_order(&checked)?;
-        let sorted = take_record_batch(&checked, &UInt32Array::from(order.clone()))?;
-        (sorted, order.iter().map(|&r| rules[r as usize]).collect())
+        let rules = order.iter().map(|&r| rules[r as usize]).collect();
+        (take_record_batch(&checked, &UInt32Array::from(order))?, rules)
     };
 
     // The report, in output row numbers.

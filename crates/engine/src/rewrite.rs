@@ -1600,11 +1600,9 @@ fn weighs_rows_apart(e: &Expr, schema: &DFSchema) -> bool {
         found = match n {
             Expr::Column(_) | Expr::Literal(..) | Expr::Alias(_) | Expr::Negative(_) => false,
             Expr::Cast(_) | Expr::TryCast(_) => n.get_type(schema).is_ok_and(|t| t == DataType::Boolean),
-            Expr::BinaryExpr(BinaryExpr { op, right, .. }) => match op {
-                Operator::Plus | Operator::Minus | Operator::Multiply => false,
-                Operator::Divide => !linear_division(n, right, schema),
-                _ => true,
-            },
+            Expr::BinaryExpr(BinaryExpr { op, .. }) => {
+                !matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply) || bend(n, schema).is_some()
+            }
             _ => true,
         };
         Ok(if found {
@@ -1616,10 +1614,22 @@ fn weighs_rows_apart(e: &Expr, schema: &DFSchema) -> bool {
     found
 }
 
-/// `x / 10.0` is linear; `age / 98` on integers steps at every multiple of 98, and a division
-/// by a value bends.
-fn linear_division(division: &Expr, divisor: &Expr, schema: &DFSchema) -> bool {
-    matches!(divisor, Expr::Literal(..)) && division.get_type(schema).is_ok_and(|t| !t.is_integer())
+/// The arithmetic that steps or bends: a modulo, a division of integers (`age / 98` steps at
+/// every multiple of 98) or by a value. `x / 10.0` is linear.
+fn bend(n: &Expr, schema: &DFSchema) -> Option<&'static str> {
+    match n {
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Divide,
+            right,
+            ..
+        }) if !matches!(**right, Expr::Literal(..)) || !n.get_type(schema).is_ok_and(|t| !t.is_integer()) => {
+            Some("a division by a value or of integers")
+        }
+        Expr::BinaryExpr(BinaryExpr {
+            op: Operator::Modulo, ..
+        }) => Some("a modulo"),
+        _ => None,
+    }
 }
 
 /// The first part of a SUM's or AVG's value that weighs rows apart by thresholds whose
@@ -1633,15 +1643,7 @@ fn step_function(e: &Expr, schema: &DFSchema) -> Option<String> {
         }
         found = match n {
             Expr::ScalarFunction(f) if threshold_of(n).is_none() => Some(f.name().to_uppercase()),
-            Expr::BinaryExpr(BinaryExpr {
-                op: Operator::Divide,
-                right,
-                ..
-            }) if !linear_division(n, right, schema) => Some("a division by a value or of integers".to_string()),
-            Expr::BinaryExpr(BinaryExpr {
-                op: Operator::Modulo, ..
-            }) => Some("a modulo".to_string()),
-            _ => None,
+            _ => bend(n, schema).map(String::from),
         };
         Ok(if found.is_some() {
             TreeNodeRecursion::Stop
