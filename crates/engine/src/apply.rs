@@ -146,16 +146,25 @@ pub fn apply_disclosure_control(
         });
     }
 
-    // Which value cells are zero (label columns: none), for the zero-cell rule and for the
-    // secondary rule, which leaves zeros shown.
+    // Which value cells are zero, for the zero-cell rule and for the secondary rule, which
+    // leaves zeros shown. Only a bare aggregate's zero is a zero: a value computed from
+    // aggregates (`count(*) - 3`, `(sum(x) / 1024) % 2`) is judged on the aggregates it is
+    // computed from, as if computed after their suppression, so a test of a hidden value
+    // cannot come out as a visible 0.
     let zero_cells: Vec<Vec<bool>> = spec
         .columns
         .iter()
         .enumerate()
         .map(|(c, col)| match col {
-            ColumnRule::Value { .. } => zeros(batch.column(c)),
-            ColumnRule::Label => vec![false; rows],
+            ColumnRule::Value { bare: true, .. } => zeros(batch.column(c)),
+            ColumnRule::Value { bare: false, .. } | ColumnRule::Label => vec![false; rows],
         })
+        .collect();
+    // A group of fewer than min_persons persons is a small group whatever its aggregates
+    // say: its zeros are hidden as its counts are, and its labels alone would name it.
+    let small_group: Vec<bool> = persons_behind(&batch, &spec.group_persons)?
+        .into_iter()
+        .map(|p| p < policy.min_persons as i64)
         .collect();
 
     // Primary suppression, cell by cell.
@@ -170,7 +179,9 @@ pub fn apply_disclosure_control(
             let dominance = aggregates.iter().find_map(|j| dominated[*j][r]);
             let mixes_small_part = aggregates.iter().any(|j| small_part[*j][r]);
             let zero = zero_cells[c][r];
-            cells[c] = if zero && policy.show_zero_cells {
+            cells[c] = if small_group[r] {
+                Some(CellRule::MinPersons)
+            } else if zero && policy.show_zero_cells {
                 None
             } else if p < policy.min_persons as i64 {
                 // A zero count or sum has no persons behind it: where zeros are hidden, it is
@@ -190,9 +201,27 @@ pub fn apply_disclosure_control(
             };
         }
     }
+    // The aggregates a HAVING tests are judged as cells (a zero as any value: the test
+    // `count(*) FILTER (WHERE age >= 99) > 0` must not tell 0 from 1 to 9). A row where one
+    // of them would be hidden is withheld, whatever the HAVING says.
+    let mut having_hidden = small_group.clone();
+    for j in &spec.having_aggregates {
+        for (r, h) in having_hidden.iter_mut().enumerate() {
+            *h |= persons[*j][r] < policy.min_persons as i64
+                || (spec.entity_rule && units[*j][r] < policy.min_entities as i64)
+                || small_part[*j][r]
+                || dominated[*j][r].is_some();
+        }
+    }
     // Differencing inside a row: two released cells whose difference is about a few persons.
     for d in &spec.differences {
         let between = counts(&batch, &d.persons)?;
+        let tested = |j: usize| spec.having_aggregates.contains(&j);
+        if tested(d.first) || tested(d.second) {
+            for (h, n) in having_hidden.iter_mut().zip(&between) {
+                *h |= *n > 0 && *n < policy.min_persons as i64;
+            }
+        }
         let second = spec
             .columns
             .iter()
@@ -211,6 +240,45 @@ pub fn apply_disclosure_control(
             }
         }
     }
+    // The span check: no combination of a row's released cells of one kind determines an
+    // atom of a few persons (`span.rs`). A cell it hides hides its row, below.
+    for check in &spec.atoms {
+        let lists = column(&batch, &check.column)?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| internal("an atoms column is not a list"))?;
+        for r in 0..rows {
+            if lists.is_null(r) {
+                continue;
+            }
+            let atoms = lists.value(r);
+            let atoms = atoms
+                .as_primitive_opt::<UInt64Type>()
+                .ok_or_else(|| internal("atoms are not numbers"))?;
+            let shown_in = |j: usize| -> Vec<usize> {
+                (0..spec.columns.len())
+                    .filter(|c| matches!(&spec.columns[*c], ColumnRule::Value { aggregates, .. } if aggregates.contains(&j)))
+                    .collect()
+            };
+            let released: Vec<bool> = check
+                .aggregates
+                .iter()
+                .map(|j| {
+                    shown_in(*j).iter().any(|c| rule[r][*c].is_none())
+                        || (spec.having_aggregates.contains(j) && !having_hidden[r])
+                })
+                .collect();
+            let priority: Vec<f64> = check.aggregates.iter().map(|j| persons[*j][r] as f64).collect();
+            for i in crate::span::cells_to_hide(atoms.values(), &released, &priority, policy.min_persons)? {
+                let j = check.aggregates[i];
+                for c in shown_in(j) {
+                    rule[r][c].get_or_insert(CellRule::Difference);
+                }
+                if spec.having_aggregates.contains(&j) {
+                    having_hidden[r] = true;
+                }
+            }
+        }
+    }
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
@@ -224,7 +292,7 @@ pub fn apply_disclosure_control(
             .ok_or_else(|| internal("HAVING is not boolean"))?;
         for r in 0..rows {
             let keep = verdict.is_valid(r) && verdict.value(r);
-            if !keep || primary_row[r] {
+            if !keep || primary_row[r] || having_hidden[r] {
                 published[r] = false;
             }
         }
@@ -236,13 +304,13 @@ pub fn apply_disclosure_control(
     let value_columns: Vec<usize> = (0..spec.columns.len())
         .filter(|c| matches!(spec.columns[*c], ColumnRule::Value { .. }))
         .collect();
-    if has_labels && !value_columns.is_empty() && !policy.show_hidden_rows {
+    // A row of labels alone (no value column) is a cell too: its group's persons decide.
+    if has_labels && !policy.show_hidden_rows {
         for r in 0..rows {
-            if published[r]
-                && value_columns
-                    .iter()
-                    .all(|c| rule[r][*c].is_some_and(|x| x != CellRule::ZeroCell))
-            {
+            let all_hidden = value_columns
+                .iter()
+                .all(|c| rule[r][*c].is_some_and(|x| x != CellRule::ZeroCell));
+            if published[r] && (small_group[r] || (!value_columns.is_empty() && all_hidden)) {
                 published[r] = false;
             }
         }

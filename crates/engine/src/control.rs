@@ -48,8 +48,10 @@ pub struct AggregateRule {
     /// Hidden person counts on each side of each condition inside the value: each must be
     /// zero or at least the policy's minimum.
     pub parts: Vec<String>,
-    /// A COUNT: rounded when the policy rounds counts.
+    /// A COUNT, or a SUM of weights alone (`sum(1)`): rounded when the policy rounds counts.
     pub is_count: bool,
+    /// An AVG, whose total over it gives its exact count back.
+    pub is_mean: bool,
 }
 
 /// The hidden columns that place each row in a ROLLUP / CUBE / GROUPING SETS table.
@@ -69,11 +71,21 @@ pub struct ControlSpec {
     pub aggregates: Vec<AggregateRule>,
     /// A hidden boolean column with the HAVING verdict.
     pub having: Option<String>,
+    /// The aggregates the HAVING tests (indices into [`ControlSpec::aggregates`]). HAVING is
+    /// evaluated on released values only: a row where one of them would be hidden is
+    /// withheld, whatever the verdict, so that a test of a hidden value tells nothing.
+    pub having_aggregates: Vec<usize>,
+    /// The persons of each row's group (all the rows it aggregates, per class of equal
+    /// person lineages): a group of fewer than the policy's minimum is a small group, whose
+    /// labels and cells are not released whatever its aggregates are (a zero included).
+    pub group_persons: Vec<Vec<String>>,
     pub grouping: Option<Grouping>,
     /// Whether the query groups or selects by a unit key, so the unit rule applies.
     pub entity_rule: bool,
     /// Pairs of aggregates over different rows, with the persons in between.
     pub differences: Vec<Difference>,
+    /// Cells of one kind, three or more, with the persons of their atoms (`span.rs`).
+    pub atoms: Vec<AtomCheck>,
     pub policy: Policy,
 }
 
@@ -84,6 +96,14 @@ pub struct Difference {
     pub first: usize,
     pub second: usize,
     pub persons: String,
+}
+
+/// A hidden atoms aggregate (`atoms.rs`) and the aggregates whose cells it splits: bit i of
+/// a signature is `aggregates[i]`.
+#[derive(Clone, Debug)]
+pub struct AtomCheck {
+    pub column: String,
+    pub aggregates: Vec<usize>,
 }
 
 /// Why a plan without a control node at its root is not run.

@@ -11,13 +11,16 @@
 //!   (`renkei-cluster`); the rewrite, the refusals and the control node stay here.
 
 mod apply;
+mod atoms;
 mod contributions;
 pub mod control;
 pub mod error;
 mod key_copies;
 mod key_number;
+mod linear;
 mod render;
 pub mod rewrite;
+mod span;
 mod value_errors;
 
 pub use error::{EngineError, Refusal};
@@ -74,7 +77,11 @@ pub struct EngineOptions {
 pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
     (
         vec![key_number::key_number_udf()],
-        vec![contributions::contributions_udaf()],
+        vec![
+            contributions::contributions_udaf(),
+            atoms::atoms_udaf(atoms::Atoms::Rows),
+            atoms::atoms_udaf(atoms::Atoms::Persons),
+        ],
     )
 }
 

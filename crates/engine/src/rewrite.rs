@@ -21,12 +21,14 @@
 //!
 //! Whatever this cannot follow it refuses, naming the construct.
 
+use crate::atoms::Atoms;
 use crate::contributions;
 use crate::contributions::contributions_udaf;
-use crate::control::{AggregateRule, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
+use crate::control::{AggregateRule, AtomCheck, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
 use crate::key_copies::without_key_copies;
 use crate::key_number::key_number;
 use crate::refuse;
+use crate::span;
 use crate::value_errors::without_value_errors;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TransformedResult, TreeNode, TreeNodeRecursion};
@@ -79,7 +81,7 @@ impl AnalyzerRule for DisclosureControlRule {
             lineages: Vec::new(),
             referenced_units: BTreeSet::new(),
             outer_persons: Vec::new(),
-            outer_equalities: 0,
+            outer_equalities: Vec::new(),
             weighed: None,
         };
         // The user's schema, with every column nullable: any value cell may be hidden. Text
@@ -237,9 +239,10 @@ struct Rewriter<'a> {
     /// Unit base columns the query groups, filters or joins by.
     referenced_units: BTreeSet<usize>,
     /// Outer person-key columns an EXISTS subquery being checked may be correlated on, and
-    /// how many `person key = outer person key` conjuncts it has so far.
+    /// the subquery's person lineages its `person key = outer person key` conjuncts so far
+    /// make equal to them.
     outer_persons: Vec<Column>,
-    outer_equalities: usize,
+    outer_equalities: Vec<usize>,
     /// A mark in the origins of values computed below the final aggregate in a way that
     /// weighs rows apart ([`weighs_rows_apart`]): a SUM of one would carry a small group's
     /// weight inside a big cell where no condition is left to count its persons.
@@ -249,18 +252,9 @@ struct Rewriter<'a> {
 /// Aggregate functions allowed in the final aggregate: their values are sums over many
 /// persons. Order statistics and collectors (MIN, MAX, MEDIAN, FIRST_VALUE, ARRAY_AGG,
 /// STRING_AGG …) output one person's value and are refused there.
-const RELEASABLE_AGGREGATES: &[&str] = &[
-    "count",
-    "sum",
-    "avg",
-    "mean",
-    "stddev",
-    "stddev_pop",
-    "stddev_samp",
-    "var",
-    "var_pop",
-    "var_samp",
-];
+/// Spread statistics (STDDEV, VAR) are not sums: with the mean and the count a variance
+/// gives the sum of squares back, a polynomial of the value.
+const RELEASABLE_AGGREGATES: &[&str] = &["count", "sum", "avg", "mean"];
 
 /// Aggregate functions allowed inside per-person derived tables.
 const PER_PERSON_AGGREGATES: &[&str] = &[
@@ -332,6 +326,9 @@ impl Rewriter<'_> {
                     .into(),
             ));
         }
+        if policy.rounding_base.is_some() {
+            rounding_releases_no_exact_count(&parts)?;
+        }
         parts.spec.columns = parts
             .deps
             .iter()
@@ -399,8 +396,12 @@ impl Rewriter<'_> {
                 // control node, so a HAVING cannot reveal a small cell by its presence.
                 let mut exprs: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
                 exprs.push(f.predicate.clone().alias(HAVING_COLUMN));
+                let input_schema = &Arc::clone(input.schema());
                 let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(input))?);
                 parts.spec.having = Some(HAVING_COLUMN.to_string());
+                if let Dep::Value { aggregates, .. } = dep_of(&f.predicate, input_schema, &parts.deps)? {
+                    parts.spec.having_aggregates = aggregates;
+                }
                 Ok((plan, parts))
             }
             LogicalPlan::Aggregate(a) => self.final_aggregate(a),
@@ -464,6 +465,27 @@ impl Rewriter<'_> {
                     name.to_uppercase()
                 )));
             }
+            // COUNT(DISTINCT …) counts persons, records or units; of any other value it
+            // counts the values the group holds (`count(DISTINCT age / 99)` tells whether
+            // anyone is 99 or older), which no person count bounds.
+            if name == "count" && f.params.distinct {
+                for arg in &f.params.args {
+                    let keyed = matches!(arg.clone().unalias_nested().data, Expr::Column(_))
+                        && c.expr_origins(arg)?.iter().all(|b| {
+                            matches!(
+                                self.class(*b),
+                                ColumnClass::PersonKey | ColumnClass::RecordKey | ColumnClass::UnitKey
+                            )
+                        });
+                    if !keyed {
+                        return Err(refuse(format!(
+                            "COUNT(DISTINCT {}) is refused: COUNT(DISTINCT …) takes a person, record or unit key \
+                             (the distinct values of anything else tell which values occur)",
+                            arg.schema_name()
+                        )));
+                    }
+                }
+            }
             for arg in &f.params.args {
                 check_no_subqueries(arg, "an aggregate")?;
                 let o = c.expr_origins(arg)?;
@@ -510,22 +532,16 @@ impl Rewriter<'_> {
                         name.to_uppercase()
                     )));
                 }
+                if matches!(name.as_str(), "sum" | "avg" | "mean") {
+                    crate::linear::check_summed(&name.to_uppercase(), arg, c.plan.schema())?;
+                }
                 // A sum of points or units is released only after the dominance rules have
-                // seen each person's contribution to it: SUM and AVG get that check; the
-                // spread statistics, which would need their own rules, are refused.
-                if name != "count" && self.has_class(&o, ColumnClass::SensitiveMeasure) {
-                    if !matches!(name.as_str(), "sum" | "avg" | "mean") {
-                        return Err(refuse(format!(
-                            "{} of a sensitive measure is refused: only SUM and AVG, which the dominance rules check",
-                            name.to_uppercase()
-                        )));
-                    }
-                    if f.params.distinct {
-                        return Err(refuse(format!(
-                            "{}(DISTINCT …) of a sensitive measure is refused: its persons' contributions are not defined",
-                            name.to_uppercase()
-                        )));
-                    }
+                // seen each person's contribution to it: SUM and AVG get that check.
+                if name != "count" && self.has_class(&o, ColumnClass::SensitiveMeasure) && f.params.distinct {
+                    return Err(refuse(format!(
+                        "{}(DISTINCT …) of a sensitive measure is refused: its persons' contributions are not defined",
+                        name.to_uppercase()
+                    )));
                 }
             }
             if let Some(filter) = &f.params.filter {
@@ -625,12 +641,15 @@ impl Rewriter<'_> {
                     parts.push(hidden.add(count_persons(members, Some(filter))));
                 }
             }
+            let weights =
+                matches!(f.params.args.as_slice(), [arg] if crate::linear::weights_only(arg, c.plan.schema()));
             rules.push(AggregateRule {
                 persons,
                 units,
                 dominance,
                 parts,
-                is_count: name == "count",
+                is_count: name == "count" || (name == "sum" && weights),
+                is_mean: matches!(name.as_str(), "avg" | "mean"),
             });
         }
         // Two aggregates of one row over different rows (count(*) and count(*) FILTER (WHERE
@@ -674,6 +693,47 @@ impl Rewriter<'_> {
                 }
             }
         }
+        // The span check (`span.rs`): three or more cells of one kind in the row get the
+        // persons behind each atom of their rows, so that no combination of them isolates
+        // a few persons.
+        let mut atoms = Vec::new();
+        if let Some(members) = classes.values().next() {
+            let person = key_number(class_person(members, c.plan.schema()));
+            let cells = a
+                .aggr_expr
+                .iter()
+                .map(|e| {
+                    let f = aggregate_function(e)?;
+                    let term = Term::of(f, c.plan.schema());
+                    let counts_persons = f.func.name().eq_ignore_ascii_case("count")
+                        && f.params.distinct
+                        && matches!(f.params.args.as_slice(), [arg] if c.bare_pid(arg).is_some_and(|l| members.contains(&l)));
+                    let kind = match (term.total, &term.value) {
+                        (true, Some(_)) => Atoms::Rows,
+                        _ if counts_persons => Atoms::Persons,
+                        _ => return Ok(None),
+                    };
+                    Ok(Some(span::Cell {
+                        atoms: kind,
+                        value: term.value,
+                        person: person.clone(),
+                        feeds: term.feeds,
+                    }))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            for (e, aggregates) in span::atom_aggregates(&cells)? {
+                atoms.push(AtomCheck {
+                    column: hidden.add(e),
+                    aggregates,
+                });
+            }
+        }
+        // The persons of each group, over all its rows: its size as a group, apart from
+        // what any aggregate counts (usually the same count as one of them, added once).
+        let group_persons = classes
+            .values()
+            .map(|members| vec![hidden.add(count_persons(members, None))])
+            .collect();
         let mut aggr = a.aggr_expr.clone();
         for e in hidden.exprs {
             aggr.push(coerced(e, c.plan.schema())?);
@@ -713,6 +773,9 @@ impl Rewriter<'_> {
             columns: vec![],
             aggregates: rules,
             having: None,
+            having_aggregates: vec![],
+            group_persons,
+            atoms,
             grouping,
             entity_rule: !units_needed.is_empty(),
             differences,
@@ -767,10 +830,13 @@ impl Rewriter<'_> {
                 op: Operator::Eq,
                 right,
             }) = conjunct
-                && ((c.bare_pid(left).is_some() && self.is_outer_person(right))
-                    || (c.bare_pid(right).is_some() && self.is_outer_person(left)))
+                && let Some(inner) = match (c.bare_pid(left), c.bare_pid(right)) {
+                    (Some(l), _) if self.is_outer_person(right) => Some(l),
+                    (_, Some(r)) if self.is_outer_person(left) => Some(r),
+                    _ => None,
+                }
             {
-                self.outer_equalities += 1;
+                self.outer_equalities.push(inner);
                 continue;
             }
             self.key_use(conjunct, c)?;
@@ -865,13 +931,13 @@ impl Rewriter<'_> {
     /// `person_key IN (SELECT person_key …)`: a set of persons, each counted where used.
     fn in_subquery(&mut self, tested: &Expr, sub: &LogicalPlan, c: &Carried) -> Result<()> {
         let sub = self.carry(sub.clone())?;
-        let returns_persons = sub.pid_of.first().copied().flatten().is_some();
-        if c.bare_pid(tested).is_none() || !returns_persons {
+        let returned = sub.pid_of.first().copied().flatten();
+        let (Some(_), Some(returned)) = (c.bare_pid(tested), returned) else {
             return Err(refuse(
                 "IN (subquery) is allowed only as person key IN (a subquery returning person keys)".into(),
             ));
-        }
-        Ok(())
+        };
+        self.only_the_person(&sub, returned, "IN")
     }
 
     /// `EXISTS (…)` must be correlated on the person key: otherwise its one bit of answer
@@ -898,13 +964,30 @@ impl Rewriter<'_> {
             std::mem::take(&mut self.outer_equalities),
         );
         let carried = self.carry(Arc::unwrap_or_clone(Arc::clone(&sub.subquery)));
-        let correlated = self.outer_equalities > 0;
+        let correlated = std::mem::take(&mut self.outer_equalities);
         (self.outer_persons, self.outer_equalities) = saved;
-        carried?;
-        if !correlated {
+        let carried = carried?;
+        let Some(first) = correlated.first() else {
             return Err(refuse(
                 "EXISTS must be correlated by equality on the person key (sub.person_id = outer.person_id)".into(),
             ));
+        };
+        self.only_the_person(&carried, *first, "EXISTS")
+    }
+
+    /// A semi-join's subquery answers about one person, the outer row's: every person whose
+    /// rows it reads must be that person. Rows of other persons joined in (a CROSS JOIN, a
+    /// join on anything but the person key) would make the answer about them, whom no cell
+    /// counts: whether anyone is 105 would decide whether every row passes.
+    fn only_the_person(&mut self, sub: &Carried, person: usize, construct: &str) -> Result<()> {
+        let class = self.find(person);
+        for l in &sub.persons {
+            if self.find(*l) != class {
+                return Err(refuse(format!(
+                    "{construct} (subquery) may read only the rows of the person it tests: join the subquery's \
+                     tables on the person key"
+                )));
+            }
         }
         Ok(())
     }
@@ -1401,7 +1484,9 @@ fn dep_of(e: &Expr, input: &DFSchemaRef, deps: &[Dep]) -> Result<Dep> {
     for c in e.column_refs() {
         if let Some(Dep::Value { aggregates, bare: b }) = deps.get(input.index_of_column(c)?) {
             used.extend(aggregates.iter().copied());
-            bare = *b && matches!(e.clone().unalias(), Expr::Column(_));
+            // Aliases nest (`count(*) AS n` can arrive as an alias of an alias): a column
+            // under any number of them is bare, and a COUNT of it is rounded as one.
+            bare = *b && matches!(e.clone().unalias_nested().data, Expr::Column(_));
         }
     }
     used.sort_unstable();
@@ -1411,6 +1496,34 @@ fn dep_of(e: &Expr, input: &DFSchemaRef, deps: &[Dep]) -> Result<Dep> {
     } else {
         Dep::Value { aggregates: used, bare }
     })
+}
+
+/// Under a policy that rounds counts, every count leaves rounded, so no value may carry one
+/// exactly: a value computed from a count (`count(*) + 0`, `sum(x) / count(*)`) and a mean
+/// (its total over its count gives the count back) are refused. A SUM of weights alone
+/// (`sum(1)`, `sum(CASE WHEN … THEN 1 ELSE 0 END)`) is a count, and rounded as one.
+fn rounding_releases_no_exact_count(parts: &TopParts) -> Result<()> {
+    for dep in &parts.deps {
+        let Dep::Value { aggregates, bare } = dep else {
+            continue;
+        };
+        let rules: Vec<&AggregateRule> = aggregates.iter().map(|j| &parts.spec.aggregates[*j]).collect();
+        if rules.iter().any(|r| r.is_mean) {
+            return Err(refuse(
+                "AVG is refused under a policy that rounds counts: a mean over its total gives the exact count \
+                 back (release the SUM and the COUNT, which is rounded)"
+                    .into(),
+            ));
+        }
+        if !bare && rules.iter().any(|r| r.is_count) {
+            return Err(refuse(
+                "arithmetic on a COUNT is refused under a policy that rounds counts: its result would carry \
+                 the exact count (release the COUNT itself, which is rounded)"
+                    .into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {

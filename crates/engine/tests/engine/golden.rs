@@ -3,13 +3,19 @@
 //! deliberate change, regenerate them with `RENKEI_BLESS=1 cargo test -p renkei-engine golden`
 //! and review the diff like code.
 
+use crate::support::{plain, strings};
 use crate::{repository, run, runtime, warehouse};
 use renkei_disclosure::Policy;
 use renkei_engine::{Engine, EngineOptions};
 
 /// What a `.result` file holds for one query: the table as released, then the report.
 fn golden_text(sql: &str) -> String {
-    match run(sql) {
+    golden_text_under(sql, Policy::default())
+}
+
+/// [`golden_text`] under `policy`.
+fn golden_text_under(sql: &str, policy: Policy) -> String {
+    match crate::run_with(sql, policy) {
         Ok(out) => {
             let mut report: serde_json::Value =
                 serde_json::from_str(&out.report.to_json()).expect("the report is JSON");
@@ -94,6 +100,57 @@ fn study_queries_match_their_golden_files() {
     assert!(
         mismatched.is_empty(),
         "golden files differ (RENKEI_BLESS=1 regenerates them):\n{}",
+        mismatched.join("\n")
+    );
+}
+
+/// The attack catalogue: `crates/engine/tests/attacks/*.sql`, each an attempt to learn about a
+/// few persons in one query, with its checked output, report or refusal in a `.result` file
+/// beside it (`RENKEI_BLESS=1` regenerates them; review the diff like code). A header line
+/// `-- small: <SQL>` gives, computed on the warehouse with plain DataFusion, the size of the
+/// group the attack is after: it must be 1 to 9 persons, or the case attacks nothing. Lines
+/// `-- policy: <TOML>` set the policy it runs under.
+#[test]
+fn attacks_match_their_golden_files() {
+    let dir = repository().join("crates/engine/tests/attacks");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the attack catalogue exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "{} attack cases", cases.len());
+    let bless = std::env::var_os("RENKEI_BLESS").is_some();
+    let mut mismatched = Vec::new();
+    for case in &cases {
+        let sql = std::fs::read_to_string(case).expect("case reads");
+        let header = |tag: &str| -> Vec<String> {
+            sql.lines()
+                .filter_map(|l| l.strip_prefix(tag).map(|x| x.trim().to_string()))
+                .collect()
+        };
+        for small in header("-- small:") {
+            let n: i64 = strings(&plain(&small))[0][0].parse().expect("a count");
+            assert!(
+                (1..=9).contains(&n),
+                "{}: the group attacked holds {n} persons, not 1 to 9",
+                case.display()
+            );
+        }
+        let policy = Policy::from_toml_str(&header("-- policy:").join("\n")).expect("the case's policy");
+        let actual = golden_text_under(&sql, policy);
+        let golden = case.with_extension("result");
+        if bless {
+            std::fs::write(&golden, &actual).expect("golden file writes");
+            continue;
+        }
+        if std::fs::read_to_string(&golden).unwrap_or_default() != actual {
+            mismatched.push(format!("{}:\n{actual}", golden.display()));
+        }
+    }
+    assert!(
+        mismatched.is_empty(),
+        "attack results differ (RENKEI_BLESS=1 regenerates them):\n{}",
         mismatched.join("\n")
     );
 }

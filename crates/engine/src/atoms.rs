@@ -1,0 +1,402 @@
+//! `renkei_row_atoms(person, signature)` and `renkei_person_atoms(person, signature)`: the
+//! persons behind each **atom** of a row's cells of one kind, for the span check
+//! (`apply.rs`, `renkei_disclosure::secondary_suppression`).
+//!
+//! The cells of one kind in one row (COUNTs, or SUMs of one value, over different FILTERs;
+//! or distinct counts of one person) are sums over atoms: the rows (or persons) that feed
+//! exactly the same cells. A row's `signature` has bit i set when it feeds cell i. Released
+//! values determine an atom's total exactly when its unit vector lies in the span of the
+//! released cells' vectors (`all − women − men under 98` is the atom "men 98 or older"); the
+//! control node then hides cells until no atom of 1 to min_persons − 1 persons is determined.
+//!
+//! Per cell this outputs, for every signature present, how many persons are behind it, as
+//! a list `[signature, persons, signature, persons, …]`:
+//! - `renkei_row_atoms`: an atom is the rows of one signature; its persons are the distinct
+//!   persons among them (one person's rows can lie in several atoms);
+//! - `renkei_person_atoms`: for distinct counts of persons, an atom is the persons whose rows
+//!   together feed the same cells: a person's signature is the OR of their rows'.
+//!
+//! Like `renkei_contributions`, it rides on the user's own aggregation: one pass.
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, ListArray, ListBuilder, UInt64Array, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
+use datafusion::common::utils::SingleRowListArrayBuilder;
+use datafusion::common::{Result, ScalarValue};
+use datafusion::error::DataFusionError;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::utils::format_state_name;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, Signature, Volatility,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, LazyLock};
+
+/// Most cells of one kind in one row the span check takes: signatures are 64-bit, and the
+/// elimination over 0/1 vectors stays small.
+pub const MAX_CELLS: usize = 24;
+
+/// What an atom is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Atoms {
+    /// The rows of one signature (COUNT, SUM).
+    Rows,
+    /// The persons of one signature, OR-ed over their rows (COUNT DISTINCT person).
+    Persons,
+}
+
+/// The aggregate for `kind`, shared by every plan that uses it.
+pub fn atoms_udaf(kind: Atoms) -> Arc<AggregateUDF> {
+    static ROWS: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Rows))));
+    static PERSONS: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Persons))));
+    Arc::clone(match kind {
+        Atoms::Rows => &ROWS,
+        Atoms::Persons => &PERSONS,
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct AtomsUdaf {
+    kind: Atoms,
+    signature: Signature,
+}
+
+impl AtomsUdaf {
+    fn new(kind: Atoms) -> Self {
+        // (person number, signature): the rewrite makes both.
+        Self {
+            kind,
+            signature: Signature::exact(vec![DataType::UInt64, DataType::UInt64], Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for AtomsUdaf {
+    fn name(&self) -> &str {
+        match self.kind {
+            Atoms::Rows => "renkei_row_atoms",
+            Atoms::Persons => "renkei_person_atoms",
+        }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::List(Arc::new(Field::new_list_field(DataType::UInt64, true))))
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::new(Cell::new(self.kind)))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(Cells {
+            kind: self.kind,
+            cells: Vec::new(),
+        }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let list = |name: &str| {
+            Arc::new(Field::new_list(
+                format_state_name(args.name, name),
+                Field::new_list_field(DataType::UInt64, true),
+                true,
+            ))
+        };
+        Ok(vec![list("persons"), list("signatures")])
+    }
+}
+
+fn bad_state() -> DataFusionError {
+    DataFusionError::Internal("renkei atoms: bad state".into())
+}
+
+type Fast = foldhash::fast::RandomState;
+
+/// One cell's (person, signature) pairs: distinct pairs for rows, one OR-ed signature per
+/// person for persons.
+#[derive(Debug)]
+enum Cell {
+    Rows(HashSet<(u64, u64), Fast>),
+    Persons(HashMap<u64, u64, Fast>),
+}
+
+impl Cell {
+    fn new(kind: Atoms) -> Self {
+        match kind {
+            Atoms::Rows => Cell::Rows(HashSet::default()),
+            Atoms::Persons => Cell::Persons(HashMap::default()),
+        }
+    }
+
+    fn add(&mut self, person: u64, signature: u64) {
+        match self {
+            Cell::Rows(pairs) => {
+                pairs.insert((person, signature));
+            }
+            Cell::Persons(map) => *map.entry(person).or_insert(0) |= signature,
+        }
+    }
+
+    fn pairs(&self) -> Vec<(u64, u64)> {
+        match self {
+            Cell::Rows(pairs) => pairs.iter().copied().collect(),
+            Cell::Persons(map) => map.iter().map(|(p, s)| (*p, *s)).collect(),
+        }
+    }
+
+    fn merge(&mut self, persons: &ArrayRef, signatures: &ArrayRef) -> Result<()> {
+        let persons = persons.as_primitive_opt::<UInt64Type>().ok_or_else(bad_state)?.values();
+        let signatures = signatures
+            .as_primitive_opt::<UInt64Type>()
+            .ok_or_else(bad_state)?
+            .values();
+        if persons.len() != signatures.len() {
+            return Err(bad_state());
+        }
+        for (p, s) in persons.iter().zip(signatures.iter()) {
+            self.add(*p, *s);
+        }
+        Ok(())
+    }
+
+    /// `[signature, persons, …]` in signature order.
+    fn atoms(&self) -> Vec<u64> {
+        let mut persons: BTreeMap<u64, u64> = BTreeMap::new();
+        for (_, s) in self.pairs() {
+            *persons.entry(s).or_insert(0) += 1;
+        }
+        persons.into_iter().flat_map(|(s, n)| [s, n]).collect()
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self)
+            + match self {
+                Cell::Rows(pairs) => pairs.capacity() * (2 * size_of::<u64>() + 1),
+                Cell::Persons(map) => map.capacity() * (2 * size_of::<u64>() + 1),
+            }
+    }
+}
+
+fn numbers(a: &ArrayRef) -> Result<&UInt64Array> {
+    a.as_primitive_opt::<UInt64Type>()
+        .ok_or_else(|| DataFusionError::Internal("renkei atoms: arguments are not numbers".into()))
+}
+
+fn arguments(values: &[ArrayRef]) -> Result<(&UInt64Array, &UInt64Array)> {
+    let [persons, signatures] = values else {
+        return Err(DataFusionError::Internal("renkei atoms take two arguments".into()));
+    };
+    Ok((numbers(persons)?, numbers(signatures)?))
+}
+
+fn atoms_list<'a>(cells: impl Iterator<Item = &'a Cell>) -> ArrayRef {
+    let mut out = ListBuilder::new(UInt64Builder::new());
+    for cell in cells {
+        out.values().append_slice(&cell.atoms());
+        out.append(true);
+    }
+    Arc::new(out.finish())
+}
+
+/// A row feeds the atoms when it has a person and feeds some cell (signature not 0).
+fn feeds(persons: &UInt64Array, signatures: &UInt64Array, i: usize) -> bool {
+    persons.is_valid(i) && signatures.is_valid(i) && signatures.value(i) != 0
+}
+
+impl Accumulator for Cell {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let (persons, signatures) = arguments(values)?;
+        for i in (0..persons.len()).filter(|i| feeds(persons, signatures, *i)) {
+            self.add(persons.value(i), signatures.value(i));
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let [persons, signatures] = states else {
+            return Err(bad_state());
+        };
+        let (persons, signatures): (&ListArray, &ListArray) = (persons.as_list(), signatures.as_list());
+        for row in 0..persons.len() {
+            if persons.is_valid(row) && signatures.is_valid(row) {
+                self.merge(&persons.value(row), &signatures.value(row))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let (persons, signatures): (Vec<u64>, Vec<u64>) = self.pairs().into_iter().unzip();
+        let list = |v: Vec<u64>| {
+            SingleRowListArrayBuilder::new(Arc::new(UInt64Array::from(v)))
+                .with_nullable(true)
+                .build_list_scalar()
+        };
+        Ok(vec![list(persons), list(signatures)])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        ScalarValue::try_from_array(&atoms_list(std::iter::once(&*self)), 0)
+    }
+
+    fn size(&self) -> usize {
+        Cell::size(self)
+    }
+}
+
+/// Every cell's [`Cell`] in one accumulator, as `renkei_contributions` keeps them.
+#[derive(Debug)]
+struct Cells {
+    kind: Atoms,
+    cells: Vec<Cell>,
+}
+
+fn kept(filter: Option<&BooleanArray>, i: usize) -> bool {
+    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
+}
+
+impl GroupsAccumulator for Cells {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        let kind = self.kind;
+        self.cells.resize_with(total_num_groups, || Cell::new(kind));
+        let (persons, signatures) = arguments(values)?;
+        for (i, &cell) in group_indices.iter().enumerate() {
+            if kept(opt_filter, i) && feeds(persons, signatures, i) {
+                self.cells[cell].add(persons.value(i), signatures.value(i));
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> Result<()> {
+        let kind = self.kind;
+        self.cells.resize_with(total_num_groups, || Cell::new(kind));
+        let [persons, signatures] = values else {
+            return Err(bad_state());
+        };
+        let (persons, signatures): (&ListArray, &ListArray) = (persons.as_list(), signatures.as_list());
+        for (row, &cell) in group_indices.iter().enumerate() {
+            if persons.is_valid(row) && signatures.is_valid(row) {
+                self.cells[cell].merge(&persons.value(row), &signatures.value(row))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        Ok(atoms_list(emit_to.take_needed(&mut self.cells).iter()))
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let mut persons = ListBuilder::new(UInt64Builder::new());
+        let mut signatures = ListBuilder::new(UInt64Builder::new());
+        for cell in emit_to.take_needed(&mut self.cells) {
+            for (p, s) in cell.pairs() {
+                persons.values().append_value(p);
+                signatures.values().append_value(s);
+            }
+            persons.append(true);
+            signatures.append(true);
+        }
+        Ok(vec![Arc::new(persons.finish()), Arc::new(signatures.finish())])
+    }
+
+    fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
+        let (p, s) = arguments(values)?;
+        let mut persons = ListBuilder::new(UInt64Builder::new());
+        let mut signatures = ListBuilder::new(UInt64Builder::new());
+        for i in 0..p.len() {
+            if kept(opt_filter, i) && feeds(p, s, i) {
+                persons.values().append_value(p.value(i));
+                signatures.values().append_value(s.value(i));
+            }
+            persons.append(true);
+            signatures.append(true);
+        }
+        Ok(vec![Arc::new(persons.finish()), Arc::new(signatures.finish())])
+    }
+
+    fn size(&self) -> usize {
+        size_of_val(self) + self.cells.iter().map(Cell::size).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists(a: &ArrayRef) -> Vec<Vec<u64>> {
+        let l = a.as_list::<i32>();
+        (0..l.len())
+            .map(|r| l.value(r).as_primitive::<UInt64Type>().values().to_vec())
+            .collect()
+    }
+
+    /// Person 1 has rows of signatures 0b01 and 0b11, person 2 one of 0b01, person 3 one
+    /// that feeds nothing.
+    fn input() -> Vec<ArrayRef> {
+        vec![
+            Arc::new(UInt64Array::from(vec![1, 1, 2, 3])),
+            Arc::new(UInt64Array::from(vec![0b01, 0b11, 0b01, 0])),
+        ]
+    }
+
+    #[test]
+    fn rows_and_persons_make_different_atoms() {
+        let mut rows = Cells {
+            kind: Atoms::Rows,
+            cells: vec![],
+        };
+        rows.update_batch(&input(), &[0, 0, 0, 0], None, 1).expect("update");
+        // Signature 0b01: persons 1 and 2; 0b11: person 1.
+        assert_eq!(
+            lists(&rows.evaluate(EmitTo::All).expect("evaluate")),
+            vec![vec![0b01, 2, 0b11, 1]]
+        );
+
+        let mut persons = Cells {
+            kind: Atoms::Persons,
+            cells: vec![],
+        };
+        persons.update_batch(&input(), &[0, 0, 0, 0], None, 1).expect("update");
+        // Person 1's rows together: 0b11; person 2: 0b01.
+        assert_eq!(
+            lists(&persons.evaluate(EmitTo::All).expect("evaluate")),
+            vec![vec![0b01, 1, 0b11, 1]]
+        );
+
+        // Through a partial state, the same.
+        let mut partial = Cells {
+            kind: Atoms::Persons,
+            cells: vec![],
+        };
+        partial.update_batch(&input(), &[0, 0, 0, 0], None, 1).expect("update");
+        let state = partial.state(EmitTo::All).expect("state");
+        let mut last = Cells {
+            kind: Atoms::Persons,
+            cells: vec![],
+        };
+        last.merge_batch(&state, &[0], 1).expect("merge");
+        assert_eq!(
+            lists(&last.evaluate(EmitTo::All).expect("evaluate")),
+            vec![vec![0b01, 1, 0b11, 1]]
+        );
+    }
+}

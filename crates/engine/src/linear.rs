@@ -1,0 +1,163 @@
+//! The grammar of what SUM and AVG may add up: a linear form of columns with literal
+//! coefficients and no constant term (`points * times` is not one; `points * 10` is), or
+//! weights alone (`1`, a condition cast to a number, a CASE of literals), which make the
+//! SUM a count.
+//!
+//! Why: every rule on a total judges the persons who add to it and what each adds. A product
+//! of two columns is a polynomial, which can be made to vanish everywhere but at one value
+//! (a CASE in disguise whose condition nobody counts); a constant added to a measure
+//! (`sum(points + 1000000)`) flattens each person's share so the dominance rules see equal
+//! contributors, and `sum(points + c) - c * count(*)` then gives the dominated total back.
+//! Conditions inside the value (CASE, LEAST, GREATEST, ABS) keep the meaning the rewrite
+//! gives them: the persons on each side are counted.
+
+use crate::refuse;
+use crate::value_errors::is_literal;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, Result};
+use datafusion::logical_expr::expr::{Alias, Cast, TryCast};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator};
+
+/// What an aggregate's argument adds per row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// The same for every row it is in, whatever its columns hold: a literal, or a
+    /// condition cast to a number.
+    Weight,
+    /// A linear form of columns without a constant term.
+    Linear,
+}
+
+/// Functions that keep a value linear on each side of a threshold the rewrite counts.
+const PIECEWISE_LINEAR: &[&str] = &["least", "greatest", "abs", "coalesce", "nullif"];
+
+/// Refuses an argument of `aggregate` (SUM or AVG) outside the grammar above, naming why.
+pub fn check_summed(aggregate: &str, arg: &Expr, schema: &DFSchema) -> Result<()> {
+    form(arg, schema).map(|_| ()).map_err(|why| {
+        refuse(format!(
+            "{aggregate} of {why} is refused: {aggregate} takes a column, or a sum of columns times literals, \
+             with no constant added (conditions go in FILTER, WHERE or CASE WHEN)",
+        ))
+    })
+}
+
+/// Whether an aggregate's argument adds only weights per row, no column's value (`1`, a
+/// condition cast to a number, a CASE of literals): a SUM of it counts rows.
+pub fn weights_only(arg: &Expr, schema: &DFSchema) -> bool {
+    form(arg, schema) == Ok(Form::Weight)
+}
+
+fn is_boolean(e: &Expr, schema: &DFSchema) -> bool {
+    e.get_type(schema).is_ok_and(|t| t == DataType::Boolean)
+}
+
+fn form(e: &Expr, schema: &DFSchema) -> std::result::Result<Form, String> {
+    if is_boolean(e, schema) {
+        return Ok(Form::Weight);
+    }
+    match e {
+        Expr::Literal(..) => Ok(Form::Weight),
+        Expr::Column(_) => Ok(Form::Linear),
+        Expr::Alias(Alias { expr, .. }) | Expr::Negative(expr) => form(expr, schema),
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => form(expr, schema),
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+            let (l, r) = (form(left, schema)?, form(right, schema)?);
+            match op {
+                Operator::Plus | Operator::Minus => {
+                    if l == r {
+                        Ok(l)
+                    } else {
+                        Err("a value plus a constant".into())
+                    }
+                }
+                Operator::Multiply => match (l, r) {
+                    (Form::Weight, Form::Weight) => Ok(Form::Weight),
+                    (Form::Linear, Form::Weight) if is_literal(right) => Ok(Form::Linear),
+                    (Form::Weight, Form::Linear) if is_literal(left) => Ok(Form::Linear),
+                    (Form::Linear, Form::Linear) => Err("a product of two columns".into()),
+                    _ => Err("a value times a condition".into()),
+                },
+                Operator::Divide if is_literal(right) => Ok(l),
+                op => Err(format!("a value with the operator {op}")),
+            }
+        }
+        Expr::Case(c) => {
+            let mut out = Form::Weight;
+            let branches = c.when_then_expr.iter().map(|(_, then)| then.as_ref());
+            for branch in branches.chain(c.else_expr.as_deref()) {
+                if form(branch, schema)? == Form::Linear {
+                    out = Form::Linear;
+                }
+            }
+            // `CASE x WHEN v THEN …`: its operand is compared, as a condition.
+            Ok(out)
+        }
+        Expr::ScalarFunction(f) if PIECEWISE_LINEAR.contains(&f.func.name().to_ascii_lowercase().as_str()) => {
+            let mut out = Form::Weight;
+            for a in &f.args {
+                if form(a, schema)? == Form::Linear {
+                    out = Form::Linear;
+                }
+            }
+            Ok(out)
+        }
+        Expr::ScalarFunction(f) => Err(format!("the function {}", f.func.name())),
+        other => Err(format!("the expression {}", other.schema_name())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::functions::math::expr_fn::{abs, floor};
+    use datafusion::logical_expr::{col, lit, when};
+
+    fn schema() -> DFSchema {
+        let s = Schema::new(vec![
+            Field::new("points", DataType::Int64, false),
+            Field::new("times", DataType::Int64, false),
+            Field::new("age", DataType::Int64, false),
+        ]);
+        DFSchema::try_from(s).expect("schema")
+    }
+
+    fn accepted(e: Expr) -> bool {
+        check_summed("SUM", &e, &schema()).is_ok()
+    }
+
+    #[test]
+    fn linear_forms_and_weights_sum() {
+        assert!(accepted(col("points")));
+        assert!(accepted(col("points") * lit(10)));
+        assert!(accepted(col("points") - col("times") * lit(2)));
+        assert!(accepted(lit(1)));
+        assert!(accepted(
+            when(col("age").gt_eq(lit(65)), lit(1)).otherwise(lit(0)).expect("case")
+        ));
+        assert!(accepted(
+            when(col("age").gt_eq(lit(65)), col("points")).end().expect("case")
+        ));
+        assert!(accepted(abs(col("points"))));
+    }
+
+    #[test]
+    fn products_constants_and_other_functions_do_not() {
+        assert!(!accepted(col("points") * col("times")));
+        assert!(!accepted(col("age") * col("age") * lit(3)));
+        assert!(!accepted(col("points") + lit(1_000_000)));
+        assert!(!accepted(
+            when(col("age").gt_eq(lit(65)), col("points") + lit(5))
+                .end()
+                .expect("case")
+        ));
+        assert!(!accepted(
+            col("age")
+                .gt_eq(lit(65))
+                .cast_to(&DataType::Int64, &schema())
+                .expect("cast")
+                * col("points")
+        ));
+        assert!(!accepted(floor(col("points"))));
+    }
+}
