@@ -10,6 +10,7 @@
 //! - With [`EngineOptions::cluster`], the plan below the control node runs on a cluster
 //!   (`renkei-cluster`); the rewrite, the refusals and the control node stay here.
 
+mod allowlist;
 mod apply;
 mod atoms;
 mod contributions;

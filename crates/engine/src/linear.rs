@@ -11,8 +11,8 @@
 //! Conditions inside the value (CASE, LEAST, GREATEST, ABS) keep the meaning the rewrite
 //! gives them: the persons on each side are counted.
 
+use crate::allowlist::is_literal;
 use crate::refuse;
-use crate::value_errors::is_literal;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{Alias, Cast, TryCast};

@@ -12,14 +12,10 @@
 //! they are. Inside GROUPING SETS / ROLLUP / CUBE an expression cannot be rewritten without
 //! renaming the output column, so a cast or division that would need it is refused there.
 //!
-//! Scalar functions and operators are an **allowlist** (`FUNCTIONS`, `known_operator`): a
-//! function is callable only when it is known to be total on every input once the arguments
-//! listed for it are literals (`to_date` of a malformed text, `chr` of an invalid code point,
-//! `power` overflowing and a regular expression built from data all fail, so theirs must be
-//! literals); anything not listed is refused by name, so a function nobody reviewed cannot
-//! become a yes/no question. Patterns (`~`, LIKE) must be literals. Error messages never
-//! carry a value (see `error.rs`).
+//! Which functions and operators a query may use at all is `allowlist.rs`. Error messages
+//! never carry a value (see `error.rs`).
 
+use crate::allowlist;
 use crate::refuse;
 use crate::rewrite::coerced;
 use datafusion::arrow::datatypes::DataType;
@@ -64,205 +60,6 @@ fn expression_schema(node: &LogicalPlan) -> DFSchemaRef {
     }
 }
 
-/// Every argument position (no scalar function here takes more).
-const ALL: &[usize] = &[0, 1, 2, 3, 4, 5, 6, 7];
-
-/// The scalar functions a query may call, each with the argument positions that must be
-/// literals. The list is of functions that cannot fail on any input once those are literal:
-/// a function not on it is refused, naming it, whatever it does (an allowlist: a function
-/// DataFusion adds, or one that fails on a value nobody thought of, is not callable until
-/// it is shown total and listed). `abs` and integer division are made total below.
-const FUNCTIONS: &[(&str, &[usize])] = &[
-    // Nulls and choices.
-    ("coalesce", &[]),
-    ("nullif", &[]),
-    ("nvl", &[]),
-    ("ifnull", &[]),
-    ("nvl2", &[]),
-    ("greatest", &[]),
-    ("least", &[]),
-    // Numbers (on floats these give NaN or infinity, never an error).
-    ("abs", &[]),
-    ("ceil", &[]),
-    ("floor", &[]),
-    ("trunc", &[1]),
-    ("round", &[1]),
-    ("signum", &[]),
-    ("sqrt", &[]),
-    ("cbrt", &[]),
-    ("ln", &[]),
-    ("log", &[]),
-    ("log2", &[]),
-    ("log10", &[]),
-    ("exp", &[]),
-    ("isnan", &[]),
-    ("iszero", &[]),
-    ("nanvl", &[]),
-    // Integer powers overflow with an error: only of literals.
-    ("power", ALL),
-    ("pow", ALL),
-    // Text.
-    ("lower", &[]),
-    ("upper", &[]),
-    ("btrim", &[]),
-    ("trim", &[]),
-    ("ltrim", &[]),
-    ("rtrim", &[]),
-    ("length", &[]),
-    ("char_length", &[]),
-    ("character_length", &[]),
-    ("octet_length", &[]),
-    ("bit_length", &[]),
-    ("concat", &[]),
-    ("concat_ws", &[]),
-    ("starts_with", &[]),
-    ("ends_with", &[]),
-    ("strpos", &[]),
-    ("instr", &[]),
-    ("reverse", &[]),
-    ("replace", &[]),
-    ("translate", &[]),
-    ("substr", &[1, 2]),
-    ("substring", &[1, 2]),
-    ("left", &[1]),
-    ("right", &[1]),
-    ("lpad", &[1, 2]),
-    ("rpad", &[1, 2]),
-    ("repeat", &[1]),
-    ("split_part", &[1, 2]),
-    ("regexp_like", &[1, 2, 3]),
-    ("regexp_match", &[1, 2, 3]),
-    ("regexp_replace", &[1, 2, 3]),
-    ("regexp_count", &[1, 2, 3]),
-    ("regexp_instr", &[1, 2, 3, 4, 5]),
-    // Dates and times: formats and parts are literals; parsing text only of literals.
-    ("now", &[]),
-    ("current_date", &[]),
-    ("current_time", &[]),
-    ("date_part", &[0]),
-    ("datepart", &[0]),
-    ("date_trunc", &[0]),
-    ("datetrunc", &[0]),
-    ("to_char", &[1]),
-    ("date_format", &[1]),
-    ("date_bin", ALL),
-    ("to_date", ALL),
-    ("to_timestamp", ALL),
-    ("to_timestamp_seconds", ALL),
-    ("to_timestamp_millis", ALL),
-    ("to_timestamp_micros", ALL),
-    ("to_timestamp_nanos", ALL),
-    ("to_unixtime", ALL),
-    ("make_date", ALL),
-    ("chr", ALL),
-];
-
-/// Refuses a call of a function not on the list, or with a non-literal where it needs one.
-fn check_call(e: &Expr) -> Result<()> {
-    let Expr::ScalarFunction(f) = e else {
-        return Ok(());
-    };
-    let name = f.func.name().to_ascii_lowercase();
-    let Some((_, literal)) = FUNCTIONS.iter().find(|(n, _)| *n == name) else {
-        return Err(refuse(format!(
-            "the function {name} is not one the checks know to be total on every value, and is refused"
-        )));
-    };
-    if f.args
-        .iter()
-        .enumerate()
-        .all(|(i, a)| !literal.contains(&i) || is_literal(a))
-    {
-        return Ok(());
-    }
-    // In words, not positions: a refusal names no number the query did not write.
-    let which = match literal.first() {
-        Some(0) if literal.len() == 1 => "its first argument",
-        Some(0) => "its arguments",
-        _ => "its arguments after the first",
-    };
-    Err(refuse(format!(
-        "{name} fails on some values, so whether the query fails would tell whether they occur; \
-         {which} must be literals"
-    )))
-}
-
-/// A literal, possibly cast or bound as a parameter: the same for every row.
-pub(crate) fn is_literal(e: &Expr) -> bool {
-    match e {
-        Expr::Literal(..) | Expr::Placeholder(_) => true,
-        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => is_literal(expr),
-        Expr::Alias(a) => is_literal(&a.expr),
-        _ => false,
-    }
-}
-
-/// Operators whose right side is a pattern: a pattern built from data can fail to compile
-/// (`~ CASE WHEN age = 99 THEN '(' ELSE 'x' END`), so it must be a literal.
-fn pattern_operator(op: Operator) -> bool {
-    matches!(
-        op,
-        Operator::RegexMatch
-            | Operator::RegexIMatch
-            | Operator::RegexNotMatch
-            | Operator::RegexNotIMatch
-            | Operator::LikeMatch
-            | Operator::ILikeMatch
-            | Operator::NotLikeMatch
-            | Operator::NotILikeMatch
-    )
-}
-
-/// The operators of the grammar; others (bitwise, JSON, array) are refused.
-fn known_operator(op: Operator) -> bool {
-    use Operator::*;
-    pattern_operator(op)
-        || matches!(
-            op,
-            Eq | NotEq
-                | Lt
-                | LtEq
-                | Gt
-                | GtEq
-                | Plus
-                | Minus
-                | Multiply
-                | Divide
-                | Modulo
-                | And
-                | Or
-                | IsDistinctFrom
-                | IsNotDistinctFrom
-                | StringConcat
-        )
-}
-
-/// Refuses expressions outside the grammar that are not function calls: unknown operators,
-/// patterns taken from data.
-fn check_operator(e: &Expr) -> Result<()> {
-    let pattern_from_data = |p: &Expr| !is_literal(p);
-    match e {
-        Expr::BinaryExpr(BinaryExpr { op, right, .. }) => {
-            if !known_operator(*op) {
-                return Err(refuse(format!("the operator {op} is refused")));
-            }
-            if pattern_operator(*op) && pattern_from_data(right) {
-                return Err(refuse(format!(
-                    "the pattern of {op} must be a literal: a pattern from data can fail to compile on some values"
-                )));
-            }
-        }
-        Expr::Like(l) | Expr::SimilarTo(l) if pattern_from_data(&l.pattern) => {
-            return Err(refuse(
-                "the pattern of LIKE or SIMILAR TO must be a literal: a pattern from data can fail on some values"
-                    .into(),
-            ));
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
 /// Casts that succeed for every value: to text, to the same type, and integer or float
 /// widening.
 fn cast_cannot_fail(from: &DataType, to: &DataType) -> bool {
@@ -291,8 +88,7 @@ fn is_minus_one(e: &Expr) -> bool {
 }
 
 fn total(e: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
-    check_call(&e)?;
-    check_operator(&e)?;
+    allowlist::check(&e, schema)?;
     match e {
         Expr::Cast(Cast { expr, field }) => {
             let safe = matches!(*expr, Expr::Literal(..))
