@@ -294,3 +294,125 @@ fn dominance_verdicts_follow_per_person_contributions() {
         "the policy is strict enough that some big cells are dominated"
     );
 }
+
+/// The span check, recomputed without the engine: random queries with three or four
+/// conditional counts of one row (random FILTERs and their negations, so that cells nest,
+/// overlap and complement each other); for every row Renkei releases, the atoms (rows that
+/// feed exactly the same cells) and their persons are computed the plain way, and no atom of
+/// 1 to 9 persons may lie in the span of the row's released cells. Every released row's group
+/// holds at least min_persons persons, and a released zero is a zero of a bare count.
+#[test]
+fn released_rows_isolate_no_small_atom() {
+    let policy = Policy {
+        show_hidden_rows: true,
+        ..Policy::default()
+    };
+    let engine = Engine::open(warehouse(), policy.clone(), EngineOptions::default()).expect("opens");
+    let rt = runtime();
+    let mut random = Random(0xa70_5eed);
+    let (mut rows_released, mut small_atoms_seen) = (0, 0);
+    for _ in 0..30 {
+        let s = &SOURCES[random.below(SOURCES.len())];
+        let keys = random.subset(s.keys, 2);
+        let cells = 3 + random.below(2);
+        let mut filters: Vec<String> = Vec::new();
+        while filters.len() < cells {
+            let f = random.pick(s.filters);
+            let f = if random.below(2) == 0 {
+                f.to_string()
+            } else {
+                format!("NOT ({f})")
+            };
+            if !filters.contains(&f) {
+                filters.push(f);
+            }
+        }
+        let select = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} AS k{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let group = keys.join(", ");
+        let counts = filters
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("count(*) FILTER (WHERE {f}) AS c{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let checked_sql = format!("SELECT {select}, {counts} FROM {} GROUP BY {group}", s.from);
+        let signature = filters
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("CASE WHEN {f} THEN {} ELSE 0 END", 1 << i))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let atoms_sql = format!(
+            "SELECT {select}, {signature} AS sig, count(DISTINCT {}) AS persons FROM {} GROUP BY {group}, sig",
+            s.person, s.from
+        );
+        let groups_sql = format!(
+            "SELECT {select}, count(DISTINCT {}) AS persons FROM {} GROUP BY {group}",
+            s.person, s.from
+        );
+        let out = rt
+            .block_on(engine.query(&checked_sql))
+            .unwrap_or_else(|e| panic!("{checked_sql}: {e}"));
+        let mut atoms: BTreeMap<Vec<String>, Vec<(u64, i64)>> = BTreeMap::new();
+        for row in strings(&plain(&atoms_sql)) {
+            let sig: u64 = row[keys.len()].parse().expect("a signature");
+            let persons: i64 = row[keys.len() + 1].parse().expect("a count");
+            if sig != 0 {
+                atoms
+                    .entry(row[..keys.len()].to_vec())
+                    .or_default()
+                    .push((sig, persons));
+            }
+        }
+        let groups: BTreeMap<Vec<String>, i64> = strings(&plain(&groups_sql))
+            .into_iter()
+            .map(|row| (row[..keys.len()].to_vec(), row[keys.len()].parse().expect("a count")))
+            .collect();
+        let hidden: HashSet<(usize, String)> = out.report.hidden.iter().map(|h| (h.row, h.column.clone())).collect();
+        for (r, row) in strings(&out.batches).into_iter().enumerate() {
+            let k = row[..keys.len()].to_vec();
+            let released: Vec<usize> = (0..cells).filter(|i| !hidden.contains(&(r, format!("c{i}")))).collect();
+            if released.is_empty() {
+                continue;
+            }
+            rows_released += 1;
+            let group = groups.get(&k).copied().unwrap_or(0);
+            assert!(
+                group >= policy.min_persons as i64,
+                "{checked_sql}: row {k:?} released for a group of {group} persons"
+            );
+            let row_atoms = atoms.get(&k).cloned().unwrap_or_default();
+            let vectors: Vec<Vec<f64>> = released
+                .iter()
+                .map(|i| {
+                    row_atoms
+                        .iter()
+                        .map(|(sig, _)| if sig & (1 << i) != 0 { 1.0 } else { 0.0 })
+                        .collect()
+                })
+                .collect();
+            let base = rank(&vectors);
+            for (j, (sig, persons)) in row_atoms.iter().enumerate() {
+                if *persons >= policy.min_persons as i64 {
+                    continue;
+                }
+                small_atoms_seen += 1;
+                let mut with = vectors.clone();
+                with.push((0..row_atoms.len()).map(|x| if x == j { 1.0 } else { 0.0 }).collect());
+                assert!(
+                    rank(&with) > base,
+                    "{checked_sql}: row {k:?} releases cells {released:?} that determine atom {sig:#b} of {persons} persons"
+                );
+            }
+        }
+    }
+    assert!(
+        rows_released > 20 && small_atoms_seen > 20,
+        "{rows_released} rows released, {small_atoms_seen} small atoms seen"
+    );
+}
