@@ -50,6 +50,8 @@ pub struct AggregateRule {
     pub parts: Vec<String>,
     /// A COUNT, or a SUM of weights alone (`sum(1)`): rounded when the policy rounds counts.
     pub is_count: bool,
+    /// A SUM (of a count's ones and zeros, or of a value).
+    pub is_sum: bool,
     /// An AVG, whose total over it gives its exact count back.
     pub is_mean: bool,
 }

@@ -11,10 +11,10 @@
 //! Conditions inside the value (CASE, LEAST, GREATEST, ABS) keep the meaning the rewrite
 //! gives them: the persons on each side are counted.
 
-use crate::allowlist::is_literal;
+use crate::allowlist::{is_literal, literal_value};
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DFSchema, Result};
+use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{Alias, Cast, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator};
 
@@ -31,20 +31,77 @@ enum Form {
 /// Functions that keep a value linear on each side of a threshold the rewrite counts.
 const PIECEWISE_LINEAR: &[&str] = &["least", "greatest", "abs", "coalesce", "nullif"];
 
+/// The largest factor a column may be multiplied by in a summed value: an integer product
+/// past 2^63 wraps around, and a wrapped value is no longer linear (`avg(age *
+/// 94116375560044609)` against `sum(age)` counted the cases aged 98 by their wraps).
+const MAX_COEFFICIENT: f64 = 1_000_000.0;
+
 /// Refuses an argument of `aggregate` (SUM or AVG) outside the grammar above, naming why.
 pub fn check_summed(aggregate: &str, arg: &Expr, schema: &DFSchema) -> Result<()> {
-    form(arg, schema).map(|_| ()).map_err(|why| {
+    let refused = |why: String| {
         refuse(format!(
-            "{aggregate} of {why} is refused: {aggregate} takes a column, or a sum of columns times literals, \
-             with no constant added (conditions go in FILTER, WHERE or CASE WHEN)",
+            "{aggregate} of {why} is refused: {aggregate} takes a column, or a sum of columns times literals \
+             of at most a million, with no constant added (conditions go in FILTER, WHERE or CASE WHEN)",
         ))
-    })
+    };
+    form(arg, schema).map_err(refused)?;
+    if scale(arg) > MAX_COEFFICIENT {
+        return Err(refused("a column times more than a million".into()));
+    }
+    Ok(())
 }
 
-/// Whether an aggregate's argument adds only weights per row, no column's value (`1`, a
-/// condition cast to a number, a CASE of literals): a SUM of it counts rows.
-pub fn weights_only(arg: &Expr, schema: &DFSchema) -> bool {
-    form(arg, schema) == Ok(Form::Weight)
+/// The largest factor any column is multiplied by in `e` (a column alone: 1).
+fn scale(e: &Expr) -> f64 {
+    let factor = |l: &Expr| {
+        literal_value(l)
+            .and_then(|v| v.cast_to(&DataType::Float64).ok())
+            .and_then(|v| match v {
+                ScalarValue::Float64(Some(f)) => Some(f.abs()),
+                _ => None,
+            })
+            .unwrap_or(f64::INFINITY)
+    };
+    match e {
+        Expr::Column(_) => 1.0,
+        Expr::Alias(Alias { expr, .. }) | Expr::Negative(expr) => scale(expr),
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => scale(expr),
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
+            Operator::Multiply if is_literal(right) => scale(left) * factor(right),
+            Operator::Multiply if is_literal(left) => factor(left) * scale(right),
+            Operator::Divide if is_literal(right) => scale(left) / factor(right),
+            _ => scale(left).max(scale(right)),
+        },
+        Expr::Case(c) => c
+            .when_then_expr
+            .iter()
+            .map(|(_, then)| scale(then))
+            .chain(c.else_expr.as_deref().map(scale))
+            .fold(0.0, f64::max),
+        Expr::ScalarFunction(f) => f.args.iter().map(scale).fold(0.0, f64::max),
+        _ => 0.0,
+    }
+}
+
+/// Whether a SUM of `arg` counts rows: it adds one or zero per row (`1`, a condition cast to a
+/// number, a CASE of ones and zeros), and is a count.
+pub fn counts_rows(arg: &Expr, schema: &DFSchema) -> bool {
+    if is_boolean(arg, schema) {
+        return true;
+    }
+    match arg {
+        Expr::Literal(v, _) => {
+            v.is_null()
+                || matches!(v.cast_to(&DataType::Float64), Ok(ScalarValue::Float64(Some(f))) if f == 0.0 || f == 1.0)
+        }
+        Expr::Alias(Alias { expr, .. }) => counts_rows(expr, schema),
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => counts_rows(expr, schema),
+        Expr::Case(c) => {
+            c.when_then_expr.iter().all(|(_, then)| counts_rows(then, schema))
+                && c.else_expr.as_deref().is_none_or(|e| counts_rows(e, schema))
+        }
+        _ => false,
+    }
 }
 
 fn is_boolean(e: &Expr, schema: &DFSchema) -> bool {
@@ -132,6 +189,16 @@ mod tests {
         assert!(accepted(col("points") * lit(10)));
         assert!(accepted(col("points") - col("times") * lit(2)));
         assert!(accepted(lit(1)));
+        assert!(counts_rows(&lit(1), &schema()));
+        assert!(counts_rows(
+            &when(col("age").gt_eq(lit(65)), lit(1)).otherwise(lit(0)).expect("case"),
+            &schema()
+        ));
+        assert!(!counts_rows(
+            &when(col("age").gt_eq(lit(65)), lit(7)).end().expect("case"),
+            &schema()
+        ));
+        assert!(!counts_rows(&col("age"), &schema()));
         assert!(accepted(
             when(col("age").gt_eq(lit(65)), lit(1)).otherwise(lit(0)).expect("case")
         ));
@@ -159,5 +226,8 @@ mod tests {
                 * col("points")
         ));
         assert!(!accepted(floor(col("points"))));
+        assert!(!accepted(col("age") * lit(94_116_375_560_044_609i64)));
+        assert!(!accepted((col("age") * lit(1000)) * lit(1000) * lit(10)));
+        assert!(accepted(col("points") * lit(1000) / lit(10)));
     }
 }

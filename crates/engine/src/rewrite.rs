@@ -569,6 +569,19 @@ impl Rewriter<'_> {
             let root = self.find(*l);
             classes.entry(root).or_default().push(*l);
         }
+        // Rows of different persons joined on anything but the person key (a CROSS JOIN, a
+        // join on a condition) pair every person's rows with other persons' by value: a
+        // column counting one side then differs from one counting the other by the persons the
+        // condition leaves out, whoever they are (`count(DISTINCT t.person_id)` and
+        // `count(DISTINCT c.person_id)` over `c JOIN t ON NOT (c.age >= 98)`), and no cell's
+        // count sees it. Every row of a cell must be one person's.
+        if classes.len() > 1 {
+            return Err(refuse(
+                "a join of rows of different persons is refused: join person tables on the person key \
+                 (a.person_id = b.person_id), so that every row is one person's"
+                    .into(),
+            ));
+        }
         let mut hidden = HiddenAggregates::default();
         let one_row_per_person = c.one_row_per_person;
         // The persons of a class among the rows `filter` keeps.
@@ -641,14 +654,15 @@ impl Rewriter<'_> {
                     parts.push(hidden.add(count_persons(members, Some(filter))));
                 }
             }
-            let weights =
-                matches!(f.params.args.as_slice(), [arg] if crate::linear::weights_only(arg, c.plan.schema()));
+            let counts_rows =
+                matches!(f.params.args.as_slice(), [arg] if crate::linear::counts_rows(arg, c.plan.schema()));
             rules.push(AggregateRule {
                 persons,
                 units,
                 dominance,
                 parts,
-                is_count: name == "count" || (name == "sum" && weights),
+                is_count: name == "count" || (name == "sum" && counts_rows),
+                is_sum: name == "sum",
                 is_mean: matches!(name.as_str(), "avg" | "mean"),
             });
         }
@@ -1498,24 +1512,33 @@ fn dep_of(e: &Expr, input: &DFSchemaRef, deps: &[Dep]) -> Result<Dep> {
     })
 }
 
-/// Under a policy that rounds counts, every count leaves rounded, so no value may carry one
-/// exactly: a value computed from a count (`count(*) + 0`, `sum(x) / count(*)`) and a mean
-/// (its total over its count gives the count back) are refused. A SUM of weights alone
-/// (`sum(1)`, `sum(CASE WHEN … THEN 1 ELSE 0 END)`) is a count, and rounded as one.
+/// Under a policy that rounds counts, every count leaves rounded, and nothing else may carry
+/// one exactly. A policy that rounds counts releases counts only:
+/// - a value computed from a count (`count(*) + 0`) is refused;
+/// - a SUM of ones and zeros (`sum(1)`, `sum(CASE WHEN … THEN 1 ELSE 0 END)`) is a count,
+///   rounded as one; any other SUM or AVG is refused, since a total of a value fixed in its
+///   group gives the count back (`sum(sex)` over the men is their count, `sum(7)` rounded to
+///   5 pins it down, `sum(x) / avg(x)` is it).
 fn rounding_releases_no_exact_count(parts: &TopParts) -> Result<()> {
+    if parts
+        .spec
+        .aggregates
+        .iter()
+        .any(|r| r.is_mean || (r.is_sum && !r.is_count))
+    {
+        return Err(refuse(
+            "under a policy that rounds counts only counts are released: SUM and AVG are refused (a total \
+             of a value fixed in its group gives the exact count back); SUM of ones and zeros is a count"
+                .into(),
+        ));
+    }
     for dep in &parts.deps {
-        let Dep::Value { aggregates, bare } = dep else {
-            continue;
-        };
-        let rules: Vec<&AggregateRule> = aggregates.iter().map(|j| &parts.spec.aggregates[*j]).collect();
-        if rules.iter().any(|r| r.is_mean) {
-            return Err(refuse(
-                "AVG is refused under a policy that rounds counts: a mean over its total gives the exact count \
-                 back (release the SUM and the COUNT, which is rounded)"
-                    .into(),
-            ));
-        }
-        if !bare && rules.iter().any(|r| r.is_count) {
+        if let Dep::Value {
+            aggregates,
+            bare: false,
+        } = dep
+            && aggregates.iter().any(|j| parts.spec.aggregates[*j].is_count)
+        {
             return Err(refuse(
                 "arithmetic on a COUNT is refused under a policy that rounds counts: its result would carry \
                  the exact count (release the COUNT itself, which is rounded)"
