@@ -68,14 +68,14 @@ const FUNCTIONS: &[(&str, &[usize])] = &[
     ("nvl2", &[]),
     ("greatest", &[]),
     ("least", &[]),
-    // Numbers (on floats these give NaN or infinity, never an error).
+    // Numbers (on floats these give NaN or infinity, never an error; `sqrt` of a negative
+    // number fails, and is not here).
     ("abs", &[]),
     ("ceil", &[]),
     ("floor", &[]),
     ("trunc", &[1]),
     ("round", &[1]),
     ("signum", &[]),
-    ("sqrt", &[]),
     ("cbrt", &[]),
     ("ln", &[]),
     ("log", &[]),
@@ -141,6 +141,13 @@ const FUNCTIONS: &[(&str, &[usize])] = &[
     ("chr", ALL),
 ];
 
+/// The functions of the list that take decimals without failing on any (the others fail on
+/// some: `sqrt` and `ln` of a negative decimal).
+const DECIMAL_ARGUMENTS: &[&str] = &[
+    "coalesce", "nullif", "nvl", "ifnull", "nvl2", "greatest", "least", "abs", "ceil", "floor", "round", "trunc",
+    "signum",
+];
+
 /// Refuses a call of a function not on the list, or with a non-literal where it needs one,
 /// or whose literals fail on a typical value of its other arguments.
 fn check_call(e: &Expr, schema: &DFSchema) -> Result<()> {
@@ -153,6 +160,12 @@ fn check_call(e: &Expr, schema: &DFSchema) -> Result<()> {
             "the function {name} is not one the checks know to be total on every value, and is refused"
         )));
     };
+    // On floats `sqrt(-1)` is NaN; on a decimal it is an error, for the negative values only.
+    if !DECIMAL_ARGUMENTS.contains(&name.as_str()) && f.args.iter().any(|a| is_decimal(a, schema)) {
+        return Err(refuse(format!(
+            "{name} of a decimal is refused: it fails on some decimal values (cast to DOUBLE first)"
+        )));
+    }
     if f.args
         .iter()
         .enumerate()
@@ -443,4 +456,109 @@ fn typical_for(e: &Expr, schema: &DFSchema) -> Result<Expr> {
         t => ScalarValue::new_one(t).or_else(|_| ScalarValue::try_from(t))?,
     };
     Ok(lit(typical))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{Field, FieldRef};
+    use datafusion::logical_expr::ScalarUDF;
+    use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
+
+    /// Values at the edges of each type a function may be given from data.
+    fn edges() -> Vec<ScalarValue> {
+        let mut v: Vec<ScalarValue> = [i64::MIN, -1, 0, 1, i64::MAX]
+            .into_iter()
+            .map(ScalarValue::from)
+            .collect();
+        v.extend(
+            [f64::NEG_INFINITY, -1.0, -0.0, 0.0, 0.5, 1e308, f64::INFINITY, f64::NAN]
+                .into_iter()
+                .map(ScalarValue::from),
+        );
+        v.extend(["", "a", "日本語", "%", "\\"].into_iter().map(ScalarValue::from));
+        v.extend([i32::MIN, -1, 0, 19_000, i32::MAX].map(|d| ScalarValue::Date32(Some(d))));
+        v.push(ScalarValue::Null);
+        v
+    }
+
+    /// Every function the list takes with any arguments is total: called with one or two
+    /// values at the edges of every type it accepts, it returns, or is refused at planning
+    /// (a wrong type), but never fails when evaluated. (`sqrt(-1)` failed, and is not listed.)
+    #[test]
+    fn functions_listed_without_literals_fail_on_no_value() {
+        let udfs: Vec<Arc<ScalarUDF>> = datafusion::functions::all_default_functions();
+        let (mut tried, mut failures) = (0, Vec::new());
+        for (name, _) in FUNCTIONS.iter().filter(|(_, l)| l.is_empty()) {
+            let Some(udf) = udfs
+                .iter()
+                .find(|u| u.name() == *name || u.aliases().iter().any(|a| a == name))
+            else {
+                continue;
+            };
+            // `now()` and the like are put in by the simplifier, not evaluated.
+            if udf.signature().volatility != Volatility::Immutable {
+                continue;
+            }
+            let values = edges();
+            let mut calls: Vec<Vec<ScalarValue>> = values.iter().map(|a| vec![a.clone()]).collect();
+            for a in &values {
+                for b in &values {
+                    calls.push(vec![a.clone(), b.clone()]);
+                }
+            }
+            for args in calls {
+                // Coerced as the planner would: a call its signature does not take is refused
+                // at planning, whatever the data.
+                let fields: Vec<FieldRef> = args
+                    .iter()
+                    .map(|a| Arc::new(Field::new("a", a.data_type(), true)))
+                    .collect();
+                let Ok(coerced) = fields_with_udf(&fields, udf.as_ref()) else {
+                    continue;
+                };
+                let Ok(args) = args
+                    .iter()
+                    .zip(&coerced)
+                    .map(|(a, f)| a.cast_to(f.data_type()))
+                    .collect::<Result<Vec<_>>>()
+                else {
+                    continue;
+                };
+                // `abs` of an integer is a CASE by then (value_errors.rs).
+                if *name == "abs" && args[0].data_type().is_signed_integer() {
+                    continue;
+                }
+                let call = Expr::ScalarFunction(ScalarFunction::new_udf(
+                    Arc::clone(udf),
+                    args.iter().cloned().map(lit).collect(),
+                ));
+                // A call its signature does not take is refused at planning, whatever the data.
+                let Ok(physical) = create_physical_expr(
+                    &call,
+                    &DFSchema::empty(),
+                    &ExecutionProps::new(),
+                    &PhysicalPlanningContext::default(),
+                ) else {
+                    continue;
+                };
+                let row = RecordBatch::try_new_with_options(
+                    Arc::new(Schema::empty()),
+                    vec![],
+                    &RecordBatchOptions::new().with_row_count(Some(1)),
+                )
+                .expect("a row");
+                tried += 1;
+                if let Err(e) = physical.evaluate(&row) {
+                    // COALESCE, NVL and the like are rewritten to CASE by the simplifier and
+                    // never evaluated as calls.
+                    if !e.to_string().contains("simplified") {
+                        failures.push(format!("{name}({args:?}): {e}"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(tried > 1000, "{tried} calls tried");
+    }
 }

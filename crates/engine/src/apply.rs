@@ -5,17 +5,16 @@
 
 use crate::contributions::{CONTRIBUTORS, LARGEST, SECOND, TOTAL_ABS};
 use crate::control::{ColumnRule, ControlSpec};
+use crate::grouping::Relations;
 use datafusion::arrow::array::UInt32Array;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use datafusion::arrow::row::{RowConverter, SortField};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
 use renkei_disclosure::{
-    CellRule, CellStatus, DominanceRule, HiddenCell, Policy, Report, Status, Summary, dominance_from_top, round_count,
-    secondary_suppression,
+    CellRule, DominanceRule, HiddenCell, Policy, Report, Status, Summary, dominance_from_top, round_count,
 };
 use std::sync::Arc;
 
@@ -279,6 +278,31 @@ pub fn apply_disclosure_control(
             }
         }
     }
+    // Across the rows of ROLLUP / CUBE / GROUPING SETS: a distinct count whose totals are not
+    // the sums of their rows counts persons in two groups at once, and its totals would give
+    // them (or those in one group alone) away. Its totals are hidden.
+    let relations = spec.grouping.as_ref().map(|g| Relations::of(&batch, g)).transpose()?;
+    if let Some(relations) = &relations {
+        for (c, col) in spec.columns.iter().enumerate() {
+            let ColumnRule::Value { aggregates, bare } = col else {
+                continue;
+            };
+            if !aggregates.iter().any(|j| spec.aggregates[*j].distinct) {
+                continue;
+            }
+            // A value computed from a distinct count has no sums to test: its totals go.
+            let values = cast(batch.column(c), &DataType::Int64)?;
+            let values = values.as_primitive::<Int64Type>();
+            let values: Vec<i64> = (0..rows)
+                .map(|r| if values.is_null(r) { 0 } else { values.value(r) })
+                .collect();
+            if !bare || !relations.additive(&values) {
+                for r in relations.totals() {
+                    rule[r][c].get_or_insert(CellRule::Difference);
+                }
+            }
+        }
+    }
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
@@ -329,8 +353,8 @@ pub fn apply_disclosure_control(
 
     // Secondary suppression over the grouping-set relations: rows are hidden whole, so the
     // relations among rows, the same in every column, are solved once.
-    if let Some(g) = &spec.grouping {
-        let hide = secondary_rows(&batch, g, &primary_row, &published, &persons)?;
+    if let Some(relations) = &relations {
+        let hide = relations.secondary_rows(&primary_row, &published, &persons)?;
         for r in hide {
             // As a primary-hidden row, a row hidden to protect one would tell, by passing the
             // HAVING, something of its hidden values (`HAVING count(*) = 16` on a subtotal).
@@ -461,77 +485,4 @@ fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Repo
         refusal: None,
         notes,
     }
-}
-
-/// Rows to hide so that no primary-suppressed row of a ROLLUP / CUBE / GROUPING SETS table
-/// can be solved from the published ones: each row is the sum of the finest-level rows that
-/// agree with it on the keys it keeps.
-fn secondary_rows(
-    batch: &RecordBatch,
-    g: &crate::control::Grouping,
-    primary: &[bool],
-    published: &[bool],
-    persons: &[Vec<i64>],
-) -> Result<Vec<usize>> {
-    let rows = batch.num_rows();
-    let n = g.keys.len();
-    let ids = cast(column(batch, &g.id)?, &DataType::UInt64)?;
-    let ids = ids.as_primitive::<UInt64Type>();
-    let set_mask: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-    let options = FormatOptions::default().with_null("\u{0}NULL");
-    let mut keys: Vec<Vec<String>> = vec![Vec::with_capacity(n); rows];
-    for name in &g.keys {
-        let a = column(batch, name)?;
-        let f = ArrayFormatter::try_new(a.as_ref(), &options)?;
-        for (r, k) in keys.iter_mut().enumerate() {
-            k.push(f.value(r).to_string());
-        }
-    }
-    let aggregated = |r: usize, k: usize| ids.value(r) & set_mask & (1u64 << (n - 1 - k)) != 0;
-    // The finest level: rows with every key kept.
-    let inner: Vec<usize> = (0..rows).filter(|r| ids.value(*r) & set_mask == 0).collect();
-    let mut cells = Vec::with_capacity(rows);
-    for r in 0..rows {
-        let members: Vec<u32> = inner
-            .iter()
-            .enumerate()
-            .filter(|(_, i)| (0..n).all(|k| aggregated(r, k) || keys[**i][k] == keys[r][k]))
-            .map(|(i, _)| i as u32)
-            .collect();
-        cells.push(members);
-    }
-    let status: Vec<CellStatus> = (0..rows)
-        .map(|r| {
-            if primary[r] {
-                CellStatus::Primary
-            } else if !published[r] {
-                CellStatus::Unpublished
-            } else {
-                CellStatus::Candidate
-            }
-        })
-        .collect();
-    let priority: Vec<f64> = (0..rows)
-        .map(|r| persons.iter().map(|p| p[r]).min().unwrap_or(0) as f64)
-        .collect();
-    // Equal priorities are decided by position. Present the rows ordered by their labels, so
-    // that the position is the label's, not the row's place in the output (which an ORDER BY
-    // with ties leaves to arrival): the same table hides the same cells every time.
-    let mut canonical: Vec<usize> = (0..rows).collect();
-    canonical.sort_by(|&a, &b| ids.value(a).cmp(&ids.value(b)).then_with(|| keys[a].cmp(&keys[b])));
-    let hidden = secondary_suppression(
-        inner.len(),
-        &permuted(&cells, &canonical),
-        &permuted(&status, &canonical),
-        &permuted(&priority, &canonical),
-    )
-    .map_err(|_| internal("secondary suppression failed"))?;
-    let mut hidden: Vec<usize> = hidden.into_iter().map(|i| canonical[i]).collect();
-    hidden.sort_unstable();
-    Ok(hidden)
-}
-
-/// `v` in the order `order` gives (a permutation of its indices).
-fn permuted<T: Clone>(v: &[T], order: &[usize]) -> Vec<T> {
-    order.iter().map(|&i| v[i].clone()).collect()
 }

@@ -52,6 +52,8 @@ pub struct AggregateRule {
     pub is_count: bool,
     /// A SUM (of a count's ones and zeros, or of a value).
     pub is_sum: bool,
+    /// A COUNT(DISTINCT key): not additive over groups a key can be in twice.
+    pub distinct: bool,
     /// An AVG, whose total over it gives its exact count back.
     pub is_mean: bool,
 }

@@ -16,6 +16,7 @@ mod atoms;
 mod contributions;
 pub mod control;
 pub mod error;
+mod grouping;
 mod key_copies;
 mod key_number;
 mod linear;

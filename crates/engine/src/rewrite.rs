@@ -663,6 +663,7 @@ impl Rewriter<'_> {
                 parts,
                 is_count: name == "count" || (name == "sum" && counts_rows),
                 is_sum: name == "sum",
+                distinct: f.params.distinct,
                 is_mean: matches!(name.as_str(), "avg" | "mean"),
             });
         }
