@@ -14,6 +14,7 @@
 //! date of the warehouse can overflow by them.
 
 use crate::refuse;
+use crate::rewrite::is_comparison;
 use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
@@ -225,28 +226,11 @@ fn pattern_operator(op: Operator) -> bool {
     )
 }
 
-/// The operators of the grammar; others (bitwise, JSON, array) are refused.
+/// The operators of the grammar: comparisons and patterns, arithmetic, logic, text
+/// concatenation; others (bitwise, JSON, array) are refused.
 fn known_operator(op: Operator) -> bool {
     use Operator::*;
-    pattern_operator(op)
-        || matches!(
-            op,
-            Eq | NotEq
-                | Lt
-                | LtEq
-                | Gt
-                | GtEq
-                | Plus
-                | Minus
-                | Multiply
-                | Divide
-                | Modulo
-                | And
-                | Or
-                | IsDistinctFrom
-                | IsNotDistinctFrom
-                | StringConcat
-        )
+    is_comparison(op) || matches!(op, Plus | Minus | Multiply | Divide | Modulo | And | Or | StringConcat)
 }
 
 /// Refuses expressions outside the grammar that are not function calls: unknown operators,

@@ -44,6 +44,11 @@ pub enum Atoms {
     Rows,
     /// The persons of one signature, OR-ed over their rows (COUNT DISTINCT person).
     Persons,
+    /// For a row count (bit 1 of a row's signature) beside a person count (bit 0): the
+    /// persons who add a different number to each, the only ones their difference is about
+    /// (`count(*) - count(DISTINCT person)` is the extra rows of persons with several). Its
+    /// output is `[persons]`.
+    Repeats,
 }
 
 /// The aggregate for `kind`, shared by every plan that uses it.
@@ -52,9 +57,12 @@ pub fn atoms_udaf(kind: Atoms) -> Arc<AggregateUDF> {
         LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Rows))));
     static PERSONS: LazyLock<Arc<AggregateUDF>> =
         LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Persons))));
+    static REPEATS: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Repeats))));
     Arc::clone(match kind {
         Atoms::Rows => &ROWS,
         Atoms::Persons => &PERSONS,
+        Atoms::Repeats => &REPEATS,
     })
 }
 
@@ -79,6 +87,7 @@ impl AggregateUDFImpl for AtomsUdaf {
         match self.kind {
             Atoms::Rows => "renkei_row_atoms",
             Atoms::Persons => "renkei_person_atoms",
+            Atoms::Repeats => "renkei_repeated_persons",
         }
     }
 
@@ -87,7 +96,10 @@ impl AggregateUDFImpl for AtomsUdaf {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::List(Arc::new(Field::new_list_field(DataType::UInt64, true))))
+        Ok(match self.kind {
+            Atoms::Repeats => DataType::UInt64,
+            _ => DataType::List(Arc::new(Field::new_list_field(DataType::UInt64, true))),
+        })
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
@@ -129,6 +141,9 @@ type Fast = foldhash::fast::RandomState;
 enum Cell {
     Rows(HashSet<(u64, u64), Fast>),
     Persons(HashMap<u64, u64, Fast>),
+    /// Per person: bit 0, a row in the person count; above it, the rows in the row count
+    /// (at most 2: one is equal to the person's 1, two or more differ).
+    Repeats(HashMap<u64, u64, Fast>),
 }
 
 impl Cell {
@@ -136,6 +151,7 @@ impl Cell {
         match kind {
             Atoms::Rows => Cell::Rows(HashSet::default()),
             Atoms::Persons => Cell::Persons(HashMap::default()),
+            Atoms::Repeats => Cell::Repeats(HashMap::default()),
         }
     }
 
@@ -145,13 +161,18 @@ impl Cell {
                 pairs.insert((person, signature));
             }
             Cell::Persons(map) => *map.entry(person).or_insert(0) |= signature,
+            Cell::Repeats(map) => {
+                let seen = map.entry(person).or_insert(0);
+                let rows = ((*seen >> 1) + (signature >> 1)).min(2);
+                *seen = ((*seen | signature) & 1) | (rows << 1);
+            }
         }
     }
 
     fn pairs(&self) -> Vec<(u64, u64)> {
         match self {
             Cell::Rows(pairs) => pairs.iter().copied().collect(),
-            Cell::Persons(map) => map.iter().map(|(p, s)| (*p, *s)).collect(),
+            Cell::Persons(map) | Cell::Repeats(map) => map.iter().map(|(p, s)| (*p, *s)).collect(),
         }
     }
 
@@ -170,8 +191,11 @@ impl Cell {
         Ok(())
     }
 
-    /// `[signature, persons, …]` in signature order.
+    /// `[signature, persons, …]` in signature order; for repeats, `[persons]`.
     fn atoms(&self) -> Vec<u64> {
+        if let Cell::Repeats(map) = self {
+            return vec![map.values().filter(|s| *s >> 1 != *s & 1).count() as u64];
+        }
         let mut persons: BTreeMap<u64, u64> = BTreeMap::new();
         for (_, s) in self.pairs() {
             *persons.entry(s).or_insert(0) += 1;
@@ -183,7 +207,7 @@ impl Cell {
         size_of_val(self)
             + match self {
                 Cell::Rows(pairs) => pairs.capacity() * (2 * size_of::<u64>() + 1),
-                Cell::Persons(map) => map.capacity() * (2 * size_of::<u64>() + 1),
+                Cell::Persons(map) | Cell::Repeats(map) => map.capacity() * (2 * size_of::<u64>() + 1),
             }
     }
 }
@@ -200,7 +224,11 @@ fn arguments(values: &[ArrayRef]) -> Result<(&UInt64Array, &UInt64Array)> {
     Ok((numbers(persons)?, numbers(signatures)?))
 }
 
-fn atoms_list<'a>(cells: impl Iterator<Item = &'a Cell>) -> ArrayRef {
+/// The output of `cells`: their atoms as lists, or for repeats their counts.
+fn output<'a>(kind: Atoms, cells: impl Iterator<Item = &'a Cell>) -> ArrayRef {
+    if kind == Atoms::Repeats {
+        return Arc::new(UInt64Array::from_iter_values(cells.map(|c| c.atoms()[0])));
+    }
     let mut out = ListBuilder::new(UInt64Builder::new());
     for cell in cells {
         out.values().append_slice(&cell.atoms());
@@ -247,7 +275,12 @@ impl Accumulator for Cell {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        ScalarValue::try_from_array(&atoms_list(std::iter::once(&*self)), 0)
+        let kind = match self {
+            Cell::Rows(_) => Atoms::Rows,
+            Cell::Persons(_) => Atoms::Persons,
+            Cell::Repeats(_) => Atoms::Repeats,
+        };
+        ScalarValue::try_from_array(&output(kind, std::iter::once(&*self)), 0)
     }
 
     fn size(&self) -> usize {
@@ -301,7 +334,7 @@ impl GroupsAccumulator for Cells {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        Ok(atoms_list(emit_to.take_needed(&mut self.cells).iter()))
+        Ok(output(self.kind, emit_to.take_needed(&mut self.cells).iter()))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
@@ -356,6 +389,44 @@ mod tests {
             Arc::new(UInt64Array::from(vec![1, 1, 2, 3])),
             Arc::new(UInt64Array::from(vec![0b01, 0b11, 0b01, 0])),
         ]
+    }
+
+    #[test]
+    fn repeated_persons_are_those_whose_rows_and_person_differ() {
+        // Person 1: two rows in the row count and the person count (3 = 0b11, twice);
+        // person 2: one row in both; person 3: a row in the person count only (0b01).
+        let input: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from(vec![1, 1, 2, 3])),
+            Arc::new(UInt64Array::from(vec![0b11, 0b11, 0b11, 0b01])),
+        ];
+        let mut repeats = Cells {
+            kind: Atoms::Repeats,
+            cells: vec![],
+        };
+        repeats.update_batch(&input, &[0, 0, 0, 0], None, 1).expect("update");
+        let counts = |a: ArrayRef| a.as_primitive::<UInt64Type>().values().to_vec();
+        assert_eq!(counts(repeats.evaluate(EmitTo::All).expect("evaluate")), vec![2]);
+        // Merged from two partial states, one row each of person 1: still two rows.
+        let (first, second): (Vec<ArrayRef>, Vec<ArrayRef>) = (
+            input.iter().map(|a| a.slice(0, 1)).collect(),
+            input.iter().map(|a| a.slice(1, 3)).collect(),
+        );
+        let mut last = Cells {
+            kind: Atoms::Repeats,
+            cells: vec![],
+        };
+        for part in [first, second] {
+            let mut partial = Cells {
+                kind: Atoms::Repeats,
+                cells: vec![],
+            };
+            partial
+                .update_batch(&part, &vec![0; part[0].len()], None, 1)
+                .expect("update");
+            last.merge_batch(&partial.state(EmitTo::All).expect("state"), &[0], 1)
+                .expect("merge");
+        }
+        assert_eq!(counts(last.evaluate(EmitTo::All).expect("evaluate")), vec![2]);
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
             contributions::contributions_udaf(),
             atoms::atoms_udaf(atoms::Atoms::Rows),
             atoms::atoms_udaf(atoms::Atoms::Persons),
+            atoms::atoms_udaf(atoms::Atoms::Repeats),
         ],
     )
 }

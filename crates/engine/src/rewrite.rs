@@ -742,6 +742,16 @@ impl Rewriter<'_> {
                     aggregates,
                 });
             }
+            // Rows where each person has one need none: their rows are their persons.
+            if one_row_per_person.is_none_or(|l| !members.contains(&l)) {
+                for (e, first, second) in span::repeat_aggregates(&cells)? {
+                    differences.push(Difference {
+                        first,
+                        second,
+                        persons: hidden.add(e),
+                    });
+                }
+            }
         }
         // The persons of each group, over all its rows: its size as a group, apart from
         // what any aggregate counts (usually the same count as one of them, added once).
@@ -1920,7 +1930,7 @@ fn check_no_subqueries(e: &Expr, place: &str) -> Result<()> {
     Ok(())
 }
 
-fn is_comparison(op: Operator) -> bool {
+pub(crate) fn is_comparison(op: Operator) -> bool {
     use Operator::*;
     matches!(
         op,

@@ -83,6 +83,48 @@ pub fn atom_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, Vec<usize>)>
     Ok(out)
 }
 
+/// For every COUNT of rows beside a distinct count of the same persons, the hidden aggregate
+/// that counts the persons who add a different number to each (`renkei_repeated_persons`),
+/// with the two aggregates: their difference is about those persons alone, and the pairwise
+/// rule hides it when they are 1 to min_persons − 1 (`count(*) - count(DISTINCT person)`
+/// over a LEFT JOIN that repeats one man's rows was his number of claims).
+pub fn repeat_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, usize, usize)>> {
+    let holds = |f: &Option<Expr>| f.as_ref().map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]));
+    let mut out = Vec::new();
+    for (i, rows) in cells.iter().enumerate() {
+        let Some(rows) = rows
+            .as_ref()
+            .filter(|c| c.atoms == Atoms::Rows && c.value == Some(lit(1i64)))
+        else {
+            continue;
+        };
+        for (j, persons) in cells.iter().enumerate() {
+            let Some(persons) = persons
+                .as_ref()
+                .filter(|c| c.atoms == Atoms::Persons && c.person == rows.person)
+            else {
+                continue;
+            };
+            let signature = when(holds(&persons.feeds), lit(1u64)).otherwise(lit(0u64))?
+                + when(holds(&rows.feeds), lit(2u64)).otherwise(lit(0u64))?;
+            let filter = match (&rows.feeds, &persons.feeds) {
+                (Some(a), Some(b)) => Some(a.clone().or(b.clone())),
+                _ => None,
+            };
+            let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
+                atoms_udaf(Atoms::Repeats),
+                vec![rows.person.clone(), signature],
+                false,
+                filter.map(Box::new),
+                vec![],
+                None,
+            ));
+            out.push((aggregate, i, j));
+        }
+    }
+    Ok(out)
+}
+
 /// The cells of one check to hide in one row, by position in its aggregates, so that no
 /// atom of 1 to `min_persons - 1` persons is determined by the cells left released.
 /// `atoms`: the aggregate's `[signature, persons, …]`; `released[i]`: whether cell i is
