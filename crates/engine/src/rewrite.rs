@@ -562,8 +562,8 @@ impl Rewriter<'_> {
             }
         }
         // Person lineages, grouped by class: within a class the persons are equal (or NULL on
-        // an outer side), so the class counts as its largest member; classes are different
-        // persons, so a cell counts as its smallest class.
+        // an outer side), so the class counts as its largest member. There must be one class
+        // (below); the rules downstream still take the smallest over classes.
         let mut classes: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for l in &c.persons {
             let root = self.find(*l);
