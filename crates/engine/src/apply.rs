@@ -218,7 +218,7 @@ pub fn apply_disclosure_control(
         let tested = |j: usize| spec.having_aggregates.contains(&j);
         if tested(d.first) || tested(d.second) {
             for (h, n) in having_hidden.iter_mut().zip(&between) {
-                *h |= *n > 0 && *n < policy.min_persons as i64;
+                *h |= (*n > 0 || !policy.show_zero_cells) && *n < policy.min_persons as i64;
             }
         }
         let second = spec
@@ -233,7 +233,8 @@ pub fn apply_disclosure_control(
             continue;
         };
         for (r, cells) in rule.iter_mut().enumerate() {
-            let small = between[r] > 0 && between[r] < policy.min_persons as i64;
+            // Where zeros are hidden, a difference of no one is a zero the reader computes.
+            let small = (between[r] > 0 || !policy.show_zero_cells) && between[r] < policy.min_persons as i64;
             if small && cells[first].is_none() && cells[second].is_none() {
                 cells[second] = Some(CellRule::Difference);
             }

@@ -723,19 +723,59 @@ impl Rewriter<'_> {
                     let counts_persons = f.func.name().eq_ignore_ascii_case("count")
                         && f.params.distinct
                         && matches!(f.params.args.as_slice(), [arg] if c.bare_pid(arg).is_some_and(|l| members.contains(&l)));
-                    let kind = match (term.total, &term.value) {
-                        (true, Some(_)) => Atoms::Rows,
-                        _ if counts_persons => Atoms::Persons,
+                    // Where each person has one row, a count of persons is a count of rows:
+                    // one kind, so that `count(*) - persons with … - count(*) FILTER …` is
+                    // one span.
+                    let rows_are_persons = one_row_per_person.is_some_and(|l| members.contains(&l));
+                    let (kind, value) = match (term.total, &term.value) {
+                        (true, Some(_)) => (Atoms::Rows, term.value),
+                        _ if counts_persons && rows_are_persons => (Atoms::Rows, Some(lit(1i64))),
+                        _ if counts_persons => (Atoms::Persons, None),
                         _ => return Ok(None),
                     };
                     Ok(Some(span::Cell {
                         atoms: kind,
-                        value: term.value,
+                        value,
                         person: person.clone(),
                         feeds: term.feeds,
                     }))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            // Distinct counts of records are neither rows nor persons, and their atoms are not
+            // formed: three of one key, or one beside a count of rows (`count(*) -
+            // count(DISTINCT claim_id)` over a join that repeats a man's claims), would
+            // difference into a few persons' records unchecked.
+            let mut records: Vec<Expr> = Vec::new();
+            let mut counts_rows = false;
+            for e in &a.aggr_expr {
+                let f = aggregate_function(e)?;
+                let term = Term::of(f, c.plan.schema());
+                counts_rows |= term.total && term.value == Some(lit(1i64));
+                if let (true, true, [arg]) = (
+                    f.func.name().eq_ignore_ascii_case("count"),
+                    f.params.distinct,
+                    f.params.args.as_slice(),
+                ) && self.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey)
+                {
+                    records.push(arg.clone().unalias_nested().data);
+                }
+            }
+            if !records.is_empty() {
+                if counts_rows {
+                    return Err(refuse(
+                        "COUNT(DISTINCT record key) beside a count of rows is refused: count rows or records, \
+                         not both (their difference is the records a join repeats)"
+                            .into(),
+                    ));
+                }
+                if records.iter().any(|r| records.iter().filter(|x| *x == r).count() > 2) {
+                    return Err(refuse(
+                        "more than two COUNT(DISTINCT …) of one record key in one row are refused: their \
+                         differences are not checked"
+                            .into(),
+                    ));
+                }
+            }
             for (e, aggregates) in span::atom_aggregates(&cells)? {
                 atoms.push(AtomCheck {
                     column: hidden.add(e),
