@@ -18,9 +18,8 @@
 //!
 //! Like `renkei_contributions`, it rides on the user's own aggregation: one pass.
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, ListArray, ListBuilder, UInt64Array, UInt64Builder,
-};
+use crate::state_lists::for_each_state_row;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListBuilder, UInt64Array, UInt64Builder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
 use datafusion::common::utils::SingleRowListArrayBuilder;
 use datafusion::common::{Result, ScalarValue};
@@ -252,16 +251,7 @@ impl Accumulator for Cell {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let [persons, signatures] = states else {
-            return Err(bad_state());
-        };
-        let (persons, signatures): (&ListArray, &ListArray) = (persons.as_list(), signatures.as_list());
-        for row in 0..persons.len() {
-            if persons.is_valid(row) && signatures.is_valid(row) {
-                self.merge(&persons.value(row), &signatures.value(row))?;
-            }
-        }
-        Ok(())
+        for_each_state_row(states, |_, persons, signatures| self.merge(persons, signatures))
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -321,16 +311,9 @@ impl GroupsAccumulator for Cells {
     fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> Result<()> {
         let kind = self.kind;
         self.cells.resize_with(total_num_groups, || Cell::new(kind));
-        let [persons, signatures] = values else {
-            return Err(bad_state());
-        };
-        let (persons, signatures): (&ListArray, &ListArray) = (persons.as_list(), signatures.as_list());
-        for (row, &cell) in group_indices.iter().enumerate() {
-            if persons.is_valid(row) && signatures.is_valid(row) {
-                self.cells[cell].merge(&persons.value(row), &signatures.value(row))?;
-            }
-        }
-        Ok(())
+        for_each_state_row(values, |row, persons, signatures| {
+            self.cells[group_indices[row]].merge(persons, signatures)
+        })
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {

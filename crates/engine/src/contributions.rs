@@ -10,9 +10,10 @@
 //! so it rides on the user's own aggregation: the same input rows, the same FILTER, the
 //! same GROUP BY or grouping sets, one pass over the data.
 
+use crate::state_lists::for_each_state_row;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Float64Builder, ListArray, ListBuilder, StructArray,
-    UInt64Array, UInt64Builder,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Float64Builder, ListBuilder, StructArray, UInt64Array,
+    UInt64Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, UInt64Type};
 use datafusion::common::utils::SingleRowListArrayBuilder;
@@ -209,16 +210,7 @@ impl Accumulator for PerPerson {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let [persons, sums] = states else {
-            return Err(bad_state());
-        };
-        let (persons, sums): (&ListArray, &ListArray) = (persons.as_list(), sums.as_list());
-        for row in 0..persons.len() {
-            if persons.is_valid(row) && sums.is_valid(row) {
-                self.merge(&persons.value(row), &sums.value(row))?;
-            }
-        }
-        Ok(())
+        for_each_state_row(states, |_, persons, sums| self.merge(persons, sums))
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
@@ -275,16 +267,9 @@ impl GroupsAccumulator for PerCell {
 
     fn merge_batch(&mut self, values: &[ArrayRef], group_indices: &[usize], total_num_groups: usize) -> Result<()> {
         self.cells.resize_with(total_num_groups, PerPerson::default);
-        let [persons, sums] = values else {
-            return Err(bad_state());
-        };
-        let (persons, sums): (&ListArray, &ListArray) = (persons.as_list(), sums.as_list());
-        for (row, &cell) in group_indices.iter().enumerate() {
-            if persons.is_valid(row) && sums.is_valid(row) {
-                self.cells[cell].merge(&persons.value(row), &sums.value(row))?;
-            }
-        }
-        Ok(())
+        for_each_state_row(values, |row, persons, sums| {
+            self.cells[group_indices[row]].merge(persons, sums)
+        })
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {

@@ -23,6 +23,7 @@ mod linear;
 mod render;
 pub mod rewrite;
 mod span;
+mod state_lists;
 mod value_errors;
 
 pub use error::{EngineError, Refusal};

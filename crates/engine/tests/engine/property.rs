@@ -165,14 +165,29 @@ fn rank(vectors: &[Vec<f64>]) -> usize {
     r
 }
 
-#[test]
-fn released_cells_have_enough_persons_and_hidden_ones_stay_unsolvable() {
-    // Rows whose every value is hidden are shown, so that the relations below see every cell.
+/// The default policy with rows whose every value is hidden shown, so that the relations
+/// the tests recompute see every cell, and an engine under it.
+fn showing_hidden_rows() -> (Policy, Engine) {
     let policy = Policy {
         show_hidden_rows: true,
         ..Policy::default()
     };
     let engine = Engine::open(warehouse(), policy.clone(), EngineOptions::default()).expect("opens");
+    (policy, engine)
+}
+
+/// `k0 AS …, k1 AS …` for the SELECT list of group keys.
+fn selected(keys: &[&str]) -> String {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k} AS k{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[test]
+fn released_cells_have_enough_persons_and_hidden_ones_stay_unsolvable() {
+    let (policy, engine) = showing_hidden_rows();
     let rt = runtime();
     let mut random = Random(0x5eed_2026);
     let (mut released, mut hidden, mut rollups) = (0, 0, 0);
@@ -186,12 +201,7 @@ fn released_cells_have_enough_persons_and_hidden_ones_stay_unsolvable() {
         } else {
             keys.join(", ")
         };
-        let select = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{k} AS k{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let select = selected(&keys);
         let order = (0..keys.len()).map(|i| format!("k{i}")).collect::<Vec<_>>().join(", ");
         let checked_sql = format!(
             "SELECT {select}, count(*) AS n FROM {} WHERE {filter} GROUP BY {group} ORDER BY {order}",
@@ -300,14 +310,10 @@ fn dominance_verdicts_follow_per_person_contributions() {
 /// overlap and complement each other); for every row Renkei releases, the atoms (rows that
 /// feed exactly the same cells) and their persons are computed the plain way, and no atom of
 /// 1 to 9 persons may lie in the span of the row's released cells. Every released row's group
-/// holds at least min_persons persons, and a released zero is a zero of a bare count.
+/// holds at least min_persons persons.
 #[test]
 fn released_rows_isolate_no_small_atom() {
-    let policy = Policy {
-        show_hidden_rows: true,
-        ..Policy::default()
-    };
-    let engine = Engine::open(warehouse(), policy.clone(), EngineOptions::default()).expect("opens");
+    let (policy, engine) = showing_hidden_rows();
     let rt = runtime();
     let mut random = Random(0xa70_5eed);
     let (mut rows_released, mut small_atoms_seen) = (0, 0);
@@ -327,12 +333,7 @@ fn released_rows_isolate_no_small_atom() {
                 filters.push(f);
             }
         }
-        let select = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("{k} AS k{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let select = selected(&keys);
         let group = keys.join(", ");
         let counts = filters
             .iter()
