@@ -32,7 +32,12 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef> {
 
 /// A hidden count column as i64 values (NULL counts as zero persons).
 fn counts(batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
-    let a = cast(column(batch, name)?, &DataType::Int64)?;
+    counts_of(column(batch, name)?)
+}
+
+/// A count column as i64 values (NULL as zero).
+fn counts_of(a: &ArrayRef) -> Result<Vec<i64>> {
+    let a = cast(a, &DataType::Int64)?;
     let a = a.as_primitive::<Int64Type>();
     Ok((0..a.len())
         .map(|i| if a.is_null(i) { 0 } else { a.value(i) })
@@ -242,6 +247,15 @@ pub fn apply_disclosure_control(
     }
     // The span check: no combination of a row's released cells of one kind determines an
     // atom of a few persons (`span.rs`). A cell it hides hides its row, below.
+    let shown_in: Vec<Vec<usize>> = (0..spec.aggregates.len())
+        .map(|j| {
+            (0..spec.columns.len())
+                .filter(
+                    |c| matches!(&spec.columns[*c], ColumnRule::Value { aggregates, .. } if aggregates.contains(&j)),
+                )
+                .collect()
+        })
+        .collect();
     for check in &spec.atoms {
         let lists = column(&batch, &check.column)?
             .as_list_opt::<i32>()
@@ -254,23 +268,18 @@ pub fn apply_disclosure_control(
             let atoms = atoms
                 .as_primitive_opt::<UInt64Type>()
                 .ok_or_else(|| internal("atoms are not numbers"))?;
-            let shown_in = |j: usize| -> Vec<usize> {
-                (0..spec.columns.len())
-                    .filter(|c| matches!(&spec.columns[*c], ColumnRule::Value { aggregates, .. } if aggregates.contains(&j)))
-                    .collect()
-            };
             let released: Vec<bool> = check
                 .aggregates
                 .iter()
                 .map(|j| {
-                    shown_in(*j).iter().any(|c| rule[r][*c].is_none())
+                    shown_in[*j].iter().any(|c| rule[r][*c].is_none())
                         || (spec.having_aggregates.contains(j) && !having_hidden[r])
                 })
                 .collect();
             let priority: Vec<f64> = check.aggregates.iter().map(|j| persons[*j][r] as f64).collect();
             for i in crate::span::cells_to_hide(atoms.values(), &released, &priority, policy.min_persons)? {
                 let j = check.aggregates[i];
-                for c in shown_in(j) {
+                for &c in &shown_in[j] {
                     rule[r][c].get_or_insert(CellRule::Difference);
                 }
                 if spec.having_aggregates.contains(&j) {
@@ -292,12 +301,7 @@ pub fn apply_disclosure_control(
                 continue;
             }
             // A value computed from a distinct count has no sums to test: its totals go.
-            let values = cast(batch.column(c), &DataType::Int64)?;
-            let values = values.as_primitive::<Int64Type>();
-            let values: Vec<i64> = (0..rows)
-                .map(|r| if values.is_null(r) { 0 } else { values.value(r) })
-                .collect();
-            if !bare || !relations.additive(&values) {
+            if !bare || !relations.additive(&counts_of(batch.column(c))?) {
                 for r in relations.totals() {
                     rule[r][c].get_or_insert(CellRule::Difference);
                 }

@@ -28,7 +28,7 @@ use crate::control::{AggregateRule, AtomCheck, ColumnRule, ControlNode, ControlS
 use crate::key_copies::without_key_copies;
 use crate::key_number::key_number;
 use crate::refuse;
-use crate::span;
+use crate::span::{self, holds};
 use crate::value_errors::without_value_errors;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{TransformedResult, TreeNode, TreeNodeRecursion};
@@ -673,13 +673,13 @@ impl Rewriter<'_> {
         // sum(times) and count(*)), the rows where the values differ. The persons there are
         // counted too.
         let mut differences = Vec::new();
+        let mut atoms = Vec::new();
         if let Some(members) = classes.values().next() {
             let terms: Vec<Term> = a
                 .aggr_expr
                 .iter()
                 .map(|e| Ok(Term::of(aggregate_function(e)?, c.plan.schema())))
                 .collect::<Result<_>>()?;
-            let holds = |f: &Option<Expr>| f.as_ref().map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]));
             for first in 0..terms.len() {
                 for second in first + 1..terms.len() {
                     let (t, u) = (&terms[first], &terms[second]);
@@ -707,19 +707,16 @@ impl Rewriter<'_> {
                     differences.push(Difference { first, second, persons });
                 }
             }
-        }
-        // The span check (`span.rs`): three or more cells of one kind in the row get the
-        // persons behind each atom of their rows, so that no combination of them isolates
-        // a few persons.
-        let mut atoms = Vec::new();
-        if let Some(members) = classes.values().next() {
+            // The span check (`span.rs`): three or more cells of one kind in the row get the
+            // persons behind each atom of their rows, so that no combination of them isolates
+            // a few persons.
             let person = key_number(class_person(members, c.plan.schema()));
             let cells = a
                 .aggr_expr
                 .iter()
-                .map(|e| {
+                .zip(&terms)
+                .map(|(e, term)| {
                     let f = aggregate_function(e)?;
-                    let term = Term::of(f, c.plan.schema());
                     let counts_persons = f.func.name().eq_ignore_ascii_case("count")
                         && f.params.distinct
                         && matches!(f.params.args.as_slice(), [arg] if c.bare_pid(arg).is_some_and(|l| members.contains(&l)));
@@ -728,7 +725,7 @@ impl Rewriter<'_> {
                     // one span.
                     let rows_are_persons = one_row_per_person.is_some_and(|l| members.contains(&l));
                     let (kind, value) = match (term.total, &term.value) {
-                        (true, Some(_)) => (Atoms::Rows, term.value),
+                        (true, Some(_)) => (Atoms::Rows, term.value.clone()),
                         _ if counts_persons && rows_are_persons => (Atoms::Rows, Some(lit(1i64))),
                         _ if counts_persons => (Atoms::Persons, None),
                         _ => return Ok(None),
@@ -737,7 +734,7 @@ impl Rewriter<'_> {
                         atoms: kind,
                         value,
                         person: person.clone(),
-                        feeds: term.feeds,
+                        feeds: term.feeds.clone(),
                     }))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -747,9 +744,8 @@ impl Rewriter<'_> {
             // difference into a few persons' records unchecked.
             let mut records: Vec<Expr> = Vec::new();
             let mut counts_rows = false;
-            for e in &a.aggr_expr {
+            for (e, term) in a.aggr_expr.iter().zip(&terms) {
                 let f = aggregate_function(e)?;
-                let term = Term::of(f, c.plan.schema());
                 counts_rows |= term.total && term.value == Some(lit(1i64));
                 if let (true, true, [arg]) = (
                     f.func.name().eq_ignore_ascii_case("count"),

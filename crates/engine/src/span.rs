@@ -18,6 +18,13 @@ use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{Expr, lit, when};
 use renkei_disclosure::{CellStatus, secondary_suppression};
 
+/// `true` on the rows `feeds` keeps (all when `None`), `false` where it is false or NULL.
+pub fn holds(feeds: &Option<Expr>) -> Expr {
+    feeds
+        .as_ref()
+        .map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]))
+}
+
 /// What one aggregate of the final aggregation adds up, for grouping cells by kind.
 #[derive(Clone, PartialEq)]
 pub struct Cell {
@@ -52,7 +59,6 @@ pub fn atom_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, Vec<usize>)>
                  cannot be checked"
             )));
         }
-        let holds = |f: &Option<Expr>| f.as_ref().map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]));
         let mut signature: Option<Expr> = None;
         for (bit, j) in members.iter().enumerate() {
             let term = when(
@@ -89,7 +95,6 @@ pub fn atom_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, Vec<usize>)>
 /// rule hides it when they are 1 to min_persons − 1 (`count(*) - count(DISTINCT person)`
 /// over a LEFT JOIN that repeats one man's rows was his number of claims).
 pub fn repeat_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, usize, usize)>> {
-    let holds = |f: &Option<Expr>| f.as_ref().map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]));
     let mut out = Vec::new();
     for (i, rows) in cells.iter().enumerate() {
         let Some(rows) = rows
