@@ -48,6 +48,19 @@ pub enum Atoms {
     /// (`count(*) - count(DISTINCT person)` is the extra rows of persons with several). Its
     /// output is `[persons]`.
     Repeats,
+    /// The same for a distinct count of records (bit 1) beside a person count (bit 0):
+    /// `count(DISTINCT case_id) - count(DISTINCT person_id)` is the extra records of persons
+    /// with several. Bits 2 and above of a signature with bit 1 are the record's number
+    /// (its low two bits cleared). Its output is `[persons]`.
+    RepeatedRecords,
+    /// For a row count beside a distinct count of records: per record (the first argument;
+    /// a row without one stands for itself under its person's number), its rows in the row
+    /// count against its 1 or 0 in the record count. The persons of the records where they
+    /// differ are those `count(*) - count(DISTINCT claim_id)` is about (over a join that
+    /// repeats a man's claims, his). A signature is the person's number with its low three
+    /// bits for the flags: bit 0, the record is in the record count; bits 1–2, its rows in
+    /// the row count (at most 2). Its output is `[persons]`.
+    RepeatedRows,
 }
 
 /// The aggregate for `kind`, shared by every plan that uses it.
@@ -58,10 +71,16 @@ pub fn atoms_udaf(kind: Atoms) -> Arc<AggregateUDF> {
         LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Persons))));
     static REPEATS: LazyLock<Arc<AggregateUDF>> =
         LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Repeats))));
+    static REPEATED_RECORDS: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::RepeatedRecords))));
+    static REPEATED_ROWS: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::RepeatedRows))));
     Arc::clone(match kind {
         Atoms::Rows => &ROWS,
         Atoms::Persons => &PERSONS,
         Atoms::Repeats => &REPEATS,
+        Atoms::RepeatedRecords => &REPEATED_RECORDS,
+        Atoms::RepeatedRows => &REPEATED_ROWS,
     })
 }
 
@@ -87,6 +106,8 @@ impl AggregateUDFImpl for AtomsUdaf {
             Atoms::Rows => "renkei_row_atoms",
             Atoms::Persons => "renkei_person_atoms",
             Atoms::Repeats => "renkei_repeated_persons",
+            Atoms::RepeatedRecords => "renkei_repeated_records",
+            Atoms::RepeatedRows => "renkei_repeated_rows",
         }
     }
 
@@ -96,7 +117,7 @@ impl AggregateUDFImpl for AtomsUdaf {
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(match self.kind {
-            Atoms::Repeats => DataType::UInt64,
+            Atoms::Repeats | Atoms::RepeatedRecords | Atoms::RepeatedRows => DataType::UInt64,
             _ => DataType::List(Arc::new(Field::new_list_field(DataType::UInt64, true))),
         })
     }
@@ -143,6 +164,61 @@ enum Cell {
     /// Per person: bit 0, a row in the person count; above it, the rows in the row count
     /// (at most 2: one is equal to the person's 1, two or more differ).
     Repeats(HashMap<u64, u64, Fast>),
+    RepeatedRecords(HashMap<u64, Records, Fast>),
+    /// Per record: its person's number and flags, as [`Atoms::RepeatedRows`] says.
+    RepeatedRows(HashMap<u64, u64, Fast>),
+}
+
+/// [`Atoms::RepeatedRows`]: a record's flags merged with another row's.
+fn merge_record_rows(seen: u64, signature: u64) -> u64 {
+    let rows = (((seen >> 1) & 3) + ((signature >> 1) & 3)).min(2);
+    (seen & !7) | ((seen | signature) & 1) | (rows << 1)
+}
+
+/// [`Atoms::RepeatedRows`]: whether a record adds a different number to the two counts.
+fn record_rows_differ(flags: u64) -> bool {
+    (flags >> 1) & 3 != flags & 1
+}
+
+/// One person's part in a record count beside a person count.
+#[derive(Debug, Default, Clone, Copy)]
+struct Records {
+    /// A row of theirs feeds the person count.
+    in_persons: bool,
+    /// Their first two distinct records in the record count (more add nothing: two already
+    /// differ from the person's one).
+    records: [Option<u64>; 2],
+}
+
+impl Records {
+    const PERSON: u64 = 1;
+    const RECORD: u64 = 2;
+
+    fn add(&mut self, signature: u64) {
+        self.in_persons |= signature & Self::PERSON != 0;
+        if signature & Self::RECORD == 0 {
+            return;
+        }
+        let record = signature & !3;
+        match self.records {
+            [None, _] => self.records[0] = Some(record),
+            [Some(first), None] if first != record => self.records[1] = Some(record),
+            _ => {}
+        }
+    }
+
+    /// The signatures that rebuild it through [`Records::add`]: the partial state.
+    fn signatures(&self) -> impl Iterator<Item = u64> + '_ {
+        let person = if self.in_persons { Self::PERSON } else { 0 };
+        let records = self.records.iter().flatten().map(move |r| r | Self::RECORD | person);
+        let alone = self.records[0].is_none().then_some(person);
+        records.chain(alone)
+    }
+
+    /// Whether they add a different number to the two counts.
+    fn differs(&self) -> bool {
+        self.records.iter().flatten().count() != usize::from(self.in_persons)
+    }
 }
 
 impl Cell {
@@ -151,6 +227,8 @@ impl Cell {
             Atoms::Rows => Cell::Rows(HashSet::default()),
             Atoms::Persons => Cell::Persons(HashMap::default()),
             Atoms::Repeats => Cell::Repeats(HashMap::default()),
+            Atoms::RepeatedRecords => Cell::RepeatedRecords(HashMap::default()),
+            Atoms::RepeatedRows => Cell::RepeatedRows(HashMap::default()),
         }
     }
 
@@ -165,13 +243,22 @@ impl Cell {
                 let rows = ((*seen >> 1) + (signature >> 1)).min(2);
                 *seen = ((*seen | signature) & 1) | (rows << 1);
             }
+            Cell::RepeatedRecords(map) => map.entry(person).or_default().add(signature),
+            Cell::RepeatedRows(map) => {
+                map.entry(person)
+                    .and_modify(|seen| *seen = merge_record_rows(*seen, signature))
+                    .or_insert(signature);
+            }
         }
     }
 
     fn pairs(&self) -> Vec<(u64, u64)> {
         match self {
             Cell::Rows(pairs) => pairs.iter().copied().collect(),
-            Cell::Persons(map) | Cell::Repeats(map) => map.iter().map(|(p, s)| (*p, *s)).collect(),
+            Cell::Persons(map) | Cell::Repeats(map) | Cell::RepeatedRows(map) => {
+                map.iter().map(|(p, s)| (*p, *s)).collect()
+            }
+            Cell::RepeatedRecords(map) => map.iter().flat_map(|(p, r)| r.signatures().map(|s| (*p, s))).collect(),
         }
     }
 
@@ -192,8 +279,18 @@ impl Cell {
 
     /// `[signature, persons, …]` in signature order; for repeats, `[persons]`.
     fn atoms(&self) -> Vec<u64> {
-        if let Cell::Repeats(map) = self {
-            return vec![map.values().filter(|s| *s >> 1 != *s & 1).count() as u64];
+        match self {
+            Cell::Repeats(map) => return vec![map.values().filter(|s| *s >> 1 != *s & 1).count() as u64],
+            Cell::RepeatedRecords(map) => return vec![map.values().filter(|r| r.differs()).count() as u64],
+            Cell::RepeatedRows(map) => {
+                let persons: HashSet<u64, Fast> = map
+                    .values()
+                    .filter(|s| record_rows_differ(**s))
+                    .map(|s| s & !7)
+                    .collect();
+                return vec![persons.len() as u64];
+            }
+            Cell::Rows(_) | Cell::Persons(_) => {}
         }
         let mut persons: BTreeMap<u64, u64> = BTreeMap::new();
         for (_, s) in self.pairs() {
@@ -206,7 +303,10 @@ impl Cell {
         size_of_val(self)
             + match self {
                 Cell::Rows(pairs) => pairs.capacity() * (2 * size_of::<u64>() + 1),
-                Cell::Persons(map) | Cell::Repeats(map) => map.capacity() * (2 * size_of::<u64>() + 1),
+                Cell::Persons(map) | Cell::Repeats(map) | Cell::RepeatedRows(map) => {
+                    map.capacity() * (2 * size_of::<u64>() + 1)
+                }
+                Cell::RepeatedRecords(map) => map.capacity() * (size_of::<u64>() + size_of::<Records>() + 1),
             }
     }
 }
@@ -225,7 +325,7 @@ fn arguments(values: &[ArrayRef]) -> Result<(&UInt64Array, &UInt64Array)> {
 
 /// The output of `cells`: their atoms as lists, or for repeats their counts.
 fn output<'a>(kind: Atoms, cells: impl Iterator<Item = &'a Cell>) -> ArrayRef {
-    if kind == Atoms::Repeats {
+    if matches!(kind, Atoms::Repeats | Atoms::RepeatedRecords | Atoms::RepeatedRows) {
         return Arc::new(UInt64Array::from_iter_values(cells.map(|c| c.atoms()[0])));
     }
     let mut out = ListBuilder::new(UInt64Builder::new());
@@ -269,6 +369,8 @@ impl Accumulator for Cell {
             Cell::Rows(_) => Atoms::Rows,
             Cell::Persons(_) => Atoms::Persons,
             Cell::Repeats(_) => Atoms::Repeats,
+            Cell::RepeatedRecords(_) => Atoms::RepeatedRecords,
+            Cell::RepeatedRows(_) => Atoms::RepeatedRows,
         };
         ScalarValue::try_from_array(&output(kind, std::iter::once(&*self)), 0)
     }
@@ -406,6 +508,82 @@ mod tests {
             partial
                 .update_batch(&part, &vec![0; part[0].len()], None, 1)
                 .expect("update");
+            last.merge_batch(&partial.state(EmitTo::All).expect("state"), &[0], 1)
+                .expect("merge");
+        }
+        assert_eq!(counts(last.evaluate(EmitTo::All).expect("evaluate")), vec![2]);
+    }
+
+    #[test]
+    fn repeated_records_are_persons_with_other_than_one_record() {
+        let record = |r: u64| (r << 2) | Records::RECORD | Records::PERSON;
+        // Person 1: record 7 on two rows (one record); person 2: records 7 and 8 (the record
+        // number is per key, not per person); person 3: in the person count, no record.
+        let input: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from(vec![1, 1, 2, 2, 3])),
+            Arc::new(UInt64Array::from(vec![
+                record(7),
+                record(7),
+                record(7),
+                record(8),
+                Records::PERSON,
+            ])),
+        ];
+        let counts = |a: ArrayRef| a.as_primitive::<UInt64Type>().values().to_vec();
+        let mut whole = Cells {
+            kind: Atoms::RepeatedRecords,
+            cells: vec![],
+        };
+        whole.update_batch(&input, &[0; 5], None, 1).expect("update");
+        assert_eq!(counts(whole.evaluate(EmitTo::All).expect("evaluate")), vec![2]);
+        // Row by row through partial states: person 1's record twice is still one record.
+        let mut last = Cells {
+            kind: Atoms::RepeatedRecords,
+            cells: vec![],
+        };
+        for row in 0..5 {
+            let part: Vec<ArrayRef> = input.iter().map(|a| a.slice(row, 1)).collect();
+            let mut partial = Cells {
+                kind: Atoms::RepeatedRecords,
+                cells: vec![],
+            };
+            partial.update_batch(&part, &[0], None, 1).expect("update");
+            last.merge_batch(&partial.state(EmitTo::All).expect("state"), &[0], 1)
+                .expect("merge");
+        }
+        assert_eq!(counts(last.evaluate(EmitTo::All).expect("evaluate")), vec![2]);
+    }
+
+    #[test]
+    fn repeated_rows_are_the_persons_of_records_with_other_than_one_row() {
+        let flags = |person: u64, in_records: u64, rows: u64| (person << 3) | in_records | (rows << 1);
+        // Record 10 (person 1): two rows; record 11 (person 1): one row, in both counts;
+        // record 20 (person 2): one row in both; record 30 (person 3): in the record count
+        // only; record 40 (person 3): one row, no record (the row count only).
+        let input: Vec<ArrayRef> = vec![
+            Arc::new(UInt64Array::from(vec![10, 10, 11, 20, 30, 40])),
+            Arc::new(UInt64Array::from(vec![
+                flags(1, 1, 1),
+                flags(1, 1, 1),
+                flags(1, 1, 1),
+                flags(2, 1, 1),
+                flags(3, 1, 0),
+                flags(3, 0, 1),
+            ])),
+        ];
+        let counts = |a: ArrayRef| a.as_primitive::<UInt64Type>().values().to_vec();
+        let mut last = Cells {
+            kind: Atoms::RepeatedRows,
+            cells: vec![],
+        };
+        // Persons 1 and 3, the second through partial states row by row.
+        for row in 0..6 {
+            let part: Vec<ArrayRef> = input.iter().map(|a| a.slice(row, 1)).collect();
+            let mut partial = Cells {
+                kind: Atoms::RepeatedRows,
+                cells: vec![],
+            };
+            partial.update_batch(&part, &[0], None, 1).expect("update");
             last.merge_batch(&partial.state(EmitTo::All).expect("state"), &[0], 1)
                 .expect("merge");
         }

@@ -21,7 +21,6 @@
 //!
 //! Whatever this cannot follow it refuses, naming the construct.
 
-use crate::atoms::Atoms;
 use crate::contributions;
 use crate::contributions::contributions_udaf;
 use crate::control::{AggregateRule, AtomCheck, ColumnRule, ControlNode, ControlSpec, Difference, Grouping};
@@ -675,14 +674,41 @@ impl Rewriter<'_> {
         let mut differences = Vec::new();
         let mut atoms = Vec::new();
         if let Some(members) = classes.values().next() {
-            let terms: Vec<Term> = a
-                .aggr_expr
-                .iter()
-                .map(|e| Ok(Term::of(aggregate_function(e)?, c.plan.schema())))
-                .collect::<Result<_>>()?;
-            for first in 0..terms.len() {
-                for second in first + 1..terms.len() {
-                    let (t, u) = (&terms[first], &terms[second]);
+            let schema = c.plan.schema();
+            let mut terms: Vec<(usize, Term)> = Vec::new();
+            for (j, e) in a.aggr_expr.iter().enumerate() {
+                terms.push((j, Term::of(aggregate_function(e)?, schema)));
+            }
+            // A mean beside a SUM of its value over its rows: their ratio is the count of its
+            // rows (`sum(n) / avg(n)`), a count like any other.
+            for j in 0..a.aggr_expr.len() {
+                let f = aggregate_function(&a.aggr_expr[j])?;
+                let mean = &terms[j].1;
+                let beside_its_sum = terms.iter().any(|(k, t)| {
+                    t.total
+                        && t.value.is_some()
+                        && t.value == mean.value
+                        && t.feeds == mean.feeds
+                        && aggregate_function(&a.aggr_expr[*k]).is_ok_and(|g| g.func.name() == "sum")
+                });
+                if !mean.total && mean.value.is_some() && beside_its_sum {
+                    terms.push((
+                        j,
+                        Term {
+                            total: true,
+                            feeds: counted_rows(f, schema),
+                            value: Some(lit(1i64)),
+                        },
+                    ));
+                }
+            }
+            // Two aggregates of one row over different rows (count(*) and count(*) FILTER
+            // (WHERE age < 100)) give away, by their difference, the rows of one and not the
+            // other; over the same rows with different values (sum(least(age, 98)) and
+            // sum(least(age, 97)), sum(times) and count(*)), the rows where the values differ.
+            // The persons there are counted too.
+            for (x, (first, t)) in terms.iter().enumerate() {
+                for (second, u) in terms[x + 1..].iter().filter(|(k, _)| k != first).map(|(k, u)| (*k, u)) {
                     // Only totals (COUNT, SUM) difference into a group's total over other rows;
                     // a mean does not.
                     let rows_differ =
@@ -704,73 +730,68 @@ impl Rewriter<'_> {
                         (Some(d), Some(e)) => d.or(e),
                     };
                     let persons = hidden.add(count_persons(members, Some(differ)));
-                    differences.push(Difference { first, second, persons });
+                    differences.push(Difference {
+                        first: *first,
+                        second,
+                        persons,
+                    });
                 }
             }
             // The span check (`span.rs`): three or more cells of one kind in the row get the
             // persons behind each atom of their rows, so that no combination of them isolates
             // a few persons.
-            let person = key_number(class_person(members, c.plan.schema()));
-            let cells = a
-                .aggr_expr
-                .iter()
-                .zip(&terms)
-                .map(|(e, term)| {
-                    let f = aggregate_function(e)?;
-                    let counts_persons = f.func.name().eq_ignore_ascii_case("count")
-                        && f.params.distinct
-                        && matches!(f.params.args.as_slice(), [arg] if c.bare_pid(arg).is_some_and(|l| members.contains(&l)));
-                    // Where each person has one row, a count of persons is a count of rows:
-                    // one kind, so that `count(*) - persons with … - count(*) FILTER …` is
-                    // one span.
-                    let rows_are_persons = one_row_per_person.is_some_and(|l| members.contains(&l));
-                    let (kind, value) = match (term.total, &term.value) {
-                        (true, Some(_)) => (Atoms::Rows, term.value.clone()),
-                        _ if counts_persons && rows_are_persons => (Atoms::Rows, Some(lit(1i64))),
-                        _ if counts_persons => (Atoms::Persons, None),
-                        _ => return Ok(None),
-                    };
-                    Ok(Some(span::Cell {
-                        atoms: kind,
-                        value,
-                        person: person.clone(),
-                        feeds: term.feeds.clone(),
-                    }))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            // Distinct counts of records are neither rows nor persons, and their atoms are not
-            // formed: three of one key, or one beside a count of rows (`count(*) -
-            // count(DISTINCT claim_id)` over a join that repeats a man's claims), would
-            // difference into a few persons' records unchecked.
+            let person = key_number(class_person(members, schema));
+            // Where each person has one row, a count of persons is a count of rows: one kind,
+            // so that `count(*) - persons with … - count(*) FILTER …` is one span.
+            let rows_are_persons = one_row_per_person.is_some_and(|l| members.contains(&l));
+            let mut cells: Vec<(usize, span::Cell)> = Vec::new();
             let mut records: Vec<Expr> = Vec::new();
-            let mut counts_rows = false;
-            for (e, term) in a.aggr_expr.iter().zip(&terms) {
-                let f = aggregate_function(e)?;
-                counts_rows |= term.total && term.value == Some(lit(1i64));
-                if let (true, true, [arg]) = (
+            for (j, term) in &terms {
+                let f = aggregate_function(&a.aggr_expr[*j])?;
+                let distinct_of = match (
                     f.func.name().eq_ignore_ascii_case("count"),
                     f.params.distinct,
                     f.params.args.as_slice(),
-                ) && self.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey)
-                {
-                    records.push(arg.clone().unalias_nested().data);
-                }
+                ) {
+                    (true, true, [arg]) => Some(arg),
+                    _ => None,
+                };
+                let counts_persons =
+                    distinct_of.is_some_and(|arg| c.bare_pid(arg).is_some_and(|l| members.contains(&l)));
+                let record = match distinct_of {
+                    Some(arg) if self.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey) => {
+                        Some(arg.clone().unalias_nested().data)
+                    }
+                    _ => None,
+                };
+                let (kind, value) = match (term.total, &term.value, record) {
+                    (true, Some(_), _) => (span::Kind::Rows, term.value.clone()),
+                    _ if counts_persons && rows_are_persons => (span::Kind::Rows, Some(lit(1i64))),
+                    _ if counts_persons => (span::Kind::Persons, None),
+                    (_, _, Some(record)) => {
+                        records.push(record.clone());
+                        (span::Kind::Records, Some(record))
+                    }
+                    _ => continue,
+                };
+                cells.push((
+                    *j,
+                    span::Cell {
+                        kind,
+                        value,
+                        person: person.clone(),
+                        feeds: term.feeds.clone(),
+                    },
+                ));
             }
-            if !records.is_empty() {
-                if counts_rows {
-                    return Err(refuse(
-                        "COUNT(DISTINCT record key) beside a count of rows is refused: count rows or records, \
-                         not both (their difference is the records a join repeats)"
-                            .into(),
-                    ));
-                }
-                if records.iter().any(|r| records.iter().filter(|x| *x == r).count() > 2) {
-                    return Err(refuse(
-                        "more than two COUNT(DISTINCT …) of one record key in one row are refused: their \
-                         differences are not checked"
-                            .into(),
-                    ));
-                }
+            // Distinct counts of records have no atoms of their own: three of one key would
+            // difference into a few persons' records unchecked.
+            if records.iter().any(|r| records.iter().filter(|x| *x == r).count() > 2) {
+                return Err(refuse(
+                    "more than two COUNT(DISTINCT …) of one record key in one row are refused: their \
+                     differences are not checked"
+                        .into(),
+                ));
             }
             for (e, aggregates) in span::atom_aggregates(&cells)? {
                 atoms.push(AtomCheck {
@@ -778,8 +799,9 @@ impl Rewriter<'_> {
                     aggregates,
                 });
             }
-            // Rows where each person has one need none: their rows are their persons.
-            if one_row_per_person.is_none_or(|l| !members.contains(&l)) {
+            // Rows where each person has one need none: their rows are their persons, and
+            // each record has at most one row.
+            if !rows_are_persons {
                 for (e, first, second) in span::repeat_aggregates(&cells)? {
                     differences.push(Difference {
                         first,
@@ -1621,7 +1643,7 @@ impl Term {
         let value = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
             (_, true, _) => None,
             ("count", false, _) => Some(lit(1i64)),
-            ("sum" | "avg" | "mean", false, [arg]) => Some(without_float_cast(arg, schema)),
+            ("sum" | "avg" | "mean", false, [arg]) => Some(without_widening_cast(arg, schema)),
             _ => None,
         };
         Term {
@@ -1637,38 +1659,62 @@ impl Term {
 /// An argument that cannot be NULL gets no NULL test: a `FILTER (WHERE true)` still costs a
 /// filter pass per batch.
 fn contributes(f: &AggregateFunction, schema: &DFSchema) -> Option<Expr> {
+    feeding_rows(f, schema, f.func.name().eq_ignore_ascii_case("count"))
+}
+
+/// The rows a mean divides by: those its FILTER keeps where its argument is not NULL, zeros
+/// included.
+fn counted_rows(f: &AggregateFunction, schema: &DFSchema) -> Option<Expr> {
+    feeding_rows(f, schema, true)
+}
+
+/// The rows its FILTER keeps where its argument is not NULL, and, unless `zeros_feed`, not zero.
+fn feeding_rows(f: &AggregateFunction, schema: &DFSchema, zeros_feed: bool) -> Option<Expr> {
     let mut conds: Vec<Expr> = Vec::new();
     if let Some(filter) = &f.params.filter {
         conds.push((**filter).clone());
     }
-    let name = f.func.name().to_lowercase();
     for arg in &f.params.args {
         if matches!(arg, Expr::Literal(..)) {
             continue;
         }
-        let arg = &without_float_cast(arg, schema);
+        let arg = &without_widening_cast(arg, schema);
         if arg.nullable(schema).unwrap_or(true) {
             conds.push(arg.clone().is_not_null());
         }
         // A zero adds nothing to a sum, and a mean times its (released) count is a sum.
-        if name != "count" {
+        if !zeros_feed {
             conds.push(arg.clone().not_eq(lit(0)));
         }
     }
     conds.into_iter().reduce(Expr::and)
 }
 
-/// A number without the cast to Float64 that type coercion puts around AVG's argument: a
-/// number is NULL or zero exactly when its Float64 is, so SUM(x) and AVG(x) share one
-/// persons count and one contributions summary.
-fn without_float_cast(e: &Expr, schema: &DFSchema) -> Expr {
-    if let Expr::Cast(c) = e
-        && c.field.data_type() == &DataType::Float64
-        && c.expr.get_type(schema).is_ok_and(|t| t.is_numeric())
-    {
-        return without_float_cast(&c.expr, schema);
+/// A number without the widening casts type coercion puts around an aggregate's argument
+/// (to Float64 for AVG, to Int64 for SUM of a narrower integer): a number is NULL or zero
+/// exactly when its widened value is, so SUM(x) and AVG(x) share one persons count and one
+/// contributions summary, and are known as aggregates of one value.
+fn without_widening_cast(e: &Expr, schema: &DFSchema) -> Expr {
+    let (inner, to) = match e {
+        Expr::Cast(c) => (&c.expr, c.field.data_type()),
+        Expr::TryCast(c) => (&c.expr, c.field.data_type()),
+        _ => return e.clone(),
+    };
+    match inner.get_type(schema) {
+        Ok(from) if widens(&from, to) => without_widening_cast(inner, schema),
+        _ => e.clone(),
     }
-    e.clone()
+}
+
+/// Whether every value of `from` is a value of `to`, zero and NULL to zero and NULL.
+fn widens(from: &DataType, to: &DataType) -> bool {
+    use DataType::*;
+    match to {
+        Float64 => from.is_numeric(),
+        Int64 => matches!(from, Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32),
+        UInt64 => matches!(from, UInt8 | UInt16 | UInt32),
+        _ => false,
+    }
 }
 
 /// The hidden aggregates added to the final aggregation, each computed once however many
@@ -1893,7 +1939,7 @@ fn contributions_of(
         contributions_udaf(),
         vec![
             key_number(class_person(members, schema)),
-            cast(without_float_cast(arg, schema), DataType::Float64),
+            cast(without_widening_cast(arg, schema), DataType::Float64),
         ],
         false,
         feeds.map(Box::new),

@@ -11,6 +11,7 @@
 //! the control node runs per row ([`cells_to_hide`]).
 
 use crate::atoms::{Atoms, MAX_CELLS, atoms_udaf};
+use crate::key_number::key_number;
 use crate::refuse;
 use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::coalesce;
@@ -25,11 +26,25 @@ pub fn holds(feeds: &Option<Expr>) -> Expr {
         .map_or(lit(true), |f| coalesce(vec![f.clone(), lit(false)]))
 }
 
+/// What a cell counts or adds up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Rows (COUNT, SUM).
+    Rows,
+    /// Distinct persons of one class.
+    Persons,
+    /// Distinct records of one key: no atoms of their own (three of one key are refused),
+    /// but beside a count of persons or rows, the persons whose records add a different
+    /// number to each are counted ([`repeat_aggregates`]).
+    Records,
+}
+
 /// What one aggregate of the final aggregation adds up, for grouping cells by kind.
 #[derive(Clone, PartialEq)]
 pub struct Cell {
-    pub atoms: Atoms,
-    /// What each row adds (`1` for COUNT, the argument for SUM); none for persons.
+    pub kind: Kind,
+    /// What each row adds (`1` for COUNT, the argument for SUM); the record key for
+    /// records; none for persons.
     pub value: Option<Expr>,
     /// The person expression (a class's person, as its number) the atoms are counted on.
     pub person: Expr,
@@ -37,22 +52,40 @@ pub struct Cell {
     pub feeds: Option<Expr>,
 }
 
+impl Cell {
+    /// The aggregate its atoms are counted by, where it has them.
+    fn atoms(&self) -> Option<Atoms> {
+        match self.kind {
+            Kind::Rows => Some(Atoms::Rows),
+            Kind::Persons => Some(Atoms::Persons),
+            Kind::Records => None,
+        }
+    }
+
+    fn counts_rows(&self) -> bool {
+        self.kind == Kind::Rows && self.value == Some(lit(1i64))
+    }
+}
+
 /// For every kind with three or more cells (two are judged by the pairwise rule, which also
 /// hides differences that are not determined), the hidden aggregate that counts the persons
-/// of each atom, with the aggregates it covers. More than [`MAX_CELLS`] cells of one kind in
-/// one row are refused.
-pub fn atom_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, Vec<usize>)>> {
-    let mut kinds: Vec<(&Cell, Vec<usize>)> = Vec::new();
-    for (j, cell) in cells.iter().enumerate() {
-        let Some(cell) = cell else { continue };
-        let same = |k: &Cell| k.atoms == cell.atoms && k.value == cell.value && k.person == cell.person;
-        match kinds.iter_mut().find(|(k, _)| same(k)) {
-            Some((_, members)) => members.push(j),
-            None => kinds.push((cell, vec![j])),
+/// of each atom, with the aggregates it covers. `cells`: the aggregates' cells, each with its
+/// aggregate's index. More than [`MAX_CELLS`] cells of one kind in one row are refused.
+pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, Vec<usize>)>> {
+    let mut kinds: Vec<(&Cell, Atoms, Vec<&Cell>, Vec<usize>)> = Vec::new();
+    for (j, cell) in cells {
+        let Some(atoms) = cell.atoms() else { continue };
+        let same = |k: &Cell| k.kind == cell.kind && k.value == cell.value && k.person == cell.person;
+        match kinds.iter_mut().find(|(k, ..)| same(k)) {
+            Some((.., of_kind, members)) => {
+                of_kind.push(cell);
+                members.push(*j);
+            }
+            None => kinds.push((cell, atoms, vec![cell], vec![*j])),
         }
     }
     let mut out = Vec::new();
-    for (kind, members) in kinds.into_iter().filter(|(_, m)| m.len() >= 3) {
+    for (kind, atoms, of_kind, members) in kinds.into_iter().filter(|(.., m)| m.len() >= 3) {
         if members.len() > MAX_CELLS {
             return Err(refuse(format!(
                 "more than {MAX_CELLS} counts or sums of one value in one row are refused: their differences \
@@ -60,24 +93,17 @@ pub fn atom_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, Vec<usize>)>
             )));
         }
         let mut signature: Option<Expr> = None;
-        for (bit, j) in members.iter().enumerate() {
-            let term = when(
-                holds(&cells[*j].as_ref().and_then(|c| c.feeds.clone())),
-                lit(1u64 << bit),
-            )
-            .otherwise(lit(0u64))?;
+        for (bit, cell) in of_kind.iter().enumerate() {
+            let term = when(holds(&cell.feeds), lit(1u64 << bit)).otherwise(lit(0u64))?;
             signature = Some(match signature {
                 Some(s) => s + term,
                 None => term,
             });
         }
-        let feeds: Option<Vec<Expr>> = members
-            .iter()
-            .map(|j| cells[*j].as_ref().and_then(|c| c.feeds.clone()))
-            .collect();
+        let feeds: Option<Vec<Expr>> = of_kind.iter().map(|c| c.feeds.clone()).collect();
         let filter = feeds.and_then(|f| f.into_iter().reduce(Expr::or));
         let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
-            atoms_udaf(kind.atoms),
+            atoms_udaf(atoms),
             vec![kind.person.clone(), signature.unwrap_or_else(|| lit(0u64))],
             false,
             filter.map(Box::new),
@@ -89,45 +115,75 @@ pub fn atom_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, Vec<usize>)>
     Ok(out)
 }
 
-/// For every COUNT of rows beside a distinct count of the same persons, the hidden aggregate
-/// that counts the persons who add a different number to each (`renkei_repeated_persons`),
-/// with the two aggregates: their difference is about those persons alone, and the pairwise
-/// rule hides it when they are 1 to min_persons − 1 (`count(*) - count(DISTINCT person)`
-/// over a LEFT JOIN that repeats one man's rows was his number of claims).
-pub fn repeat_aggregates(cells: &[Option<Cell>]) -> Result<Vec<(Expr, usize, usize)>> {
+/// For every two cells of the same persons that count them in different units (a count of
+/// rows, of records, of persons), the hidden aggregate that counts the persons who add a
+/// different number to each, with the two aggregates: their difference is about those persons
+/// alone, and the pairwise rule hides it when they are 1 to min_persons − 1.
+/// `count(*) - count(DISTINCT person)` over a LEFT JOIN that repeats one man's rows was his
+/// number of claims (`renkei_repeated_persons`); `count(DISTINCT case_id) - count(DISTINCT
+/// person_id)` is the extra stays of the few with several (`renkei_repeated_records`);
+/// `count(*) - count(DISTINCT claim_id)` over that join, his claims again
+/// (`renkei_repeated_rows`).
+pub fn repeat_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, usize, usize)>> {
     let mut out = Vec::new();
-    for (i, rows) in cells.iter().enumerate() {
-        let Some(rows) = rows
-            .as_ref()
-            .filter(|c| c.atoms == Atoms::Rows && c.value == Some(lit(1i64)))
-        else {
-            continue;
-        };
-        for (j, persons) in cells.iter().enumerate() {
-            let Some(persons) = persons
-                .as_ref()
-                .filter(|c| c.atoms == Atoms::Persons && c.person == rows.person)
-            else {
+    for (i, many) in cells {
+        for (j, fewer) in cells {
+            if many.person != fewer.person || i == j {
                 continue;
+            }
+            let (udaf, key, signature) = match (many.kind, fewer.kind, &many.value) {
+                (Kind::Rows, Kind::Persons, _) if many.counts_rows() => (
+                    Atoms::Repeats,
+                    many.person.clone(),
+                    flag(&fewer.feeds, 1)? + flag(&many.feeds, 2)?,
+                ),
+                (Kind::Records, Kind::Persons, Some(record)) => (
+                    Atoms::RepeatedRecords,
+                    many.person.clone(),
+                    // The record's number, its low two bits for the flags.
+                    flag(&fewer.feeds, 1)?
+                        + when(
+                            holds(&many.feeds).and(record.clone().is_not_null()),
+                            key_number(record.clone()) / lit(4u64) * lit(4u64) + lit(2u64),
+                        )
+                        .otherwise(lit(0u64))?,
+                ),
+                (Kind::Rows, Kind::Records, _) if many.counts_rows() => {
+                    let Some(record) = &fewer.value else { continue };
+                    (
+                        Atoms::RepeatedRows,
+                        // A row without a record stands for itself under its person.
+                        coalesce(vec![key_number(record.clone()), many.person.clone()]),
+                        // The person's number, its low three bits for the flags.
+                        many.person.clone() / lit(8u64) * lit(8u64)
+                            + when(holds(&fewer.feeds).and(record.clone().is_not_null()), lit(1u64))
+                                .otherwise(lit(0u64))?
+                            + flag(&many.feeds, 2)?,
+                    )
+                }
+                _ => continue,
             };
-            let signature = when(holds(&persons.feeds), lit(1u64)).otherwise(lit(0u64))?
-                + when(holds(&rows.feeds), lit(2u64)).otherwise(lit(0u64))?;
-            let filter = match (&rows.feeds, &persons.feeds) {
+            let filter = match (&many.feeds, &fewer.feeds) {
                 (Some(a), Some(b)) => Some(a.clone().or(b.clone())),
                 _ => None,
             };
             let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
-                atoms_udaf(Atoms::Repeats),
-                vec![rows.person.clone(), signature],
+                atoms_udaf(udaf),
+                vec![key, signature],
                 false,
                 filter.map(Box::new),
                 vec![],
                 None,
             ));
-            out.push((aggregate, i, j));
+            out.push((aggregate, *i, *j));
         }
     }
     Ok(out)
+}
+
+/// `bit` on the rows `feeds` keeps, else 0.
+fn flag(feeds: &Option<Expr>, bit: u64) -> Result<Expr> {
+    when(holds(feeds), lit(bit)).otherwise(lit(0u64))
 }
 
 /// The cells of one check to hide in one row, by position in its aggregates, so that no
