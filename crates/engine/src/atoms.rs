@@ -63,6 +63,17 @@ pub enum Atoms {
     RepeatedRows,
 }
 
+impl Atoms {
+    /// Every kind: a cluster's nodes must know each aggregate by name.
+    pub const ALL: [Atoms; 5] = [
+        Atoms::Rows,
+        Atoms::Persons,
+        Atoms::Repeats,
+        Atoms::RepeatedRecords,
+        Atoms::RepeatedRows,
+    ];
+}
+
 /// The aggregate for `kind`, shared by every plan that uses it.
 pub fn atoms_udaf(kind: Atoms) -> Arc<AggregateUDF> {
     static ROWS: LazyLock<Arc<AggregateUDF>> =

@@ -80,12 +80,9 @@ pub struct EngineOptions {
 pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
     (
         vec![key_number::key_number_udf()],
-        vec![
-            contributions::contributions_udaf(),
-            atoms::atoms_udaf(atoms::Atoms::Rows),
-            atoms::atoms_udaf(atoms::Atoms::Persons),
-            atoms::atoms_udaf(atoms::Atoms::Repeats),
-        ],
+        std::iter::once(contributions::contributions_udaf())
+            .chain(atoms::Atoms::ALL.into_iter().map(atoms::atoms_udaf))
+            .collect(),
     )
 }
 
