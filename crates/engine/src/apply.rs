@@ -44,23 +44,6 @@ fn counts_of(a: &ArrayRef) -> Result<Vec<i64>> {
         .collect())
 }
 
-/// Per row, the persons behind one aggregate: the smallest class, each class its largest member.
-fn persons_behind(batch: &RecordBatch, classes: &[Vec<String>]) -> Result<Vec<i64>> {
-    let mut out = vec![i64::MAX; batch.num_rows()];
-    for members in classes {
-        let mut class = vec![0i64; batch.num_rows()];
-        for m in members {
-            for (c, v) in class.iter_mut().zip(counts(batch, m)?) {
-                *c = (*c).max(v);
-            }
-        }
-        for (o, c) in out.iter_mut().zip(class) {
-            *o = (*o).min(c);
-        }
-    }
-    Ok(out)
-}
-
 fn units_behind(batch: &RecordBatch, units: &[String]) -> Result<Vec<i64>> {
     let mut out = vec![i64::MAX; batch.num_rows()];
     for u in units {
@@ -142,7 +125,7 @@ pub fn apply_disclosure_control(
             }
         }
         small_part.push(small);
-        persons.push(persons_behind(&batch, &a.persons)?);
+        persons.push(counts(&batch, &a.persons)?);
         units.push(units_behind(&batch, &a.units)?);
         dominated.push(match &a.dominance {
             Some(name) => dominance_verdicts(&batch, name, policy)?,
@@ -166,7 +149,7 @@ pub fn apply_disclosure_control(
         .collect();
     // A group of fewer than min_persons persons is a small group whatever its aggregates
     // say: its zeros are hidden as its counts are, and its labels alone would name it.
-    let small_group: Vec<bool> = persons_behind(&batch, &spec.group_persons)?
+    let small_group: Vec<bool> = counts(&batch, &spec.group_persons)?
         .into_iter()
         .map(|p| p < policy.min_persons as i64)
         .collect();

@@ -37,9 +37,8 @@ pub enum ColumnRule {
 /// The hidden counts behind one aggregate of the final aggregation.
 #[derive(Clone, Debug)]
 pub struct AggregateRule {
-    /// Hidden count columns, per class of equal person lineages: a cell's persons are
-    /// the smallest over classes of the largest within a class.
-    pub persons: Vec<Vec<String>>,
+    /// The hidden count of the persons among the rows that feed it.
+    pub persons: String,
     /// Hidden distinct-unit count columns; a cell's units are the smallest of them.
     pub units: Vec<String>,
     /// For a SUM or AVG of a sensitive measure: the hidden `renkei_contributions` summary
@@ -79,10 +78,10 @@ pub struct ControlSpec {
     /// evaluated on released values only: a row where one of them would be hidden is
     /// withheld, whatever the verdict, so that a test of a hidden value tells nothing.
     pub having_aggregates: Vec<usize>,
-    /// The persons of each row's group (all the rows it aggregates, per class of equal
-    /// person lineages): a group of fewer than the policy's minimum is a small group, whose
-    /// labels and cells are not released whatever its aggregates are (a zero included).
-    pub group_persons: Vec<Vec<String>>,
+    /// The hidden count of the persons of each row's group (all the rows it aggregates): a
+    /// group of fewer than the policy's minimum is a small group, whose labels and cells are
+    /// not released whatever its aggregates are (a zero included).
+    pub group_persons: String,
     pub grouping: Option<Grouping>,
     /// Whether the query groups or selects by a unit key, so the unit rule applies.
     pub entity_rule: bool,

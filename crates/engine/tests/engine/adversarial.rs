@@ -985,7 +985,7 @@ fn functions_that_fail_on_a_value_need_literal_arguments() {
 }
 
 /// The query's own `count(DISTINCT person_id)` stands in for the engine's persons count
-/// (see `rewrite.rs`): a filtered one over a few persons is still a small cell, and a
+/// (see `rewrite/final_aggregate.rs`): a filtered one over a few persons is still a small cell, and a
 /// count of persons next to it cannot give the few away by difference.
 #[test]
 fn the_querys_own_person_counts_still_hide_small_cells() {

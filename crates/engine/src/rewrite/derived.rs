@@ -1,0 +1,167 @@
+//! Derived tables: per-person aggregates (grouped by a person key) and UNIONs of row sets.
+
+use super::carried::{Carried, column_at, hidden_col, person_column};
+use super::conditions::weighs_rows_apart;
+use super::lineage::{PER_PERSON_AGGREGATES, Rewriter};
+use super::predicates::check_no_subqueries;
+use super::terms::aggregate_function;
+use crate::refuse;
+use datafusion::common::Result;
+use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection, Union};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+impl Rewriter<'_> {
+    /// An aggregate inside the query: a per-person derived table.
+    pub(super) fn per_person_aggregate(&mut self, a: Aggregate) -> Result<Carried> {
+        let c = self.carry(Arc::unwrap_or_clone(a.input))?;
+        if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
+            return Err(refuse("grouping sets are allowed only in the final aggregation".into()));
+        }
+        let Some((key_at, lineage)) = a
+            .group_expr
+            .iter()
+            .enumerate()
+            .find_map(|(i, e)| c.bare_pid(e).map(|l| (i, l)))
+        else {
+            return Err(refuse(
+                "an aggregation inside the query must group by the person key (one row per person), \
+                 or the persons behind its rows cannot be counted"
+                    .into(),
+            ));
+        };
+        let class = self.find(lineage);
+        for l in c.persons.clone() {
+            if self.find(l) != class {
+                return Err(refuse(
+                    "an aggregation inside the query mixes rows of persons not joined on the person key".into(),
+                ));
+            }
+        }
+        for e in &a.aggr_expr {
+            let f = aggregate_function(e)?;
+            let name = f.func.name().to_lowercase();
+            if !PER_PERSON_AGGREGATES.contains(&name.as_str()) {
+                return Err(refuse(format!("{} is refused", name.to_uppercase())));
+            }
+            for arg in &f.params.args {
+                check_no_subqueries(arg, "an aggregate")?;
+            }
+        }
+        let mut origins = Vec::new();
+        let mut pid_of = Vec::new();
+        for (i, e) in a.group_expr.iter().enumerate() {
+            origins.push(c.expr_origins(e)?);
+            pid_of.push((i == key_at).then_some(lineage));
+        }
+        for e in &a.aggr_expr {
+            let f = aggregate_function(e)?;
+            let counts = f.func.name().eq_ignore_ascii_case("count");
+            let mut o = BTreeSet::new();
+            let mut weighed = f.params.filter.is_some();
+            for arg in &f.params.args {
+                let from = c.expr_origins(arg)?;
+                weighed |= weighs_rows_apart(arg, c.plan.schema()) || self.weighed.is_some_and(|m| from.contains(&m));
+                if !counts {
+                    o.extend(from);
+                }
+            }
+            // A per-person value over some of the person's rows (a FILTER, a condition) is
+            // weighed by that selection as a CASE would weigh the rows.
+            if weighed {
+                o.insert(self.weighed_mark());
+            }
+            origins.push(o);
+            pid_of.push(None);
+        }
+        // The lineage's hidden column equals the grouped key on every row (a bare copy of
+        // it), so the key itself carries the lineage up: grouping by the hidden copy as well
+        // would hash every person key twice. Unit lineages end here.
+        let agg = LogicalPlan::Aggregate(Aggregate::try_new(
+            Arc::new(c.plan),
+            a.group_expr.clone(),
+            a.aggr_expr.clone(),
+        )?);
+        let schema = Arc::clone(agg.schema());
+        let col_at = |i: usize| column_at(&schema, i);
+        let mut exprs: Vec<Expr> = (0..schema.fields().len()).map(col_at).collect();
+        let visible = exprs.len();
+        exprs.push(col_at(key_at).alias(person_column(lineage)));
+        let plan = LogicalPlan::Projection(Projection::try_new(exprs, Arc::new(agg))?);
+        Ok(Carried {
+            plan,
+            visible,
+            origins,
+            pid_of,
+            persons: vec![lineage],
+            units: vec![],
+            // Grouped by the person key alone: one row per person.
+            one_row_per_person: (a.group_expr.len() == 1).then_some(lineage),
+        })
+    }
+
+    /// UNION (ALL) of row sets: each branch must carry one class of persons, passed on
+    /// under a new lineage shared by all branches.
+    pub(super) fn union(&mut self, u: Union) -> Result<Carried> {
+        let lineage = self.new_lineage();
+        let mut branches = Vec::new();
+        let mut origins: Vec<BTreeSet<usize>> = Vec::new();
+        let mut pid_of: Vec<Option<usize>> = Vec::new();
+        for input in u.inputs {
+            let c = self.carry(Arc::unwrap_or_clone(input))?;
+            let Some(first) = c.persons.first().copied() else {
+                return Err(refuse("every branch of a UNION must read person-keyed rows".into()));
+            };
+            let class = self.find(first);
+            if c.persons.iter().any(|l| self.find(*l) != class) {
+                return Err(refuse(
+                    "a UNION branch mixes persons not joined on the person key".into(),
+                ));
+            }
+            let schema = Arc::clone(c.plan.schema());
+            let mut exprs: Vec<Expr> = (0..c.visible).map(|i| column_at(&schema, i)).collect();
+            exprs.push(hidden_col(&person_column(first)).alias(person_column(lineage)));
+            if origins.is_empty() {
+                origins = c.origins.clone();
+                pid_of = c.pid_of.iter().map(|p| p.map(|_| lineage)).collect();
+            } else {
+                for (i, o) in c.origins.iter().enumerate() {
+                    if let Some(slot) = origins.get_mut(i) {
+                        slot.extend(o.iter().copied());
+                    }
+                    if c.pid_of.get(i).copied().flatten().is_none()
+                        && let Some(p) = pid_of.get_mut(i)
+                    {
+                        *p = None;
+                    }
+                }
+            }
+            branches.push(Arc::new(LogicalPlan::Projection(Projection::try_new(
+                exprs,
+                Arc::new(c.plan),
+            )?)));
+        }
+        for l in 0..self.lineages.len() {
+            if pid_of.contains(&Some(l)) {
+                self.merge(l, lineage);
+            }
+        }
+        // A value that comes from several branches is weighed by its branch (`1` in one,
+        // `1000` in another that selects a few persons), which no condition shows.
+        let mark = self.weighed_mark();
+        for o in &mut origins {
+            o.insert(mark);
+        }
+        let plan = LogicalPlan::Union(Union::try_new(branches)?);
+        let visible = origins.len();
+        Ok(Carried {
+            plan,
+            visible,
+            origins,
+            pid_of,
+            persons: vec![lineage],
+            units: vec![],
+            one_row_per_person: None,
+        })
+    }
+}

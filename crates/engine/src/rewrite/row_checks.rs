@@ -1,0 +1,163 @@
+//! The checks between the cells of one row: two aggregates over different rows (or of
+//! different values) are judged by the persons between them; three or more of one kind by
+//! the span check over their atoms (`span.rs`); counts of one person's rows in different
+//! units (rows, records, persons) by the persons who add a different number to each.
+
+use super::carried::Carried;
+use super::hidden::{HiddenAggregates, Persons};
+use super::lineage::Rewriter;
+use super::terms::{Term, aggregate_function, counted_rows};
+use crate::control::{AtomCheck, Difference};
+use crate::key_number::key_number;
+use crate::refuse;
+use crate::span::{self, holds};
+use datafusion::common::Result;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, lit};
+use renkei_warehouse::ColumnClass;
+
+impl Rewriter<'_> {
+    /// The hidden counts of the persons behind each difference and atom of a row's cells.
+    pub(super) fn row_checks(
+        &mut self,
+        aggr_expr: &[Expr],
+        c: &Carried,
+        persons: &Persons,
+        hidden: &mut HiddenAggregates,
+    ) -> Result<(Vec<Difference>, Vec<AtomCheck>)> {
+        let mut differences = Vec::new();
+        let mut atoms = Vec::new();
+        let schema = c.plan.schema();
+        let mut terms: Vec<(usize, Term)> = Vec::new();
+        for (j, e) in aggr_expr.iter().enumerate() {
+            terms.push((j, Term::of(aggregate_function(e)?, schema)));
+        }
+        // A mean beside a SUM of its value over its rows: their ratio is the count of its
+        // rows (`sum(n) / avg(n)`), a count like any other.
+        for j in 0..aggr_expr.len() {
+            let f = aggregate_function(&aggr_expr[j])?;
+            let mean = &terms[j].1;
+            let beside_its_sum = terms.iter().any(|(k, t)| {
+                t.total
+                    && t.value.is_some()
+                    && t.value == mean.value
+                    && t.feeds == mean.feeds
+                    && aggregate_function(&aggr_expr[*k]).is_ok_and(|g| g.func.name() == "sum")
+            });
+            if !mean.total && mean.value.is_some() && beside_its_sum {
+                terms.push((
+                    j,
+                    Term {
+                        total: true,
+                        feeds: counted_rows(f, schema),
+                        value: Some(lit(1i64)),
+                    },
+                ));
+            }
+        }
+        // Two aggregates of one row over different rows (count(*) and count(*) FILTER
+        // (WHERE age < 100)) give away, by their difference, the rows of one and not the
+        // other; over the same rows with different values (sum(least(age, 98)) and
+        // sum(least(age, 97)), sum(times) and count(*)), the rows where the values differ.
+        // The persons there are counted too.
+        for (x, (first, t)) in terms.iter().enumerate() {
+            for (second, u) in terms[x + 1..].iter().filter(|(k, _)| k != first).map(|(k, u)| (*k, u)) {
+                // Only totals (COUNT, SUM) difference into a group's total over other rows;
+                // a mean does not.
+                let rows_differ =
+                    (t.total && u.total && t.feeds != u.feeds).then(|| holds(&t.feeds).not_eq(holds(&u.feeds)));
+                // Means of different values over the same rows do: times their count.
+                let values_differ = match (&t.value, &u.value) {
+                    (Some(v), Some(w)) if v != w => Some(holds(&t.feeds).and(holds(&u.feeds)).and(Expr::BinaryExpr(
+                        BinaryExpr::new(Box::new(v.clone()), Operator::IsDistinctFrom, Box::new(w.clone())),
+                    ))),
+                    _ => None,
+                };
+                let differ = match (rows_differ, values_differ) {
+                    (None, None) => continue,
+                    (Some(d), None) | (None, Some(d)) => d,
+                    (Some(d), Some(e)) => d.or(e),
+                };
+                let persons = hidden.add(persons.count(Some(differ)));
+                differences.push(Difference {
+                    first: *first,
+                    second,
+                    persons,
+                });
+            }
+        }
+        // The span check (`span.rs`): three or more cells of one kind in the row get the
+        // persons behind each atom of their rows, so that no combination of them isolates
+        // a few persons.
+        let person = key_number(persons.person.clone());
+        // Where each person has one row, a count of persons is a count of rows: one kind,
+        // so that `count(*) - persons with … - count(*) FILTER …` is one span.
+        let rows_are_persons = persons.one_row;
+        let mut cells: Vec<(usize, span::Cell)> = Vec::new();
+        let mut records: Vec<Expr> = Vec::new();
+        for (j, term) in &terms {
+            let f = aggregate_function(&aggr_expr[*j])?;
+            let distinct_of = match (
+                f.func.name().eq_ignore_ascii_case("count"),
+                f.params.distinct,
+                f.params.args.as_slice(),
+            ) {
+                (true, true, [arg]) => Some(arg),
+                _ => None,
+            };
+            let counts_persons =
+                distinct_of.is_some_and(|arg| c.bare_pid(arg).is_some_and(|l| persons.members.contains(&l)));
+            let record = match distinct_of {
+                Some(arg) if self.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey) => {
+                    Some(arg.clone().unalias_nested().data)
+                }
+                _ => None,
+            };
+            let (kind, value) = match (term.total, &term.value, record) {
+                (true, Some(_), _) => (span::Kind::Rows, term.value.clone()),
+                _ if counts_persons && rows_are_persons => (span::Kind::Rows, Some(lit(1i64))),
+                _ if counts_persons => (span::Kind::Persons, None),
+                (_, _, Some(record)) => {
+                    records.push(record.clone());
+                    (span::Kind::Records, Some(record))
+                }
+                _ => continue,
+            };
+            cells.push((
+                *j,
+                span::Cell {
+                    kind,
+                    value,
+                    person: person.clone(),
+                    feeds: term.feeds.clone(),
+                },
+            ));
+        }
+        // Distinct counts of records have no atoms of their own: three of one key would
+        // difference into a few persons' records unchecked.
+        if records.iter().any(|r| records.iter().filter(|x| *x == r).count() > 2) {
+            return Err(refuse(
+                "more than two COUNT(DISTINCT …) of one record key in one row are refused: their \
+                 differences are not checked"
+                    .into(),
+            ));
+        }
+        for (e, aggregates) in span::atom_aggregates(&cells)? {
+            atoms.push(AtomCheck {
+                column: hidden.add(e),
+                aggregates,
+            });
+        }
+        // Rows where each person has one need none: their rows are their persons, and
+        // each record has at most one row.
+        if !rows_are_persons {
+            for (e, first, second) in span::repeat_aggregates(&cells)? {
+                differences.push(Difference {
+                    first,
+                    second,
+                    persons: hidden.add(e),
+                });
+            }
+        }
+        Ok((differences, atoms))
+    }
+}
