@@ -104,6 +104,42 @@ pub fn counts_rows(arg: &Expr, schema: &DFSchema) -> bool {
     }
 }
 
+/// Whether every row adds the same number to a SUM of `arg`, or nothing (zero or NULL): a
+/// weight alone (`2`, `CASE WHEN … THEN 5 ELSE 0 END`, a condition cast to a number). Such
+/// a SUM is that number times a count of rows.
+pub fn adds_one_weight(arg: &Expr, schema: &DFSchema) -> bool {
+    let mut weights = Vec::new();
+    weights_of(arg, schema, &mut weights) && weights.windows(2).all(|w| w[0] == w[1])
+}
+
+/// The non-zero numbers `arg` takes, where it is made of literals under CASE, casts and
+/// conditions; false where it is anything else.
+fn weights_of(arg: &Expr, schema: &DFSchema, out: &mut Vec<f64>) -> bool {
+    if is_boolean(arg, schema) {
+        out.push(1.0);
+        return true;
+    }
+    match arg {
+        Expr::Literal(v, _) if v.is_null() => true,
+        Expr::Literal(v, _) => match v.cast_to(&DataType::Float64) {
+            Ok(ScalarValue::Float64(Some(f))) => {
+                if f != 0.0 {
+                    out.push(f);
+                }
+                true
+            }
+            _ => false,
+        },
+        Expr::Alias(Alias { expr, .. }) => weights_of(expr, schema, out),
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => weights_of(expr, schema, out),
+        Expr::Case(c) => {
+            c.when_then_expr.iter().all(|(_, then)| weights_of(then, schema, out))
+                && c.else_expr.as_deref().is_none_or(|e| weights_of(e, schema, out))
+        }
+        _ => false,
+    }
+}
+
 fn is_boolean(e: &Expr, schema: &DFSchema) -> bool {
     e.get_type(schema).is_ok_and(|t| t == DataType::Boolean)
 }

@@ -6,7 +6,7 @@
 use super::carried::Carried;
 use super::hidden::{HiddenAggregates, Persons};
 use super::lineage::Rewriter;
-use super::terms::{Term, aggregate_function, counted_rows};
+use super::terms::{Term, aggregate_function};
 use crate::control::{AtomCheck, Difference};
 use crate::key_number::key_number;
 use crate::refuse;
@@ -29,43 +29,22 @@ impl Rewriter<'_> {
         let schema = c.plan.schema();
         let mut terms: Vec<(usize, Term)> = Vec::new();
         for (j, e) in aggr_expr.iter().enumerate() {
-            terms.push((j, Term::of(aggregate_function(e)?, schema)));
-        }
-        // A mean beside a SUM of its value over its rows: their ratio is the count of its
-        // rows (`sum(n) / avg(n)`), a count like any other.
-        for j in 0..aggr_expr.len() {
-            let f = aggregate_function(&aggr_expr[j])?;
-            let mean = &terms[j].1;
-            let beside_its_sum = terms.iter().any(|(k, t)| {
-                t.total
-                    && t.value.is_some()
-                    && t.value == mean.value
-                    && t.feeds == mean.feeds
-                    && aggregate_function(&aggr_expr[*k]).is_ok_and(|g| g.func.name() == "sum")
-            });
-            if !mean.total && mean.value.is_some() && beside_its_sum {
-                terms.push((
-                    j,
-                    Term {
-                        total: true,
-                        feeds: counted_rows(f, schema),
-                        value: Some(lit(1i64)),
-                    },
-                ));
-            }
+            terms.extend(
+                Term::terms_of(aggregate_function(e)?, schema)
+                    .into_iter()
+                    .map(|t| (j, t)),
+            );
         }
         // Two aggregates of one row over different rows (count(*) and count(*) FILTER
         // (WHERE age < 100)) give away, by their difference, the rows of one and not the
         // other; over the same rows with different values (sum(least(age, 98)) and
         // sum(least(age, 97)), sum(times) and count(*)), the rows where the values differ.
         // The persons there are counted too.
+        // (A mean's own sum and count are two such totals: `avg(n)` of per-person counts is
+        // their sum over their persons.)
         for (x, (first, t)) in terms.iter().enumerate() {
-            for (second, u) in terms[x + 1..].iter().filter(|(k, _)| k != first).map(|(k, u)| (*k, u)) {
-                // Only totals (COUNT, SUM) difference into a group's total over other rows;
-                // a mean does not.
-                let rows_differ =
-                    (t.total && u.total && t.feeds != u.feeds).then(|| holds(&t.feeds).not_eq(holds(&u.feeds)));
-                // Means of different values over the same rows do: times their count.
+            for (second, u) in terms[x + 1..].iter().map(|(k, u)| (*k, u)) {
+                let rows_differ = (t.feeds != u.feeds).then(|| holds(&t.feeds).not_eq(holds(&u.feeds)));
                 let values_differ = match (&t.value, &u.value) {
                     (Some(v), Some(w)) if v != w => Some(holds(&t.feeds).and(holds(&u.feeds)).and(Expr::BinaryExpr(
                         BinaryExpr::new(Box::new(v.clone()), Operator::IsDistinctFrom, Box::new(w.clone())),
@@ -112,11 +91,11 @@ impl Rewriter<'_> {
                 }
                 _ => None,
             };
-            let (kind, value) = match (term.total, &term.value, record) {
-                (true, Some(_), _) => (span::Kind::Rows, term.value.clone()),
+            let (kind, value) = match (&term.value, record) {
+                (Some(_), _) => (span::Kind::Rows, term.value.clone()),
                 _ if counts_persons && rows_are_persons => (span::Kind::Rows, Some(lit(1i64))),
                 _ if counts_persons => (span::Kind::Persons, None),
-                (_, _, Some(record)) => {
+                (_, Some(record)) => {
                     records.push(record.clone());
                     (span::Kind::Records, Some(record))
                 }

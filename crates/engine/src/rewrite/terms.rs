@@ -17,29 +17,40 @@ pub(super) fn aggregate_function(e: &Expr) -> Result<&AggregateFunction> {
 
 /// An aggregate as a sum over its rows, for the differences between the aggregates of a row.
 pub(super) struct Term {
-    /// COUNT or SUM: a total, which differences with another over other rows.
-    pub(super) total: bool,
     /// The rows it adds up ([`contributes`]).
     pub(super) feeds: Option<Expr>,
-    /// What each row adds: 1 for COUNT, the argument for SUM and AVG; none for DISTINCT
+    /// What each row adds: 1 for a count of rows, the argument for SUM; none for DISTINCT
     /// aggregates, whose rows do not each add their value.
     pub(super) value: Option<Expr>,
 }
 
 impl Term {
-    pub(super) fn of(f: &AggregateFunction, schema: &DFSchema) -> Term {
+    /// The totals an aggregate releases. A SUM of one weight (`sum(CASE WHEN … THEN 1 ELSE 0
+    /// END)`, `sum(2)`) is a count of the rows it weighs. A mean releases its count and its
+    /// sum: a mean of integers is a fraction whose denominator is its count of rows
+    /// (65.9009900990099 is 6656 / 101), so `avg(age)` beside `count(DISTINCT person_id)`
+    /// tells the extra rows of the few with several.
+    pub(super) fn terms_of(f: &AggregateFunction, schema: &DFSchema) -> Vec<Term> {
         let name = f.func.name().to_lowercase();
+        let feeds = contributes(f, schema);
         let value = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
             (_, true, _) => None,
             ("count", false, _) => Some(lit(1i64)),
+            ("sum" | "avg" | "mean", false, [arg]) if crate::linear::adds_one_weight(arg, schema) => Some(lit(1i64)),
             ("sum" | "avg" | "mean", false, [arg]) => Some(without_widening_cast(arg, schema)),
             _ => None,
         };
-        Term {
-            total: matches!(name.as_str(), "count" | "sum"),
-            feeds: contributes(f, schema),
-            value,
+        let mut terms = vec![Term { feeds, value }];
+        if matches!(name.as_str(), "avg" | "mean") {
+            let count = Term {
+                feeds: counted_rows(f, schema),
+                value: Some(lit(1i64)),
+            };
+            if count.feeds != terms[0].feeds || count.value != terms[0].value {
+                terms.push(count);
+            }
         }
+        terms
     }
 }
 
