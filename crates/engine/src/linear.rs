@@ -16,7 +16,7 @@ use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{Alias, Cast, TryCast};
-use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
 
 /// What an aggregate's argument adds per row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +136,81 @@ fn weights_of(arg: &Expr, schema: &DFSchema, out: &mut Vec<f64>) -> bool {
             c.when_then_expr.iter().all(|(_, then)| weights_of(then, schema, out))
                 && c.else_expr.as_deref().is_none_or(|e| weights_of(e, schema, out))
         }
+        _ => false,
+    }
+}
+
+/// A linear form of columns up to a constant factor: its columns (in the order of their
+/// names) with their coefficients divided by the first's, as one expression, so that SUMs of
+/// proportional values (`sum(x)`, `sum(2 * x)`, `sum(x + x)`) are known as sums of one value:
+/// `sum(x) - sum(2 * x) FILTER (…) / 2` is the rows the FILTER leaves out. `None` for
+/// anything but columns, widening casts, `+`, `-`, and `*` or `/` by a literal.
+pub fn up_to_a_factor(e: &Expr, schema: &DFSchema) -> Option<Expr> {
+    let mut terms: std::collections::BTreeMap<String, (Expr, f64)> = std::collections::BTreeMap::new();
+    add_terms(e, 1.0, schema, &mut terms)?;
+    terms.retain(|_, (_, c)| *c != 0.0);
+    let first = terms.values().next()?.1;
+    terms
+        .into_values()
+        .map(|(column, c)| {
+            let c = c / first;
+            if c == 1.0 { column } else { column * lit(c) }
+        })
+        .reduce(|a, b| a + b)
+}
+
+/// Adds `factor` times the linear form `e` to `terms` (by column name); `None` when `e` is
+/// not one.
+fn add_terms(
+    e: &Expr,
+    factor: f64,
+    schema: &DFSchema,
+    terms: &mut std::collections::BTreeMap<String, (Expr, f64)>,
+) -> Option<()> {
+    let number = |l: &Expr| match literal_value(l)?.cast_to(&DataType::Float64).ok()? {
+        ScalarValue::Float64(Some(f)) if f.is_finite() => Some(f),
+        _ => None,
+    };
+    match e {
+        Expr::Column(c) => {
+            terms.entry(c.flat_name()).or_insert_with(|| (e.clone(), 0.0)).1 += factor;
+            Some(())
+        }
+        Expr::Alias(Alias { expr, .. }) => add_terms(expr, factor, schema, terms),
+        Expr::Negative(expr) => add_terms(expr, -factor, schema, terms),
+        Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field }) => {
+            widens(&expr.get_type(schema).ok()?, field.data_type()).then_some(())?;
+            add_terms(expr, factor, schema, terms)
+        }
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
+            Operator::Plus => {
+                add_terms(left, factor, schema, terms)?;
+                add_terms(right, factor, schema, terms)
+            }
+            Operator::Minus => {
+                add_terms(left, factor, schema, terms)?;
+                add_terms(right, -factor, schema, terms)
+            }
+            Operator::Multiply if is_literal(right) => add_terms(left, factor * number(right)?, schema, terms),
+            Operator::Multiply if is_literal(left) => add_terms(right, factor * number(left)?, schema, terms),
+            Operator::Divide if is_literal(right) => {
+                let d = number(right)?;
+                (d != 0.0).then_some(())?;
+                add_terms(left, factor / d, schema, terms)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether every value of `from` is a value of `to`, zero and NULL to zero and NULL.
+pub fn widens(from: &DataType, to: &DataType) -> bool {
+    use DataType::*;
+    match to {
+        Float64 => from.is_numeric(),
+        Int64 => matches!(from, Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32),
+        UInt64 => matches!(from, UInt8 | UInt16 | UInt32),
         _ => false,
     }
 }

@@ -61,10 +61,6 @@ impl Cell {
             Kind::Records => None,
         }
     }
-
-    fn counts_rows(&self) -> bool {
-        self.kind == Kind::Rows && self.value == Some(lit(1i64))
-    }
 }
 
 /// For every kind with three or more cells (two are judged by the pairwise rule, which also
@@ -132,7 +128,9 @@ pub fn repeat_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, usize, us
                 continue;
             }
             let (udaf, key, signature) = match (many.kind, fewer.kind, &many.value) {
-                (Kind::Rows, Kind::Persons, _) if many.counts_rows() => (
+                // Any total counts rows where its value is the same on all of them (`sum(sex)`
+                // of the men, a per-person aggregate that is always 1): judged as a count.
+                (Kind::Rows, Kind::Persons, _) => (
                     Atoms::Repeats,
                     many.person.clone(),
                     flag(&fewer.feeds, 1)? + flag(&many.feeds, 2)?,
@@ -148,7 +146,7 @@ pub fn repeat_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, usize, us
                         )
                         .otherwise(lit(0u64))?,
                 ),
-                (Kind::Rows, Kind::Records, _) if many.counts_rows() => {
+                (Kind::Rows, Kind::Records, _) => {
                     let Some(record) = &fewer.value else { continue };
                     (
                         Atoms::RepeatedRows,

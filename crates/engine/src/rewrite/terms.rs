@@ -1,7 +1,6 @@
 //! An aggregate as a sum over its rows: which rows feed it and what each adds.
 
 use crate::refuse;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::expr::{AggregateFunction, Alias};
@@ -37,7 +36,9 @@ impl Term {
             (_, true, _) => None,
             ("count", false, _) => Some(lit(1i64)),
             ("sum" | "avg" | "mean", false, [arg]) if crate::linear::adds_one_weight(arg, schema) => Some(lit(1i64)),
-            ("sum" | "avg" | "mean", false, [arg]) => Some(without_widening_cast(arg, schema)),
+            ("sum" | "avg" | "mean", false, [arg]) => {
+                Some(crate::linear::up_to_a_factor(arg, schema).unwrap_or_else(|| without_widening_cast(arg, schema)))
+            }
             _ => None,
         };
         let mut terms = vec![Term { feeds, value }];
@@ -101,18 +102,7 @@ pub(super) fn without_widening_cast(e: &Expr, schema: &DFSchema) -> Expr {
         _ => return e.clone(),
     };
     match inner.get_type(schema) {
-        Ok(from) if widens(&from, to) => without_widening_cast(inner, schema),
+        Ok(from) if crate::linear::widens(&from, to) => without_widening_cast(inner, schema),
         _ => e.clone(),
-    }
-}
-
-/// Whether every value of `from` is a value of `to`, zero and NULL to zero and NULL.
-pub(super) fn widens(from: &DataType, to: &DataType) -> bool {
-    use DataType::*;
-    match to {
-        Float64 => from.is_numeric(),
-        Int64 => matches!(from, Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32),
-        UInt64 => matches!(from, UInt8 | UInt16 | UInt32),
-        _ => false,
     }
 }
