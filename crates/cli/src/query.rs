@@ -69,6 +69,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         target_partitions: None,
         tables: None,
         cluster: crate::cluster::planner(&a.cluster)?,
+        person_sets: false,
     };
     let engine = Engine::open(&a.warehouse, policy, options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

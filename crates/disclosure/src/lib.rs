@@ -3,12 +3,14 @@
 //! `docs/disclosure.md` describes the rules and the report.
 
 mod dominance;
+mod ledger;
 mod policy;
 mod report;
 mod rounding;
 mod secondary;
 
 pub use dominance::{DominanceRule, dominance, dominance_from_top};
+pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts};
 pub use policy::{Policy, PolicyError};
 pub use report::{CellRule, HiddenCell, Report, Status, Summary};
 pub use rounding::round_count;

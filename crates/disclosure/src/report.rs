@@ -26,6 +26,10 @@ pub enum CellRule {
     /// condition), or a part of it weighed apart by a condition inside it, is about fewer
     /// than `min_persons` persons.
     Difference,
+    /// With cells the project released before (its ledger), it would determine the count
+    /// of fewer than `min_persons` persons: hidden whatever its value, and again when asked
+    /// again.
+    History,
 }
 
 impl CellRule {
@@ -39,6 +43,7 @@ impl CellRule {
             CellRule::ZeroCell => "zero_cell",
             CellRule::Secondary => "secondary",
             CellRule::Difference => "difference",
+            CellRule::History => "history",
         }
     }
 
@@ -53,6 +58,7 @@ impl CellRule {
             CellRule::ZeroCell => "zero",
             CellRule::Secondary => "secondary",
             CellRule::Difference => "difference",
+            CellRule::History => "history",
         }
     }
 }
@@ -314,6 +320,7 @@ struct PerRule<T> {
     zero: T,
     secondary: T,
     difference: T,
+    history: T,
 }
 
 impl<T> PerRule<T> {
@@ -326,6 +333,7 @@ impl<T> PerRule<T> {
             CellRule::ZeroCell => &self.zero,
             CellRule::Secondary => &self.secondary,
             CellRule::Difference => &self.difference,
+            CellRule::History => &self.history,
         }
     }
 
@@ -338,6 +346,7 @@ impl<T> PerRule<T> {
             CellRule::ZeroCell => &mut self.zero,
             CellRule::Secondary => &mut self.secondary,
             CellRule::Difference => &mut self.difference,
+            CellRule::History => &mut self.history,
         }
     }
 }

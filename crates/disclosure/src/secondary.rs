@@ -42,6 +42,9 @@ pub enum CellStatus {
     Primary,
     /// Not published, but needs no protection (e.g. filtered out by the user's HAVING).
     Unpublished,
+    /// Published already (an earlier output's cell): in the span whatever it discloses, never
+    /// hidden, taken before every candidate.
+    Released,
 }
 
 /// Inputs [`secondary_suppression`] cannot work with.
@@ -63,6 +66,10 @@ pub enum SecondaryError {
     InnerNotSorted { cell: usize },
     #[error("cell {cell} has a priority that is not a number")]
     PriorityNotANumber { cell: usize },
+    /// The cells published already overflowed the exact arithmetic: none can be hidden, so
+    /// the caller must hide every candidate.
+    #[error("the released cells' relations overflowed the exact arithmetic")]
+    ReleasedOverflow,
 }
 
 /// `cells[j]`: the sorted, deduplicated indices of the inner (finest-level) cells that output
@@ -99,9 +106,14 @@ pub fn secondary_suppression(
     candidates.sort_by(|&a, &b| priority[b].total_cmp(&priority[a]).then(a.cmp(&b)));
 
     let mut published = Basis::new(inner_count);
+    for (inner, _) in cells.iter().zip(status).filter(|(_, s)| **s == CellStatus::Released) {
+        if !publish(&mut published, &mut primaries, inner, Publish::Always) {
+            return Err(SecondaryError::ReleasedOverflow);
+        }
+    }
     let mut hidden = Vec::new();
     for cell in candidates {
-        if !publish_if_safe(&mut published, &mut primaries, &cells[cell]) {
+        if !publish(&mut published, &mut primaries, &cells[cell], Publish::IfSafe) {
             hidden.push(cell);
         }
     }
@@ -140,9 +152,18 @@ fn validate(
     Ok(())
 }
 
-/// Publishes `cell` into `published` unless that would make a primary computable, updating the
-/// primaries' residuals; returns whether it was published.
-fn publish_if_safe(published: &mut Basis, primaries: &mut [Combination], cell: &[u32]) -> bool {
+/// Whether [`publish`] may refuse a cell.
+#[derive(Clone, Copy, PartialEq)]
+enum Publish {
+    /// Unless that would make a primary computable.
+    IfSafe,
+    /// Whatever it makes computable (a cell published before).
+    Always,
+}
+
+/// Publishes `cell` into `published` (under `when`), updating the primaries' residuals;
+/// returns whether it was published (false also when arithmetic overflowed).
+fn publish(published: &mut Basis, primaries: &mut [Combination], cell: &[u32], when: Publish) -> bool {
     let Ok(residual) = published.reduce(Combination::of_cell(cell)) else {
         return false;
     };
@@ -150,7 +171,7 @@ fn publish_if_safe(published: &mut Basis, primaries: &mut [Combination], cell: &
         // Already computable from the published cells: publishing it reveals nothing new.
         return true;
     };
-    if primaries.contains(&residual) {
+    if when == Publish::IfSafe && primaries.contains(&residual) {
         return false;
     }
     // Work out every residual update before changing any, so that an overflow part-way
@@ -315,6 +336,20 @@ impl Basis {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn released_cells_count_against_the_candidates() {
+        // Inner: 0 = men aged 99 (one person), 1 = everyone else. Released before: all (0, 1).
+        // Now: everyone but the men aged 99 (1). Together they give inner 0.
+        let cells = vec![vec![0, 1], vec![1], vec![0]];
+        let status = [CellStatus::Released, CellStatus::Candidate, CellStatus::Primary];
+        let hidden = secondary_suppression(2, &cells, &status, &[1.0, 1.0, 0.0]).expect("valid");
+        assert_eq!(hidden, vec![1]);
+        // The same cell as a candidate of its own output would be kept and the total hidden.
+        let status = [CellStatus::Candidate, CellStatus::Candidate, CellStatus::Primary];
+        let hidden = secondary_suppression(2, &cells, &status, &[1.0, 2.0, 0.0]).expect("valid");
+        assert_eq!(hidden, vec![0]);
+    }
+
     use super::*;
 
     fn combination(entries: &[(u32, i128)]) -> Combination {
@@ -355,7 +390,7 @@ mod tests {
         let before = primaries.clone();
         // e0 − v0 = −(0, huge, 1, 0); eliminating index 1 with v1 then needs 2·huge.
         assert!(basis.reduce(Combination::of_cell(&[0])).is_err());
-        assert!(!publish_if_safe(&mut basis, &mut primaries, &[0]));
+        assert!(!publish(&mut basis, &mut primaries, &[0], Publish::IfSafe));
         assert_eq!((basis.vectors.len(), primaries), (2, before));
     }
 }

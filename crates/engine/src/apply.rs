@@ -6,6 +6,7 @@
 use crate::contributions::{CONTRIBUTORS, LARGEST, SECOND, TOTAL_ABS};
 use crate::control::{ColumnRule, ControlSpec};
 use crate::grouping::Relations;
+use crate::history::ReleasedCell;
 use datafusion::arrow::array::UInt32Array;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take_record_batch};
@@ -14,7 +15,7 @@ use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
 use renkei_disclosure::{
-    CellRule, DominanceRule, HiddenCell, Policy, Report, Status, Summary, dominance_from_top, round_count,
+    CellRule, DominanceRule, HiddenCell, PersonSet, Policy, Report, Status, Summary, dominance_from_top, round_count,
 };
 use std::sync::Arc;
 
@@ -94,18 +95,22 @@ fn zeros(a: &ArrayRef) -> Vec<bool> {
     }
 }
 
-/// Checks `batches` (the rewritten result) against `spec` and returns the releasable batch
-/// in `out_schema` and its report. `query_hash` and `command` are left for the caller.
+/// Checks `batches` (the rewritten result) against `spec`, and against the person sets of a
+/// ledger's `history` when given, and returns the releasable batch in `out_schema`, its
+/// report, and its released counts of persons with their persons (when the engine keeps
+/// person sets). `query_hash` and `command` are left for the caller.
 pub fn apply_disclosure_control(
     batches: &[RecordBatch],
     spec: &ControlSpec,
     out_schema: &SchemaRef,
     ordered: bool,
-) -> Result<(RecordBatch, Report)> {
+    history: Option<&[PersonSet]>,
+) -> Result<(RecordBatch, Report, Vec<ReleasedCell>)> {
     let Some(first) = batches.first() else {
         return Ok((
             RecordBatch::new_empty(Arc::clone(out_schema)),
             report(spec, Summary::default(), vec![]),
+            Vec::new(),
         ));
     };
     let batch = concat_batches(&first.schema(), batches)?;
@@ -291,6 +296,11 @@ pub fn apply_disclosure_control(
             }
         }
     }
+    // Across outputs: the cells a project released before (`history.rs`).
+    let sets = crate::history::person_sets(&batch, spec)?;
+    if let Some(history) = history {
+        crate::history::hide_by_history(&sets, &mut rule, history, policy.min_persons)?;
+    }
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
@@ -387,14 +397,15 @@ pub fn apply_disclosure_control(
     let checked = RecordBatch::try_new(Arc::clone(out_schema), columns)?;
     let keep = BooleanArray::from(published.clone());
     let checked = filter_record_batch(&checked, &keep)?;
-    let rules: Vec<&Vec<Option<CellRule>>> = (0..rows).filter(|r| published[*r]).map(|r| &rule[r]).collect();
-    let (checked, rules) = if ordered {
-        (checked, rules)
+    let shown: Vec<usize> = (0..rows).filter(|r| published[*r]).collect();
+    let (checked, shown) = if ordered {
+        (checked, shown)
     } else {
         let order = canonical_order(&checked)?;
-        let rules = order.iter().map(|&r| rules[r as usize]).collect();
-        (take_record_batch(&checked, &UInt32Array::from(order))?, rules)
+        let shown = order.iter().map(|&r| shown[r as usize]).collect();
+        (take_record_batch(&checked, &UInt32Array::from(order))?, shown)
     };
+    let rules: Vec<&Vec<Option<CellRule>>> = shown.iter().map(|r| &rule[*r]).collect();
 
     // The report, in output row numbers.
     let mut hidden = Vec::new();
@@ -428,7 +439,9 @@ pub fn apply_disclosure_control(
         hidden_secondary: hidden.len() - hidden_primary,
         rounded_to: policy.rounding_base,
     };
-    Ok((checked, report(spec, summary, hidden)))
+    let names: Vec<String> = out_schema.fields().iter().map(|f| f.name().clone()).collect();
+    let released = crate::history::released(sets, &rule, &shown, &names);
+    Ok((checked, report(spec, summary, hidden), released))
 }
 
 /// The order of the released rows by all their columns, as released: hidden cells NULL (first).

@@ -1,9 +1,10 @@
 //! The control node: the root of every checked plan. Logically it has the schema of the
 //! user's query; physically it gathers the whole rewritten result (cells plus their hidden
 //! person and unit counts), applies suppression (`apply.rs`), drops the hidden columns and
-//! leaves the disclosure report in its [`ReportSlot`].
+//! leaves the disclosure report in its [`ControlSlot`].
 
 use crate::apply::apply_disclosure_control;
+use crate::history::ReleasedCell;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::{DFSchemaRef, Result};
@@ -19,7 +20,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties, collect,
 };
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
-use renkei_disclosure::{Policy, Report};
+use renkei_disclosure::{PersonSet, Policy, Report};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
@@ -55,6 +56,9 @@ pub struct AggregateRule {
     pub distinct: bool,
     /// An AVG, whose total over it gives its exact count back.
     pub is_mean: bool,
+    /// For a count of persons, when the engine keeps person sets: the hidden list of their
+    /// numbers, for the release ledger.
+    pub person_set: Option<String>,
 }
 
 /// The hidden columns that place each row in a ROLLUP / CUBE / GROUPING SETS table.
@@ -112,19 +116,34 @@ pub struct AtomCheck {
 /// Why a plan without a control node at its root is not run.
 pub(crate) const ONLY_CHECKED: &str = "only checked queries are executed";
 
-/// Where a control exec leaves the disclosure report of the output it checked.
+/// Where a control exec finds the person sets of a ledger's history to check against, and
+/// leaves the disclosure report of the output it checked with its released person sets.
 #[derive(Debug, Default)]
-pub struct ReportSlot(Mutex<Option<Report>>);
+pub struct ControlSlot {
+    history: Mutex<Option<Arc<Vec<PersonSet>>>>,
+    checked: Mutex<Option<(Report, Vec<ReleasedCell>)>>,
+}
 
-impl ReportSlot {
-    /// The report, once the output is checked.
-    pub fn take(&self) -> Option<Report> {
-        self.0.lock().ok().and_then(|mut r| r.take())
+impl ControlSlot {
+    /// The history the output is to be checked against, before it runs.
+    pub fn check_against(&self, history: Arc<Vec<PersonSet>>) {
+        if let Ok(mut slot) = self.history.lock() {
+            *slot = Some(history);
+        }
     }
 
-    fn put(&self, report: Report) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(report);
+    /// The report and the released cells' person sets, once the output is checked.
+    pub fn take(&self) -> Option<(Report, Vec<ReleasedCell>)> {
+        self.checked.lock().ok().and_then(|mut r| r.take())
+    }
+
+    fn history(&self) -> Option<Arc<Vec<PersonSet>>> {
+        self.history.lock().ok().and_then(|h| h.clone())
+    }
+
+    fn put(&self, report: Report, released: Vec<ReleasedCell>) {
+        if let Ok(mut slot) = self.checked.lock() {
+            *slot = Some((report, released));
         }
     }
 }
@@ -236,7 +255,7 @@ pub struct ControlExec {
     input: Arc<dyn ExecutionPlan>,
     spec: Arc<ControlSpec>,
     schema: SchemaRef,
-    report: Arc<ReportSlot>,
+    slot: Arc<ControlSlot>,
     properties: Arc<PlanProperties>,
     /// The user's ORDER BY, as the input delivers it: required of the input so that the
     /// physical optimizer keeps it.
@@ -247,16 +266,16 @@ pub struct ControlExec {
 }
 
 impl ControlExec {
-    /// Where this exec leaves its report when it has run.
-    pub fn report(&self) -> Arc<ReportSlot> {
-        Arc::clone(&self.report)
+    /// Where this exec takes its history from and leaves its report when it has run.
+    pub fn slot(&self) -> Arc<ControlSlot> {
+        Arc::clone(&self.slot)
     }
 
     fn new(
         input: Arc<dyn ExecutionPlan>,
         spec: Arc<ControlSpec>,
         schema: SchemaRef,
-        report: Arc<ReportSlot>,
+        slot: Arc<ControlSlot>,
         ordered: bool,
     ) -> Self {
         let properties = Arc::new(PlanProperties::new(
@@ -270,7 +289,7 @@ impl ControlExec {
             input,
             spec,
             schema,
-            report,
+            slot,
             properties,
             ordering,
             ordered,
@@ -323,7 +342,7 @@ impl ExecutionPlan for ControlExec {
             children.swap_remove(0),
             Arc::clone(&self.spec),
             Arc::clone(&self.schema),
-            Arc::clone(&self.report),
+            Arc::clone(&self.slot),
             self.ordered,
         )))
     }
@@ -337,13 +356,20 @@ impl ExecutionPlan for ControlExec {
         let input = Arc::clone(&self.input);
         let spec = Arc::clone(&self.spec);
         let schema = Arc::clone(&self.schema);
-        let slot = Arc::clone(&self.report);
+        let slot = Arc::clone(&self.slot);
         let out_schema = Arc::clone(&schema);
         let ordered = self.ordered;
         let stream = futures::stream::once(async move {
             let batches = collect(input, context).await?;
-            let (batch, report) = apply_disclosure_control(&batches, &spec, &out_schema, ordered)?;
-            slot.put(report);
+            let history = slot.history();
+            let (batch, report, released) = apply_disclosure_control(
+                &batches,
+                &spec,
+                &out_schema,
+                ordered,
+                history.as_ref().map(|h| h.as_slice()),
+            )?;
+            slot.put(report, released);
             Ok(batch)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))

@@ -17,6 +17,7 @@ mod contributions;
 pub mod control;
 pub mod error;
 mod grouping;
+mod history;
 mod key_copies;
 mod key_number;
 mod linear;
@@ -27,7 +28,9 @@ mod state_lists;
 mod value_errors;
 
 pub use error::{EngineError, Refusal};
+pub use history::ReleasedCell;
 pub use render::DisplayCell;
+pub use renkei_disclosure::PersonSet;
 
 use crate::control::{CheckedQueryPlanner, ControlExec, ControlNode, ONLY_CHECKED};
 use crate::rewrite::{Classes, DisclosureControlRule};
@@ -72,6 +75,11 @@ pub struct EngineOptions {
     /// Plans the checked query's input (the rewritten plan below the control node) for a
     /// cluster; the control node itself always runs in this process. None: all runs here.
     pub cluster: Option<Arc<dyn QueryPlanner + Send + Sync>>,
+    /// Whether every released count of persons comes with their persons' numbers
+    /// ([`CheckedOutput::released`]) and is checked against earlier releases
+    /// ([`Engine::query_with_history`]): what a release ledger needs. Off, no query pays for
+    /// the lists.
+    pub person_sets: bool,
 }
 
 /// The functions the rewrite puts into plans, beyond DataFusion's own: every node that
@@ -92,6 +100,9 @@ pub struct CheckedOutput {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
     pub report: Report,
+    /// Its released counts of persons with their persons, where the engine keeps person sets
+    /// ([`EngineOptions::person_sets`]): for a ledger on the secure side, never for a client.
+    pub released: Vec<ReleasedCell>,
 }
 
 /// A warehouse opened for checked queries.
@@ -176,6 +187,7 @@ impl Engine {
             .with_analyzer_rule(Arc::new(DisclosureControlRule {
                 classes: Arc::new(classes),
                 policy: Arc::clone(&policy),
+                person_sets: options.person_sets,
             }))
             .build();
         let ctx = SessionContext::new_with_state(state);
@@ -212,6 +224,19 @@ impl Engine {
     /// control. The values replace the placeholders before the checks run, so the checks
     /// see them as literals: a person key bound to `$1` is refused as one written inline.
     pub async fn query_with_params(&self, sql: &str, params: Vec<ScalarValue>) -> Result<CheckedOutput, EngineError> {
+        self.query_with_history(sql, params, None).await
+    }
+
+    /// Runs one SQL query as [`Engine::query_with_params`], checked also against the person
+    /// sets a project released before (`history`, oldest first): a count that would, with
+    /// them, give the count of fewer than `min_persons` persons is hidden (rule `history`).
+    /// Needs [`EngineOptions::person_sets`]; without it no count has a set to check.
+    pub async fn query_with_history(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+        history: Option<Arc<Vec<PersonSet>>>,
+    ) -> Result<CheckedOutput, EngineError> {
         let command = with_parameters(sql, &params);
         let plan = self.checked_plan(sql, params).await?;
         let schema = Arc::new(plan.schema().as_arrow().clone());
@@ -228,7 +253,10 @@ impl Engine {
         let control = physical
             .downcast_ref::<ControlExec>()
             .ok_or_else(|| EngineError::Refused(ONLY_CHECKED.into()))?;
-        let report = control.report();
+        let slot = control.slot();
+        if let Some(history) = history {
+            slot.check_against(history);
+        }
         let batches = datafusion::physical_plan::collect(physical, self.state.task_ctx())
             .await
             .map_err(|e| match (EngineError::from_execution(e), &self.options.cluster) {
@@ -239,7 +267,7 @@ impl Engine {
                 }
                 (other, _) => other,
             })?;
-        let mut report = report
+        let (mut report, released) = slot
             .take()
             .ok_or_else(|| EngineError::Refused("the query produced no disclosure report".into()))?;
         report.query_hash = blake3::hash(command.as_bytes()).to_hex().to_string();
@@ -248,6 +276,7 @@ impl Engine {
             schema,
             batches,
             report,
+            released,
         })
     }
 

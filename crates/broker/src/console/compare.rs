@@ -190,6 +190,7 @@ mod tests {
                 refusal: None,
                 notes: Vec::new(),
             },
+            released: Vec::new(),
         }
     }
 

@@ -330,6 +330,7 @@ fn checked(output: &StoredOutput) -> Result<CheckedOutput, BrokerError> {
         schema,
         batches,
         report,
+        released: Vec::new(),
     })
 }
 

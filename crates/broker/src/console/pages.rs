@@ -199,6 +199,10 @@ pub fn rule_reason(rule: CellRule, report: &Report) -> String {
             "difference: it differs from another count of its row by fewer than {} persons",
             p.min_persons
         ),
+        CellRule::History => format!(
+            "history: with the project's earlier outputs it would give away a count of fewer than {} persons",
+            p.min_persons
+        ),
     }
 }
 

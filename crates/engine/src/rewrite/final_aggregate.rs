@@ -150,6 +150,15 @@ impl Rewriter<'_> {
                 }
             }
             let counts_rows = matches!(f.params.args.as_slice(), [arg] if crate::linear::counts_rows(arg, schema));
+            // A count of persons: COUNT(DISTINCT person), or a COUNT of rows where each
+            // person has one. Its persons are the ledger's.
+            let counts_persons = name == "count"
+                && match (f.params.distinct, f.params.args.as_slice()) {
+                    (true, [arg]) => c.bare_pid(arg).is_some_and(|l| persons.members.contains(&l)),
+                    (false, _) => persons.one_row,
+                    _ => false,
+                };
+            let person_set = (self.person_sets && counts_persons).then(|| hidden.add(persons.set(feeds.clone())));
             rules.push(AggregateRule {
                 persons: hidden.add(persons.count(feeds)),
                 units,
@@ -159,6 +168,7 @@ impl Rewriter<'_> {
                 is_sum: name == "sum",
                 distinct: f.params.distinct,
                 is_mean: matches!(name.as_str(), "avg" | "mean"),
+                person_set,
             });
         }
         Ok(rules)

@@ -107,6 +107,20 @@ impl Persons {
         }
     }
 
+    /// The numbers of the persons among the rows `filter` keeps, as a list.
+    pub(super) fn set(&self, filter: Option<Expr>) -> Expr {
+        let with_person = self.person.clone().is_not_null();
+        let filter = filter.map_or(with_person.clone(), |f| f.and(with_person));
+        Expr::AggregateFunction(AggregateFunction::new_udf(
+            datafusion::functions_aggregate::array_agg::array_agg_udaf(),
+            vec![key_number(self.person.clone())],
+            true,
+            Some(Box::new(filter)),
+            vec![],
+            None,
+        ))
+    }
+
     /// The persons among the rows `filter` keeps (all when `None`).
     pub(super) fn count(&self, filter: Option<Expr>) -> Expr {
         if self.one_row {

@@ -5,6 +5,7 @@
 
 mod adversarial;
 mod golden;
+mod ledger;
 mod property;
 mod support;
 

@@ -1,0 +1,219 @@
+//! The release ledger's check: a new output's cells judged together with every cell the
+//! project released before, as sets of persons.
+//!
+//! Each output checked alone can still be subtracted from another: "persons certified" and
+//! "persons certified aged under 99" both hold thousands, and their difference is the few
+//! aged 99 or older. With the persons behind every released count kept (the ledger), the
+//! check is exact: the cells of history and the new output are sums over **atoms** (the
+//! persons with the same membership across all those cells); a new cell may be released only
+//! if, with it, no atom of 1 to `min_persons − 1` persons lies in the span of the released
+//! cells. That is secondary suppression with the history's cells published already
+//! ([`CellStatus::Released`]), the atoms as inner cells and the small atoms as primaries.
+//!
+//! Bounded: the exact check takes the last [`EXACT_HISTORY_CELLS`] cells of history; each
+//! older cell is checked against each new one pairwise (`|A \ B|` and `|B \ A|` must each be 0
+//! or at least `min_persons`), which catches the two-output differences but not a
+//! combination of three or more reaching that far back.
+
+use crate::secondary::{CellStatus, SecondaryError, secondary_suppression};
+use std::collections::HashMap;
+
+/// How many of the latest cells of history the exact check takes.
+pub const EXACT_HISTORY_CELLS: usize = 2_000;
+
+/// The persons behind one count: their numbers, sorted and distinct.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonSet(Vec<u64>);
+
+impl PersonSet {
+    pub fn new(mut persons: Vec<u64>) -> PersonSet {
+        persons.sort_unstable();
+        persons.dedup();
+        PersonSet(persons)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn persons(&self) -> &[u64] {
+        &self.0
+    }
+
+    /// As the ledger stores it: 8 bytes per person, little-endian, in order.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|p| p.to_le_bytes()).collect()
+    }
+
+    /// From [`PersonSet::to_bytes`]; `None` when the bytes are not such a set.
+    pub fn from_bytes(bytes: &[u8]) -> Option<PersonSet> {
+        if !bytes.len().is_multiple_of(8) {
+            return None;
+        }
+        let persons: Vec<u64> = bytes
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+            .collect();
+        persons.windows(2).all(|w| w[0] < w[1]).then_some(PersonSet(persons))
+    }
+
+    /// `|self \ other|` and `|other \ self|`.
+    fn differences(&self, other: &PersonSet) -> (usize, usize) {
+        let (mut i, mut j, mut common) = (0, 0, 0);
+        while i < self.0.len() && j < other.0.len() {
+            match self.0[i].cmp(&other.0[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (self.0.len() - common, other.0.len() - common)
+    }
+}
+
+/// The new cells (by index into `new`) to hide so that, with them hidden and every cell of
+/// `history` (oldest first) released, no combination of released cells gives the count of 1
+/// to `min_persons − 1` persons. `priority[i]`: how much new cell i is wanted (higher is kept
+/// first). An overflow of the exact arithmetic hides every new cell.
+pub fn history_conflicts(
+    history: &[&PersonSet],
+    new: &[&PersonSet],
+    priority: &[f64],
+    min_persons: u64,
+) -> Result<Vec<usize>, SecondaryError> {
+    let small = |n: usize| (1..min_persons).contains(&(n as u64));
+    let split = history.len().saturating_sub(EXACT_HISTORY_CELLS);
+    let (older, exact) = history.split_at(split);
+    let mut hidden: Vec<bool> = new
+        .iter()
+        .map(|n| {
+            older.iter().any(|h| {
+                let (a, b) = n.differences(h);
+                small(a) || small(b)
+            })
+        })
+        .collect();
+
+    // Atoms: the persons with one membership across the exact history and the new cells.
+    let cells: Vec<&PersonSet> = exact.iter().chain(new).copied().collect();
+    let mut membership: HashMap<u64, Vec<u32>> = HashMap::new();
+    for (c, set) in cells.iter().enumerate() {
+        for p in set.persons() {
+            membership.entry(*p).or_default().push(c as u32);
+        }
+    }
+    let mut atoms: HashMap<Vec<u32>, (u32, usize)> = HashMap::new();
+    for signature in membership.into_values() {
+        let next = atoms.len() as u32;
+        atoms.entry(signature).or_insert((next, 0)).1 += 1;
+    }
+    let mut inner: Vec<Vec<u32>> = vec![Vec::new(); cells.len()];
+    let mut primaries: Vec<Vec<u32>> = Vec::new();
+    for (signature, (atom, persons)) in &atoms {
+        for c in signature {
+            inner[*c as usize].push(*atom);
+        }
+        if small(*persons) {
+            primaries.push(vec![*atom]);
+        }
+    }
+    if primaries.is_empty() {
+        return Ok(positions(&hidden));
+    }
+    for list in &mut inner {
+        list.sort_unstable();
+    }
+    let mut status: Vec<CellStatus> = vec![CellStatus::Released; exact.len()];
+    status.extend(hidden.iter().map(|h| {
+        if *h {
+            CellStatus::Unpublished
+        } else {
+            CellStatus::Candidate
+        }
+    }));
+    let mut weights: Vec<f64> = vec![0.0; exact.len()];
+    weights.extend_from_slice(priority);
+    status.extend(std::iter::repeat_n(CellStatus::Primary, primaries.len()));
+    weights.extend(std::iter::repeat_n(0.0, primaries.len()));
+    inner.extend(primaries);
+    match secondary_suppression(atoms.len(), &inner, &status, &weights) {
+        Ok(more) => {
+            for cell in more {
+                hidden[cell - exact.len()] = true;
+            }
+        }
+        Err(SecondaryError::ReleasedOverflow) => hidden.iter_mut().for_each(|h| *h = true),
+        Err(e) => return Err(e),
+    }
+    Ok(positions(&hidden))
+}
+
+fn positions(flags: &[bool]) -> Vec<usize> {
+    (0..flags.len()).filter(|i| flags[*i]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(range: std::ops::Range<u64>) -> PersonSet {
+        PersonSet::new(range.collect())
+    }
+
+    #[test]
+    fn a_complement_of_an_earlier_count_is_hidden() {
+        // Released before: persons 0..500. Now: 0..499 (all but one) and 500..900.
+        let history = set(0..500);
+        let all_but_one = set(0..499);
+        let others = set(500..900);
+        let hidden = history_conflicts(&[&history], &[&all_but_one, &others], &[499.0, 400.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
+        // Ten apart is no one's count.
+        let all_but_ten = set(0..490);
+        assert!(
+            history_conflicts(&[&history], &[&all_but_ten], &[490.0], 10)
+                .expect("checks")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn three_outputs_combine() {
+        // all, women, men under 99: each pair differs by hundreds, all − women − men<99 is
+        // the one man aged 99.
+        let all = set(0..1_000);
+        let women = set(0..500);
+        let young_men = set(500..999);
+        let hidden = history_conflicts(&[&all, &women], &[&young_men], &[499.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
+    }
+
+    #[test]
+    fn beyond_the_exact_bound_pairs_are_checked() {
+        let old = set(0..500);
+        let filler: Vec<PersonSet> = (0..EXACT_HISTORY_CELLS as u64)
+            .map(|i| set(10_000 + i..10_001 + i))
+            .collect();
+        let mut history: Vec<&PersonSet> = vec![&old];
+        history.extend(filler.iter());
+        let all_but_one = set(0..499);
+        let hidden = history_conflicts(&history, &[&all_but_one], &[499.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
+    }
+
+    #[test]
+    fn sets_round_trip_through_bytes() {
+        let s = PersonSet::new(vec![9, 3, u64::MAX, 3]);
+        assert_eq!(s.persons(), &[3, 9, u64::MAX]);
+        assert_eq!(PersonSet::from_bytes(&s.to_bytes()), Some(s));
+        assert_eq!(PersonSet::from_bytes(&[1, 2, 3]), None);
+    }
+}

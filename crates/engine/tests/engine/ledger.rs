@@ -1,0 +1,147 @@
+//! Across outputs: an engine that keeps person sets checks each output against the sets of
+//! the counts released before (`Engine::query_with_history`). Each attack first shows what the
+//! two outputs give away without the history (the truth from plain DataFusion), then that
+//! with it the second output hides the cell (rule `history`).
+
+use super::support::{plain, runtime, strings, warehouse};
+use renkei_disclosure::{CellRule, Policy};
+use renkei_engine::{CheckedOutput, Engine, EngineOptions, PersonSet};
+use std::sync::Arc;
+
+/// A project's outputs, run in order, each against the persons of the counts released before.
+struct Project {
+    engine: Engine,
+    released: Vec<PersonSet>,
+}
+
+impl Project {
+    fn new() -> Project {
+        let options = EngineOptions {
+            person_sets: true,
+            ..EngineOptions::default()
+        };
+        Project {
+            engine: Engine::open(warehouse(), Policy::default(), options).expect("warehouse opens"),
+            released: Vec::new(),
+        }
+    }
+
+    fn ask(&mut self, sql: &str) -> CheckedOutput {
+        let history = Arc::new(self.released.clone());
+        let out = runtime()
+            .block_on(self.engine.query_with_history(sql, Vec::new(), Some(history)))
+            .expect("runs");
+        self.released.extend(out.released.iter().map(|c| c.persons.clone()));
+        out
+    }
+}
+
+fn rules(out: &CheckedOutput) -> Vec<(usize, String, CellRule)> {
+    out.report
+        .hidden
+        .iter()
+        .map(|h| (h.row, h.column.clone(), h.rule))
+        .collect()
+}
+
+/// One number of plain DataFusion's answer.
+fn truth(sql: &str) -> i64 {
+    strings(&plain(sql))[0][0].parse().expect("a number")
+}
+
+#[test]
+fn a_tracker_with_not_is_hidden_by_history() {
+    let all = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases";
+    let tracker = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE NOT (sex = 2 AND age >= 98)";
+    let small = truth("SELECT count(DISTINCT person_id) FROM dpc_cases WHERE sex = 2 AND age >= 98");
+    assert!((1..10).contains(&small), "{small}");
+    // Each alone passes, and their difference is the small group.
+    let (first, second) = (super::run(all).expect("runs"), super::run(tracker).expect("runs"));
+    let n = |o: &CheckedOutput| strings(&o.batches)[0][0].parse::<i64>().expect("shown");
+    assert_eq!(n(&first) - n(&second), small);
+    assert!(first.released.is_empty(), "no sets unless asked for");
+
+    let mut project = Project::new();
+    assert!(project.ask(all).report.hidden.is_empty());
+    let out = project.ask(tracker);
+    assert_eq!(rules(&out), vec![(0, "persons".to_string(), CellRule::History)]);
+    assert_eq!(strings(&out.batches)[0][0], "NULL", "hidden whatever its value");
+    // Asked again, hidden again; the first, asked again, gives nothing new.
+    assert_eq!(rules(&project.ask(tracker)), rules(&out));
+    assert!(project.ask(all).report.hidden.is_empty());
+}
+
+#[test]
+fn a_complement_by_a_grouping_and_a_window_shift_are_hidden() {
+    let mut project = Project::new();
+    let by_sex = project.ask("SELECT sex, count(DISTINCT person_id) AS persons FROM dpc_cases GROUP BY sex");
+    assert!(by_sex.report.hidden.is_empty(), "{:?}", by_sex.report.hidden);
+    // The same, short of the oldest: each sex's count differs by the one or two aged 95+.
+    let small = truth("SELECT count(DISTINCT person_id) FROM dpc_cases WHERE age >= 95");
+    assert!((1..10).contains(&small), "{small}");
+    let younger =
+        project.ask("SELECT sex, count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age < 95 GROUP BY sex");
+    // Both rows' counts are hidden by history, so the rows (labels alone) are withheld.
+    assert!(younger.released.is_empty(), "{:?}", younger.released);
+    assert!(
+        strings(&younger.batches).iter().all(|row| row[1] == "NULL"),
+        "{:?}",
+        strings(&younger.batches)
+    );
+    // Without the history each row differed by a few.
+    let alone =
+        super::run("SELECT sex, count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age < 95 GROUP BY sex")
+            .expect("runs");
+    assert_eq!(strings(&alone.batches), vec![vec!["1", "39"], vec!["2", "46"]]);
+    // Moved by one year of age at a time: each step is a few persons.
+    let mut project = Project::new();
+    project.ask("SELECT count(DISTINCT person_id) AS persons FROM kaigo_certifications WHERE age <= 90");
+    let shifted = project.ask("SELECT count(DISTINCT person_id) AS persons FROM kaigo_certifications WHERE age <= 91");
+    let step = truth(
+        "SELECT count(DISTINCT person_id) FROM kaigo_certifications WHERE age <= 91 AND person_id NOT IN \
+         (SELECT person_id FROM kaigo_certifications WHERE age <= 90)",
+    );
+    let expected = if (1..10).contains(&step) {
+        vec![(0, "persons".to_string(), CellRule::History)]
+    } else {
+        vec![]
+    };
+    assert_eq!(rules(&shifted), expected, "{step} persons apart");
+}
+
+#[test]
+fn three_outputs_combine_into_one_person() {
+    // All persons, the women, the men under 95: all − women − men under 95 is the man aged 95+.
+    let small = truth("SELECT count(DISTINCT person_id) FROM dpc_cases WHERE sex = 1 AND age >= 95");
+    assert!((1..10).contains(&small), "{small}");
+    let mut project = Project::new();
+    project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases");
+    project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 2");
+    let last = project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1 AND age < 95");
+    assert_eq!(rules(&last), vec![(0, "persons".to_string(), CellRule::History)]);
+}
+
+/// The study queries one after another, each against the ones before: what history costs
+/// ordinary work.
+#[test]
+fn study_queries_in_sequence_lose_no_cell_to_history() {
+    let mut project = Project::new();
+    for name in [
+        "ltc_users_by_care_level_and_sex",
+        "dementia_by_care_level",
+        "polypharmacy_by_care_level",
+        "outpatient_before_first_certification",
+        "dpc_points_by_diagnosis",
+        "hip_fracture_readmission_30d",
+    ] {
+        let sql =
+            std::fs::read_to_string(super::support::repository().join(format!("queries/{name}.sql"))).expect("reads");
+        let out = project.ask(&sql);
+        let by_history: Vec<_> = rules(&out)
+            .into_iter()
+            .filter(|(_, _, r)| *r == CellRule::History)
+            .collect();
+        assert!(by_history.is_empty(), "{name}: {by_history:?}");
+    }
+    assert!(!project.released.is_empty());
+}
