@@ -19,16 +19,16 @@ const PACKAGES: &[&str] = &[
 ];
 const IMPORTS: &str = "import adbc_driver_flightsql.dbapi, pyarrow.parquet";
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     python_venv("python-adbc-venv", PACKAGES, IMPORTS)
 }
 
-fn script() -> PathBuf {
+pub(crate) fn script() -> PathBuf {
     repository().join("tests/end_to_end/python/flight_sql_client.py")
 }
 
 /// The server's address as an ADBC URI.
-fn uri(addr: &str) -> String {
+pub(crate) fn uri(addr: &str) -> String {
     format!("grpc://{}", addr.strip_prefix("http://").expect("an http:// address"))
 }
 
@@ -61,7 +61,7 @@ fn cli_outputs(dir: &Path) -> Vec<String> {
     names
 }
 
-fn json_of(output: &std::process::Output) -> serde_json::Value {
+pub(crate) fn json_of(output: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "one JSON object on stdout ({e}): {}",
@@ -91,6 +91,8 @@ async fn an_analyst_queries_through_flight_sql_and_gets_the_checked_results() {
     ));
     let results = analyst["queries"].as_object().expect("queries");
     assert_eq!(results.keys().cloned().collect::<Vec<_>>(), names);
+    // Each result is checked against the ones before it in the project's ledger too; in this
+    // order none loses a cell to history, so each equals the CLI's, which keeps no ledger.
     for (name, r) in results {
         assert_eq!(
             r["equal"], true,

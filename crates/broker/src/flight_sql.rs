@@ -154,12 +154,13 @@ impl FlightSqlApi {
         self.broker
             .call(metadata, "flight_query", None, |caller| async move {
                 let project = self.broker.direct_query_project(&caller, metadata)?;
+                // Checked against the project's ledger and written to it before it can leave.
+                let _ledger = self.broker.ledger_locks.lock(&project.id).await;
                 let output = match self.broker.run_checked(&project, &sql, parameters).await {
                     Ok(output) => output,
                     Err(e) => {
                         // The request workflow audits a verdict with its request; here the
                         // refusal is the call's own outcome.
-                        let e = BrokerError::from(e);
                         self.broker.record_failure(Some(&caller), "flight_query", None, &e);
                         return Err(e);
                     }
@@ -176,6 +177,11 @@ impl FlightSqlApi {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| BrokerError::Arrow("attaching the disclosure report to the output failed"))?;
                 let result_hash = blake3::hash(&ipc::encode(&schema, &batches)?).to_hex().to_string();
+                self.broker.store().append_to_ledger(
+                    &project.id,
+                    &format!("flight:{result_hash}"),
+                    &output.released,
+                )?;
                 self.broker
                     .record_read(&caller, "flight_query", None, Some(result_hash.clone()))?;
                 let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();

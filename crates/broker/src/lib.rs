@@ -15,6 +15,7 @@ mod datasets;
 pub mod error;
 pub mod flight_sql;
 mod ipc;
+mod ledger;
 mod pseudonyms;
 mod research;
 mod steward;
@@ -81,6 +82,8 @@ impl Tls {
 /// The state every service shares.
 struct Broker {
     store: Mutex<Store>,
+    /// Held per project from reading its ledger to writing what its output released.
+    ledger_locks: ledger::ProjectLocks,
     config: Config,
     /// Derives each project's output pseudonyms (see [`pseudonyms`]).
     pseudonym_secret: [u8; 32],
@@ -103,6 +106,7 @@ pub async fn serve(
     let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
     let broker = Arc::new(Broker {
         store: Mutex::new(store),
+        ledger_locks: ledger::ProjectLocks::default(),
         config,
         pseudonym_secret,
     });
@@ -230,43 +234,57 @@ impl Broker {
             .flat_map(|d| d.tables())
             .map(|t| t.to_string())
             .collect();
+        // Every count of persons comes with its persons, for the project's ledger.
         let options = EngineOptions {
             tables: Some(tables),
+            person_sets: true,
             ..self.config.engine.clone()
         };
         Engine::open(&self.config.warehouse, self.config.policy.clone(), options)
     }
 
     /// Runs `sql` (with values for its placeholders) through disclosure control, seeing only
-    /// the tables of the project's granted datasets.
+    /// the tables of the project's granted datasets, and checked against every count the
+    /// project released before (its ledger). The caller holds the project's ledger lock if
+    /// what this releases is to be written to the ledger.
     async fn run_checked(
         &self,
         project: &Project,
         sql: &str,
         parameters: Vec<ScalarValue>,
-    ) -> Result<CheckedOutput, EngineError> {
-        self.project_engine(project)?.query_with_params(sql, parameters).await
+    ) -> Result<CheckedOutput, BrokerError> {
+        let history = ledger::history(self.store().connection(), &project.id)?;
+        Ok(self
+            .project_engine(project)?
+            .query_with_history(sql, parameters, Some(Arc::new(history)))
+            .await?)
     }
 
     /// The project's query run through disclosure control, in the form the store keeps:
     /// any key-shaped value re-keyed for the project, then encoded and rendered.
-    async fn checked_output(&self, project: &Project, sql: &str) -> Result<StoredOutput, BrokerError> {
+    /// With it, the persons behind its released counts, for the ledger at release.
+    async fn checked_output(
+        &self,
+        project: &Project,
+        sql: &str,
+    ) -> Result<(StoredOutput, Vec<renkei_engine::ReleasedCell>), BrokerError> {
         let mut output = self.run_checked(project, sql, Vec::new()).await?;
         output.batches = ProjectPseudonyms::new(&self.pseudonym_secret, &project.id).rekey(&output.batches)?;
-        Ok(StoredOutput {
+        let stored = StoredOutput {
             arrow: ipc::encode(&output.schema, &output.batches)?,
             table: output
                 .to_table()
                 .map_err(|_| BrokerError::Arrow("rendering the output as a table failed"))?,
             report_json: output.report.to_json(),
-        })
+        };
+        Ok((stored, output.released))
     }
 
     /// Checks a submitted request and stores the verdict; a refusal is returned as the
     /// error (after it is stored).
     async fn check(&self, caller: &Caller, id: i64, project: &Project, sql: &str) -> Result<(), BrokerError> {
         let (outcome, failure) = match self.checked_output(project, sql).await {
-            Ok(output) => (CheckOutcome::Checked(output), None),
+            Ok((output, _)) => (CheckOutcome::Checked(output), None),
             Err(e) => (CheckOutcome::Refused(e.to_string()), Some(e)),
         };
         self.store().finish_check(caller, id, &outcome)?;

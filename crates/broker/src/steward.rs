@@ -53,9 +53,13 @@ impl Broker {
             (current, project, approved)
         };
         project.check_approved_on(store::today())?;
+        // Checked against the ledger as it stands now, and written to it as it leaves.
+        let _ledger = self.ledger_locks.lock(&project.id).await;
         match self.checked_output(&project, &current.sql).await {
-            Ok(output) if same_cells(&output, &approved) => self.decide(caller, id, &Decision::Release(&output)),
-            Ok(output) => {
+            Ok((output, released)) if same_cells(&output, &approved) => {
+                self.decide(caller, id, &Decision::Release(&output, &released))
+            }
+            Ok((output, _)) => {
                 self.decide(caller, id, &Decision::ReviewAgain(&output))?;
                 Err(BrokerError::FailedPrecondition(format!(
                     "request {id}: under the current policy the output differs from the approved one; \

@@ -189,8 +189,9 @@ pub enum Decision<'a> {
     Reject {
         reason: &'a str,
     },
-    /// The re-run at release passed; this is what leaves.
-    Release(&'a StoredOutput),
+    /// The re-run at release passed; this is what leaves, and its counts' persons go to the
+    /// project's ledger.
+    Release(&'a StoredOutput, &'a [renkei_engine::ReleasedCell]),
     /// The re-check at release refused; nothing leaves.
     RefuseAtRelease {
         reason: &'a str,
@@ -255,7 +256,7 @@ impl Decision<'_> {
         match self {
             Decision::Approve => Step::Approve,
             Decision::Reject { .. } => Step::Reject,
-            Decision::Release(_) | Decision::RefuseAtRelease { .. } | Decision::ReviewAgain(_) => Step::Release,
+            Decision::Release(..) | Decision::RefuseAtRelease { .. } | Decision::ReviewAgain(_) => Step::Release,
         }
     }
 }
@@ -415,6 +416,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(audit::SCHEMA)?;
+        conn.execute_batch(crate::ledger::SCHEMA)?;
         Ok(Store { conn })
     }
 
@@ -425,6 +427,19 @@ impl Store {
 
     fn begin(&mut self) -> Result<Transaction<'_>, BrokerError> {
         Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// Writes the counts an output released, with their persons, to its project's ledger.
+    pub fn append_to_ledger(
+        &mut self,
+        project: &str,
+        output: &str,
+        released: &[renkei_engine::ReleasedCell],
+    ) -> Result<(), BrokerError> {
+        let tx = self.begin()?;
+        crate::ledger::append(&tx, project, output, released)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Records a call that changed nothing (a read, or a denied call) in its own transaction.
@@ -849,7 +864,8 @@ impl Store {
                     params![id, State::Rejected.as_str(), caller.user, reason],
                 )?;
             }
-            Decision::Release(output) => {
+            Decision::Release(output, released) => {
+                crate::ledger::append(&tx, &current.project_id, &format!("request:{id}"), released)?;
                 let hash = blake3::hash(&output.arrow).to_hex().to_string();
                 tx.execute(
                     "UPDATE requests SET state = ?2, releaser = ?3, output_arrow = ?4, output_table = ?5,

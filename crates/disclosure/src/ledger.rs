@@ -80,7 +80,7 @@ impl PersonSet {
 }
 
 /// The new cells (by index into `new`) to hide so that, with them hidden and every cell of
-/// `history` (oldest first) released, no combination of released cells gives the count of 1
+/// `history` (oldest first; possibly none) released, no combination of released cells gives the count of 1
 /// to `min_persons − 1` persons. `priority[i]`: how much new cell i is wanted (higher is kept
 /// first). An overflow of the exact arithmetic hides every new cell.
 pub fn history_conflicts(

@@ -296,11 +296,6 @@ pub fn apply_disclosure_control(
             }
         }
     }
-    // Across outputs: the cells a project released before (`history.rs`).
-    let sets = crate::history::person_sets(&batch, spec)?;
-    if let Some(history) = history {
-        crate::history::hide_by_history(&sets, &mut rule, history, policy.min_persons)?;
-    }
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
@@ -368,6 +363,27 @@ pub fn apply_disclosure_control(
         }
     }
 
+    // Across outputs: the counts of persons this output would release, with those the project
+    // released before (`history.rs`). A count it hides hides its row, and the rows that
+    // protect that row in a ROLLUP, as a primary cell's would.
+    let sets = crate::history::person_sets(&batch, spec)?;
+    if let Some(history) = history {
+        let by_history = crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
+        let hide_rows = match &relations {
+            Some(relations) => relations.secondary_rows(&by_history, &published, &persons)?,
+            None => Vec::new(),
+        };
+        for r in (0..rows).filter(|r| by_history[*r]).chain(hide_rows) {
+            if spec.having.is_some() {
+                published[r] = false;
+            }
+            for c in &value_columns {
+                if rule[r][*c].is_none() {
+                    rule[r][*c] = Some(CellRule::Secondary);
+                }
+            }
+        }
+    }
     // The output columns: labels as they are, values with hidden cells NULL (and counts
     // rounded when the policy says so).
     let mut columns: Vec<ArrayRef> = Vec::new();

@@ -70,14 +70,17 @@ pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<Vec<Vec<Op
     Ok(sets)
 }
 
-/// Marks `History` on the cells not hidden yet whose release would, with `history`,
-/// determine the count of 1 to `min_persons − 1` persons.
+/// Marks `History` on the released cells (of `published` rows, not hidden yet) whose release
+/// would, with `history`, determine the count of 1 to `min_persons − 1` persons; returns the
+/// rows where it did.
 pub fn hide_by_history(
     sets: &[Vec<Option<PersonSet>>],
     rule: &mut [Vec<Option<CellRule>>],
+    published: &[bool],
     history: &[PersonSet],
     min_persons: u64,
-) -> Result<()> {
+) -> Result<Vec<bool>> {
+    let mut rows = vec![false; rule.len()];
     let candidates: Vec<(usize, usize)> = sets
         .iter()
         .enumerate()
@@ -87,10 +90,13 @@ pub fn hide_by_history(
                 .filter(|(_, s)| s.as_ref().is_some_and(|s| !s.is_empty()))
                 .map(move |(c, _)| (r, c))
         })
-        .filter(|(r, c)| rule[*r][*c].is_none())
+        .filter(|(r, c)| published[*r] && rule[*r][*c].is_none())
         .collect();
-    if candidates.is_empty() || history.is_empty() {
-        return Ok(());
+    // With no history too: the output's own counts of persons across its rows (a person in
+    // two groups) are combined the same way, so that an output asked twice is shown the same
+    // both times.
+    if candidates.is_empty() {
+        return Ok(rows);
     }
     let new: Vec<&PersonSet> = candidates.iter().filter_map(|(r, c)| sets[*r][*c].as_ref()).collect();
     let priority: Vec<f64> = new.iter().map(|s| s.len() as f64).collect();
@@ -100,8 +106,9 @@ pub fn hide_by_history(
     for i in hidden {
         let (r, c) = candidates[i];
         rule[r][c] = Some(CellRule::History);
+        rows[r] = true;
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// The released cells' person sets, in output rows: `released_rows[k]` is the checked

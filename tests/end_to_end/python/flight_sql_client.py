@@ -10,6 +10,8 @@ Modes (one JSON object on stdout; a failure exits non-zero with a message on std
   one-query   tries one query over 介護DB and reports its error (a researcher's denial, a
               table outside the project's grant).
   load        --clients connections run the study queries in turn for --seconds.
+  sequence    runs each --sql in order on one connection and gives each result's rows (as
+              text) and its report's hidden cells.
 """
 
 import argparse
@@ -115,6 +117,18 @@ def one_query(args):
     return {"error": error}
 
 
+def sequence(args):
+    conn = connect(args.uri, args.token, args.project)
+    out = []
+    for sql in args.sql:
+        table = run(conn, sql)
+        report = json.loads(table.schema.metadata[REPORT_KEY])
+        rows = [[None if v is None else str(v) for v in row.values()] for row in table.to_pylist()]
+        out.append({"rows": rows, "hidden": report["hidden"]})
+    conn.close()
+    return {"results": out}
+
+
 def load(args):
     sqls = [q.read_text() for q in sorted(pathlib.Path(args.queries).glob("*.sql"))]
     deadline = time.monotonic() + args.seconds
@@ -152,7 +166,7 @@ def load(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["analyst", "one-query", "load"])
+    p.add_argument("mode", choices=["analyst", "one-query", "load", "sequence"])
     p.add_argument("--uri", required=True)
     p.add_argument("--token", required=True)
     p.add_argument("--project")
@@ -160,8 +174,9 @@ def main():
     p.add_argument("--expected")
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--sql", action="append", default=[])
     args = p.parse_args()
-    out = {"analyst": analyst, "one-query": one_query, "load": load}[args.mode](args)
+    out = {"analyst": analyst, "one-query": one_query, "load": load, "sequence": sequence}[args.mode](args)
     print(json.dumps(out))
 
 
