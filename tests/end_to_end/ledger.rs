@@ -43,6 +43,48 @@ fn without_a_ledger_the_pairs_give_a_few_persons_away() {
     assert_eq!(on_the_cli(MEN_95), None);
 }
 
+#[test]
+fn the_cli_checks_against_a_ledger_file_when_given_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = dir.path().join("analyst.ledger");
+    let ask = |sql: &str| {
+        let out = run(
+            "renkei query --ledger",
+            Command::new(env!("CARGO_BIN_EXE_renkei"))
+                .args(["query", "--warehouse"])
+                .arg(warehouse())
+                .arg("--ledger")
+                .arg(&ledger)
+                .args(["--format", "csv", "--sql", sql]),
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .map(|v| v.trim().to_string())
+    };
+    assert!(ask(ALL).is_some_and(|v| !v.is_empty()));
+    let written = std::fs::read(&ledger).expect("the ledger is written");
+    assert!(!written.is_empty());
+    assert_eq!(ask(TRACKER).as_deref(), Some(""), "hidden by history");
+    assert_eq!(
+        std::fs::read(&ledger).expect("reads"),
+        written,
+        "a hidden cell adds nothing"
+    );
+    // Not a ledger: refused with the file named, nothing run.
+    std::fs::write(&ledger, b"not a ledger").expect("writes");
+    let out = Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args(["query", "--warehouse"])
+        .arg(warehouse())
+        .arg("--ledger")
+        .arg(&ledger)
+        .args(["--sql", ALL])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("analyst.ledger"));
+}
+
 #[tokio::test]
 async fn flight_sql_hides_what_earlier_results_would_give_away() {
     let python = python();
@@ -100,29 +142,20 @@ async fn a_request_is_checked_against_the_releases_before_it() {
     let refused = w.tanaka.release(second.id).await.expect_err("not released");
     assert!(refused.message().contains("back in review"), "{refused:?}");
     let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
-    let report: String = conn
-        .query_row(
-            "SELECT report_json FROM requests WHERE id = ?1",
-            [second.id as i64],
-            |r| r.get(0),
-        )
-        .expect("reads");
-    assert_eq!(rules_of(&report), ["history"], "{report}");
+    assert_eq!(stored_rules(&conn, second.id), ["history"]);
     // Submitted now, the same query is checked against the release at once.
     let third = w.sato.submit("p-all", sql(TRACKER)).await.expect("submits");
-    let report: String = conn
-        .query_row(
-            "SELECT report_json FROM requests WHERE id = ?1",
-            [third.id as i64],
-            |r| r.get(0),
-        )
-        .expect("reads");
-    assert_eq!(rules_of(&report), ["history"], "{report}");
+    assert_eq!(stored_rules(&conn, third.id), ["history"]);
 }
 
-/// The rules of a stored report's hidden cells.
-fn rules_of(report: &str) -> Vec<String> {
-    let report: serde_json::Value = serde_json::from_str(report).expect("a report");
+/// The rules of the hidden cells in request `id`'s stored report.
+fn stored_rules(conn: &rusqlite::Connection, id: u64) -> Vec<String> {
+    let report: String = conn
+        .query_row("SELECT report_json FROM requests WHERE id = ?1", [id as i64], |r| {
+            r.get(0)
+        })
+        .expect("reads");
+    let report: serde_json::Value = serde_json::from_str(&report).expect("a report");
     report["hidden"]
         .as_array()
         .expect("hidden")

@@ -3,6 +3,7 @@
 
 mod broker;
 mod cluster;
+mod ledger_file;
 mod query;
 
 use anyhow::{Context, Result, bail};

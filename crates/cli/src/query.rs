@@ -47,6 +47,11 @@ pub struct QueryArgs {
     /// Directory for spill files.
     #[arg(long)]
     spill_dir: Option<PathBuf>,
+    /// A release ledger file (created if absent): the query is checked against the counts of
+    /// persons the earlier queries with this file released, and adds its own. Off by default:
+    /// without it each query is checked alone (docs/disclosure.md, "Across outputs").
+    #[arg(long)]
+    ledger: Option<PathBuf>,
     #[command(flatten)]
     cluster: crate::cluster::ClusterArgs,
 }
@@ -69,15 +74,25 @@ pub fn run(a: QueryArgs) -> Result<()> {
         target_partitions: None,
         tables: None,
         cluster: crate::cluster::planner(&a.cluster)?,
-        person_sets: false,
+        person_sets: a.ledger.is_some(),
     };
     let engine = Engine::open(&a.warehouse, policy, options)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let output = match runtime.block_on(engine.query(&sql)) {
+    let mut ledger = a.ledger.as_deref().map(crate::ledger_file::read).transpose()?;
+    let history = ledger.clone().map(Arc::new);
+    let output = match runtime.block_on(engine.query_with_history(&sql, Vec::new(), history)) {
         Ok(o) => o,
         Err(EngineError::Refused(reason)) => return Err(Refused(reason).into()),
         Err(e) => return Err(e.into()),
     };
+    if let (Some(path), Some(sets)) = (&a.ledger, &mut ledger) {
+        for cell in &output.released {
+            if !sets.contains(&cell.persons) {
+                sets.push(cell.persons.clone());
+            }
+        }
+        crate::ledger_file::write(path, sets)?;
+    }
     if let Some(path) = &a.report {
         std::fs::write(path, output.report.to_json()).with_context(|| format!("writing {}", path.display()))?;
     }
