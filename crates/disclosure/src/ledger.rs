@@ -10,10 +10,12 @@
 //! cells. That is secondary suppression with the history's cells published already
 //! ([`CellStatus::Released`]), the atoms as inner cells and the small atoms as primaries.
 //!
-//! Bounded: the exact check takes the last [`EXACT_HISTORY_CELLS`] cells of history; each
-//! older cell is checked against each new one pairwise (`|A \ B|` and `|B \ A|` must each be 0
-//! or at least `min_persons`), which catches the two-output differences but not a
-//! combination of three or more reaching that far back.
+//! Two more limits of the atoms: the span check protects each atom of 1 to `min_persons − 1`
+//! persons, not a sum of several (two persons in two atoms of one each), so every new cell is
+//! also checked pairwise against every cell of history and every new cell kept before it: where
+//! one set holds the other, the rest must be empty or of at least `min_persons` persons. And it is bounded: the
+//! exact check takes the last [`EXACT_HISTORY_CELLS`] cells of history, so a combination of
+//! three or more reaching further back is caught only where a pair is.
 
 use crate::secondary::{CellStatus, SecondaryError, secondary_suppression};
 use std::collections::HashMap;
@@ -91,16 +93,27 @@ pub fn history_conflicts(
 ) -> Result<Vec<usize>, SecondaryError> {
     let small = |n: usize| (1..min_persons).contains(&(n as u64));
     let split = history.len().saturating_sub(EXACT_HISTORY_CELLS);
-    let (older, exact) = history.split_at(split);
-    let mut hidden: Vec<bool> = new
-        .iter()
-        .map(|n| {
-            older.iter().any(|h| {
-                let (a, b) = n.differences(h);
-                small(a) || small(b)
-            })
-        })
-        .collect();
+    let exact = &history[split..];
+    // Pairwise, against all history and the new cells kept before (most wanted first): the
+    // span check protects each small atom, not a sum of several (`all − all but the two aged
+    // 95+` is two persons in two atoms of one each, split apart by a count by sex).
+    let mut order: Vec<usize> = (0..new.len()).collect();
+    order.sort_by(|a, b| priority[*b].total_cmp(&priority[*a]).then(a.cmp(b)));
+    let mut hidden = vec![false; new.len()];
+    let mut kept: Vec<&PersonSet> = Vec::new();
+    for i in order {
+        // Nested sets only: for two that overlap each way, their difference is
+        // `|A \ B| − |B \ A|`, a count of no one group.
+        let apart = |h: &&PersonSet| {
+            let (a, b) = new[i].differences(h);
+            (a == 0 && small(b)) || (b == 0 && small(a))
+        };
+        if history.iter().any(apart) || kept.iter().any(apart) {
+            hidden[i] = true;
+        } else {
+            kept.push(new[i]);
+        }
+    }
 
     // Atoms: the persons with one membership across the exact history and the new cells.
     let cells: Vec<&PersonSet> = exact.iter().chain(new).copied().collect();
@@ -183,6 +196,16 @@ mod tests {
                 .expect("checks")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn two_small_atoms_apart_are_a_small_difference() {
+        // By sex, and all; then all but one man and one woman: each of the two is an atom of
+        // one, protected alone, but all − the last is the two of them.
+        let (men, women, all) = (set(0..40), set(40..90), set(0..90));
+        let last = PersonSet::new((1..40).chain(41..90).collect());
+        let hidden = history_conflicts(&[&men, &women, &all], &[&last], &[88.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
     }
 
     #[test]

@@ -33,98 +33,123 @@ impl std::fmt::Debug for ReleasedCell {
     }
 }
 
-/// Per row and column of the checked result, the persons behind a bare count of persons
-/// (`None` elsewhere, and where the engine keeps no sets).
-pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<Vec<Vec<Option<PersonSet>>>> {
-    let rows = batch.num_rows();
-    let mut sets: Vec<Vec<Option<PersonSet>>> = vec![vec![None; spec.columns.len()]; rows];
-    for (c, col) in spec.columns.iter().enumerate() {
-        let ColumnRule::Value { aggregates, bare: true } = col else {
-            continue;
-        };
-        let [j] = aggregates.as_slice() else { continue };
-        let Some(name) = &spec.aggregates[*j].person_set else {
+/// The persons behind the counts of persons of a checked result, and where they show.
+pub struct PersonSets {
+    /// `(column, aggregate)`: the value columns made of a count of persons, bare or computed
+    /// (`count(DISTINCT person_id) + 0` and a ratio give the count back as well).
+    shown: Vec<(usize, usize)>,
+    /// Per row, per aggregate: its persons, where it is a count of persons.
+    rows: Vec<Vec<Option<PersonSet>>>,
+}
+
+/// Reads the hidden person lists of `batch` (none where the engine keeps no sets).
+pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<PersonSets> {
+    let internal = |what: &str| DataFusionError::Internal(format!("disclosure control: {what}"));
+    let mut rows: Vec<Vec<Option<PersonSet>>> = vec![vec![None; spec.aggregates.len()]; batch.num_rows()];
+    for (j, aggregate) in spec.aggregates.iter().enumerate() {
+        let Some(name) = &aggregate.person_set else {
             continue;
         };
         let index = batch
             .schema()
             .index_of(name)
-            .map_err(|_| DataFusionError::Internal("disclosure control: a person set column is missing".into()))?;
+            .map_err(|_| internal("a person set column is missing"))?;
         let lists = batch
             .column(index)
             .as_list_opt::<i32>()
-            .ok_or_else(|| DataFusionError::Internal("disclosure control: a person set is not a list".into()))?;
-        for (r, row) in sets.iter_mut().enumerate() {
+            .ok_or_else(|| internal("a person set is not a list"))?;
+        for (r, row) in rows.iter_mut().enumerate() {
             let persons = if lists.is_null(r) {
                 Vec::new()
             } else {
                 let values = lists.value(r);
-                let numbers = values.as_primitive_opt::<UInt64Type>().ok_or_else(|| {
-                    DataFusionError::Internal("disclosure control: person numbers are not numbers".into())
-                })?;
+                let numbers = values
+                    .as_primitive_opt::<UInt64Type>()
+                    .ok_or_else(|| internal("person numbers are not numbers"))?;
                 numbers.iter().flatten().collect()
             };
-            row[c] = Some(PersonSet::new(persons));
+            row[j] = Some(PersonSet::new(persons));
         }
     }
-    Ok(sets)
+    let mut shown = Vec::new();
+    for (c, col) in spec.columns.iter().enumerate() {
+        if let ColumnRule::Value { aggregates, .. } = col {
+            shown.extend(
+                aggregates
+                    .iter()
+                    .filter(|j| spec.aggregates[**j].person_set.is_some())
+                    .map(|j| (c, *j)),
+            );
+        }
+    }
+    Ok(PersonSets { shown, rows })
+}
+
+impl PersonSets {
+    /// The counts of persons of `published` rows that a column not hidden yet shows:
+    /// `(row, column, aggregate)`.
+    fn candidates(&self, rule: &[Vec<Option<CellRule>>], published: &[bool]) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        for (r, row) in self.rows.iter().enumerate().filter(|(r, _)| published[*r]) {
+            for &(c, j) in &self.shown {
+                if rule[r][c].is_none() && row[j].as_ref().is_some_and(|s| !s.is_empty()) {
+                    out.push((r, c, j));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Marks `History` on the released cells (of `published` rows, not hidden yet) whose release
 /// would, with `history`, determine the count of 1 to `min_persons − 1` persons; returns the
 /// rows where it did.
 pub fn hide_by_history(
-    sets: &[Vec<Option<PersonSet>>],
+    sets: &PersonSets,
     rule: &mut [Vec<Option<CellRule>>],
     published: &[bool],
     history: &[PersonSet],
     min_persons: u64,
 ) -> Result<Vec<bool>> {
     let mut rows = vec![false; rule.len()];
-    let candidates: Vec<(usize, usize)> = sets
-        .iter()
-        .enumerate()
-        .flat_map(|(r, row)| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, s)| s.as_ref().is_some_and(|s| !s.is_empty()))
-                .map(move |(c, _)| (r, c))
-        })
-        .filter(|(r, c)| published[*r] && rule[*r][*c].is_none())
-        .collect();
+    let candidates = sets.candidates(rule, published);
     // With no history too: the output's own counts of persons across its rows (a person in
     // two groups) are combined the same way, so that an output asked twice is shown the same
     // both times.
     if candidates.is_empty() {
         return Ok(rows);
     }
-    let new: Vec<&PersonSet> = candidates.iter().filter_map(|(r, c)| sets[*r][*c].as_ref()).collect();
+    let new: Vec<&PersonSet> = candidates
+        .iter()
+        .filter_map(|(r, _, j)| sets.rows[*r][*j].as_ref())
+        .collect();
     let priority: Vec<f64> = new.iter().map(|s| s.len() as f64).collect();
     let history: Vec<&PersonSet> = history.iter().collect();
     let hidden = history_conflicts(&history, &new, &priority, min_persons)
         .map_err(|_| DataFusionError::Internal("disclosure control: the history check failed".into()))?;
     for i in hidden {
-        let (r, c) = candidates[i];
+        let (r, c, _) = candidates[i];
         rule[r][c] = Some(CellRule::History);
         rows[r] = true;
     }
     Ok(rows)
 }
 
-/// The released cells' person sets, in output rows: `released_rows[k]` is the checked
-/// result's row shown as output row k, `rule` the final verdict of each cell.
+/// The released counts' person sets, in output rows: `released_rows[k]` is the checked
+/// result's row shown as output row k, `rule` the final verdict of each cell. A count shown in
+/// two columns is one cell.
 pub fn released(
-    sets: Vec<Vec<Option<PersonSet>>>,
+    sets: PersonSets,
     rule: &[Vec<Option<CellRule>>],
     released_rows: &[usize],
     columns: &[String],
 ) -> Vec<ReleasedCell> {
-    let mut sets = sets;
+    let PersonSets { shown, mut rows } = sets;
     let mut out = Vec::new();
     for (row, &r) in released_rows.iter().enumerate() {
-        for (c, set) in sets[r].iter_mut().enumerate() {
+        for &(c, j) in &shown {
             if rule[r][c].is_none()
-                && let Some(persons) = set.take().filter(|s| !s.is_empty())
+                && let Some(persons) = rows[r][j].take().filter(|s| !s.is_empty())
             {
                 out.push(ReleasedCell {
                     row,

@@ -8,7 +8,7 @@ use super::conditions::conditions_in;
 use super::hidden::{HiddenAggregates, Persons, Projected, coerced, contributions_of, distinct_keys_where};
 use super::lineage::Rewriter;
 use super::output::Keys;
-use super::terms::{aggregate_function, contributes};
+use super::terms::{aggregate_function, contributes, counted_rows};
 use super::top::{Dep, TopParts};
 use super::{GROUPING_ID_COLUMN, HIDDEN_PREFIX};
 use crate::contributions;
@@ -150,15 +150,21 @@ impl Rewriter<'_> {
                 }
             }
             let counts_rows = matches!(f.params.args.as_slice(), [arg] if crate::linear::counts_rows(arg, schema));
-            // A count of persons: COUNT(DISTINCT person), or a COUNT of rows where each
-            // person has one. Its persons are the ledger's.
-            let counts_persons = name == "count"
-                && match (f.params.distinct, f.params.args.as_slice()) {
-                    (true, [arg]) => c.bare_pid(arg).is_some_and(|l| persons.members.contains(&l)),
-                    (false, _) => persons.one_row,
-                    _ => false,
-                };
-            let person_set = (self.person_sets && counts_persons).then(|| hidden.add(persons.set(feeds.clone())));
+            // A count of persons: COUNT(DISTINCT person), or, where each person has one row,
+            // any total of rows (COUNT, a SUM that may add one value per row: `sum(1)`, a
+            // per-person value that is always 1; a mean, which releases its count). Its
+            // persons are the ledger's: those its rows feed (a mean counts its zeros too).
+            let counts_persons = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
+                ("count", true, [arg]) => c.bare_pid(arg).is_some_and(|l| persons.members.contains(&l)),
+                (_, false, _) => persons.one_row,
+                _ => false,
+            };
+            let counted = if matches!(name.as_str(), "avg" | "mean") {
+                counted_rows(f, schema)
+            } else {
+                feeds.clone()
+            };
+            let person_set = (self.person_sets && counts_persons).then(|| hidden.add(persons.set(counted)));
             rules.push(AggregateRule {
                 persons: hidden.add(persons.count(feeds)),
                 units,

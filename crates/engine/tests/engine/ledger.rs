@@ -121,6 +121,44 @@ fn three_outputs_combine_into_one_person() {
     assert_eq!(rules(&last), vec![(0, "persons".to_string(), CellRule::History)]);
 }
 
+#[test]
+fn two_persons_split_apart_by_an_earlier_output_are_still_two() {
+    // By sex with a total, then all but the woman aged 98 and the man aged 95: each of the two
+    // is an atom of one, and the total minus the last is the two of them.
+    let small = truth("SELECT count(DISTINCT person_id) FROM dpc_cases WHERE age >= 98 OR (sex = 1 AND age >= 95)");
+    assert!((2..10).contains(&small), "{small}");
+    let mut project = Project::new();
+    project.ask("SELECT sex, count(DISTINCT person_id) AS persons FROM dpc_cases GROUP BY ROLLUP (sex)");
+    let last = project.ask(
+        "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE NOT (age >= 98 OR (sex = 1 AND age >= 95))",
+    );
+    assert_eq!(rules(&last), vec![(0, "persons".to_string(), CellRule::History)]);
+}
+
+#[test]
+fn counts_of_persons_in_other_forms_are_in_the_ledger() {
+    // A computed count, a SUM of ones over one row per person, a per-person value always 1,
+    // a mean over one row per person (its denominator): each is the count of its persons.
+    let men = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1";
+    let per_person = "WITH p AS (SELECT person_id, max(sex) AS sex, max(age) AS age, min(1) AS one \
+                      FROM dpc_cases GROUP BY person_id) ";
+    for younger_men in [
+        "SELECT count(DISTINCT person_id) + 0 AS persons FROM dpc_cases WHERE sex = 1 AND age < 95".to_string(),
+        format!("{per_person}SELECT sum(1) AS persons FROM p WHERE sex = 1 AND age < 95"),
+        format!("{per_person}SELECT sum(one) AS persons FROM p WHERE sex = 1 AND age < 95"),
+        format!("{per_person}SELECT avg(age) AS mean_age FROM p WHERE sex = 1 AND age < 95"),
+    ] {
+        // Either order: the small group is given away by the second.
+        for (first, second) in [(men, younger_men.as_str()), (younger_men.as_str(), men)] {
+            let mut project = Project::new();
+            assert!(project.ask(first).report.hidden.is_empty(), "{first}");
+            let out = project.ask(second);
+            assert_eq!(rules(&out).len(), 1, "{first} then {second}: {:?}", rules(&out));
+            assert_eq!(rules(&out)[0].2, CellRule::History, "{second}");
+        }
+    }
+}
+
 /// The study queries one after another, each against the ones before: what history costs
 /// ordinary work.
 #[test]
