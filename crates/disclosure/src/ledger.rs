@@ -138,6 +138,29 @@ pub fn history_conflicts(
             primaries.push(vec![*atom]);
         }
     }
+    // A sum of small atoms is a small group too where it holds 1 to min_persons − 1 persons,
+    // which the span of single atoms does not see: men + women − "aged under 95" is the five
+    // aged 95+, one man and four women, each atom of them protected alone. The sums an output
+    // can reach for: per new cell, its small atoms outside it, and those inside it.
+    let small_atoms: Vec<(&Vec<u32>, u32, usize)> = atoms
+        .iter()
+        .filter(|(_, (_, persons))| small(*persons))
+        .map(|(signature, (atom, persons))| (signature, *atom, *persons))
+        .collect();
+    for cell in exact.len()..cells.len() {
+        let cell = cell as u32;
+        for inside in [true, false] {
+            let part: Vec<&(&Vec<u32>, u32, usize)> = small_atoms
+                .iter()
+                .filter(|(signature, ..)| signature.contains(&cell) == inside)
+                .collect();
+            if part.len() > 1 && small(part.iter().map(|(.., persons)| persons).sum()) {
+                let mut sum: Vec<u32> = part.iter().map(|(_, atom, _)| *atom).collect();
+                sum.sort_unstable();
+                primaries.push(sum);
+            }
+        }
+    }
     if primaries.is_empty() {
         return Ok(positions(&hidden));
     }
@@ -206,6 +229,19 @@ mod tests {
         let last = PersonSet::new((1..40).chain(41..90).collect());
         let hidden = history_conflicts(&[&men, &women, &all], &[&last], &[88.0], 10).expect("checks");
         assert_eq!(hidden, vec![0]);
+    }
+
+    #[test]
+    fn a_sum_of_small_atoms_no_single_count_holds() {
+        // Men and women released; then all under 95: men + women − it is the one man and
+        // four women aged 95+, two atoms of fewer than ten that no released set nests.
+        let (men, women) = (set(0..40), set(40..90));
+        let under_95 = PersonSet::new((1..40).chain(44..90).collect());
+        let hidden = history_conflicts(&[&men, &women], &[&under_95], &[85.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
+        // The same three as one output's cells.
+        let hidden = history_conflicts(&[], &[&men, &women, &under_95], &[40.0, 50.0, 85.0], 10).expect("checks");
+        assert_eq!(hidden.len(), 1, "{hidden:?}");
     }
 
     #[test]

@@ -214,8 +214,25 @@ pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_per
         })
         .collect();
     let mut priority = priority.to_vec();
-    for k in small {
-        cells.push(vec![k as u32]);
+    // Sums of small atoms too, where they hold fewer than min_persons: per cell, its small
+    // atoms outside it and those inside it (men + women − all but the woman aged 98 and the
+    // man aged 95 is the two of them, each an atom of one).
+    let mut primaries: Vec<Vec<u32>> = small.iter().map(|k| vec![*k as u32]).collect();
+    for i in 0..released.len() {
+        for inside in [true, false] {
+            let part: Vec<usize> = small
+                .iter()
+                .copied()
+                .filter(|k| (atoms[*k].0 & (1 << i) != 0) == inside)
+                .collect();
+            let persons: u64 = part.iter().map(|k| atoms[*k].1).sum();
+            if part.len() > 1 && (1..min_persons).contains(&persons) {
+                primaries.push(part.iter().map(|k| *k as u32).collect());
+            }
+        }
+    }
+    for primary in primaries {
+        cells.push(primary);
         status.push(CellStatus::Primary);
         priority.push(0.0);
     }
@@ -238,6 +255,15 @@ mod tests {
         // With one of them hidden already, the other two determine nothing small.
         let hidden = cells_to_hide(THREE_COLUMNS, &[true, true, false], &[981.0, 500.0, 480.0], 10).expect("checks");
         assert!(hidden.is_empty());
+    }
+
+    #[test]
+    fn a_sum_of_small_atoms_hides_a_cell() {
+        // men, women, all but one man and one woman: atoms men in it (0b101, 39), the man
+        // apart (0b001, 1), women in it (0b110, 49), the woman apart (0b010, 1).
+        let atoms = &[0b001, 1, 0b010, 1, 0b101, 39, 0b110, 49];
+        let hidden = cells_to_hide(atoms, &[true; 3], &[40.0, 50.0, 88.0], 10).expect("checks");
+        assert_eq!(hidden.len(), 1, "{hidden:?}");
     }
 
     #[test]

@@ -136,6 +136,30 @@ fn two_persons_split_apart_by_an_earlier_output_are_still_two() {
 }
 
 #[test]
+fn a_sum_of_small_atoms_is_a_small_group_too() {
+    // Men and women, then all with a stay under 95: men + women − it is those whose every
+    // stay is at 95+, one man and four women, each group an atom of its own.
+    let small = truth(
+        "SELECT count(DISTINCT person_id) FROM dpc_cases WHERE person_id NOT IN \
+         (SELECT person_id FROM dpc_cases WHERE age < 95)",
+    );
+    assert!((2..10).contains(&small), "{small}");
+    let mut project = Project::new();
+    project.ask("SELECT sex, count(DISTINCT person_id) AS persons FROM dpc_cases GROUP BY sex");
+    let under = project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age < 95");
+    assert_eq!(rules(&under), vec![(0, "persons".to_string(), CellRule::History)]);
+    // The same as three columns of one output, with no history at all.
+    let one = super::run(
+        "SELECT count(DISTINCT person_id) FILTER (WHERE sex = 1) AS men, \
+         count(DISTINCT person_id) FILTER (WHERE sex = 2) AS women, \
+         count(DISTINCT person_id) FILTER (WHERE NOT (age = 95 AND sex = 1 OR age = 98 AND sex = 2)) AS most \
+         FROM dpc_cases",
+    )
+    .expect("runs");
+    assert!(!one.report.hidden.is_empty(), "{:?}", strings(&one.batches));
+}
+
+#[test]
 fn counts_of_persons_in_other_forms_are_in_the_ledger() {
     // A computed count, a SUM of ones over one row per person, a per-person value always 1,
     // a mean over one row per person (its denominator): each is the count of its persons.
