@@ -140,14 +140,15 @@ pub fn history_conflicts(
     }
     // A sum of small atoms is a small group too where it holds 1 to min_persons − 1 persons,
     // which the span of single atoms does not see: men + women − "aged under 95" is the five
-    // aged 95+, one man and four women, each atom of them protected alone. The sums an output
-    // can reach for: per new cell, its small atoms outside it, and those inside it.
+    // aged 95+, one man and four women, each atom of them protected alone. The sums taken:
+    // per cell, of history or new, its small atoms outside it, and those inside it (the count
+    // that splits the group off may come first: "under 95", then men, then women).
     let small_atoms: Vec<(&Vec<u32>, u32, usize)> = atoms
         .iter()
         .filter(|(_, (_, persons))| small(*persons))
         .map(|(signature, (atom, persons))| (signature, *atom, *persons))
         .collect();
-    for cell in exact.len()..cells.len() {
+    for cell in 0..cells.len() {
         let cell = cell as u32;
         for inside in [true, false] {
             let part: Vec<&(&Vec<u32>, u32, usize)> = small_atoms
@@ -238,6 +239,9 @@ mod tests {
         let (men, women) = (set(0..40), set(40..90));
         let under_95 = PersonSet::new((1..40).chain(44..90).collect());
         let hidden = history_conflicts(&[&men, &women], &[&under_95], &[85.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
+        // In the other order: the count that splits them off first.
+        let hidden = history_conflicts(&[&under_95, &men], &[&women], &[50.0], 10).expect("checks");
         assert_eq!(hidden, vec![0]);
         // The same three as one output's cells.
         let hidden = history_conflicts(&[], &[&men, &women, &under_95], &[40.0, 50.0, 85.0], 10).expect("checks");

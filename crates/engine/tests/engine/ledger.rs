@@ -148,6 +148,23 @@ fn a_sum_of_small_atoms_is_a_small_group_too() {
     project.ask("SELECT sex, count(DISTINCT person_id) AS persons FROM dpc_cases GROUP BY sex");
     let under = project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age < 95");
     assert_eq!(rules(&under), vec![(0, "persons".to_string(), CellRule::History)]);
+    // In the other order: the count that splits them off first, then men, then women.
+    let mut project = Project::new();
+    project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age < 95");
+    project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1");
+    let women = project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 2");
+    assert_eq!(rules(&women), vec![(0, "persons".to_string(), CellRule::History)]);
+    // Split by age band first, then by sex: men + women − under 50 − 50 to 94.
+    let mut project = Project::new();
+    for sql in [
+        "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age < 50",
+        "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1",
+        "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 2",
+    ] {
+        project.ask(sql);
+    }
+    let band = project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE age >= 50 AND age < 95");
+    assert_eq!(rules(&band), vec![(0, "persons".to_string(), CellRule::History)]);
     // The same as three columns of one output, with no history at all.
     let one = super::run(
         "SELECT count(DISTINCT person_id) FILTER (WHERE sex = 1) AS men, \
