@@ -227,12 +227,9 @@ fn study_queries_in_sequence_lose_no_cell_to_history() {
 
 /// Fifty ordinary queries of one project: counts of persons by sex, by age band, by both,
 /// over each table with a person's sex and age, under a few common filters. Their margins
-/// overlap, as an analyst's do. Checked independently of the engine's own elimination: with
-/// every count the project released, no atom of 1 to 9 persons lies in their span (rank over
-/// a prime field, exact for these 0/1 vectors but for a chance of about 10⁻¹⁷). The cells
-/// history cost are printed: on the 2,000-person sample, most of the margins' small cells.
-#[test]
-fn fifty_ordinary_queries_release_no_small_atom_in_their_span() {
+/// overlap, as an analyst's do. Returns every count released, as 0/1 vectors over the atoms
+/// of them all, and each atom's persons.
+fn fifty_ordinary_queries() -> (Vec<Vec<u64>>, Vec<usize>) {
     let tables = ["dpc_cases", "kaigo_certifications", "kaigo_claims", "ndb_claims"];
     let band = "CASE WHEN age < 65 THEN '<65' WHEN age < 75 THEN '65-74' WHEN age < 85 THEN '75-84' ELSE '85+' END";
     let groupings = ["sex".to_string(), band.to_string(), format!("sex, {band}")];
@@ -261,7 +258,6 @@ fn fifty_ordinary_queries_release_no_small_atom_in_their_span() {
         queries.len(),
         project.released.len()
     );
-    // Atoms of everything released, and the span check, done here.
     let mut membership: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
     for (c, set) in project.released.iter().enumerate() {
         for p in set.persons() {
@@ -273,18 +269,55 @@ fn fifty_ordinary_queries_release_no_small_atom_in_their_span() {
         *atoms.entry(signature).or_default() += 1;
     }
     let atoms: Vec<(Vec<usize>, usize)> = atoms.into_iter().collect();
-    let cells: Vec<Vec<u64>> = (0..project.released.len())
+    let cells = (0..project.released.len())
         .map(|c| atoms.iter().map(|(sig, _)| u64::from(sig.contains(&c))).collect())
         .collect();
-    let base = rank(cells.clone());
-    for (k, (_, persons)) in atoms.iter().enumerate().filter(|(_, (_, n))| (1..10).contains(n)) {
-        let mut with = cells.clone();
-        with.push((0..atoms.len()).map(|a| u64::from(a == k)).collect());
-        assert_eq!(
-            rank(with),
-            base + 1,
-            "an atom of {persons} persons is in the span of the released counts"
+    (cells, atoms.into_iter().map(|(_, n)| n).collect())
+}
+
+/// Whether the sum of `group`'s atoms lies in the span of `cells` (over a prime field: exact
+/// for these 0/1 vectors but for a chance of about 10⁻¹⁷), checked apart from the engine's own
+/// elimination.
+fn in_span(cells: &[Vec<u64>], atoms: usize, group: &[usize]) -> bool {
+    let mut with = cells.to_vec();
+    with.push((0..atoms).map(|a| u64::from(group.contains(&a))).collect());
+    rank(with) == rank(cells.to_vec())
+}
+
+/// No atom of 1 to 9 persons lies in the span of everything the fifty queries released;
+/// without the history check this fails (an atom of 3 persons).
+#[test]
+fn fifty_ordinary_queries_release_no_small_atom_in_their_span() {
+    let (cells, persons) = fifty_ordinary_queries();
+    for k in (0..persons.len()).filter(|k| (1..10).contains(&persons[*k])) {
+        assert!(
+            !in_span(&cells, persons.len(), &[k]),
+            "an atom of {} persons is in the span of the released counts",
+            persons[k]
         );
+    }
+}
+
+/// Nor a sum of two or three atoms that holds fewer than ten. Open: the ledger protects the
+/// sums of small atoms inside and outside each count, and this sequence reaches one it does
+/// not (groups of 2 and of 6 persons among them).
+#[test]
+#[ignore = "issue 28: a sum of small atoms split across counts is GaussSuppression's limit, not closed yet"]
+fn fifty_ordinary_queries_release_no_small_group_of_atoms_in_their_span() {
+    let (cells, persons) = fifty_ordinary_queries();
+    let small: Vec<usize> = (0..persons.len()).filter(|k| (1..10).contains(&persons[*k])).collect();
+    for (i, a) in small.iter().enumerate() {
+        for (j, b) in small.iter().enumerate().skip(i + 1) {
+            let mut groups = vec![vec![*a, *b]];
+            groups.extend(small.iter().skip(j + 1).map(|c| vec![*a, *b, *c]));
+            for group in groups {
+                let n: usize = group.iter().map(|k| persons[*k]).sum();
+                assert!(
+                    n >= 10 || !in_span(&cells, persons.len(), &group),
+                    "a group of {n} persons is in the span of the released counts"
+                );
+            }
+        }
     }
 }
 
