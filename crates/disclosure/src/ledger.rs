@@ -17,7 +17,7 @@
 //! exact check takes the last [`EXACT_HISTORY_CELLS`] cells of history, so a combination of
 //! three or more reaching further back is caught only where a pair is.
 
-use crate::secondary::{CellStatus, SecondaryError, secondary_suppression};
+use crate::secondary::{CellStatus, SecondaryError, secondary_suppression, small_group_primaries};
 use std::collections::HashMap;
 
 /// How many of the latest cells of history the exact check takes.
@@ -129,44 +129,21 @@ pub fn history_conflicts(
         atoms.entry(signature).or_insert((next, 0)).1 += 1;
     }
     let mut inner: Vec<Vec<u32>> = vec![Vec::new(); cells.len()];
-    let mut primaries: Vec<Vec<u32>> = Vec::new();
-    for (signature, (atom, persons)) in &atoms {
+    let mut persons = vec![0u64; atoms.len()];
+    for (signature, (atom, n)) in &atoms {
         for c in signature {
             inner[*c as usize].push(*atom);
         }
-        if small(*persons) {
-            primaries.push(vec![*atom]);
-        }
-    }
-    // A sum of small atoms is a small group too where it holds 1 to min_persons − 1 persons,
-    // which the span of single atoms does not see: men + women − "aged under 95" is the five
-    // aged 95+, one man and four women, each atom of them protected alone. The sums taken:
-    // per cell, of history or new, its small atoms outside it, and those inside it (the count
-    // that splits the group off may come first: "under 95", then men, then women).
-    let small_atoms: Vec<(&Vec<u32>, u32, usize)> = atoms
-        .iter()
-        .filter(|(_, (_, persons))| small(*persons))
-        .map(|(signature, (atom, persons))| (signature, *atom, *persons))
-        .collect();
-    for cell in 0..cells.len() {
-        let cell = cell as u32;
-        for inside in [true, false] {
-            let part: Vec<&(&Vec<u32>, u32, usize)> = small_atoms
-                .iter()
-                .filter(|(signature, ..)| signature.contains(&cell) == inside)
-                .collect();
-            if part.len() > 1 && small(part.iter().map(|(.., persons)| persons).sum()) {
-                let mut sum: Vec<u32> = part.iter().map(|(_, atom, _)| *atom).collect();
-                sum.sort_unstable();
-                primaries.push(sum);
-            }
-        }
-    }
-    if primaries.is_empty() {
-        return Ok(positions(&hidden));
+        persons[*atom as usize] = *n as u64;
     }
     for list in &mut inner {
         list.sort_unstable();
+    }
+    // Small atoms, and the sums of them per cell of history or new (the count that splits a
+    // group off may come first: "under 95", then men, then women).
+    let primaries = small_group_primaries(&persons, &inner, min_persons);
+    if primaries.is_empty() {
+        return Ok(positions(&hidden));
     }
     let mut status: Vec<CellStatus> = vec![CellStatus::Released; exact.len()];
     status.extend(hidden.iter().map(|h| {

@@ -14,4 +14,4 @@ pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts};
 pub use policy::{Policy, PolicyError};
 pub use report::{CellRule, HiddenCell, Report, Status, Summary};
 pub use rounding::round_count;
-pub use secondary::{CellStatus, SecondaryError, secondary_suppression};
+pub use secondary::{CellStatus, SecondaryError, secondary_suppression, small_group_primaries};

@@ -121,6 +121,33 @@ pub fn secondary_suppression(
     Ok(hidden)
 }
 
+/// The primary cells that protect the small groups among the inner cells of a span check:
+/// every inner cell of 1 to `min_persons − 1` persons (`persons[i]`), and, per output cell
+/// (`cells`, sorted inner indices as for [`secondary_suppression`]), its small inner cells
+/// inside it and those outside it, summed, where that sum holds fewer than `min_persons`. The
+/// span of single small cells does not see a sum: men + women − "all but the man aged 95 and
+/// the woman aged 98" is the two of them, each a group of one.
+pub fn small_group_primaries(persons: &[u64], cells: &[Vec<u32>], min_persons: u64) -> Vec<Vec<u32>> {
+    let small = |n: u64| (1..min_persons).contains(&n);
+    let small_cells: Vec<u32> = (0..persons.len() as u32)
+        .filter(|i| small(persons[*i as usize]))
+        .collect();
+    let mut primaries: Vec<Vec<u32>> = small_cells.iter().map(|i| vec![*i]).collect();
+    for cell in cells {
+        for inside in [true, false] {
+            let part: Vec<u32> = small_cells
+                .iter()
+                .copied()
+                .filter(|i| cell.binary_search(i).is_ok() == inside)
+                .collect();
+            if part.len() > 1 && small(part.iter().map(|i| persons[*i as usize]).sum()) {
+                primaries.push(part);
+            }
+        }
+    }
+    primaries
+}
+
 fn validate(
     inner_count: usize,
     cells: &[Vec<u32>],

@@ -17,7 +17,7 @@ use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{Expr, lit, when};
-use renkei_disclosure::{CellStatus, secondary_suppression};
+use renkei_disclosure::{CellStatus, secondary_suppression, small_group_primaries};
 
 /// `true` on the rows `feeds` keeps (all when `None`), `false` where it is false or NULL.
 pub fn holds(feeds: &Option<Expr>) -> Expr {
@@ -190,12 +190,6 @@ fn flag(feeds: &Option<Expr>, bit: u64) -> Result<Expr> {
 /// released (a hidden cell determines nothing); `priority[i]`: how much cell i is wanted.
 pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_persons: u64) -> Result<Vec<usize>> {
     let atoms: Vec<(u64, u64)> = atoms.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-    let small: Vec<usize> = (0..atoms.len())
-        .filter(|k| (1..min_persons).contains(&atoms[*k].1))
-        .collect();
-    if small.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut cells: Vec<Vec<u32>> = (0..released.len())
         .map(|i| {
             (0..atoms.len() as u32)
@@ -203,6 +197,11 @@ pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_per
                 .collect()
         })
         .collect();
+    let persons: Vec<u64> = atoms.iter().map(|(_, n)| *n).collect();
+    let primaries = small_group_primaries(&persons, &cells, min_persons);
+    if primaries.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut status: Vec<CellStatus> = released
         .iter()
         .map(|r| {
@@ -214,23 +213,6 @@ pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_per
         })
         .collect();
     let mut priority = priority.to_vec();
-    // Sums of small atoms too, where they hold fewer than min_persons: per cell, its small
-    // atoms outside it and those inside it (men + women − all but the woman aged 98 and the
-    // man aged 95 is the two of them, each an atom of one).
-    let mut primaries: Vec<Vec<u32>> = small.iter().map(|k| vec![*k as u32]).collect();
-    for i in 0..released.len() {
-        for inside in [true, false] {
-            let part: Vec<usize> = small
-                .iter()
-                .copied()
-                .filter(|k| (atoms[*k].0 & (1 << i) != 0) == inside)
-                .collect();
-            let persons: u64 = part.iter().map(|k| atoms[*k].1).sum();
-            if part.len() > 1 && (1..min_persons).contains(&persons) {
-                primaries.push(part.iter().map(|k| *k as u32).collect());
-            }
-        }
-    }
     for primary in primaries {
         cells.push(primary);
         status.push(CellStatus::Primary);
