@@ -8,6 +8,7 @@ mod cluster;
 mod console;
 mod crash;
 mod flight_sql;
+mod hostile;
 mod ledger;
 mod load;
 mod pipeline;

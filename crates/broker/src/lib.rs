@@ -35,6 +35,7 @@ use renkei_proto::v1 as pb;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tonic::metadata::MetadataMap;
+use tonic::service::interceptor::InterceptedService;
 
 /// What `renkei serve` is given.
 pub struct Config {
@@ -112,16 +113,21 @@ pub async fn serve(
     });
     // A request accepted just before a crash may still wait for its check.
     broker.check_unchecked_requests().await?;
-    let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)));
-    let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)));
+    let gate = Gate(Arc::clone(&broker));
+    let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let flight = arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql::FlightSqlApi::new(
         Arc::clone(&broker),
-    ));
+    ))
+    .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let console = console.map(|listener| {
         let broker = Arc::clone(&broker);
         async move { console::serve(broker, tls_of_console.as_ref(), listener).await }
     });
-    let admin = pb::admin_service_server::AdminServiceServer::new(admin::AdminApi(broker));
+    let admin = pb::admin_service_server::AdminServiceServer::new(admin::AdminApi(broker))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<pb::research_service_server::ResearchServiceServer<research::ResearchApi>>()
@@ -144,10 +150,10 @@ pub async fn serve(
     let grpc = async {
         server
             .add_service(health_service)
-            .add_service(research)
-            .add_service(steward)
-            .add_service(admin)
-            .add_service(flight)
+            .add_service(InterceptedService::new(research, gate.clone()))
+            .add_service(InterceptedService::new(steward, gate.clone()))
+            .add_service(InterceptedService::new(admin, gate.clone()))
+            .add_service(InterceptedService::new(flight, gate))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
             .await
             .map_err(|e| BrokerError::Io(format!("serving gRPC: {e}")))
@@ -159,7 +165,36 @@ pub async fn serve(
     }
 }
 
+/// Most bytes of one message a client sends (tonic's default, 4 MiB, made explicit and
+/// lowered): a query's SQL, a project, a prepared statement's handle or a piece of its bound
+/// parameters is far smaller.
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+
+/// The gate in front of every gRPC service but health: a call without a valid token is
+/// answered UNAUTHENTICATED from its headers alone, before tonic decodes a byte of its
+/// messages (an unauthenticated prepared statement once carried an IPC bomb to the decoder).
+/// Each handler authenticates again through [`Broker::call`], which also tells who called.
+#[derive(Clone)]
+struct Gate(Arc<Broker>);
+
+impl tonic::service::Interceptor for Gate {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        match self.0.authenticate(request.metadata()) {
+            Ok(_) => Ok(request),
+            Err(e) => {
+                self.0.record_failure(None, "authenticate", None, &e);
+                Err(e.into())
+            }
+        }
+    }
+}
+
 impl Broker {
+    /// The caller a call's bearer token names.
+    fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, BrokerError> {
+        auth::bearer(metadata).and_then(|token| self.store().authenticate(&auth::token_hash(token)))
+    }
+
     /// The store; a panic in another call cannot leave a transaction open (SQLite rolls an
     /// unfinished one back), so a poisoned lock is safe to take.
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -178,9 +213,7 @@ impl Broker {
         F: FnOnce(Caller) -> Fut,
         Fut: Future<Output = Result<T, BrokerError>>,
     {
-        let authenticated =
-            auth::bearer(metadata).and_then(|token| self.store().authenticate(&auth::token_hash(token)));
-        let (caller, result) = match authenticated {
+        let (caller, result) = match self.authenticate(metadata) {
             Ok(caller) => (Some(caller.clone()), handler(caller).await),
             Err(e) => (None, Err(e)),
         };

@@ -229,10 +229,6 @@ pub enum AuditCommand {
     },
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
-}
-
 pub fn serve(a: ServeArgs) -> Result<()> {
     let config = renkei_broker::Config {
         data: a.data,
@@ -254,7 +250,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             _ => None,
         },
     };
-    runtime()?.block_on(async {
+    crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
@@ -415,7 +411,7 @@ fn print_request(r: &pb::Request) {
 }
 
 pub fn admin(command: AdminCommand) -> Result<()> {
-    runtime()?.block_on(async {
+    crate::runtime()?.block_on(async {
         match command {
             AdminCommand::Bootstrap { data, user, valid_days } => {
                 let token = renkei_broker::bootstrap(&data, &user, valid_days.saturating_mul(24 * 3600))?;
@@ -512,7 +508,7 @@ pub fn admin(command: AdminCommand) -> Result<()> {
 }
 
 pub fn request(command: RequestCommand) -> Result<()> {
-    runtime()?.block_on(async {
+    crate::runtime()?.block_on(async {
         match command {
             RequestCommand::Submit {
                 client,
@@ -633,7 +629,7 @@ async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> R
 }
 
 pub fn steward(command: StewardCommand) -> Result<()> {
-    runtime()?.block_on(async {
+    crate::runtime()?.block_on(async {
         match command {
             StewardCommand::Pending { client } => {
                 let client = Client::connect(&client).await?;
@@ -714,7 +710,7 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         engine: renkei_engine::EngineOptions::default(),
         tls: None,
     };
-    runtime()?.block_on(async {
+    crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = format!("http://{}", listener.local_addr()?);
         let server = tokio::spawn(renkei_broker::serve(config, listener, None));

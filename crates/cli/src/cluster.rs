@@ -33,7 +33,7 @@ pub struct ClusterArgs {
 
 #[cfg(feature = "distributed")]
 pub fn run(command: renkei_cluster::NodeCommand) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::runtime()?;
     match &command {
         renkei_cluster::NodeCommand::Scheduler { bind, tls } => {
             println!("scheduler on {bind}{}", over_tls(tls))

@@ -306,6 +306,15 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The runtime every command runs on. Its workers get the stack the engine needs to plan
+/// the deepest query it accepts (`renkei_engine::query_size`), with room to spare.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(renkei_engine::query_size::QUERY_STACK_BYTES)
+        .build()?)
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -77,7 +77,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         person_sets: a.ledger.is_some(),
     };
     let engine = Engine::open(&a.warehouse, policy, options)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::runtime()?;
     let mut ledger = a.ledger.as_deref().map(crate::ledger_file::read).transpose()?;
     let history = ledger.clone().map(Arc::new);
     let output = match runtime.block_on(engine.query_with_history(&sql, Vec::new(), history)) {
@@ -131,7 +131,7 @@ pub fn run_study_queries(warehouse: &Path, dir: &Path, reports: &Path) -> Result
     files.sort();
     std::fs::create_dir_all(reports).with_context(|| format!("creating {}", reports.display()))?;
     let engine = Engine::open(warehouse, Policy::default(), EngineOptions::default())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = crate::runtime()?;
     println!("\n## Study queries, checked (hidden cells are *)");
     for file in &files {
         let name = file

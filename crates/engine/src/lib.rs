@@ -21,6 +21,7 @@ mod history;
 mod key_copies;
 mod key_number;
 mod linear;
+pub mod query_size;
 mod render;
 pub mod rewrite;
 mod span;
@@ -284,6 +285,7 @@ impl Engine {
     /// rewritten by disclosure control (an analyzer rule) and optimized. Its root is the
     /// control node; what the query is refused for is refused here.
     pub async fn checked_plan(&self, sql: &str, params: Vec<ScalarValue>) -> Result<LogicalPlan, EngineError> {
+        query_size::check(sql)?;
         // Planned on the engine's one state, not a per-query copy of it (which is how a
         // `SessionContext` plans, at the cost of copying every function map per query).
         let plan = self

@@ -13,7 +13,11 @@
 //!   Hidden cells are nulls; the disclosure report (JSON) is the schema metadata
 //!   [`REPORT_METADATA_KEY`] of both the FlightInfo schema and the streamed one.
 //! - Prepared statements are stateless: the handle holds the SQL and the bound parameter row
-//!   (Arrow IPC), so a server restart loses none. Parameters are `$1`, `$2`, …
+//!   (Arrow IPC), sealed by the server, so a server restart loses none ([`prepared`]).
+//!   Parameters are `$1`, `$2`, …
+//! - Nothing a caller sends is decoded before the caller is authenticated: the gate in front
+//!   of the service ([`crate::Gate`]) answers a call without a valid token from its headers,
+//!   and handles and parameters are opened only inside [`Broker::call`].
 //! - Every call lands in the audit chain: successes here, failures through [`Broker::call`].
 
 use crate::auth::{Caller, Role};
@@ -35,14 +39,16 @@ use arrow_flight::sql::{
 use arrow_flight::{Action, FlightDescriptor, FlightEndpoint, FlightInfo, Ticket};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::ScalarValue;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{TryStreamExt, stream};
+use prepared::{HandleSeal, Statement};
 use prost::Message;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
+
+mod prepared;
 
 /// The header that names the project of a call.
 pub const PROJECT_HEADER: &str = "x-renkei-project";
@@ -76,17 +82,6 @@ static SQL_INFO: LazyLock<Result<SqlInfoData, FlightError>> = LazyLock::new(|| {
     b.build()
 });
 
-/// A prepared statement's handle: everything needed to run it, so the server keeps nothing.
-/// A client may forge one; it gains nothing, as every run is checked like any statement.
-#[derive(Clone, PartialEq, prost::Message)]
-struct PreparedHandle {
-    #[prost(string, tag = "1")]
-    sql: String,
-    /// The bound parameter row as an Arrow IPC stream.
-    #[prost(bytes = "vec", optional, tag = "2")]
-    parameters: Option<Vec<u8>>,
-}
-
 /// A checked result waiting for its `DoGet`.
 struct WaitingResult {
     user: String,
@@ -99,13 +94,16 @@ struct WaitingResult {
 pub struct FlightSqlApi {
     broker: Arc<Broker>,
     waiting: Mutex<HashMap<String, WaitingResult>>,
+    handles: HandleSeal,
 }
 
 impl FlightSqlApi {
     pub(crate) fn new(broker: Arc<Broker>) -> FlightSqlApi {
+        let handles = HandleSeal::new(&broker.pseudonym_secret);
         FlightSqlApi {
             broker,
             waiting: Mutex::new(HashMap::new()),
+            handles,
         }
     }
 
@@ -144,16 +142,16 @@ impl FlightSqlApi {
     }
 
     /// Runs a statement through the checked engine under the call's project and keeps the
-    /// result for `DoGet`.
+    /// result for `DoGet`; `statement` is read only once the caller is authenticated.
     async fn run_statement(
         &self,
         metadata: &MetadataMap,
-        sql: String,
-        parameters: Vec<ScalarValue>,
+        statement: impl FnOnce() -> Result<Statement, BrokerError>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.broker
             .call(metadata, "flight_query", None, |caller| async move {
                 let project = self.broker.direct_query_project(&caller, metadata)?;
+                let Statement { sql, parameters } = statement()?;
                 // Checked against the project's ledger and written to it before it can leave.
                 let _ledger = self.broker.ledger_locks.lock(&project.id).await;
                 let output = match self.broker.run_checked(&project, &sql, parameters).await {
@@ -264,27 +262,6 @@ fn sql_info() -> Result<&'static SqlInfoData, Status> {
         .map_err(|_| Status::internal("the server's SQL information could not be built"))
 }
 
-/// The bound parameter row of a handle as values for `$1`, `$2`, …
-fn parameter_values(handle: &PreparedHandle) -> Result<Vec<ScalarValue>, BrokerError> {
-    let Some(stream) = &handle.parameters else {
-        return Ok(Vec::new());
-    };
-    let (_, batches) = ipc::decode(stream)?;
-    let Some(row) = batches.iter().find(|b| b.num_rows() > 0) else {
-        return Ok(Vec::new());
-    };
-    row.columns()
-        .iter()
-        .map(|c| ScalarValue::try_from_array(c, 0))
-        .collect::<Result<_, _>>()
-        .map_err(|_| BrokerError::InvalidArgument("a parameter's type is not supported".into()))
-}
-
-fn decode_handle(bytes: &[u8]) -> Result<PreparedHandle, Status> {
-    PreparedHandle::decode(bytes)
-        .map_err(|_| Status::invalid_argument("not a prepared statement handle of this server"))
-}
-
 #[tonic::async_trait]
 impl FlightSqlService for FlightSqlApi {
     type FlightService = FlightSqlApi;
@@ -294,7 +271,13 @@ impl FlightSqlService for FlightSqlApi {
         query: CommandStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        self.run_statement(request.metadata(), query.query, Vec::new()).await
+        let statement = || {
+            Ok(Statement {
+                sql: query.query,
+                parameters: Vec::new(),
+            })
+        };
+        self.run_statement(request.metadata(), statement).await
     }
 
     async fn get_flight_info_prepared_statement(
@@ -302,9 +285,9 @@ impl FlightSqlService for FlightSqlApi {
         command: CommandPreparedStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let handle = decode_handle(&command.prepared_statement_handle)?;
-        let parameters = parameter_values(&handle).map_err(Status::from)?;
-        self.run_statement(request.metadata(), handle.sql, parameters).await
+        let handle = &command.prepared_statement_handle;
+        self.run_statement(request.metadata(), || self.handles.open(handle))
+            .await
     }
 
     async fn do_get_statement(
@@ -336,12 +319,7 @@ impl FlightSqlService for FlightSqlApi {
                 self.broker.direct_query_project(&caller, metadata)?;
                 self.broker.record_read(&caller, "flight_prepare", None, None)?;
                 Ok(ActionCreatePreparedStatementResult {
-                    prepared_statement_handle: PreparedHandle {
-                        sql: query.query,
-                        parameters: None,
-                    }
-                    .encode_to_vec()
-                    .into(),
+                    prepared_statement_handle: self.handles.seal(query.query, None).into(),
                     // Unknown until it runs: the checks decide which cells and columns exist.
                     dataset_schema: Default::default(),
                     parameter_schema: Default::default(),
@@ -357,28 +335,14 @@ impl FlightSqlService for FlightSqlApi {
     ) -> Result<DoPutPreparedStatementResult, Status> {
         let (metadata, _, data) = request.into_parts();
         let metadata = &metadata;
-        let mut handle = decode_handle(&command.prepared_statement_handle)?;
         self.broker
             .call(metadata, "flight_bind", None, |caller| async move {
                 self.broker.direct_query_project(&caller, metadata)?;
-                let invalid = |_| BrokerError::InvalidArgument("the parameters are not a valid Arrow stream".into());
-                let mut batches = arrow_flight::decode::FlightRecordBatchStream::new_from_flight_data(
-                    data.map_err(FlightError::from),
-                );
-                let mut rows = Vec::new();
-                while let Some(batch) = batches.next().await {
-                    rows.push(batch.map_err(invalid)?);
-                }
-                if rows.iter().map(RecordBatch::num_rows).sum::<usize>() != 1 {
-                    return Err(BrokerError::InvalidArgument(
-                        "bind exactly one row of parameters".into(),
-                    ));
-                }
-                let schema = rows[0].schema();
-                handle.parameters = Some(ipc::encode(&schema, &rows)?);
+                let sql = self.handles.sql_of(&command.prepared_statement_handle)?;
+                let row = prepared::bound_row(data.map_err(FlightError::from)).await?;
                 self.broker.record_read(&caller, "flight_bind", None, None)?;
                 Ok(DoPutPreparedStatementResult {
-                    prepared_statement_handle: Some(handle.encode_to_vec().into()),
+                    prepared_statement_handle: Some(self.handles.seal(sql, Some(row)).into()),
                 })
             })
             .await

@@ -1,0 +1,118 @@
+//! How deeply a query may nest. DataFusion clones, compares and drops its expression trees
+//! by recursion (derived `Clone`, `PartialEq`, `Drop`), so an expression nested deep enough
+//! overflows the thread's stack, and a stack overflow aborts the whole process: `… WHERE
+//! c = 'x' OR c = 'x' OR …` with 10,000 ORs did so in `renkei query` (8 MiB main thread,
+//! debug build, in `Expr::clone` while planning: 36,000 frames, ~0.8 KiB per OR), and a
+//! quarter of that would have stopped the broker, on its 2 MiB workers, for every user.
+//!
+//! So before anything is parsed into a tree, the SQL's tokens are counted (the tokenizer is
+//! a loop, not a recursion). An expression nests at most one level per operator or opening
+//! parenthesis, so counting those bounds the depth whatever the precedence; the bound
+//! over-counts flat lists (a CASE of many `WHEN c = …` branches), which is the price of
+//! deciding before the tree exists. The decision reads the SQL only, never the data.
+
+use crate::EngineError;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+
+/// Most operators and opening parentheses in one query. At ~0.8 KiB of stack per level
+/// (measured above) the deepest accepted query needs ~1.6 MiB in a debug build; the broker
+/// and the CLI run queries on threads of [`QUERY_STACK_BYTES`].
+pub const MAX_NESTING_TOKENS: usize = 2_000;
+/// Most tokens in one query (a list of 50,000 codes fits).
+pub const MAX_TOKENS: usize = 200_000;
+/// The stack of every thread that plans queries (the CLI's and the broker's runtimes): four
+/// times what the deepest accepted query needs.
+pub const QUERY_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Refuses a query that nests or runs longer than the engine can plan safely.
+pub fn check(sql: &str) -> Result<(), EngineError> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| EngineError::Invalid(format!("SQL error: {e}")))?;
+    if tokens.len() > MAX_TOKENS {
+        return Err(EngineError::Invalid(format!(
+            "the query has {} tokens; at most {MAX_TOKENS} are accepted",
+            tokens.len()
+        )));
+    }
+    let nesting = tokens.iter().filter(|t| nests(t)).count();
+    if nesting > MAX_NESTING_TOKENS {
+        return Err(EngineError::Invalid(format!(
+            "the query has {nesting} operators and opening parentheses; at most \
+             {MAX_NESTING_TOKENS} are accepted (a longer chain of AND / OR nests deeper than \
+             the engine plans safely: list values with IN (…) instead)"
+        )));
+    }
+    Ok(())
+}
+
+/// A token that can open one more level of an expression tree.
+fn nests(token: &Token) -> bool {
+    match token {
+        Token::Word(w) => matches!(
+            w.keyword,
+            Keyword::AND
+                | Keyword::OR
+                | Keyword::NOT
+                | Keyword::XOR
+                | Keyword::LIKE
+                | Keyword::ILIKE
+                | Keyword::SIMILAR
+                | Keyword::IS
+                | Keyword::IN
+                | Keyword::BETWEEN
+                | Keyword::CASE
+                | Keyword::WHEN
+                | Keyword::COLLATE
+                | Keyword::AT
+        ),
+        Token::Whitespace(_)
+        | Token::Comma
+        | Token::Period
+        | Token::SemiColon
+        | Token::RParen
+        | Token::RBracket
+        | Token::RBrace
+        | Token::Number(..)
+        | Token::SingleQuotedString(_)
+        | Token::DoubleQuotedString(_)
+        | Token::NationalStringLiteral(_)
+        | Token::EscapedStringLiteral(_)
+        | Token::HexStringLiteral(_)
+        | Token::Placeholder(_)
+        | Token::EOF => false,
+        // Every operator, every opening parenthesis or bracket, and whatever else the
+        // tokenizer knows: counting too much refuses earlier, never later.
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ors(n: usize) -> String {
+        format!("SELECT count(*) FROM t WHERE c = 'x'{}", " OR c = 'x'".repeat(n))
+    }
+
+    #[test]
+    fn a_long_chain_of_or_is_refused_before_it_is_parsed() {
+        // n ORs, n + 1 equalities, and `count(*)`'s parenthesis and star.
+        assert!(check(&ors(998)).is_ok());
+        let e = check(&ors(999)).expect_err("2,001");
+        assert!(e.to_string().contains("2001 operators and opening parentheses"), "{e}");
+    }
+
+    #[test]
+    fn parentheses_and_arithmetic_count_but_lists_of_values_do_not() {
+        let nested = format!("SELECT {}1{} FROM t", "(".repeat(2_001), ")".repeat(2_001));
+        assert!(check(&nested).is_err());
+        let sum = format!("SELECT 1{} FROM t", " + 1".repeat(2_001));
+        assert!(check(&sum).is_err());
+        let codes: Vec<String> = (0..20_000).map(|i| format!("'C{i}'")).collect();
+        let list = format!("SELECT count(*) FROM t WHERE code IN ({})", codes.join(", "));
+        assert!(check(&list).is_ok(), "a long IN list is flat");
+    }
+}
