@@ -13,6 +13,10 @@ const TRACKER: &str = "SELECT count(DISTINCT person_id) AS persons FROM dpc_case
 const WOMEN: &str = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 2";
 const YOUNGER_MEN: &str = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1 AND age < 95";
 const MEN_95: &str = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1 AND age >= 95";
+/// Totals of claim points, with and without the oldest claimants (several claims each).
+const POINTS: &str = "SELECT sum(total_points) AS points FROM ndb_claims";
+const POINTS_UNDER_99: &str = "SELECT sum(total_points) AS points FROM ndb_claims WHERE age < 99";
+const PERSONS_99: &str = "SELECT count(DISTINCT person_id) AS persons FROM ndb_claims WHERE age >= 99";
 
 /// The one count `sql` gives on the CLI, or None where it is hidden.
 fn on_the_cli(sql: &str) -> Option<i64> {
@@ -41,6 +45,13 @@ fn without_a_ledger_the_pairs_give_a_few_persons_away() {
     );
     // The group they give away is too small to be shown itself.
     assert_eq!(on_the_cli(MEN_95), None);
+    // Totals too: the difference is the points of a group too small to be counted.
+    let (points, younger) = (
+        on_the_cli(POINTS).expect("shown"),
+        on_the_cli(POINTS_UNDER_99).expect("shown"),
+    );
+    assert!(points > younger, "{points} − {younger}");
+    assert_eq!(on_the_cli(PERSONS_99), None);
 }
 
 #[test]
@@ -94,7 +105,7 @@ async fn flight_sql_hides_what_earlier_results_would_give_away() {
     command
         .arg(script())
         .args(["sequence", "--uri", &uri, "--token", &w.ito.token, "--project", "p-all"]);
-    for q in [ALL, TRACKER, ALL, WOMEN, YOUNGER_MEN] {
+    for q in [ALL, TRACKER, ALL, WOMEN, YOUNGER_MEN, POINTS, POINTS_UNDER_99] {
         command.args(["--sql", q]);
     }
     let out = json_of(&run("flight_sql_client.py sequence", &mut command));
@@ -116,6 +127,9 @@ async fn flight_sql_hides_what_earlier_results_would_give_away() {
     // Three outputs: all − women − younger men is the man aged 95+.
     assert!(shown(3).is_some(), "{out}");
     assert_eq!((shown(4), rules(4)), (None, vec!["history".to_string()]), "{out}");
+    // A total without the oldest claimants: their points, though no count was released.
+    assert!(shown(5).is_some(), "{out}");
+    assert_eq!((shown(6), rules(6)), (None, vec!["history".to_string()]), "{out}");
     // The ledger holds what left, and not the hidden cells.
     let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
     let cells: i64 = conn
@@ -125,7 +139,7 @@ async fn flight_sql_hides_what_earlier_results_would_give_away() {
             |r| r.get(0),
         )
         .expect("counts");
-    assert_eq!(cells, 2, "all persons and the women: each cell once");
+    assert_eq!(cells, 3, "all persons, the women and all points: each cell once");
 }
 
 #[tokio::test]

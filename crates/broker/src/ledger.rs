@@ -1,5 +1,6 @@
 //! The release ledger: per project, the persons behind every count of persons that left
-//! (a Flight SQL result, a released request), so that each new output is checked against all
+//! (a Flight SQL result, a released request) and the pieces of every total (each person's
+//! contribution as one number, `renkei_engine`'s `contributions::piece`), so that each new output is checked against all
 //! of them (`renkei_engine::Engine::query_with_history`) and no two or more outputs can be
 //! combined into the count of a few persons.
 //!

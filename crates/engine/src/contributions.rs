@@ -6,6 +6,12 @@
 //! `renkei_disclosure::dominance_from_top` needs: the sum of the contributions' absolute
 //! values, the two largest of them, and how many persons contributed.
 //!
+//! Its twin `renkei_contribution_pieces(person, value)` sums the same way and outputs, per
+//! cell, one *piece* per person with a non-zero contribution: a number made of the person
+//! and their contribution (see [`piece`]). A total that leaves is kept in the release ledger
+//! as its set of pieces, so that two totals of the same measure that differ only by the
+//! contributions of a few persons differ by a few pieces, a small group like any other.
+//!
 //! It is an aggregate function rather than a second plan branch joined back to the cells,
 //! so it rides on the user's own aggregation: the same input rows, the same FILTER, the
 //! same GROUP BY or grouping sets, one pass over the data.
@@ -35,8 +41,41 @@ pub const CONTRIBUTORS: &str = "contributors";
 
 /// The aggregate, shared by every plan that uses it.
 pub fn contributions_udaf() -> Arc<AggregateUDF> {
-    static UDAF: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new())));
+    static UDAF: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Summary))));
     Arc::clone(&UDAF)
+}
+
+/// Its twin that outputs each cell's pieces.
+pub fn pieces_udaf() -> Arc<AggregateUDF> {
+    static UDAF: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces))));
+    Arc::clone(&UDAF)
+}
+
+/// What a cell's per-person sums become.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+enum Output {
+    /// What the dominance rules judge.
+    #[default]
+    Summary,
+    /// The cell's pieces, for the ledger.
+    Pieces,
+}
+
+/// A person's contribution to a total as one number: the first 8 bytes of BLAKE3 over the
+/// person's number and the contribution rounded to 12 significant digits (a sum of floats
+/// may end differently when its rows arrive in another order; a total of integers is exact).
+/// The high 32 bits are the person's own, so pieces of one person stay recognisable. Stable
+/// across processes and runs: the ledger compares pieces of outputs released months apart.
+pub fn piece(person: u64, contribution: f64) -> u64 {
+    let rounded: f64 = format!("{contribution:.11e}").parse().unwrap_or(contribution);
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&person.to_le_bytes());
+    bytes[8..].copy_from_slice(&rounded.to_bits().to_le_bytes());
+    let digest = blake3::hash(&bytes);
+    let low = u32::from_le_bytes(digest.as_bytes()[..4].try_into().unwrap_or_default());
+    (person & 0xFFFF_FFFF_0000_0000) | u64::from(low)
 }
 
 fn summary_fields() -> Fields {
@@ -51,20 +90,25 @@ fn summary_fields() -> Fields {
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Contributions {
     signature: Signature,
+    output: Output,
 }
 
 impl Contributions {
-    fn new() -> Self {
+    fn new(output: Output) -> Self {
         // (person number, value as Float64): the rewrite makes both.
         Self {
             signature: Signature::exact(vec![DataType::UInt64, DataType::Float64], Volatility::Immutable),
+            output,
         }
     }
 }
 
 impl AggregateUDFImpl for Contributions {
     fn name(&self) -> &str {
-        "renkei_contributions"
+        match self.output {
+            Output::Summary => "renkei_contributions",
+            Output::Pieces => "renkei_contribution_pieces",
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -72,11 +116,17 @@ impl AggregateUDFImpl for Contributions {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Struct(summary_fields()))
+        Ok(match self.output {
+            Output::Summary => DataType::Struct(summary_fields()),
+            Output::Pieces => DataType::new_list(DataType::UInt64, true),
+        })
     }
 
     fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<PerPerson>::default())
+        Ok(Box::new(PerPerson {
+            output: self.output,
+            ..Default::default()
+        }))
     }
 
     fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
@@ -84,7 +134,10 @@ impl AggregateUDFImpl for Contributions {
     }
 
     fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::<PerCell>::default())
+        Ok(Box::new(PerCell {
+            output: self.output,
+            ..Default::default()
+        }))
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -115,6 +168,8 @@ fn bad_state() -> DataFusionError {
 #[derive(Debug, Default)]
 struct PerPerson {
     sums: HashMap<u64, f64, foldhash::fast::RandomState>,
+    /// What it outputs as an accumulator of its own (in a [`PerCell`], the PerCell's).
+    output: Output,
 }
 
 impl PerPerson {
@@ -159,6 +214,26 @@ impl PerPerson {
 
     fn size(&self) -> usize {
         size_of_val(self) + self.sums.capacity() * (size_of::<u64>() + size_of::<f64>() + 1)
+    }
+
+    /// The pieces of the persons who put something into the cell.
+    fn pieces(&self) -> impl Iterator<Item = u64> + '_ {
+        self.sums.iter().filter(|(_, v)| **v != 0.0).map(|(p, v)| piece(*p, *v))
+    }
+}
+
+/// What `cells` output, in the aggregate's return type.
+fn outputs<'a>(output: Output, cells: impl Iterator<Item = &'a PerPerson>) -> Result<ArrayRef> {
+    match output {
+        Output::Summary => summaries(cells),
+        Output::Pieces => {
+            let mut lists = ListBuilder::new(UInt64Builder::new());
+            for cell in cells {
+                lists.values().extend(cell.pieces().map(Some));
+                lists.append(true);
+            }
+            Ok(Arc::new(lists.finish()))
+        }
     }
 }
 
@@ -226,7 +301,7 @@ impl Accumulator for PerPerson {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        ScalarValue::try_from_array(&summaries(std::iter::once(&*self))?, 0)
+        ScalarValue::try_from_array(&outputs(self.output, std::iter::once(&*self))?, 0)
     }
 
     fn size(&self) -> usize {
@@ -240,6 +315,7 @@ impl Accumulator for PerPerson {
 #[derive(Debug, Default)]
 struct PerCell {
     cells: Vec<PerPerson>,
+    output: Output,
 }
 
 /// Whether row `i` passes the aggregate's FILTER.
@@ -273,7 +349,7 @@ impl GroupsAccumulator for PerCell {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        summaries(emit_to.take_needed(&mut self.cells).iter())
+        outputs(self.output, emit_to.take_needed(&mut self.cells).iter())
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
@@ -340,6 +416,34 @@ mod tests {
         ]));
         let filter = BooleanArray::from(vec![true, true, true, true, false, true]);
         (vec![persons, values], vec![0, 0, 0, 1, 1, 1], filter)
+    }
+
+    #[test]
+    fn a_piece_keeps_its_person_and_ignores_the_order_of_a_float_sum() {
+        let person = 0x0123_4567_89ab_cdef;
+        assert_eq!(piece(person, 0.1 + 0.2), piece(person, 0.3));
+        assert_ne!(piece(person, 300.0), piece(person, 301.0));
+        assert_ne!(piece(person, 300.0), piece(person + (1 << 32), 300.0));
+        assert_eq!(piece(person, 300.0) >> 32, person >> 32);
+    }
+
+    #[test]
+    fn pieces_are_one_per_person_with_a_contribution() {
+        let (values, groups, filter) = input();
+        let mut cells = PerCell {
+            output: Output::Pieces,
+            ..Default::default()
+        };
+        cells.update_batch(&values, &groups, Some(&filter), 2).expect("update");
+        let lists = cells.evaluate(EmitTo::All).expect("evaluate");
+        let lists = lists.as_list::<i32>();
+        let mut first: Vec<u64> = lists.value(0).as_primitive::<UInt64Type>().values().to_vec();
+        first.sort_unstable();
+        let (a, b) = (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
+        let mut expected = vec![piece(a, 7.0), piece(b, -2.0)];
+        expected.sort_unstable();
+        assert_eq!(first, expected);
+        assert_eq!(lists.value(1).len(), 1);
     }
 
     #[test]

@@ -56,8 +56,10 @@ pub struct AggregateRule {
     pub distinct: bool,
     /// An AVG, whose total over it gives its exact count back.
     pub is_mean: bool,
-    /// For a count of persons, when the engine keeps person sets: the hidden list of their
-    /// numbers, for the release ledger.
+    /// When the engine keeps person sets, for the release ledger: the hidden list of the
+    /// persons' numbers of a count of persons, or of the pieces (`contributions::piece`) of a
+    /// total. Both are sets the ledger's span check combines: a total's pieces differ between
+    /// two totals exactly where persons' contributions differ.
     pub person_set: Option<String>,
 }
 

@@ -1,4 +1,5 @@
-//! The persons behind each released count of persons, for the release ledger, and the check
+//! The persons behind each released count of persons (and the pieces of each released
+//! total, which are sets the same way), for the release ledger, and the check
 //! of a new output against the ledger's history (`renkei_disclosure::history_conflicts`):
 //! both run in the control node, where the rules run, so that a cell the history hides is a
 //! primary cell like any other and secondary suppression protects it.

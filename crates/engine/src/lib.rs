@@ -89,7 +89,8 @@ pub struct EngineOptions {
 pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
     (
         vec![key_number::key_number_udf()],
-        std::iter::once(contributions::contributions_udaf())
+        [contributions::contributions_udaf(), contributions::pieces_udaf()]
+            .into_iter()
             .chain(atoms::Atoms::ALL.into_iter().map(atoms::atoms_udaf))
             .collect(),
     )

@@ -5,7 +5,7 @@
 
 use super::carried::{Carried, column_at, hidden_col, unit_column};
 use super::conditions::conditions_in;
-use super::hidden::{HiddenAggregates, Persons, Projected, coerced, contributions_of, distinct_keys_where};
+use super::hidden::{HiddenAggregates, Persons, Projected, coerced, contributions_of, distinct_keys_where, pieces_of};
 use super::lineage::Rewriter;
 use super::output::Keys;
 use super::terms::{aggregate_function, contributes, counted_rows};
@@ -164,7 +164,16 @@ impl Rewriter<'_> {
             } else {
                 feeds.clone()
             };
-            let person_set = (self.person_sets && counts_persons).then(|| hidden.add(persons.set(counted)));
+            // A total (a SUM, or a COUNT of rows where a person may have several) is kept as
+            // its pieces: each person's contribution to it. A mean releases its count and its
+            // sum together; it is not kept yet (docs/disclosure.md, "Across outputs").
+            let is_total = name == "sum" || (name == "count" && !f.params.distinct);
+            let person_set = match (self.person_sets, counts_persons, is_total) {
+                (false, _, _) => None,
+                (true, true, _) => Some(hidden.add(persons.set(counted))),
+                (true, false, true) => Some(hidden.add(pieces_of(f, persons, schema, feeds.clone(), name == "count")?)),
+                (true, false, false) => None,
+            };
             rules.push(AggregateRule {
                 persons: hidden.add(persons.count(feeds)),
                 units,

@@ -4,7 +4,7 @@
 use super::HIDDEN_PREFIX;
 use super::carried::{Carried, hidden_col, person_column};
 use super::terms::without_widening_cast;
-use crate::contributions::contributions_udaf;
+use crate::contributions::{contributions_udaf, pieces_udaf};
 use crate::key_number::key_number;
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
@@ -13,7 +13,7 @@ use datafusion::common::{DFSchema, Result};
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::expr::AggregateFunction;
-use datafusion::logical_expr::{Expr, cast};
+use datafusion::logical_expr::{AggregateUDF, Expr, cast, lit, when};
 use datafusion::optimizer::analyzer::type_coercion::TypeCoercionRewriter;
 use std::collections::HashMap;
 
@@ -139,15 +139,41 @@ pub(super) fn contributions_of(
     schema: &DFSchema,
     feeds: Option<Expr>,
 ) -> Result<Expr> {
+    per_person(contributions_udaf(), f, persons, schema, feeds, false)
+}
+
+/// The pieces of a total (see `contributions.rs`) among the rows `feeds` keeps, for the
+/// release ledger: each row adds its value to its person's contribution, or 1 where
+/// `counts_rows` (a COUNT).
+pub(super) fn pieces_of(
+    f: &AggregateFunction,
+    persons: &Persons,
+    schema: &DFSchema,
+    feeds: Option<Expr>,
+    counts_rows: bool,
+) -> Result<Expr> {
+    per_person(pieces_udaf(), f, persons, schema, feeds, counts_rows)
+}
+
+fn per_person(
+    udaf: std::sync::Arc<AggregateUDF>,
+    f: &AggregateFunction,
+    persons: &Persons,
+    schema: &DFSchema,
+    feeds: Option<Expr>,
+    counts_rows: bool,
+) -> Result<Expr> {
     let [arg] = f.params.args.as_slice() else {
         return Err(refuse(format!("{} takes one argument", f.func.name().to_uppercase())));
     };
+    let value = if counts_rows {
+        when(arg.clone().is_not_null(), lit(1.0)).end()?
+    } else {
+        cast(without_widening_cast(arg, schema), DataType::Float64)
+    };
     Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
-        contributions_udaf(),
-        vec![
-            key_number(persons.person.clone()),
-            cast(without_widening_cast(arg, schema), DataType::Float64),
-        ],
+        udaf,
+        vec![key_number(persons.person.clone()), value],
         false,
         feeds.map(Box::new),
         vec![],

@@ -200,6 +200,49 @@ fn counts_of_persons_in_other_forms_are_in_the_ledger() {
     }
 }
 
+#[test]
+fn totals_with_and_without_a_small_group_are_hidden_by_history() {
+    // The oldest claimants have several claims each: their total and their number of claims
+    // are what the two outputs differ by, though no count of persons was released.
+    let small = truth("SELECT count(DISTINCT person_id) FROM ndb_claims WHERE age >= 99");
+    let claims = truth("SELECT count(*) FROM ndb_claims WHERE age >= 99");
+    let points = truth("SELECT sum(total_points) FROM ndb_claims WHERE age >= 99");
+    assert!(
+        (1..10).contains(&small) && claims > small,
+        "{small} persons, {claims} claims"
+    );
+    let all = "SELECT count(*) AS claims, sum(total_points) AS points FROM ndb_claims";
+    let younger = "SELECT count(*) AS claims, sum(total_points) AS points FROM ndb_claims WHERE age < 99";
+    let (first, second) = (super::run(all).expect("runs"), super::run(younger).expect("runs"));
+    let n = |o: &CheckedOutput, c: usize| strings(&o.batches)[0][c].parse::<i64>().expect("shown");
+    assert_eq!(
+        (n(&first, 0) - n(&second, 0), n(&first, 1) - n(&second, 1)),
+        (claims, points)
+    );
+
+    for (a, b) in [(all, younger), (younger, all)] {
+        let mut project = Project::new();
+        assert!(project.ask(a).report.hidden.is_empty(), "{a}");
+        let out = project.ask(b);
+        let expected = vec![
+            (0, "claims".to_string(), CellRule::History),
+            (0, "points".to_string(), CellRule::History),
+        ];
+        assert_eq!(rules(&out), expected, "{a} then {b}");
+    }
+    // Grouped the same way, the men's rows differ by the oldest man alone.
+    let mut project = Project::new();
+    project.ask("SELECT sex, sum(total_points) AS points FROM ndb_claims GROUP BY sex");
+    let out = project.ask("SELECT sex, sum(total_points) AS points FROM ndb_claims WHERE age < 99 GROUP BY sex");
+    assert!(
+        rules(&out)
+            .iter()
+            .any(|(_, c, r)| c == "points" && *r == CellRule::History),
+        "{:?}",
+        rules(&out)
+    );
+}
+
 /// The study queries one after another, each against the ones before: what history costs
 /// ordinary work.
 #[test]
