@@ -81,6 +81,55 @@ impl PersonSet {
     }
 }
 
+/// Whether two totals kept as pieces (one per person with a contribution, the person in the
+/// high 32 bits: see the engine's `contributions::piece`) differ by the contributions of 1 to
+/// `min_persons − 1` persons: the persons whose piece is in one and not the other, those who
+/// joined or left and those whose contribution changed. Their difference is what those few
+/// put in or took out, whatever the two cells' persons have in common. Persons are told
+/// apart by their high 32 bits only, so two who share them count as one: more is hidden,
+/// never less.
+pub fn totals_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bool {
+    let min = usize::try_from(min_persons).unwrap_or(usize::MAX);
+    // Each person has one piece in a cell, so sizes this far apart differ by at least as
+    // many persons: most pairs end here.
+    if a.len().abs_diff(b.len()) >= min {
+        return false;
+    }
+    let (x, y) = (a.persons(), b.persons());
+    let (mut i, mut j) = (0, 0);
+    let mut apart: Vec<u64> = Vec::new();
+    while i < x.len() || j < y.len() {
+        let next = match (x.get(i), y.get(j)) {
+            (Some(p), Some(q)) if p == q => {
+                i += 1;
+                j += 1;
+                continue;
+            }
+            (Some(p), Some(q)) if p < q => {
+                i += 1;
+                *p
+            }
+            (Some(p), None) => {
+                i += 1;
+                *p
+            }
+            (_, Some(q)) => {
+                j += 1;
+                *q
+            }
+            (None, None) => break,
+        };
+        let person = next >> 32;
+        if !apart.contains(&person) {
+            apart.push(person);
+            if apart.len() >= min {
+                return false;
+            }
+        }
+    }
+    !apart.is_empty()
+}
+
 /// The new cells (by index into `new`) to hide so that, with them hidden and every cell of
 /// `history` (oldest first; possibly none) released, no combination of released cells gives the count of 1
 /// to `min_persons − 1` persons. `priority[i]`: how much new cell i is wanted (higher is kept
@@ -180,6 +229,32 @@ mod tests {
 
     fn set(range: std::ops::Range<u64>) -> PersonSet {
         PersonSet::new(range.collect())
+    }
+
+    #[test]
+    fn totals_apart_by_few_counts_the_persons_whose_contribution_changed() {
+        // Pieces of persons 1..=40: person p's piece is p << 32 | contribution.
+        let cell = |changed: &[u64], gone: &[u64]| {
+            PersonSet::new(
+                (1..=40u64)
+                    .filter(|p| !gone.contains(p))
+                    .map(|p| p << 32 | if changed.contains(&p) { 2 } else { 1 })
+                    .collect(),
+            )
+        };
+        let base = cell(&[], &[]);
+        assert!(!totals_apart_by_few(&base, &base, 10), "the same total");
+        assert!(
+            totals_apart_by_few(&base, &cell(&[3], &[]), 10),
+            "one contribution changed"
+        );
+        assert!(
+            totals_apart_by_few(&base, &cell(&[3], &[7]), 10),
+            "one changed, one left"
+        );
+        let many: Vec<u64> = (1..=10).collect();
+        assert!(!totals_apart_by_few(&base, &cell(&many, &[]), 10), "ten changed");
+        assert!(!totals_apart_by_few(&base, &cell(&[], &many), 10), "ten left");
     }
 
     #[test]

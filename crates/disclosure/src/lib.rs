@@ -10,7 +10,7 @@ mod rounding;
 mod secondary;
 
 pub use dominance::{DominanceRule, dominance, dominance_from_top};
-pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts};
+pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts, totals_apart_by_few};
 pub use policy::{Policy, PolicyError};
 pub use report::{CellRule, HiddenCell, Report, Status, Summary};
 pub use rounding::round_count;

@@ -61,6 +61,8 @@ pub struct AggregateRule {
     /// total. Both are sets the ledger's span check combines: a total's pieces differ between
     /// two totals exactly where persons' contributions differ.
     pub person_set: Option<String>,
+    /// Whether `person_set` holds a total's pieces rather than a count's persons.
+    pub pieces: bool,
 }
 
 /// The hidden columns that place each row in a ROLLUP / CUBE / GROUPING SETS table.

@@ -12,7 +12,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
-use renkei_disclosure::{CellRule, PersonSet, history_conflicts};
+use renkei_disclosure::{CellRule, PersonSet, history_conflicts, totals_apart_by_few};
 
 /// One released count of persons with its persons: what a ledger keeps of an output.
 pub struct ReleasedCell {
@@ -39,8 +39,11 @@ pub struct PersonSets {
     /// `(column, aggregate)`: the value columns made of a count of persons, bare or computed
     /// (`count(DISTINCT person_id) + 0` and a ratio give the count back as well).
     shown: Vec<(usize, usize)>,
-    /// Per row, per aggregate: its persons, where it is a count of persons.
+    /// Per row, per aggregate: its persons, where it is a count of persons, or its pieces,
+    /// where it is a total.
     rows: Vec<Vec<Option<PersonSet>>>,
+    /// Per aggregate: whether its sets are a total's pieces.
+    pieces: Vec<bool>,
 }
 
 /// Reads the hidden person lists of `batch` (none where the engine keeps no sets).
@@ -83,7 +86,8 @@ pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<PersonSets
             );
         }
     }
-    Ok(PersonSets { shown, rows })
+    let pieces = spec.aggregates.iter().map(|a| a.pieces).collect();
+    Ok(PersonSets { shown, rows, pieces })
 }
 
 impl PersonSets {
@@ -128,10 +132,33 @@ pub fn hide_by_history(
     let history: Vec<&PersonSet> = history.iter().collect();
     let hidden = history_conflicts(&history, &new, &priority, min_persons)
         .map_err(|_| DataFusionError::Internal("disclosure control: the history check failed".into()))?;
+    let mut hide = vec![false; candidates.len()];
     for i in hidden {
-        let (r, c, _) = candidates[i];
-        rule[r][c] = Some(CellRule::History);
-        rows[r] = true;
+        hide[i] = true;
+    }
+    // A total whose persons are those of another but whose contributions differ for a few
+    // (a window moved by a day over persons with claims on both sides) differs by pieces that
+    // are no one atom: compared pair by pair with all history and the totals kept before it.
+    for i in 0..candidates.len() {
+        let (_, _, j) = candidates[i];
+        if hide[i] || !sets.pieces[j] {
+            continue;
+        }
+        let kept_before = (0..i).filter(|k| !hide[*k]).map(|k| new[k]);
+        if history
+            .iter()
+            .copied()
+            .chain(kept_before)
+            .any(|h| totals_apart_by_few(new[i], h, min_persons))
+        {
+            hide[i] = true;
+        }
+    }
+    for (i, &(r, c, _)) in candidates.iter().enumerate() {
+        if hide[i] {
+            rule[r][c] = Some(CellRule::History);
+            rows[r] = true;
+        }
     }
     Ok(rows)
 }
@@ -145,7 +172,7 @@ pub fn released(
     released_rows: &[usize],
     columns: &[String],
 ) -> Vec<ReleasedCell> {
-    let PersonSets { shown, mut rows } = sets;
+    let PersonSets { shown, mut rows, .. } = sets;
     let mut out = Vec::new();
     for (row, &r) in released_rows.iter().enumerate() {
         for &(c, j) in &shown {

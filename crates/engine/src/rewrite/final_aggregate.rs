@@ -168,6 +168,7 @@ impl Rewriter<'_> {
             // its pieces: each person's contribution to it. A mean releases its count and its
             // sum together; it is not kept yet (docs/disclosure.md, "Across outputs").
             let is_total = name == "sum" || (name == "count" && !f.params.distinct);
+            let pieces = self.person_sets && !counts_persons && is_total;
             let person_set = match (self.person_sets, counts_persons, is_total) {
                 (false, _, _) => None,
                 (true, true, _) => Some(hidden.add(persons.set(counted))),
@@ -184,6 +185,7 @@ impl Rewriter<'_> {
                 distinct: f.params.distinct,
                 is_mean: matches!(name.as_str(), "avg" | "mean"),
                 person_set,
+                pieces,
             });
         }
         Ok(rules)

@@ -243,6 +243,44 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
     );
 }
 
+#[test]
+fn a_total_whose_contributions_change_for_a_few_persons_is_hidden_by_history() {
+    // One claim of the oldest claimants left out: the person stays in both totals, with a
+    // smaller contribution in the second, so the two differ by no person and by one claim.
+    let month = strings(&plain("SELECT max(claim_month) FROM ndb_claims WHERE age >= 99"))[0][0].clone();
+    let left_out = format!("age >= 99 AND claim_month = '{month}'");
+    let stays = truth(&format!(
+        "SELECT count(DISTINCT person_id) FROM ndb_claims WHERE {left_out} AND person_id IN \
+         (SELECT person_id FROM ndb_claims WHERE NOT ({left_out}))"
+    ));
+    let changed = truth(&format!(
+        "SELECT count(DISTINCT person_id) FROM ndb_claims WHERE {left_out}"
+    ));
+    assert!(
+        (1..10).contains(&changed) && stays == changed,
+        "{changed} persons, {stays} in both"
+    );
+    let all = "SELECT sum(total_points) AS points FROM ndb_claims";
+    let but_one_claim = format!("SELECT sum(total_points) AS points FROM ndb_claims WHERE NOT ({left_out})");
+    for (a, b) in [(all, but_one_claim.as_str()), (but_one_claim.as_str(), all)] {
+        let mut project = Project::new();
+        assert!(project.ask(a).report.hidden.is_empty(), "{a}");
+        let out = project.ask(b);
+        assert_eq!(
+            rules(&out),
+            vec![(0, "points".to_string(), CellRule::History)],
+            "{a} then {b}"
+        );
+    }
+    // A month apart over everyone is many persons apart: shown.
+    let mut project = Project::new();
+    project.ask(&format!(
+        "SELECT sum(total_points) AS points FROM ndb_claims WHERE claim_month < '{month}'"
+    ));
+    let out = project.ask(all);
+    assert!(out.report.hidden.is_empty(), "{:?}", rules(&out));
+}
+
 /// The study queries one after another, each against the ones before: what history costs
 /// ordinary work.
 #[test]
