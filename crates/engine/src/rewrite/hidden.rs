@@ -144,7 +144,9 @@ pub(super) fn contributions_of(
 
 /// The pieces of a total (see `contributions.rs`) among the rows `feeds` keeps, for the
 /// release ledger: each row adds its value to its person's contribution, or 1 where
-/// `counts_rows` (a COUNT).
+/// `counts_rows` (a COUNT). A value is taken up to a literal factor (`2 * points` as
+/// `points`), so that `sum(2 * points)` and `sum(points)` have the same pieces: one is the
+/// other times two, and their difference is as telling as if they were alike.
 pub(super) fn pieces_of(
     f: &AggregateFunction,
     persons: &Persons,
@@ -152,7 +154,13 @@ pub(super) fn pieces_of(
     feeds: Option<Expr>,
     counts_rows: bool,
 ) -> Result<Expr> {
-    per_person(pieces_udaf(), f, persons, schema, feeds, counts_rows)
+    let mut f = f.clone();
+    if let [arg] = f.params.args.as_mut_slice()
+        && let Some(normal) = crate::linear::up_to_a_factor(arg, schema)
+    {
+        *arg = normal;
+    }
+    per_person(pieces_udaf(), &f, persons, schema, feeds, counts_rows)
 }
 
 fn per_person(

@@ -230,6 +230,11 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
         ];
         assert_eq!(rules(&out), expected, "{a} then {b}");
     }
+    // Scaled by a literal, the same points: sum(2 * points) is twice the other.
+    let mut project = Project::new();
+    project.ask(all);
+    let out = project.ask("SELECT sum(2 * total_points) AS twice FROM ndb_claims WHERE age < 99");
+    assert_eq!(rules(&out), vec![(0, "twice".to_string(), CellRule::History)]);
     // Grouped the same way, the men's rows differ by the oldest man alone.
     let mut project = Project::new();
     project.ask("SELECT sex, sum(total_points) AS points FROM ndb_claims GROUP BY sex");
