@@ -165,9 +165,10 @@ impl Rewriter<'_> {
                 feeds.clone()
             };
             // A total (a SUM, or a COUNT of rows where a person may have several) is kept as
-            // its pieces: each person's contribution to it. A mean releases its count and its
-            // sum together; it is not kept yet (docs/disclosure.md, "Across outputs").
-            let is_total = name == "sum" || (name == "count" && !f.params.distinct);
+            // its pieces: each person's contribution to it. A mean is kept as the pieces of
+            // its sum: two means whose rows differ by a few persons' differ by their values
+            // as two sums do, and it is judged as strictly.
+            let is_total = matches!(name.as_str(), "sum" | "avg" | "mean") || (name == "count" && !f.params.distinct);
             let pieces = self.person_sets && !counts_persons && is_total;
             let person_set = match (self.person_sets, counts_persons, is_total) {
                 (false, _, _) => None,

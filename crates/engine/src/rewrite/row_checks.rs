@@ -44,6 +44,15 @@ impl Rewriter<'_> {
         // their sum over their persons.)
         for (x, (first, t)) in terms.iter().enumerate() {
             for (second, u) in terms[x + 1..].iter().map(|(k, u)| (*k, u)) {
+                // Written one way whichever comes first, so that two pairs of the same rows
+                // ask for one hidden count: `a != b` and `b != a` are two expressions that
+                // the optimizer merges into one, and then gave two output columns one name
+                // ("duplicate field __common_expr_6": count(*) beside avg(total_points)).
+                let (t, u) = if format!("{:?}", (&t.feeds, &t.value)) <= format!("{:?}", (&u.feeds, &u.value)) {
+                    (t, u)
+                } else {
+                    (u, t)
+                };
                 let rows_differ = (t.feeds != u.feeds).then(|| holds(&t.feeds).not_eq(holds(&u.feeds)));
                 let values_differ = match (&t.value, &u.value) {
                     (Some(v), Some(w)) if v != w => Some(holds(&t.feeds).and(holds(&u.feeds)).and(Expr::BinaryExpr(

@@ -230,6 +230,11 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
         ];
         assert_eq!(rules(&out), expected, "{a} then {b}");
     }
+    // A mean with its count gives the total back: kept and checked as the total.
+    let mut project = Project::new();
+    project.ask("SELECT count(*) AS claims, avg(total_points) AS mean FROM ndb_claims");
+    let out = project.ask("SELECT avg(total_points) AS mean FROM ndb_claims WHERE age < 99");
+    assert_eq!(rules(&out), vec![(0, "mean".to_string(), CellRule::History)]);
     // Scaled by a literal, the same points: sum(2 * points) is twice the other.
     let mut project = Project::new();
     project.ask(all);

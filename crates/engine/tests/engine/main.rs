@@ -32,6 +32,20 @@ fn now_is_the_time_of_each_query() {
     assert_ne!(first, second, "now() was the same for two queries");
 }
 
+/// A count beside a mean of a measure whose sum the rules watch: the hidden counts of the
+/// rows where two of their terms differ were asked once per pair order (`a != b`, `b != a`),
+/// the optimizer merged them, and planning failed on two columns of one name.
+#[test]
+fn a_count_beside_a_mean_plans() {
+    for sql in [
+        "SELECT count(*) AS claims, avg(total_points) AS mean FROM ndb_claims",
+        "SELECT sex, avg(total_points) AS mean, avg(age) AS age, sum(total_points) AS points FROM ndb_claims GROUP BY sex",
+    ] {
+        let out = run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert!(out.report.hidden.is_empty(), "{sql}: {:?}", out.report.hidden);
+    }
+}
+
 /// The rewrite's hidden copy of a key (`person_id AS __renkei_p1`) stays in the plan only
 /// where the query drops the key itself: a second column of the same values would be
 /// carried through every repartition and join.
