@@ -217,9 +217,71 @@ async fn a_query_nested_deeper_than_the_engine_plans_safely_is_refused_and_the_d
         );
         still_serves(&mut w.server, &w.ito).await;
     }
+    // Plans nest too: 1,500 chained CTEs and 2,500 UNION ALL branches overflowed the stack.
+    let ctes: Vec<String> = (1..1_900)
+        .map(|i| format!("c{i} AS (SELECT n FROM c{})", i - 1))
+        .collect();
+    let chain = format!(
+        "WITH c0 AS (SELECT count(*) AS n FROM kaigo_claims), {} SELECT n FROM c1899",
+        ctes.join(", ")
+    );
+    let unions = vec!["SELECT count(*) AS n FROM kaigo_claims"; 2_500].join(" UNION ALL ");
+    for sql in [chain, unions] {
+        let status = flight(&w.ito.channel)
+            .get_flight_info(statement(&w.ito, sql))
+            .await
+            .expect_err("too deep");
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains("SELECTs, JOINs"), "{status:?}");
+        still_serves(&mut w.server, &w.ito).await;
+    }
     let deepest = flight(&w.ito.channel)
         .get_flight_info(statement(&w.ito, ors(998)))
         .await;
     assert!(deepest.is_ok(), "the deepest accepted query runs: {deepest:?}");
     still_serves(&mut w.server, &w.ito).await;
+}
+
+#[tokio::test]
+async fn a_flood_of_unauthenticated_calls_is_audited_at_a_bounded_rate() {
+    let w = world().await;
+    let started = std::time::Instant::now();
+    let calls = 400;
+    for _ in 0..calls {
+        let anonymous = tonic::Request::new(FlightDescriptor::new_cmd(b"x".to_vec()));
+        let status = flight(&w.ito.channel)
+            .get_flight_info(anonymous)
+            .await
+            .expect_err("no token");
+        assert_eq!(status.code(), Code::Unauthenticated);
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    // One more after a second has passed carries the count of those not recorded.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let _ = flight(&w.ito.channel)
+        .get_flight_info(tonic::Request::new(FlightDescriptor::new_cmd(b"x".to_vec())))
+        .await;
+    let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
+    let recorded: u64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action LIKE 'authenticate%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("counts");
+    assert!(
+        recorded <= 20 * (seconds + 1) + 1,
+        "{recorded} entries for {calls} calls in {seconds} s"
+    );
+    if recorded < calls + 1 {
+        let summary: String = conn
+            .query_row(
+                "SELECT action FROM audit WHERE action LIKE 'authenticate (and %' ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the calls not recorded are counted");
+        assert!(summary.contains("more unauthenticated calls"), "{summary}");
+    }
+    assert!(w.server.audit_verify().status.success());
 }

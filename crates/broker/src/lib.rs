@@ -113,7 +113,7 @@ pub async fn serve(
     });
     // A request accepted just before a crash may still wait for its check.
     broker.check_unchecked_requests().await?;
-    let gate = Gate(Arc::clone(&broker));
+    let gate = Gate::new(Arc::clone(&broker));
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)))
@@ -141,7 +141,14 @@ pub async fn serve(
     health
         .set_serving::<arrow_flight::flight_service_server::FlightServiceServer<flight_sql::FlightSqlApi>>()
         .await;
-    let mut server = tonic::transport::Server::builder();
+    // Streams per connection bounded: 100,000 health `Watch` streams held open on a few
+    // connections took the server past 6 GB without a token (a red-team pass). Dead peers
+    // are found by keepalive pings and dropped.
+    let mut server = tonic::transport::Server::builder()
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
+        .tcp_keepalive(Some(std::time::Duration::from_secs(60)));
     if let Some(tls) = &tls {
         server = server
             .tls_config(tls.server_config())
@@ -165,6 +172,13 @@ pub async fn serve(
     }
 }
 
+/// Most concurrent calls on one connection (HTTP/2 streams); a client that wants more opens
+/// more connections.
+const MAX_STREAMS_PER_CONNECTION: u32 = 128;
+
+/// The audit action of a request's check run again when the server starts.
+const RECHECK_AT_START: &str = "recheck_at_start";
+
 /// Most bytes of one message a client sends (tonic's default, 4 MiB, made explicit and
 /// lowered): a query's SQL, a project, a prepared statement's handle or a piece of its bound
 /// parameters is far smaller.
@@ -175,14 +189,72 @@ const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// messages (an unauthenticated prepared statement once carried an IPC bomb to the decoder).
 /// Each handler authenticates again through [`Broker::call`], which also tells who called.
 #[derive(Clone)]
-struct Gate(Arc<Broker>);
+struct Gate {
+    broker: Arc<Broker>,
+    refusals: Arc<Mutex<RefusalRate>>,
+}
+
+/// Unauthenticated calls are audited at most [`RefusalRate::PER_SECOND`] a second: each is
+/// a synced write, and one client without a token made 1,000 a second (a red-team pass,
+/// 1.2 GB of audit an hour, every other call slowed). Beyond the rate they are counted, and
+/// the count is audited with the next one recorded.
+#[derive(Default)]
+struct RefusalRate {
+    second: u64,
+    recorded: u32,
+    unrecorded: u64,
+}
+
+impl RefusalRate {
+    const PER_SECOND: u32 = 20;
+
+    /// Whether to record this refusal, and how many went unrecorded before it.
+    fn admit(&mut self, now: u64) -> Option<u64> {
+        if now != self.second {
+            self.second = now;
+            self.recorded = 0;
+        }
+        if self.recorded >= Self::PER_SECOND {
+            self.unrecorded += 1;
+            return None;
+        }
+        self.recorded += 1;
+        Some(std::mem::take(&mut self.unrecorded))
+    }
+}
+
+impl Gate {
+    fn new(broker: Arc<Broker>) -> Gate {
+        Gate {
+            broker,
+            refusals: Arc::default(),
+        }
+    }
+}
 
 impl tonic::service::Interceptor for Gate {
     fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        match self.0.authenticate(request.metadata()) {
+        match self.broker.authenticate(request.metadata()) {
             Ok(_) => Ok(request),
             Err(e) => {
-                self.0.record_failure(None, "authenticate", None, &e);
+                let second = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let admitted = self
+                    .refusals
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .admit(second);
+                match admitted {
+                    Some(0) => self.broker.record_failure(None, "authenticate", None, &e),
+                    Some(n) => self.broker.record_failure(
+                        None,
+                        &format!("authenticate (and {n} more unauthenticated calls, not recorded one by one)"),
+                        None,
+                        &e,
+                    ),
+                    None => {}
+                }
                 Err(e.into())
             }
         }
@@ -325,7 +397,10 @@ impl Broker {
     }
 
     /// Checks every request still `submitted` (the server stopped between accepting it and
-    /// storing its verdict), on behalf of its requester.
+    /// storing its verdict), on behalf of its requester. Each such check is first written to
+    /// the audit trail (`recheck_at_start`); a request still submitted with that entry made
+    /// the server stop during its own check at the last start as well, and is refused
+    /// without running again, so no request can keep the server from starting.
     async fn check_unchecked_requests(&self) -> Result<(), BrokerError> {
         // Each check takes its request out of `submitted`, so the first page is always next.
         loop {
@@ -344,6 +419,24 @@ impl Broker {
                 let store = self.store();
                 (store.caller(&r.requester)?, store.project(&r.project_id)?)
             };
+            let tried = audit::entries_of_request(self.store().connection(), r.id)?
+                .iter()
+                .any(|e| e.event.action == RECHECK_AT_START);
+            if tried {
+                let outcome = CheckOutcome::Refused(
+                    "the check of this request stopped the server twice; it is not run again".into(),
+                );
+                self.store().finish_check(&caller, r.id, &outcome)?;
+                continue;
+            }
+            self.store().record(&Event {
+                user: caller.user.clone(),
+                role: caller.role.as_str().to_string(),
+                action: RECHECK_AT_START.to_string(),
+                request_id: Some(r.id),
+                outcome: "started".to_string(),
+                result_hash: None,
+            })?;
             match self.check(&caller, r.id, &project, &r.sql).await {
                 Ok(()) | Err(BrokerError::Query(_)) => {}
                 Err(e) => return Err(e),
@@ -431,4 +524,20 @@ pub fn verify_audit(data: &std::path::Path) -> Result<audit::Verification, Broke
         return Err(BrokerError::NotFound(format!("state database {}", file.display())));
     }
     audit::verify(Store::open(data)?.connection())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RefusalRate;
+
+    #[test]
+    fn unauthenticated_calls_are_recorded_at_a_bounded_rate_and_the_rest_counted() {
+        let mut rate = RefusalRate::default();
+        let first_second: Vec<Option<u64>> = (0..25).map(|_| rate.admit(1)).collect();
+        assert_eq!(first_second.iter().filter(|a| a.is_some()).count(), 20);
+        assert!(first_second[20..].iter().all(Option::is_none));
+        // The next second's first record carries the five not recorded.
+        assert_eq!(rate.admit(2), Some(5));
+        assert_eq!(rate.admit(2), Some(0));
+    }
 }

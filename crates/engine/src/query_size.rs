@@ -9,7 +9,11 @@
 //! a loop, not a recursion). An expression nests at most one level per operator or opening
 //! parenthesis, so counting those bounds the depth whatever the precedence; the bound
 //! over-counts flat lists (a CASE of many `WHEN c = …` branches), which is the price of
-//! deciding before the tree exists. The decision reads the SQL only, never the data.
+//! deciding before the tree exists. Plans nest the same way, one level per SELECT (a CTE, a
+//! subquery, a branch of UNION), per JOIN and per table after a comma in FROM: a chain of
+//! 1,500 CTEs or of 2,500 UNION ALL branches overflowed the broker's 8 MiB stack (a red-team
+//! pass), and those are counted apart, against a far lower bound. The decision reads the SQL
+//! only, never the data.
 
 use crate::EngineError;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
@@ -20,6 +24,9 @@ use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 /// (measured above) the deepest accepted query needs ~1.6 MiB in a debug build; the broker
 /// and the CLI run queries on threads of [`QUERY_STACK_BYTES`].
 pub const MAX_NESTING_TOKENS: usize = 2_000;
+/// Most SELECTs, JOINs, set operations and tables after a comma in FROM in one query: 1,200
+/// chained CTEs still planned on 8 MiB, so this is a fifth of what broke.
+pub const MAX_PLAN_NESTING: usize = 256;
 /// Most tokens in one query (a list of 50,000 codes fits).
 pub const MAX_TOKENS: usize = 200_000;
 /// The stack of every thread that plans queries (the CLI's and the broker's runtimes): four
@@ -37,6 +44,13 @@ pub fn check(sql: &str) -> Result<(), EngineError> {
             tokens.len()
         )));
     }
+    let plans = plan_nesting(&tokens);
+    if plans > MAX_PLAN_NESTING {
+        return Err(EngineError::Invalid(format!(
+            "the query has {plans} SELECTs, JOINs, set operations and tables listed in FROM; at \
+             most {MAX_PLAN_NESTING} are accepted"
+        )));
+    }
     let nesting = tokens.iter().filter(|t| nests(t)).count();
     if nesting > MAX_NESTING_TOKENS {
         return Err(EngineError::Invalid(format!(
@@ -46,6 +60,44 @@ pub fn check(sql: &str) -> Result<(), EngineError> {
         )));
     }
     Ok(())
+}
+
+/// The SELECTs, JOINs, UNION / INTERSECT / EXCEPT, and commas of a FROM list: each opens one
+/// more level of the plan.
+fn plan_nesting(tokens: &[Token]) -> usize {
+    // Per parenthesis depth: whether a FROM list is open there.
+    let mut in_from = vec![false];
+    let mut count = 0;
+    for token in tokens {
+        match token {
+            Token::LParen => in_from.push(false),
+            Token::RParen if in_from.len() > 1 => {
+                in_from.pop();
+            }
+            Token::Comma if in_from.last() == Some(&true) => count += 1,
+            Token::Word(w) => {
+                let (counts, opens) = match w.keyword {
+                    Keyword::SELECT | Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT => (true, Some(false)),
+                    Keyword::JOIN => (true, None),
+                    Keyword::FROM => (false, Some(true)),
+                    Keyword::WHERE
+                    | Keyword::GROUP
+                    | Keyword::HAVING
+                    | Keyword::ORDER
+                    | Keyword::LIMIT
+                    | Keyword::WINDOW
+                    | Keyword::QUALIFY => (false, Some(false)),
+                    _ => (false, None),
+                };
+                count += usize::from(counts);
+                if let (Some(open), Some(here)) = (opens, in_from.last_mut()) {
+                    *here = open;
+                }
+            }
+            _ => {}
+        }
+    }
+    count
 }
 
 /// A token that can open one more level of an expression tree.
@@ -106,12 +158,41 @@ mod tests {
     }
 
     #[test]
+    fn chains_of_ctes_unions_joins_and_from_lists_are_refused() {
+        let ctes: Vec<String> = (1..300)
+            .map(|i| format!("c{i} AS (SELECT x FROM c{})", i - 1))
+            .collect();
+        let chain = format!("WITH c0 AS (SELECT 1 AS x), {} SELECT x FROM c299", ctes.join(", "));
+        assert!(
+            check(&chain)
+                .expect_err("300 SELECTs")
+                .to_string()
+                .contains("at most 256")
+        );
+        let unions = vec!["SELECT 1"; 300].join(" UNION ALL ");
+        assert!(check(&unions).is_err());
+        let tables: Vec<String> = (0..300).map(|i| format!("t{i}")).collect();
+        assert!(check(&format!("SELECT 1 FROM {}", tables.join(", "))).is_err());
+        let joins = format!("SELECT 1 FROM t0{}", " JOIN t USING (person_id)".repeat(300));
+        assert!(check(&joins).is_err());
+        // The study queries' shapes are far below.
+        let short = format!(
+            "WITH c0 AS (SELECT 1 AS x), {} SELECT x FROM c99",
+            ctes[..99].join(", ")
+        );
+        assert!(check(&short).is_ok());
+    }
+
+    #[test]
     fn parentheses_and_arithmetic_count_but_lists_of_values_do_not() {
         let nested = format!("SELECT {}1{} FROM t", "(".repeat(2_001), ")".repeat(2_001));
         assert!(check(&nested).is_err());
         let sum = format!("SELECT 1{} FROM t", " + 1".repeat(2_001));
         assert!(check(&sum).is_err());
         let codes: Vec<String> = (0..20_000).map(|i| format!("'C{i}'")).collect();
+        // Commas of a select list or an IN list are no plan's levels.
+        let columns: Vec<String> = (0..1_000).map(|i| format!("c{i}")).collect();
+        assert!(check(&format!("SELECT {} FROM t", columns.join(", "))).is_ok());
         let list = format!("SELECT count(*) FROM t WHERE code IN ({})", codes.join(", "));
         assert!(check(&list).is_ok(), "a long IN list is flat");
     }
