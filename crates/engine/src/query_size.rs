@@ -27,6 +27,12 @@ pub const MAX_NESTING_TOKENS: usize = 2_000;
 /// Most SELECTs, JOINs, set operations and tables after a comma in FROM in one query: 1,200
 /// chained CTEs still planned on 8 MiB, so this is a fifth of what broke.
 pub const MAX_PLAN_NESTING: usize = 256;
+/// Most pieces of text joined in one query (arguments of `concat` / `concat_ws`, two per
+/// `||`). Each joining multiplies a string's length, and a query can join what an earlier
+/// CTE joined: `concat(s, s, …)` of 500 arguments over three CTEs made strings of 250 MB a
+/// row and took the broker past 6 GB, outside the memory pool (a red-team pass). With 16
+/// pieces in all, a string grows at most ~300 times (3^4 · 4).
+pub const MAX_CONCATENATED: usize = 16;
 /// Most tokens in one query (a list of 50,000 codes fits).
 pub const MAX_TOKENS: usize = 200_000;
 /// The stack of every thread that plans queries (the CLI's and the broker's runtimes): four
@@ -49,6 +55,13 @@ pub fn check(sql: &str) -> Result<(), EngineError> {
         return Err(EngineError::Invalid(format!(
             "the query has {plans} SELECTs, JOINs, set operations and tables listed in FROM; at \
              most {MAX_PLAN_NESTING} are accepted"
+        )));
+    }
+    let joined = concatenated(&tokens);
+    if joined > MAX_CONCATENATED {
+        return Err(EngineError::Invalid(format!(
+            "the query joins {joined} pieces of text (concat arguments, two per ||); at most \
+             {MAX_CONCATENATED} are accepted"
         )));
     }
     let nesting = tokens.iter().filter(|t| nests(t)).count();
@@ -92,6 +105,40 @@ fn plan_nesting(tokens: &[Token]) -> usize {
                 count += usize::from(counts);
                 if let (Some(open), Some(here)) = (opens, in_from.last_mut()) {
                     *here = open;
+                }
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
+/// The pieces of text a query joins: each `concat` / `concat_ws` call's arguments (its
+/// commas at its own depth, plus one), two per `||`.
+fn concatenated(tokens: &[Token]) -> usize {
+    let meaningful: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
+    let mut count = 0;
+    for (i, token) in meaningful.iter().enumerate() {
+        match token {
+            Token::StringConcat => count += 2,
+            Token::Word(w)
+                if (w.value.eq_ignore_ascii_case("concat") || w.value.eq_ignore_ascii_case("concat_ws"))
+                    && matches!(meaningful.get(i + 1), Some(Token::LParen)) =>
+            {
+                let mut depth = 0usize;
+                count += 1;
+                for t in &meaningful[i + 1..] {
+                    match t {
+                        Token::LParen => depth += 1,
+                        Token::RParen => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        Token::Comma if depth == 1 => count += 1,
+                        _ => {}
+                    }
                 }
             }
             _ => {}
@@ -181,6 +228,18 @@ mod tests {
             ctes[..99].join(", ")
         );
         assert!(check(&short).is_ok());
+    }
+
+    #[test]
+    fn text_joined_many_times_is_refused() {
+        let args = vec!["s"; 17].join(", ");
+        assert!(check(&format!("SELECT concat({args}) FROM t")).is_err());
+        assert!(check("SELECT a || b || c || d || e || f || g || h || i || j FROM t").is_err());
+        assert!(check("SELECT concat(prefecture, '-', sex) AS label, count(*) FROM t GROUP BY 1").is_ok());
+        let nested = "WITH a AS (SELECT concat(s, s, s, s, s, s) AS s FROM t), \
+                      b AS (SELECT concat(s, s, s, s, s, s) AS s FROM a), \
+                      c AS (SELECT concat(s, s, s, s, s, s) AS s FROM b) SELECT count(*) FROM c";
+        assert!(check(nested).is_err(), "6 × 6 × 6 pieces");
     }
 
     #[test]
