@@ -14,8 +14,14 @@
 //! persons, not a sum of several (two persons in two atoms of one each), so every new cell is
 //! also checked pairwise against every cell of history and every new cell kept before it: where
 //! one set holds the other, the rest must be empty or of at least `min_persons` persons. And it is bounded: the
-//! exact check takes the last [`EXACT_HISTORY_CELLS`] cells of history, so a combination of
-//! three or more reaching further back is caught only where a pair is.
+//! exact check takes the last [`EXACT_HISTORY_CELLS`] cells of history *connected* to the new
+//! cells (sharing a person with them, or with a cell that does, and so on), so a combination of
+//! three or more reaching further back is caught only where a pair is. Cells that share no one
+//! with the new cells, however linked, cannot combine with them into a small group (every
+//! combination that isolates persons of a new cell lies in its connected part), so they do not
+//! take places in the window: 3,300 totals released in a few seconds, whose pieces share no
+//! element with any count of persons, pushed the counts a three-output difference needed out of
+//! a window of the last 2,000 cells (a red-team pass).
 
 use crate::secondary::{CellStatus, SecondaryError, secondary_suppression, small_group_primaries};
 use std::collections::HashMap;
@@ -141,8 +147,8 @@ pub fn history_conflicts(
     min_persons: u64,
 ) -> Result<Vec<usize>, SecondaryError> {
     let small = |n: usize| (1..min_persons).contains(&(n as u64));
-    let split = history.len().saturating_sub(EXACT_HISTORY_CELLS);
-    let exact = &history[split..];
+    let connected = connected_to(history, new);
+    let exact: &[&PersonSet] = &connected[connected.len().saturating_sub(EXACT_HISTORY_CELLS)..];
     // Pairwise, against all history and the new cells kept before (most wanted first): the
     // span check protects each small atom, not a sum of several (`all − all but the two aged
     // 95+` is two persons in two atoms of one each, split apart by a count by sex).
@@ -217,6 +223,29 @@ pub fn history_conflicts(
         Err(e) => return Err(e),
     }
     Ok(positions(&hidden))
+}
+
+/// The cells of `history` (oldest first, as given) linked to the `new` cells through shared
+/// persons, directly or through other cells of history.
+fn connected_to<'a>(history: &[&'a PersonSet], new: &[&PersonSet]) -> Vec<&'a PersonSet> {
+    let mut cells_of: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (c, set) in history.iter().enumerate() {
+        for p in set.persons() {
+            cells_of.entry(*p).or_default().push(c);
+        }
+    }
+    let mut reached = vec![false; history.len()];
+    let mut persons: Vec<u64> = new.iter().flat_map(|s| s.persons().iter().copied()).collect();
+    while let Some(p) = persons.pop() {
+        // Each person's cells are visited once: taken out of the index as they are reached.
+        for c in cells_of.remove(&p).unwrap_or_default() {
+            if !reached[c] {
+                reached[c] = true;
+                persons.extend(history[c].persons().iter().filter(|q| cells_of.contains_key(q)));
+            }
+        }
+    }
+    (0..history.len()).filter(|c| reached[*c]).map(|c| history[c]).collect()
 }
 
 fn positions(flags: &[bool]) -> Vec<usize> {
@@ -322,6 +351,25 @@ mod tests {
         let all_but_one = set(0..499);
         let hidden = history_conflicts(&history, &[&all_but_one], &[499.0], 10).expect("checks");
         assert_eq!(hidden, vec![0]);
+    }
+
+    #[test]
+    fn cells_that_share_no_one_with_the_new_ones_take_no_place_in_the_exact_window() {
+        // all, women, then more than the window of cells of other persons (totals' pieces),
+        // then the men under 99: all − women − men<99 is the one man aged 99.
+        let all = set(0..1_000);
+        let women = set(0..500);
+        let filler: Vec<PersonSet> = (0..EXACT_HISTORY_CELLS as u64 + 10)
+            .map(|i| set(10_000 + 20 * i..10_020 + 20 * i))
+            .collect();
+        let mut history: Vec<&PersonSet> = vec![&all, &women];
+        history.extend(filler.iter());
+        let young_men = set(500..999);
+        let hidden = history_conflicts(&history, &[&young_men], &[499.0], 10).expect("checks");
+        assert_eq!(hidden, vec![0]);
+        // Linked through a chain of cells, a cell is in the window however far back.
+        let (a, b) = (set(0..600), set(590..2_000));
+        assert_eq!(connected_to(&[&a, &filler[0], &b], &[&set(1_500..1_600)]), vec![&a, &b]);
     }
 
     #[test]

@@ -56,12 +56,20 @@ pub struct AggregateRule {
     pub distinct: bool,
     /// An AVG, whose total over it gives its exact count back.
     pub is_mean: bool,
-    /// When the engine keeps person sets, for the release ledger: the hidden list of the
-    /// persons' numbers of a count of persons, or of the pieces (`contributions::piece`) of a
-    /// total. Both are sets the ledger's span check combines: a total's pieces differ between
-    /// two totals exactly where persons' contributions differ.
-    pub person_set: Option<String>,
-    /// Whether `person_set` holds a total's pieces rather than a count's persons.
+    /// When the engine keeps person sets, for the release ledger: the hidden lists of what it
+    /// releases (none, one, or a mean's two: its count and its sum).
+    pub kept: Vec<KeptSet>,
+}
+
+/// One hidden list the ledger keeps of an aggregate: the persons' numbers of a count of
+/// persons, or the pieces (`contributions::piece`) of a total. Both are sets the ledger's
+/// span check combines: a total's pieces differ between two totals exactly where persons'
+/// contributions differ.
+#[derive(Clone, Debug)]
+pub struct KeptSet {
+    /// The hidden column.
+    pub column: String,
+    /// Whether it holds a total's pieces rather than a count's persons.
     pub pieces: bool,
 }
 

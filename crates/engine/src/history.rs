@@ -7,7 +7,7 @@
 //! The sets are the persons' 64-bit key numbers (`key_number.rs`): a pseudonym's number, so
 //! they never leave the secure side. [`ReleasedCell`] prints their sizes only.
 
-use crate::control::{ColumnRule, ControlSpec};
+use crate::control::{ColumnRule, ControlSpec, KeptSet};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::common::Result;
@@ -34,29 +34,34 @@ impl std::fmt::Debug for ReleasedCell {
     }
 }
 
-/// The persons behind the counts of persons of a checked result, and where they show.
+/// The persons behind the counts of persons of a checked result (and the pieces of its
+/// totals), and where they show.
 pub struct PersonSets {
-    /// `(column, aggregate)`: the value columns made of a count of persons, bare or computed
-    /// (`count(DISTINCT person_id) + 0` and a ratio give the count back as well).
+    /// `(column, set)`: the value columns made of an aggregate the ledger keeps, bare or
+    /// computed (`count(DISTINCT person_id) + 0` and a ratio give the count back as well),
+    /// with each set the aggregate has (a mean has two).
     shown: Vec<(usize, usize)>,
-    /// Per row, per aggregate: its persons, where it is a count of persons, or its pieces,
-    /// where it is a total.
+    /// Per row, per set: its persons, or its pieces.
     rows: Vec<Vec<Option<PersonSet>>>,
-    /// Per aggregate: whether its sets are a total's pieces.
+    /// Per set: whether it is a total's pieces.
     pieces: Vec<bool>,
 }
 
 /// Reads the hidden person lists of `batch` (none where the engine keeps no sets).
 pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<PersonSets> {
     let internal = |what: &str| DataFusionError::Internal(format!("disclosure control: {what}"));
-    let mut rows: Vec<Vec<Option<PersonSet>>> = vec![vec![None; spec.aggregates.len()]; batch.num_rows()];
-    for (j, aggregate) in spec.aggregates.iter().enumerate() {
-        let Some(name) = &aggregate.person_set else {
-            continue;
-        };
+    // Every kept set, numbered, with its aggregate.
+    let sets: Vec<(usize, &KeptSet)> = spec
+        .aggregates
+        .iter()
+        .enumerate()
+        .flat_map(|(j, a)| a.kept.iter().map(move |k| (j, k)))
+        .collect();
+    let mut rows: Vec<Vec<Option<PersonSet>>> = vec![vec![None; sets.len()]; batch.num_rows()];
+    for (s, (_, kept)) in sets.iter().enumerate() {
         let index = batch
             .schema()
-            .index_of(name)
+            .index_of(&kept.column)
             .map_err(|_| internal("a person set column is missing"))?;
         let lists = batch
             .column(index)
@@ -72,27 +77,26 @@ pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<PersonSets
                     .ok_or_else(|| internal("person numbers are not numbers"))?;
                 numbers.iter().flatten().collect()
             };
-            row[j] = Some(PersonSet::new(persons));
+            row[s] = Some(PersonSet::new(persons));
         }
     }
     let mut shown = Vec::new();
     for (c, col) in spec.columns.iter().enumerate() {
         if let ColumnRule::Value { aggregates, .. } = col {
-            shown.extend(
-                aggregates
-                    .iter()
-                    .filter(|j| spec.aggregates[**j].person_set.is_some())
-                    .map(|j| (c, *j)),
-            );
+            for (s, (j, _)) in sets.iter().enumerate() {
+                if aggregates.contains(j) {
+                    shown.push((c, s));
+                }
+            }
         }
     }
-    let pieces = spec.aggregates.iter().map(|a| a.pieces).collect();
+    let pieces = sets.iter().map(|(_, k)| k.pieces).collect();
     Ok(PersonSets { shown, rows, pieces })
 }
 
 impl PersonSets {
-    /// The counts of persons of `published` rows that a column not hidden yet shows:
-    /// `(row, column, aggregate)`.
+    /// The kept sets of `published` rows that a column not hidden yet shows:
+    /// `(row, column, set)`.
     fn candidates(&self, rule: &[Vec<Option<CellRule>>], published: &[bool]) -> Vec<(usize, usize, usize)> {
         let mut out = Vec::new();
         for (r, row) in self.rows.iter().enumerate().filter(|(r, _)| published[*r]) {

@@ -12,12 +12,13 @@ use super::terms::{aggregate_function, contributes, counted_rows};
 use super::top::{Dep, TopParts};
 use super::{GROUPING_ID_COLUMN, HIDDEN_PREFIX};
 use crate::contributions;
-use crate::control::{AggregateRule, ControlSpec, Grouping};
+use crate::control::{AggregateRule, ControlSpec, Grouping, KeptSet};
 use crate::refuse;
 use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::{coalesce, get_field};
 use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan, Projection, lit};
 use renkei_disclosure::Policy;
+use renkei_warehouse::ColumnClass;
 use std::sync::Arc;
 
 impl Rewriter<'_> {
@@ -166,16 +167,35 @@ impl Rewriter<'_> {
             };
             // A total (a SUM, or a COUNT of rows where a person may have several) is kept as
             // its pieces: each person's contribution to it. A mean is kept as the pieces of
-            // its sum: two means whose rows differ by a few persons' differ by their values
-            // as two sums do, and it is judged as strictly.
-            let is_total = matches!(name.as_str(), "sum" | "avg" | "mean") || (name == "count" && !f.params.distinct);
-            let pieces = self.person_sets && !counts_persons && is_total;
-            let person_set = match (self.person_sets, counts_persons, is_total) {
-                (false, _, _) => None,
-                (true, true, _) => Some(hidden.add(persons.set(counted))),
-                (true, false, true) => Some(hidden.add(pieces_of(f, persons, schema, feeds.clone(), name == "count")?)),
-                (true, false, false) => None,
+            // its sum and of its count: with the sum or the count released elsewhere, it
+            // gives the other.
+            // A count of distinct records (claims, cases) is a total of each person's records,
+            // one per row where a record has one row (a join that repeats a record counts it
+            // again: its pieces then differ from the table's own, which checks less).
+            let counts_records = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
+                ("count", true, [arg]) => self.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey),
+                _ => false,
             };
+            let is_mean = matches!(name.as_str(), "avg" | "mean");
+            let is_total = name == "sum" || is_mean || (name == "count" && !f.params.distinct) || counts_records;
+            let mut kept = Vec::new();
+            if self.person_sets && counts_persons {
+                kept.push(KeptSet {
+                    column: hidden.add(persons.set(counted)),
+                    pieces: false,
+                });
+            } else if self.person_sets && is_total {
+                kept.push(KeptSet {
+                    column: hidden.add(pieces_of(f, persons, schema, feeds.clone(), name == "count")?),
+                    pieces: true,
+                });
+                if is_mean {
+                    kept.push(KeptSet {
+                        column: hidden.add(pieces_of(f, persons, schema, feeds.clone(), true)?),
+                        pieces: true,
+                    });
+                }
+            }
             rules.push(AggregateRule {
                 persons: hidden.add(persons.count(feeds)),
                 units,
@@ -184,9 +204,8 @@ impl Rewriter<'_> {
                 is_count: name == "count" || (name == "sum" && counts_rows),
                 is_sum: name == "sum",
                 distinct: f.params.distinct,
-                is_mean: matches!(name.as_str(), "avg" | "mean"),
-                person_set,
-                pieces,
+                is_mean,
+                kept,
             });
         }
         Ok(rules)

@@ -230,11 +230,33 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
         ];
         assert_eq!(rules(&out), expected, "{a} then {b}");
     }
+    // Distinct claims: each person's claims, kept as a total of rows.
+    let mut project = Project::new();
+    project.ask("SELECT count(DISTINCT claim_id) AS claims FROM ndb_claims");
+    let out = project.ask("SELECT count(DISTINCT claim_id) AS claims FROM ndb_claims WHERE age < 99");
+    assert_eq!(rules(&out), vec![(0, "claims".to_string(), CellRule::History)]);
     // A mean with its count gives the total back: kept and checked as the total.
     let mut project = Project::new();
     project.ask("SELECT count(*) AS claims, avg(total_points) AS mean FROM ndb_claims");
     let out = project.ask("SELECT avg(total_points) AS mean FROM ndb_claims WHERE age < 99");
     assert_eq!(rules(&out), vec![(0, "mean".to_string(), CellRule::History)]);
+    // Its sum beside it gives its count: kept as the count's pieces too, either order.
+    let with_sum = "SELECT avg(total_points) AS mean, sum(total_points) AS points FROM ndb_claims";
+    let younger_claims = "SELECT count(*) AS claims FROM ndb_claims WHERE age < 99";
+    for (a, b, column) in [(with_sum, younger_claims, "claims"), (younger_claims, with_sum, "")] {
+        let mut project = Project::new();
+        assert!(project.ask(a).report.hidden.is_empty(), "{a}");
+        let out = project.ask(b);
+        let hidden: Vec<_> = rules(&out)
+            .into_iter()
+            .filter(|(_, _, r)| *r == CellRule::History)
+            .collect();
+        assert!(!hidden.is_empty(), "{a} then {b}");
+        assert!(
+            column.is_empty() || hidden.iter().any(|(_, c, _)| c == column),
+            "{hidden:?}"
+        );
+    }
     // Scaled by a literal, the same points: sum(2 * points) is twice the other.
     let mut project = Project::new();
     project.ask(all);
