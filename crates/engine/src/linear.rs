@@ -159,6 +159,20 @@ pub fn up_to_a_factor(e: &Expr, schema: &DFSchema) -> Option<Expr> {
         .reduce(|a, b| a + b)
 }
 
+/// The columns of a linear form with a coefficient other than zero (in the order of their
+/// names); `None` as for [`up_to_a_factor`].
+pub fn columns_of(e: &Expr, schema: &DFSchema) -> Option<Vec<Expr>> {
+    let mut terms: std::collections::BTreeMap<String, (Expr, f64)> = std::collections::BTreeMap::new();
+    add_terms(e, 1.0, schema, &mut terms)?;
+    Some(
+        terms
+            .into_values()
+            .filter(|(_, c)| *c != 0.0)
+            .map(|(column, _)| column)
+            .collect(),
+    )
+}
+
 /// Adds `factor` times the linear form `e` to `terms` (by column name); `None` when `e` is
 /// not one.
 fn add_terms(

@@ -189,6 +189,23 @@ impl Rewriter<'_> {
                     column: hidden.add(pieces_of(f, persons, schema, feeds.clone(), name == "count")?),
                     pieces: true,
                 });
+                // A total of several measures is a total of each as well, to the ledger: with
+                // a tiny coefficient on the others (`sum(points + age / 1000000.0)`), it is
+                // the total of the first once rounded.
+                let columns = match f.params.args.as_slice() {
+                    [arg] if name != "count" => crate::linear::columns_of(arg, schema).unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                if columns.len() > 1 {
+                    for column in columns {
+                        let mut one = f.clone();
+                        one.params.args = vec![column];
+                        kept.push(KeptSet {
+                            column: hidden.add(pieces_of(&one, persons, schema, feeds.clone(), false)?),
+                            pieces: true,
+                        });
+                    }
+                }
                 if is_mean {
                     kept.push(KeptSet {
                         column: hidden.add(pieces_of(f, persons, schema, feeds.clone(), true)?),

@@ -257,6 +257,11 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
             "{hidden:?}"
         );
     }
+    // A second measure with a tiny coefficient: rounded, the total of the first.
+    let mut project = Project::new();
+    project.ask(all);
+    let out = project.ask("SELECT sum(total_points + age / 1000000.0) AS nearly FROM ndb_claims WHERE age < 99");
+    assert_eq!(rules(&out), vec![(0, "nearly".to_string(), CellRule::History)]);
     // Scaled by a literal, the same points: sum(2 * points) is twice the other.
     let mut project = Project::new();
     project.ask(all);
