@@ -14,6 +14,7 @@ mod console;
 mod datasets;
 pub mod error;
 pub mod flight_sql;
+mod gate;
 mod ipc;
 mod ledger;
 mod pseudonyms;
@@ -113,7 +114,7 @@ pub async fn serve(
     });
     // A request accepted just before a crash may still wait for its check.
     broker.check_unchecked_requests().await?;
-    let gate = Gate::new(Arc::clone(&broker));
+    let gate = gate::Gate::new(Arc::clone(&broker));
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let steward = pb::steward_service_server::StewardServiceServer::new(steward::StewardApi(Arc::clone(&broker)))
@@ -183,83 +184,6 @@ const RECHECK_AT_START: &str = "recheck_at_start";
 /// lowered): a query's SQL, a project, a prepared statement's handle or a piece of its bound
 /// parameters is far smaller.
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
-
-/// The gate in front of every gRPC service but health: a call without a valid token is
-/// answered UNAUTHENTICATED from its headers alone, before tonic decodes a byte of its
-/// messages (an unauthenticated prepared statement once carried an IPC bomb to the decoder).
-/// Each handler authenticates again through [`Broker::call`], which also tells who called.
-#[derive(Clone)]
-struct Gate {
-    broker: Arc<Broker>,
-    refusals: Arc<Mutex<RefusalRate>>,
-}
-
-/// Unauthenticated calls are audited at most [`RefusalRate::PER_SECOND`] a second: each is
-/// a synced write, and one client without a token made 1,000 a second (a red-team pass,
-/// 1.2 GB of audit an hour, every other call slowed). Beyond the rate they are counted, and
-/// the count is audited with the next one recorded.
-#[derive(Default)]
-struct RefusalRate {
-    second: u64,
-    recorded: u32,
-    unrecorded: u64,
-}
-
-impl RefusalRate {
-    const PER_SECOND: u32 = 20;
-
-    /// Whether to record this refusal, and how many went unrecorded before it.
-    fn admit(&mut self, now: u64) -> Option<u64> {
-        if now != self.second {
-            self.second = now;
-            self.recorded = 0;
-        }
-        if self.recorded >= Self::PER_SECOND {
-            self.unrecorded += 1;
-            return None;
-        }
-        self.recorded += 1;
-        Some(std::mem::take(&mut self.unrecorded))
-    }
-}
-
-impl Gate {
-    fn new(broker: Arc<Broker>) -> Gate {
-        Gate {
-            broker,
-            refusals: Arc::default(),
-        }
-    }
-}
-
-impl tonic::service::Interceptor for Gate {
-    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        match self.broker.authenticate(request.metadata()) {
-            Ok(_) => Ok(request),
-            Err(e) => {
-                let second = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let admitted = self
-                    .refusals
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .admit(second);
-                match admitted {
-                    Some(0) => self.broker.record_failure(None, "authenticate", None, &e),
-                    Some(n) => self.broker.record_failure(
-                        None,
-                        &format!("authenticate (and {n} more unauthenticated calls, not recorded one by one)"),
-                        None,
-                        &e,
-                    ),
-                    None => {}
-                }
-                Err(e.into())
-            }
-        }
-    }
-}
 
 impl Broker {
     /// The caller a call's bearer token names.
@@ -524,20 +448,4 @@ pub fn verify_audit(data: &std::path::Path) -> Result<audit::Verification, Broke
         return Err(BrokerError::NotFound(format!("state database {}", file.display())));
     }
     audit::verify(Store::open(data)?.connection())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RefusalRate;
-
-    #[test]
-    fn unauthenticated_calls_are_recorded_at_a_bounded_rate_and_the_rest_counted() {
-        let mut rate = RefusalRate::default();
-        let first_second: Vec<Option<u64>> = (0..25).map(|_| rate.admit(1)).collect();
-        assert_eq!(first_second.iter().filter(|a| a.is_some()).count(), 20);
-        assert!(first_second[20..].iter().all(Option::is_none));
-        // The next second's first record carries the five not recorded.
-        assert_eq!(rate.admit(2), Some(5));
-        assert_eq!(rate.admit(2), Some(0));
-    }
 }

@@ -16,7 +16,7 @@
 //!   (Arrow IPC), sealed by the server, so a server restart loses none ([`prepared`]).
 //!   Parameters are `$1`, `$2`, …
 //! - Nothing a caller sends is decoded before the caller is authenticated: the gate in front
-//!   of the service ([`crate::Gate`]) answers a call without a valid token from its headers,
+//!   of the service (`gate.rs`) answers a call without a valid token from its headers,
 //!   and handles and parameters are opened only inside [`Broker::call`].
 //! - Every call lands in the audit chain: successes here, failures through [`Broker::call`].
 
