@@ -262,6 +262,18 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
     project.ask(all);
     let out = project.ask("SELECT sum(total_points + age / 1000000.0) AS nearly FROM ndb_claims WHERE age < 99");
     assert_eq!(rules(&out), vec![(0, "nearly".to_string(), CellRule::History)]);
+    // Across measures: (points + age) − age − points under 99, in either order.
+    let mixed = "SELECT sum(total_points + age) AS mixed FROM ndb_claims";
+    let ages = "SELECT sum(age) AS ages FROM ndb_claims";
+    let younger_points = "SELECT sum(total_points) AS points FROM ndb_claims WHERE age < 99";
+    for order in [[mixed, ages, younger_points], [younger_points, ages, mixed]] {
+        let mut project = Project::new();
+        assert!(project.ask(order[0]).report.hidden.is_empty(), "{}", order[0]);
+        assert!(project.ask(order[1]).report.hidden.is_empty(), "{}", order[1]);
+        let out = project.ask(order[2]);
+        assert_eq!(rules(&out).len(), 1, "{order:?}: {:?}", rules(&out));
+        assert_eq!(rules(&out)[0].2, CellRule::History, "{order:?}");
+    }
     // Scaled by a literal, the same points: sum(2 * points) is twice the other.
     let mut project = Project::new();
     project.ask(all);
