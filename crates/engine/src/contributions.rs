@@ -16,7 +16,7 @@
 //! so it rides on the user's own aggregation: the same input rows, the same FILTER, the
 //! same GROUP BY or grouping sets, one pass over the data.
 
-use crate::state_lists::for_each_state_row;
+use crate::state_lists::{for_each_state_row, kept, rows_as_states};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Float64Builder, ListBuilder, StructArray, UInt64Array,
     UInt64Builder,
@@ -63,13 +63,19 @@ enum Output {
     Pieces,
 }
 
-/// A person's contribution to a total as one number: the first 8 bytes of BLAKE3 over the
-/// person's number and the contribution rounded to 12 significant digits (a sum of floats
-/// may end differently when its rows arrive in another order; a total of integers is exact).
-/// The high 32 bits are the person's own, so pieces of one person stay recognisable. Stable
+/// A person's contribution to a total as one number: the person's high 32 bits, then 32 bits
+/// of BLAKE3 over the person's number and the contribution rounded to 12 significant digits
+/// (a sum of floats may end differently when its rows arrive in another order; a total of
+/// integers is exact). Pieces of one person stay recognisable by their high bits. Stable
 /// across processes and runs: the ledger compares pieces of outputs released months apart.
 pub fn piece(person: u64, contribution: f64) -> u64 {
-    let rounded: f64 = format!("{contribution:.11e}").parse().unwrap_or(contribution);
+    // An integer of at most 12 digits is its own rounding: no text on the common path (one
+    // piece per person per cell).
+    let rounded = if contribution.fract() == 0.0 && contribution.abs() < 1e12 {
+        contribution
+    } else {
+        format!("{contribution:.11e}").parse().unwrap_or(contribution)
+    };
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&person.to_le_bytes());
     bytes[8..].copy_from_slice(&rounded.to_bits().to_le_bytes());
@@ -318,11 +324,6 @@ struct PerCell {
     output: Output,
 }
 
-/// Whether row `i` passes the aggregate's FILTER.
-fn kept(filter: Option<&BooleanArray>, i: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
-}
-
 impl GroupsAccumulator for PerCell {
     fn update_batch(
         &mut self,
@@ -369,17 +370,9 @@ impl GroupsAccumulator for PerCell {
     /// row is filtered out or has no person or value).
     fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
         let (persons, values) = arguments(values)?;
-        let mut keys = ListBuilder::new(UInt64Builder::new());
-        let mut sums = ListBuilder::new(Float64Builder::new());
-        for i in 0..persons.len() {
-            if kept(opt_filter, i) && persons.is_valid(i) && values.is_valid(i) {
-                keys.values().append_value(persons.value(i));
-                sums.values().append_value(values.value(i));
-            }
-            keys.append(true);
-            sums.append(true);
-        }
-        Ok(vec![Arc::new(keys.finish()), Arc::new(sums.finish())])
+        Ok(rows_as_states(persons, values, opt_filter, |i| {
+            persons.is_valid(i) && values.is_valid(i)
+        }))
     }
 
     fn size(&self) -> usize {

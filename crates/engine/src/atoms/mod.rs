@@ -18,7 +18,7 @@
 //!
 //! Like `renkei_contributions`, it rides on the user's own aggregation: one pass.
 
-use crate::state_lists::for_each_state_row;
+use crate::state_lists::{for_each_state_row, kept, rows_as_states};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListBuilder, UInt64Array, UInt64Builder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};
 use datafusion::common::utils::SingleRowListArrayBuilder;
@@ -398,10 +398,6 @@ struct Cells {
     cells: Vec<Cell>,
 }
 
-fn kept(filter: Option<&BooleanArray>, i: usize) -> bool {
-    filter.is_none_or(|f| f.is_valid(i) && f.value(i))
-}
-
 impl GroupsAccumulator for Cells {
     fn update_batch(
         &mut self,
@@ -449,17 +445,7 @@ impl GroupsAccumulator for Cells {
 
     fn convert_to_state(&self, values: &[ArrayRef], opt_filter: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
         let (p, s) = arguments(values)?;
-        let mut persons = ListBuilder::new(UInt64Builder::new());
-        let mut signatures = ListBuilder::new(UInt64Builder::new());
-        for i in 0..p.len() {
-            if kept(opt_filter, i) && feeds(p, s, i) {
-                persons.values().append_value(p.value(i));
-                signatures.values().append_value(s.value(i));
-            }
-            persons.append(true);
-            signatures.append(true);
-        }
-        Ok(vec![Arc::new(persons.finish()), Arc::new(signatures.finish())])
+        Ok(rows_as_states(p, s, opt_filter, |i| feeds(p, s, i)))
     }
 
     fn size(&self) -> usize {

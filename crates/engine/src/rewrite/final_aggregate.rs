@@ -16,6 +16,7 @@ use crate::control::{AggregateRule, ControlSpec, Grouping, KeptSet};
 use crate::refuse;
 use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::{coalesce, get_field};
+use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{Aggregate, Expr, ExprSchemable, LogicalPlan, Projection, lit};
 use renkei_disclosure::Policy;
 use renkei_warehouse::ColumnClass;
@@ -160,59 +161,11 @@ impl Rewriter<'_> {
                 (_, false, _) => persons.one_row,
                 _ => false,
             };
-            let counted = if matches!(name.as_str(), "avg" | "mean") {
-                counted_rows(f, schema)
+            let kept = if self.person_sets {
+                kept_sets(self, f, c, persons, counts_persons, feeds.clone(), hidden)?
             } else {
-                feeds.clone()
+                Vec::new()
             };
-            // A total (a SUM, or a COUNT of rows where a person may have several) is kept as
-            // its pieces: each person's contribution to it. A mean is kept as the pieces of
-            // its sum and of its count: with the sum or the count released elsewhere, it
-            // gives the other.
-            // A count of distinct records (claims, cases) is a total of each person's records,
-            // one per row where a record has one row (a join that repeats a record counts it
-            // again: its pieces then differ from the table's own, which checks less).
-            let counts_records = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
-                ("count", true, [arg]) => self.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey),
-                _ => false,
-            };
-            let is_mean = matches!(name.as_str(), "avg" | "mean");
-            let is_total = name == "sum" || is_mean || (name == "count" && !f.params.distinct) || counts_records;
-            let mut kept = Vec::new();
-            if self.person_sets && counts_persons {
-                kept.push(KeptSet {
-                    column: hidden.add(persons.set(counted)),
-                    pieces: false,
-                });
-            } else if self.person_sets && is_total {
-                kept.push(KeptSet {
-                    column: hidden.add(pieces_of(f, persons, schema, feeds.clone(), name == "count")?),
-                    pieces: true,
-                });
-                // A total of several measures is a total of each as well, to the ledger: with
-                // a tiny coefficient on the others (`sum(points + age / 1000000.0)`), it is
-                // the total of the first once rounded.
-                let columns = match f.params.args.as_slice() {
-                    [arg] if name != "count" => crate::linear::columns_of(arg, schema).unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                if columns.len() > 1 {
-                    for column in columns {
-                        let mut one = f.clone();
-                        one.params.args = vec![column];
-                        kept.push(KeptSet {
-                            column: hidden.add(pieces_of(&one, persons, schema, feeds.clone(), false)?),
-                            pieces: true,
-                        });
-                    }
-                }
-                if is_mean {
-                    kept.push(KeptSet {
-                        column: hidden.add(pieces_of(f, persons, schema, feeds.clone(), true)?),
-                        pieces: true,
-                    });
-                }
-            }
             rules.push(AggregateRule {
                 persons: hidden.add(persons.count(feeds)),
                 units,
@@ -221,12 +174,67 @@ impl Rewriter<'_> {
                 is_count: name == "count" || (name == "sum" && counts_rows),
                 is_sum: name == "sum",
                 distinct: f.params.distinct,
-                is_mean,
+                is_mean: matches!(name.as_str(), "avg" | "mean"),
                 kept,
             });
         }
         Ok(rules)
     }
+}
+
+/// What the release ledger keeps of an aggregate: the persons of a count of persons; the
+/// pieces (each person's contribution) of a total — a SUM, a COUNT of rows where a person may
+/// have several, a count of distinct records (one per row where a record has one row: a join
+/// that repeats a record counts it again, and its pieces then differ from the table's own,
+/// which checks less) — and of a mean, whose count is kept too (with its sum or its count
+/// released elsewhere, it gives the other). A total of several measures is a total of each as
+/// well: with a tiny coefficient on the others (`sum(points + age / 1000000.0)`), it is the
+/// total of the first once rounded.
+fn kept_sets(
+    rewriter: &Rewriter<'_>,
+    f: &AggregateFunction,
+    c: &Carried,
+    persons: &Persons,
+    counts_persons: bool,
+    feeds: Option<Expr>,
+    hidden: &mut HiddenAggregates,
+) -> Result<Vec<KeptSet>> {
+    let schema = c.plan.schema();
+    let name = f.func.name().to_lowercase();
+    let is_mean = matches!(name.as_str(), "avg" | "mean");
+    if counts_persons {
+        // A mean counts its zeros too.
+        let counted = if is_mean { counted_rows(f, schema) } else { feeds };
+        let column = hidden.add(persons.set(counted));
+        return Ok(vec![KeptSet { column, pieces: false }]);
+    }
+    let counts_records = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
+        ("count", true, [arg]) => rewriter.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey),
+        _ => false,
+    };
+    if !(name == "sum" || is_mean || (name == "count" && !f.params.distinct) || counts_records) {
+        return Ok(Vec::new());
+    }
+    let mut pieces = |f: &AggregateFunction, counts_rows: bool| -> Result<KeptSet> {
+        let column = hidden.add(pieces_of(f, persons, schema, feeds.clone(), counts_rows)?);
+        Ok(KeptSet { column, pieces: true })
+    };
+    let mut kept = vec![pieces(f, name == "count")?];
+    let columns = match f.params.args.as_slice() {
+        [arg] if name != "count" => crate::linear::columns_of(arg, schema).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if columns.len() > 1 {
+        for column in columns {
+            let mut one = f.clone();
+            one.params.args = vec![column];
+            kept.push(pieces(&one, false)?);
+        }
+    }
+    if is_mean {
+        kept.push(pieces(f, true)?);
+    }
+    Ok(kept)
 }
 
 /// The final aggregation with its hidden aggregates, and its output as DataFusion's own
