@@ -15,7 +15,10 @@ impl CheckedOutput {
         render(self, " | ", "*", true)
     }
 
-    /// CSV with a header row; hidden cells are empty.
+    /// CSV with a header row; hidden cells are empty. A text that a spreadsheet would run as
+    /// a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a
+    /// number) is written with a leading `'`: an analyst's column alias or a data value
+    /// opened in a spreadsheet is shown, never evaluated.
     pub fn to_csv(&self) -> Result<String, EngineError> {
         render(self, ",", "", false)
     }
@@ -77,6 +80,17 @@ fn cells(output: &CheckedOutput) -> Result<Vec<Vec<DisplayCell>>, ArrowError> {
     Ok(rows)
 }
 
+/// `text`, with a leading `'` if a spreadsheet would take it for a formula (OWASP's CSV
+/// injection rule); numbers, negative ones included, stay as they are.
+fn neutralized(text: &str) -> std::borrow::Cow<'_, str> {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err();
+    if formula {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> Result<String, EngineError> {
     let header: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
     let body: Vec<Vec<String>> = output
@@ -92,10 +106,11 @@ fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> Resul
         })
         .collect();
     let quote = |s: &str| {
-        if !align && (s.contains(',') || s.contains('"') || s.contains('\n') || s.contains('\r')) {
+        let s = neutralized(s);
+        if s.contains(',') || s.contains('"') || s.contains('\n') || s.contains('\r') {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
-            s.to_string()
+            s.into_owned()
         }
     };
     let widths: Vec<usize> = (0..header.len())
@@ -129,4 +144,19 @@ fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> Resul
         text.push_str(&line(r));
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralized;
+
+    #[test]
+    fn formulas_are_quoted_and_numbers_are_not() {
+        for formula in ["=1+1", "+A1", "-1+2", "@SUM(A1)", "\tx", "\rx", "-"] {
+            assert_eq!(neutralized(formula), format!("'{formula}"));
+        }
+        for kept in ["-5", "+3.5", "-1e3", "要介護1", "a=b", ""] {
+            assert_eq!(neutralized(kept), kept);
+        }
+    }
 }

@@ -67,3 +67,25 @@ fn a_key_the_query_keeps_is_not_copied() {
         plan("SELECT sex, count(*) AS claims FROM (SELECT sex FROM ndb_claims WHERE age >= 65) t GROUP BY sex");
     assert!(dropped.contains("AS __renkei_p"), "{dropped}");
 }
+
+/// A column alias that a spreadsheet would run as a formula is written to CSV with a
+/// leading `'` (a value would be too: `neutralized` in render.rs); counts stay numbers.
+#[test]
+fn csv_never_carries_a_formula() {
+    let sql = "SELECT sex AS \"=HYPERLINK(\"\"http://x\"\")\", count(DISTINCT person_id) AS \"@persons\" \
+               FROM ndb_claims GROUP BY sex ORDER BY 1";
+    let csv = run(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .to_csv()
+        .expect("renders");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("\"'=HYPERLINK(\"\"http://x\"\")\",'@persons"),
+        "{csv}"
+    );
+    assert!(
+        lines.all(|l| l.split(',').nth(1).is_some_and(|n| n.parse::<u64>().is_ok())),
+        "{csv}"
+    );
+}
