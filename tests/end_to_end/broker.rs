@@ -169,8 +169,10 @@ impl Client {
         pb::research_service_client::ResearchServiceClient::new(self.channel.clone())
     }
 
+    /// A review carries its whole checked output (see `MAX_REVIEW_BYTES`).
     pub(crate) fn steward(&self) -> pb::steward_service_client::StewardServiceClient<Channel> {
         pb::steward_service_client::StewardServiceClient::new(self.channel.clone())
+            .max_decoding_message_size(renkei_proto::MAX_REVIEW_BYTES)
     }
 
     pub(crate) fn admin(&self) -> pb::admin_service_client::AdminServiceClient<Channel> {
@@ -205,9 +207,25 @@ impl Client {
             .map(|r| r.into_inner())
     }
 
+    /// Reviews request `id` and approves the output the review showed.
     pub(crate) async fn approve(&self, id: u64) -> Result<pb::Request, Status> {
+        let output_hash = self.output_hash(id).await?;
+        self.approve_seen(id, &output_hash).await
+    }
+
+    /// The hash of the output a review of request `id` shows.
+    pub(crate) async fn output_hash(&self, id: u64) -> Result<String, Status> {
+        let review = self.steward().get_review(self.req(pb::GetReviewRequest { id })).await?;
+        Ok(review.into_inner().output_hash)
+    }
+
+    /// Approves request `id` naming `output_hash` as the output seen.
+    pub(crate) async fn approve_seen(&self, id: u64, output_hash: &str) -> Result<pb::Request, Status> {
         self.steward()
-            .approve(self.req(pb::ApproveRequest { id }))
+            .approve(self.req(pb::ApproveRequest {
+                id,
+                output_hash: output_hash.into(),
+            }))
             .await
             .map(|r| r.into_inner())
     }
@@ -314,7 +332,7 @@ pub(crate) fn denied<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) 
 /// - `p-all` (NDB, 介護DB, DPC): researcher `sato`, steward `tanaka` (who can submit too);
 /// - `p-ndb` (NDB only): researcher `suzuki`;
 /// - `p-over` (approval period over): researcher `sato`;
-/// - steward `kato`, member of nothing;
+/// - steward `kato`, member of nothing, assigned to review all three; `tanaka` reviews `p-all`;
 /// - analyst `ito` (Flight SQL), member of `p-all` and `p-ndb`.
 pub(crate) struct World {
     pub(crate) server: Server,
@@ -379,6 +397,21 @@ pub(crate) async fn world_on(server: Server) -> World {
             .expect("admin creates a user");
         let token = admin.issue_token(id, 3600).await.token;
         clients.push(server.connect(&token).await);
+    }
+    for (steward, project) in [
+        ("kato", "p-all"),
+        ("kato", "p-ndb"),
+        ("kato", "p-over"),
+        ("tanaka", "p-all"),
+    ] {
+        admin
+            .admin()
+            .assign_steward(admin.req(pb::AssignStewardRequest {
+                user_id: steward.into(),
+                project_id: project.into(),
+            }))
+            .await
+            .expect("admin assigns a steward");
     }
     let mut clients = clients.into_iter();
     let mut next = || clients.next().expect("one client per user");

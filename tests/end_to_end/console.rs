@@ -402,8 +402,25 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
         pb::RequestState::Checked
     );
 
-    // With the token, the other steward approves.
-    let approved = http(&base, "POST", &approve, &other_session, &format!("csrf={other_csrf}")).await;
+    // An approval names the output the page showed: none, or another, is refused.
+    for seen in ["", &"0".repeat(64)] {
+        let body = format!("csrf={other_csrf}&output={seen}");
+        let refused = http(&base, "POST", &approve, &other_session, &body).await;
+        assert_ne!(refused.status, 303, "{}", refused.body);
+        assert_eq!(w.sato.get(id).await.expect("gets").state(), pb::RequestState::Checked);
+    }
+    // With the token and the hash of the output the review page showed, the other steward
+    // approves.
+    let page = http(&base, "GET", &format!("/requests/{id}"), &other_session, "").await;
+    let shown = page
+        .body
+        .split("name=\"output\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the review page's approval names its output");
+    assert_eq!(shown, w.kato.output_hash(id).await.expect("reviews"));
+    let body = format!("csrf={other_csrf}&output={shown}");
+    let approved = http(&base, "POST", &approve, &other_session, &body).await;
     assert_eq!(approved.status, 303, "{}", approved.body);
     assert_eq!(w.sato.get(id).await.expect("gets").state(), pb::RequestState::Approved);
 

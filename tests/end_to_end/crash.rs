@@ -22,6 +22,19 @@ async fn restart(w: &mut World, serve_args: &[&str]) -> (Client, Client) {
     (sato, kato)
 }
 
+/// The project's requests once none is still submitted: the server answers at once after
+/// a restart and checks what a crash left unchecked in the background.
+async fn all_checked(sato: &Client) -> Vec<pb::Request> {
+    for _ in 0..600 {
+        let listed = sato.list_all("p-all").await.expect("lists after the restart");
+        if listed.iter().all(|r| r.state() != pb::RequestState::Submitted) {
+            return listed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("requests left submitted by the crash are still unchecked after 60 s");
+}
+
 fn audit_verifies(w: &World) {
     let o = w.server.audit_verify();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -119,12 +132,12 @@ async fn sigkill_during_a_burst_loses_and_duplicates_nothing() {
 
     // Restarted with a memory cap for each request's query (it spills beyond it).
     let (sato, kato) = restart(&mut w, &["--memory-mib", "256"]).await;
+    let listed = all_checked(&sato).await;
     assert_eq!(
         sato.get(unchecked).await.expect("status").state(),
         pb::RequestState::Checked,
         "the restarted server checked the request the crash left submitted"
     );
-    let listed = sato.list_all("p-all").await.expect("lists after the restart");
     let ids: Vec<u64> = listed.iter().map(|r| r.id).collect();
     let distinct: BTreeSet<u64> = ids.iter().copied().collect();
     assert_eq!(distinct.len(), ids.len(), "no request is stored twice");
@@ -211,4 +224,43 @@ async fn a_release_under_a_stricter_policy_sends_the_request_back_to_review() {
         "the review shows the policy now in force"
     );
     audit_verifies(&w);
+}
+
+/// A caller who goes away before the verdict (the call dropped once the request is stored,
+/// which resets its HTTP/2 stream, and the server drops the call's handler) does not leave
+/// the request `submitted` until the next start: its check runs on to the end on a task of
+/// its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_whose_caller_went_away_is_still_checked() {
+    let w = world().await;
+    let caller = w.server.connect(&w.sato.token).await;
+    // A query whose check takes long enough to be seen submitted (~1 s on the sample).
+    let sql = "SELECT claim_month, facility_id, sex, age, setting, insurer_kind, count(*) AS claims \
+               FROM ndb_claims GROUP BY claim_month, facility_id, sex, age, setting, insurer_kind";
+    let call = tokio::spawn(async move {
+        let query = pb::submit_request_request::Query::Sql(sql.into());
+        caller
+            .submit_titled("p-all", "in a hurry", "descriptive statistics", query)
+            .await
+    });
+    let mut seen_submitted = false;
+    for _ in 0..500 {
+        let listed = w.sato.list_all("p-all").await.expect("lists");
+        if let Some(r) = listed.iter().find(|r| r.title == "in a hurry") {
+            seen_submitted = r.state() == pb::RequestState::Submitted;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    call.abort();
+    assert!(
+        seen_submitted,
+        "the check ended before the call could be dropped: nothing was tested"
+    );
+    let listed = all_checked(&w.sato).await;
+    let r = listed
+        .iter()
+        .find(|r| r.title == "in a hurry")
+        .expect("the request was stored");
+    assert_ne!(r.state(), pb::RequestState::Submitted, "{r:?}");
 }

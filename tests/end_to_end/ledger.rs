@@ -147,6 +147,7 @@ async fn a_request_is_checked_against_the_releases_before_it() {
     let w = world().await;
     let first = w.sato.submit("p-all", sql(ALL)).await.expect("submits");
     let second = w.sato.submit("p-all", sql(TRACKER)).await.expect("submits");
+    let seen = w.tanaka.output_hash(second.id).await.expect("reviews");
     for id in [first.id, second.id] {
         w.tanaka.approve(id).await.expect("approves");
     }
@@ -155,6 +156,10 @@ async fn a_request_is_checked_against_the_releases_before_it() {
     w.tanaka.release(first.id).await.expect("releases");
     let refused = w.tanaka.release(second.id).await.expect_err("not released");
     assert!(refused.message().contains("back in review"), "{refused:?}");
+    // An approval of the output seen before is not an approval of the one now in review.
+    let stale = w.tanaka.approve_seen(second.id, &seen).await.expect_err("refused");
+    assert_eq!(stale.code(), tonic::Code::FailedPrecondition, "{stale:?}");
+    assert_ne!(w.tanaka.output_hash(second.id).await.expect("reviews"), seen);
     let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
     assert_eq!(stored_rules(&conn, second.id), ["history"]);
     // Submitted now, the same query is checked against the release at once.

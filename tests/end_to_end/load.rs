@@ -351,6 +351,14 @@ async fn fetch_result_streams_a_large_released_result() {
             .expect("admin creates a user");
         tokens.push(admin.issue_token(id, 3600).await.token);
     }
+    admin
+        .admin()
+        .assign_steward(admin.req(pb::AssignStewardRequest {
+            user_id: "kato".into(),
+            project_id: "p-all".into(),
+        }))
+        .await
+        .expect("admin assigns the steward");
     let sato = server.connect(&tokens[0]).await;
     let kato = server.connect(&tokens[1]).await;
 

@@ -1,6 +1,7 @@
 //! End-to-end: the real `renkei` binary, run as a user runs it. One test binary: the
 //! pipeline commands (synth, ingest, query, demo) and the broker over real gRPC and Flight SQL.
 
+mod audit;
 mod authority;
 mod broker;
 #[cfg(feature = "distributed")]
@@ -13,6 +14,7 @@ mod ledger;
 mod load;
 mod pipeline;
 mod python_client;
+mod stewards;
 mod tls;
 
 use std::process::{Command, Output};

@@ -118,6 +118,16 @@ impl Broker {
         })
     }
 
+    fn assign_steward(
+        &self,
+        caller: Caller,
+        r: &pb::AssignStewardRequest,
+    ) -> Result<pb::AssignStewardResponse, BrokerError> {
+        caller.require(&[Role::Admin])?;
+        self.store().assign(&caller, &r.user_id, &r.project_id)?;
+        Ok(pb::AssignStewardResponse {})
+    }
+
     fn revoke_token(&self, caller: Caller, token_id: u64) -> Result<pb::RevokeTokenResponse, BrokerError> {
         caller.require(&[Role::Admin])?;
         let id = i64::try_from(token_id).map_err(|_| BrokerError::NotFound(format!("token {token_id}")))?;
@@ -166,6 +176,19 @@ impl pb::admin_service_server::AdminService for AdminApi {
         self.0
             .call(r.metadata(), "revoke_token", None, |caller| async move {
                 self.0.revoke_token(caller, token_id)
+            })
+            .await
+            .map(Response::new)
+    }
+
+    async fn assign_steward(
+        &self,
+        r: Request<pb::AssignStewardRequest>,
+    ) -> Result<Response<pb::AssignStewardResponse>, Status> {
+        let (metadata, _, message) = r.into_parts();
+        self.0
+            .call(&metadata, "assign_steward", None, |caller| async move {
+                self.0.assign_steward(caller, &message)
             })
             .await
             .map(Response::new)

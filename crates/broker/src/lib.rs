@@ -10,12 +10,14 @@
 mod admin;
 pub mod audit;
 pub mod auth;
+mod check;
 mod console;
 mod datasets;
 pub mod error;
 pub mod flight_sql;
 mod gate;
 mod ipc;
+mod key_file;
 mod ledger;
 mod pseudonyms;
 mod research;
@@ -28,7 +30,7 @@ pub use error::BrokerError;
 use crate::audit::Event;
 use crate::auth::Caller;
 use crate::pseudonyms::ProjectPseudonyms;
-use crate::store::{CheckOutcome, Page, Project, RequestFilter, RequestRecord, State, Store, StoredOutput};
+use crate::store::{Project, RequestRecord, Store, StoredOutput};
 use datafusion::common::ScalarValue;
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
@@ -40,8 +42,11 @@ use tonic::service::interceptor::InterceptedService;
 
 /// What `renkei serve` is given.
 pub struct Config {
-    /// Holds `broker.sqlite`.
+    /// Holds `broker.sqlite` and the audit trail's heads file.
     pub data: PathBuf,
+    /// The audit trail's key (see [`audit`]); best kept outside `data`, where whoever can
+    /// write the database cannot read it.
+    pub audit_key: PathBuf,
     pub warehouse: PathBuf,
     /// The study queries a request may name (`<name>.sql`).
     pub queries: PathBuf,
@@ -102,7 +107,7 @@ pub async fn serve(
 ) -> Result<(), BrokerError> {
     // Fail at start, not at the first request, on a warehouse the engine cannot open.
     Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
-    let store = Store::open(&config.data)?;
+    let store = Store::open(&config.data, &config.audit_key)?;
     let tls = config.tls.take();
     let tls_of_console = tls.clone();
     let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
@@ -112,8 +117,10 @@ pub async fn serve(
         config,
         pseudonym_secret,
     });
-    // A request accepted just before a crash may still wait for its check.
-    broker.check_unchecked_requests().await?;
+    // Requests accepted just before a crash may still wait for their check: taken now,
+    // checked in the background while the server already answers.
+    let unchecked = broker.unchecked_requests()?;
+    tokio::spawn(Arc::clone(&broker).check_at_start(unchecked));
     let gate = gate::Gate::new(Arc::clone(&broker));
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
@@ -177,9 +184,6 @@ pub async fn serve(
 /// more connections.
 const MAX_STREAMS_PER_CONNECTION: u32 = 128;
 
-/// The audit action of a request's check run again when the server starts.
-const RECHECK_AT_START: &str = "recheck_at_start";
-
 /// Most bytes of one message a client sends (tonic's default, 4 MiB, made explicit and
 /// lowered): a query's SQL, a project, a prepared statement's handle or a piece of its bound
 /// parameters is far smaller.
@@ -230,7 +234,7 @@ impl Broker {
             action: action.to_string(),
             request_id,
             outcome: e.outcome().to_string(),
-            result_hash: None,
+            ..Event::default()
         };
         if let Err(audit_error) = self.store().record(&event) {
             eprintln!("could not record a failed {action} call in the audit trail: {audit_error}");
@@ -252,6 +256,7 @@ impl Broker {
             request_id,
             outcome: "ok".to_string(),
             result_hash,
+            ..Event::default()
         })
     }
 
@@ -307,65 +312,6 @@ impl Broker {
             report_json: output.report.to_json(),
         };
         Ok((stored, output.released))
-    }
-
-    /// Checks a submitted request and stores the verdict; a refusal is returned as the
-    /// error (after it is stored).
-    async fn check(&self, caller: &Caller, id: i64, project: &Project, sql: &str) -> Result<(), BrokerError> {
-        let (outcome, failure) = match self.checked_output(project, sql).await {
-            Ok((output, _)) => (CheckOutcome::Checked(output), None),
-            Err(e) => (CheckOutcome::Refused(e.to_string()), Some(e)),
-        };
-        self.store().finish_check(caller, id, &outcome)?;
-        failure.map_or(Ok(()), Err)
-    }
-
-    /// Checks every request still `submitted` (the server stopped between accepting it and
-    /// storing its verdict), on behalf of its requester. Each such check is first written to
-    /// the audit trail (`recheck_at_start`); a request still submitted with that entry made
-    /// the server stop during its own check at the last start as well, and is refused
-    /// without running again, so no request can keep the server from starting.
-    async fn check_unchecked_requests(&self) -> Result<(), BrokerError> {
-        // Each check takes its request out of `submitted`, so the first page is always next.
-        loop {
-            let (waiting, _) = self.store().requests(
-                &RequestFilter::InStates {
-                    states: &[State::Submitted],
-                    project: None,
-                    submitted_before: None,
-                },
-                Page::new(Page::MAX, 0),
-            )?;
-            let Some(r) = waiting.into_iter().next() else {
-                return Ok(());
-            };
-            let (caller, project) = {
-                let store = self.store();
-                (store.caller(&r.requester)?, store.project(&r.project_id)?)
-            };
-            let tried = audit::entries_of_request(self.store().connection(), r.id)?
-                .iter()
-                .any(|e| e.event.action == RECHECK_AT_START);
-            if tried {
-                let outcome = CheckOutcome::Refused(
-                    "the check of this request stopped the server twice; it is not run again".into(),
-                );
-                self.store().finish_check(&caller, r.id, &outcome)?;
-                continue;
-            }
-            self.store().record(&Event {
-                user: caller.user.clone(),
-                role: caller.role.as_str().to_string(),
-                action: RECHECK_AT_START.to_string(),
-                request_id: Some(r.id),
-                outcome: "started".to_string(),
-                result_hash: None,
-            })?;
-            match self.check(&caller, r.id, &project, &r.sql).await {
-                Ok(()) | Err(BrokerError::Query(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
     }
 }
 
@@ -433,19 +379,29 @@ fn check_id(kind: &str, id: &str) -> Result<(), BrokerError> {
 
 /// A first admin user `admin` on a data directory without users, and its token (returned
 /// once: only its hash is stored).
-pub fn bootstrap(data: &std::path::Path, admin: &str, valid_seconds: i64) -> Result<auth::NewToken, BrokerError> {
+pub fn bootstrap(
+    data: &std::path::Path,
+    audit_key: &std::path::Path,
+    admin: &str,
+    valid_seconds: i64,
+) -> Result<auth::NewToken, BrokerError> {
     check_id("user", admin)?;
     let token = auth::new_token()?;
     let expires_at = store::now().0.saturating_add(valid_seconds);
-    Store::open(data)?.bootstrap(admin, &token.hash, expires_at)?;
+    Store::open(data, audit_key)?.bootstrap(admin, &token.hash, expires_at)?;
     Ok(token)
 }
 
-/// Walks the audit chain of the state database under `data`.
-pub fn verify_audit(data: &std::path::Path) -> Result<audit::Verification, BrokerError> {
+/// Walks the audit chain of the state database under `data` under the key in `audit_key`,
+/// in one read-only transaction: it never writes the database it checks, nor makes a key.
+pub fn verify_audit(data: &std::path::Path, audit_key: &std::path::Path) -> Result<audit::Verification, BrokerError> {
     let file = data.join(store::DATABASE_FILE);
     if !file.is_file() {
         return Err(BrokerError::NotFound(format!("state database {}", file.display())));
     }
-    audit::verify(Store::open(data)?.connection())
+    let key = key_file::load(audit_key)?
+        .ok_or_else(|| BrokerError::NotFound(format!("audit key {}", audit_key.display())))?;
+    let mut conn = rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+    audit::verify(&tx, &key, &data.join(audit::HEADS_FILE))
 }

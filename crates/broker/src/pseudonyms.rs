@@ -22,35 +22,9 @@ const CONTEXT: &str = "renkei broker 2026 per-project output pseudonym";
 /// Length of a warehouse key: 128 bits in hex.
 const KEY_HEX_LEN: usize = 32;
 
-/// The broker secret of `data`, created (32 random bytes, owner-only, written to a temp
-/// file and renamed so that a crash never leaves half a key) if absent.
+/// The broker secret of `data`, created if absent.
 pub fn load_or_create_secret(data: &Path) -> Result<[u8; 32], BrokerError> {
-    let path = data.join(SECRET_FILE);
-    let io = |what: &str, e: std::io::Error| BrokerError::Io(format!("{what} {}: {e}", path.display()));
-    match std::fs::read(&path) {
-        Ok(bytes) => {
-            return bytes
-                .try_into()
-                .map_err(|_| BrokerError::Io(format!("{} is not a 32-byte key", path.display())));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io("reading", e)),
-    }
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| BrokerError::Io(format!("the system random source failed: {e}")))?;
-    let temp = data.join(format!("{SECRET_FILE}.tmp"));
-    {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temp).map_err(|e| io("creating", e))?;
-        file.write_all(&secret).map_err(|e| io("writing", e))?;
-        file.sync_all().map_err(|e| io("syncing", e))?;
-    }
-    std::fs::rename(&temp, &path).map_err(|e| io("renaming into", e))?;
-    Ok(secret)
+    crate::key_file::load_or_create(&data.join(SECRET_FILE))
 }
 
 /// The re-keying of one project's outputs.
@@ -165,13 +139,5 @@ mod tests {
         assert_eq!(la[1].as_deref(), Some("要介護1"));
         assert_eq!(la[2], None);
         assert_eq!(a[0].column(1), batch.column(1));
-    }
-
-    #[test]
-    fn the_secret_is_created_once_and_then_reused() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let first = load_or_create_secret(dir.path()).expect("created");
-        assert_eq!(load_or_create_secret(dir.path()).expect("read"), first);
-        assert!(!dir.path().join(format!("{SECRET_FILE}.tmp")).exists());
     }
 }

@@ -39,7 +39,7 @@ impl Broker {
         std::fs::read_to_string(&path).map_err(|_| BrokerError::NotFound(format!("named query {name}")))
     }
 
-    async fn submit(&self, caller: Caller, r: pb::SubmitRequestRequest) -> Result<pb::Request, BrokerError> {
+    async fn submit(self: &Arc<Self>, caller: Caller, r: pb::SubmitRequestRequest) -> Result<pb::Request, BrokerError> {
         caller.require(MEMBER_ROLES)?;
         let project = {
             let store = self.store();
@@ -75,7 +75,7 @@ impl Broker {
         let id = self.store().submit(&caller, &new)?;
         // Checked at once, within the call; until the verdict is stored the request is
         // `submitted` (and a restarted server checks it).
-        self.check(&caller, id, &project, &sql).await?;
+        self.check(caller, id, project, sql).await?;
         Ok(to_wire(self.store().request(id)?))
     }
 
@@ -106,7 +106,17 @@ impl Broker {
                 r.state.as_str()
             )));
         }
-        let output = self.store().output(id)?;
+        let (output, released_hash) = {
+            let store = self.store();
+            (store.output(id)?, store.released_hash(id)?)
+        };
+        // What leaves is what was released: the stored bytes against the hash the audit
+        // trail (keyed) holds for the release, not the hash beside them in the table.
+        if store::output_hash(&output.arrow) != released_hash {
+            return Err(BrokerError::FailedPrecondition(format!(
+                "request {id}: the stored output is not the one released; nothing is sent"
+            )));
+        }
         let pieces = ipc::pieces(&output.arrow)?;
         self.record_read(&caller, "fetch_result", Some(id), r.result_hash)?;
         let header = Part::Header(pb::FetchResultHeader {

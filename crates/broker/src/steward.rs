@@ -3,7 +3,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, Decision, Page, RequestFilter, Step, StoredOutput};
+use crate::store::{self, Decision, Page, RequestFilter, RequestRecord, Step, StoredOutput};
 use crate::{Broker, listing, pb, request_id, to_wire};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
@@ -11,22 +11,34 @@ use tonic::{Request, Response, Status};
 pub struct StewardApi(pub Arc<Broker>);
 
 impl Broker {
+    /// The request, if `caller` is a steward assigned to its project; to any other steward
+    /// it does not exist.
+    pub(crate) fn assigned_request(&self, caller: &Caller, id: i64) -> Result<RequestRecord, BrokerError> {
+        caller.require(&[Role::Steward])?;
+        let store = self.store();
+        let request = store.request(id)?;
+        if !store.is_assigned(&caller.user, &request.project_id)? {
+            return Err(BrokerError::NotFound(format!("request {id}")));
+        }
+        Ok(request)
+    }
+
     fn pending(&self, caller: Caller, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
         caller.require(&[Role::Steward])?;
-        let listed = self.store().requests(&RequestFilter::pending(None, None), page)?;
+        let listed = self
+            .store()
+            .requests(&RequestFilter::pending(&caller.user, None, None), page)?;
         self.record_read(&caller, "list_pending", None, None)?;
         Ok(listing(listed))
     }
 
     fn review(&self, caller: Caller, id: i64) -> Result<pb::Review, BrokerError> {
-        caller.require(&[Role::Steward])?;
-        let (request, output) = {
-            let store = self.store();
-            (store.request(id)?, store.output(id)?)
-        };
+        let request = self.assigned_request(&caller, id)?;
+        let output = self.store().output(id)?;
         self.record_read(&caller, "get_review", Some(id), None)?;
         Ok(pb::Review {
             request: Some(to_wire(request)),
+            output_hash: store::output_hash(&output.arrow),
             checked_table: output.table,
             checked_arrow: output.arrow,
             report_json: output.report_json,
@@ -42,15 +54,14 @@ impl Broker {
     /// its approval period. What leaves is that run's output, and only if it shows the same
     /// cells as the output the reviewer approved; otherwise the request goes back to review.
     pub(crate) async fn release(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
-        caller.require(&[Role::Steward])?;
-        let (current, project, approved) = {
+        let current = self.assigned_request(&caller, id)?;
+        let (project, approved) = {
             let store = self.store();
-            let current = store.request(id)?;
             // Before the (costly) re-run; `decide` checks again inside its transaction.
             Step::Release.allowed(&current, &caller)?;
             let project = store.project(&current.project_id)?;
             let approved = store.output(id)?;
-            (current, project, approved)
+            (project, approved)
         };
         project.check_approved_on(store::today())?;
         // Checked against the ledger as it stands now, and written to it as it leaves.
@@ -113,9 +124,15 @@ impl pb::steward_service_server::StewardService for StewardApi {
 
     async fn approve(&self, r: Request<pb::ApproveRequest>) -> Result<Response<pb::Request>, Status> {
         let id = request_id(r.get_ref().id)?;
+        let seen = r.get_ref().output_hash.trim();
         self.0
             .call(r.metadata(), "approve", Some(id), |caller| async move {
-                self.0.decide(caller, id, &Decision::Approve)
+                if seen.is_empty() {
+                    return Err(BrokerError::InvalidArgument(
+                        "an approval names the output it approves: its output_hash, as the review gave it".into(),
+                    ));
+                }
+                self.0.decide(caller, id, &Decision::Approve { seen })
             })
             .await
             .map(Response::new)

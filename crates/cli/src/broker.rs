@@ -11,11 +11,31 @@ use std::path::{Path, PathBuf};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
+/// Where the broker's state is: its directory and its audit trail's key.
 #[derive(Args)]
-pub struct ServeArgs {
-    /// Directory of the broker's state (broker.sqlite), created if needed.
+pub struct StateArgs {
+    /// Directory of the broker's state (broker.sqlite and the audit trail's heads file),
+    /// created if needed.
     #[arg(long)]
     data: PathBuf,
+    /// The audit trail's key (32 bytes; made on first use if absent) [default: <data>/audit.key].
+    /// Kept outside --data, whoever can write the database cannot read it to rewrite the trail.
+    #[arg(long, env = "RENKEI_AUDIT_KEY")]
+    audit_key: Option<PathBuf>,
+}
+
+impl StateArgs {
+    fn audit_key(&self) -> PathBuf {
+        self.audit_key
+            .clone()
+            .unwrap_or_else(|| self.data.join(renkei_broker::audit::KEY_FILE))
+    }
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    state: StateArgs,
     /// The warehouse written by `renkei ingest`.
     #[arg(long)]
     warehouse: PathBuf,
@@ -85,8 +105,8 @@ fn read_pem(path: &Path) -> Result<Vec<u8>> {
 pub enum AdminCommand {
     /// On an empty data directory: the first admin user and its token (printed once).
     Bootstrap {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        state: StateArgs,
         #[arg(long, default_value = "admin")]
         user: String,
         #[arg(long, default_value_t = 30)]
@@ -124,6 +144,17 @@ pub enum AdminCommand {
         /// A project the user is a member of (repeatable).
         #[arg(long = "project")]
         projects: Vec<String>,
+    },
+    /// Assigns a steward to review a project's requests (a steward sees the requests of
+    /// assigned projects only).
+    StewardAssign {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The steward's user id.
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        project: String,
     },
     /// A new token for a user, printed once on standard output.
     TokenIssue {
@@ -200,10 +231,15 @@ pub enum StewardCommand {
         client: ClientArgs,
         id: u64,
     },
+    /// Approves the checked output `steward review` showed, named by its hash.
     Approve {
         #[command(flatten)]
         client: ClientArgs,
         id: u64,
+        /// The output hash `steward review` printed: if the output changed since (a re-check
+        /// sent it back to review), the approval is refused.
+        #[arg(long)]
+        output_hash: String,
     },
     Reject {
         #[command(flatten)]
@@ -224,14 +260,15 @@ pub enum StewardCommand {
 pub enum AuditCommand {
     /// Walks the audit hash chain; exits 1 naming the first broken entry.
     Verify {
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        state: StateArgs,
     },
 }
 
 pub fn serve(a: ServeArgs) -> Result<()> {
     let config = renkei_broker::Config {
-        data: a.data,
+        audit_key: a.state.audit_key(),
+        data: a.state.data,
         warehouse: a.warehouse,
         queries: a.queries,
         policy: load_policy(a.policy.as_deref())?,
@@ -273,8 +310,8 @@ pub fn serve(a: ServeArgs) -> Result<()> {
 }
 
 pub fn audit(command: AuditCommand) -> Result<()> {
-    let AuditCommand::Verify { data } = command;
-    match renkei_broker::verify_audit(&data)? {
+    let AuditCommand::Verify { state } = command;
+    match renkei_broker::verify_audit(&state.data, &state.audit_key())? {
         Verification::Intact { entries, head } => {
             println!("audit trail intact: {entries} entries; head {head}");
             Ok(())
@@ -328,8 +365,10 @@ impl Client {
         pb::research_service_client::ResearchServiceClient::new(self.channel.clone())
     }
 
+    /// A review carries its whole checked output (see `MAX_REVIEW_BYTES`).
     fn steward(&self) -> pb::steward_service_client::StewardServiceClient<Channel> {
         pb::steward_service_client::StewardServiceClient::new(self.channel.clone())
+            .max_decoding_message_size(renkei_proto::MAX_REVIEW_BYTES)
     }
 
     fn admin(&self) -> pb::admin_service_client::AdminServiceClient<Channel> {
@@ -383,9 +422,32 @@ fn print_list(requests: &[pb::Request]) {
             state_name(r),
             r.project_id,
             r.requester,
-            r.title
+            printable(&r.title).replace(['\n', '\t'], " ")
         );
     }
+}
+
+/// `text` safe to print to a steward's terminal: control characters (escape sequences could
+/// rewrite or hide what is shown) and bidirectional overrides (which reorder it) appear as
+/// `\u{…}`; line breaks and tabs stay.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 fn print_request(r: &pb::Request) {
@@ -404,17 +466,22 @@ fn print_request(r: &pb::Request) {
     ];
     for (name, value) in fields {
         if !value.is_empty() {
-            println!("{name}: {value}");
+            println!("{name}: {}", printable(value));
         }
     }
-    println!("sql:\n{}", r.sql);
+    println!("sql:\n{}", printable(&r.sql));
 }
 
 pub fn admin(command: AdminCommand) -> Result<()> {
     crate::runtime()?.block_on(async {
         match command {
-            AdminCommand::Bootstrap { data, user, valid_days } => {
-                let token = renkei_broker::bootstrap(&data, &user, valid_days.saturating_mul(24 * 3600))?;
+            AdminCommand::Bootstrap {
+                state,
+                user,
+                valid_days,
+            } => {
+                let seconds = valid_days.saturating_mul(24 * 3600);
+                let token = renkei_broker::bootstrap(&state.data, &state.audit_key(), &user, seconds)?;
                 eprintln!("created admin user {user}; its token (shown once) follows");
                 println!("{}", token.secret);
             }
@@ -492,6 +559,18 @@ pub fn admin(command: AdminCommand) -> Result<()> {
                     issued.token_id, issued.expires_at
                 );
                 println!("{}", issued.token);
+            }
+            AdminCommand::StewardAssign { client, user, project } => {
+                let client = Client::connect(&client).await?;
+                client
+                    .admin()
+                    .assign_steward(client.request(pb::AssignStewardRequest {
+                        user_id: user.clone(),
+                        project_id: project.clone(),
+                    }))
+                    .await
+                    .map_err(status_error)?;
+                eprintln!("{user} reviews the requests of project {project}");
             }
             AdminCommand::TokenRevoke { client, token_id } => {
                 let client = Client::connect(&client).await?;
@@ -610,13 +689,15 @@ async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> R
         .collect::<Result<Vec<_>, _>>()
         .context("reading the result's Arrow IPC")?;
     if csv {
-        let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-        let mut w = datafusion::arrow::csv::WriterBuilder::new()
-            .with_header(true)
-            .build(file);
-        for b in &batches {
-            w.write(b)?;
-        }
+        // The engine's CSV, as every other door writes it (formulas neutralized).
+        let output = renkei_engine::CheckedOutput {
+            schema,
+            batches: batches.clone(),
+            report: renkei_disclosure::Report::from_json(&report_json)
+                .context("reading the result's disclosure report")?,
+            released: Vec::new(),
+        };
+        std::fs::write(out, output.to_csv()?).with_context(|| format!("writing {}", out.display()))?;
     } else {
         write_parquet(&schema, &batches, out)?;
     }
@@ -654,14 +735,25 @@ pub fn steward(command: StewardCommand) -> Result<()> {
                 if let Some(r) = &review.request {
                     print_request(r);
                 }
-                println!("\nchecked output (hidden cells *):\n{}", review.checked_table);
+                println!(
+                    "\nchecked output (hidden cells *):\n{}",
+                    printable(&review.checked_table)
+                );
                 println!("disclosure report:\n{}", review.report_json);
+                println!(
+                    "output hash: {} (to approve this output: renkei steward approve {id} --output-hash {})",
+                    review.output_hash, review.output_hash
+                );
             }
-            StewardCommand::Approve { client, id } => {
+            StewardCommand::Approve {
+                client,
+                id,
+                output_hash,
+            } => {
                 let client = Client::connect(&client).await?;
                 let r = client
                     .steward()
-                    .approve(client.request(pb::ApproveRequest { id }))
+                    .approve(client.request(pb::ApproveRequest { id, output_hash }))
                     .await
                     .map_err(status_error)?
                     .into_inner();
@@ -701,9 +793,14 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
     if data.exists() {
         std::fs::remove_dir_all(&data).with_context(|| format!("clearing {}", data.display()))?;
     }
-    let admin_token = renkei_broker::bootstrap(&data, "admin", 3600)?.secret;
-    let config = renkei_broker::Config {
+    let state = StateArgs {
         data: data.clone(),
+        audit_key: None,
+    };
+    let admin_token = renkei_broker::bootstrap(&data, &state.audit_key(), "admin", 3600)?.secret;
+    let config = renkei_broker::Config {
+        audit_key: state.audit_key(),
+        data,
         warehouse: warehouse.to_path_buf(),
         queries: queries.to_path_buf(),
         policy: load_policy(None)?,
@@ -765,6 +862,14 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
                 .map_err(status_error)?;
             tokens.push(issued.into_inner().token);
         }
+        admin
+            .admin()
+            .assign_steward(admin.request(pb::AssignStewardRequest {
+                user_id: "steward".into(),
+                project_id: "demo".into(),
+            }))
+            .await
+            .map_err(status_error)?;
         let steward = connect(tokens.pop().context("a steward token")?).await?;
         let researcher = connect(tokens.pop().context("a researcher token")?).await?;
         let submitted = researcher
@@ -792,7 +897,10 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         );
         steward
             .steward()
-            .approve(steward.request(pb::ApproveRequest { id }))
+            .approve(steward.request(pb::ApproveRequest {
+                id,
+                output_hash: review.output_hash,
+            }))
             .await
             .map_err(status_error)?;
         let released = steward
@@ -815,5 +923,17 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         server.abort();
         Ok::<(), anyhow::Error>(())
     })?;
-    audit(AuditCommand::Verify { data })
+    audit(AuditCommand::Verify { state })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn what_a_requester_wrote_cannot_drive_the_stewards_terminal() {
+        assert_eq!(printable("SELECT 1\n\tFROM t"), "SELECT 1\n\tFROM t");
+        assert_eq!(printable("a\u{1b}[2Kb"), "a\\u{1b}[2Kb");
+        assert_eq!(printable("x\u{202e}y\ry"), "x\\u{202e}y\\u{d}y");
+    }
 }

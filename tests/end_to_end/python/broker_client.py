@@ -116,7 +116,9 @@ def main():
         if review.request.id != request_id or not review.report_json or not review.checked_arrow:
             fail(f"GetReview: an incomplete review {review}")
         approved = steward.Approve(
-            steward_pb2.ApproveRequest(id=request_id), metadata=bearer(steward_token), timeout=TIMEOUT
+            steward_pb2.ApproveRequest(id=request_id, output_hash=review.output_hash),
+            metadata=bearer(steward_token),
+            timeout=TIMEOUT,
         )
         expect_state(approved, common_pb2.REQUEST_STATE_APPROVED, common_pb2, "Approve")
         released = steward.Release(

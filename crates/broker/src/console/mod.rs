@@ -17,7 +17,7 @@ mod tls;
 use crate::audit;
 use crate::auth::Caller;
 use crate::error::BrokerError;
-use crate::store::{Decision, Page, RequestFilter, RequestRecord, State, StoredOutput};
+use crate::store::{self, Decision, Page, RequestFilter, RequestRecord, State, StoredOutput};
 use crate::{Broker, check_id, ipc};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State as Shared};
@@ -308,7 +308,7 @@ async fn pending(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Quer
             None => None,
         };
         let (requests, more) = console.broker.store().requests(
-            &RequestFilter::pending(project, before.as_deref()),
+            &RequestFilter::pending(&s.caller.user, project, before.as_deref()),
             Page::new(Page::DEFAULT, q.after.unwrap_or(0)),
         )?;
         console.broker.record_read(&s.caller, "console_pending", None, None)?;
@@ -353,13 +353,11 @@ async fn review(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Path(
     };
     console.page(&s, "console_review", Some(id), || {
         let broker = &console.broker;
-        let (request, project) = {
-            let store = broker.store();
-            let request = store.request(id)?;
-            let project = store.project(&request.project_id)?;
-            (request, project)
-        };
-        let output = stored_output(broker, &request)?.map(|o| checked(&o)).transpose()?;
+        let request = broker.assigned_request(&s.caller, id)?;
+        let project = broker.store().project(&request.project_id)?;
+        let stored = stored_output(broker, &request)?;
+        let output_hash = stored.as_ref().map(|o| store::output_hash(&o.arrow));
+        let output = stored.map(|o| checked(&o)).transpose()?;
         // The project's earlier releases, newest first, each lined up against this output.
         let released = released_before(broker, &request)?;
         let mut earlier = Vec::new();
@@ -393,6 +391,7 @@ async fn review(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Path(
             request: &request,
             project: &project,
             output: shown,
+            output_hash,
             earlier,
             own_request: request.requester == s.caller.user,
         };
@@ -410,6 +409,7 @@ fn released_before(
         states: &[State::Released],
         project: Some(&request.project_id),
         submitted_before: None,
+        assigned_to: None,
     };
     let store = broker.store();
     let mut released = Vec::new();
@@ -433,6 +433,15 @@ fn released_before(
         .collect()
 }
 
+/// The review page's approval names the output it showed (see [`Decision::Approve`]).
+#[derive(Deserialize)]
+struct ApproveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    output: String,
+}
+
 #[derive(Deserialize)]
 struct RejectForm {
     #[serde(default)]
@@ -445,9 +454,18 @@ async fn approve(
     Shared(console): Shared<Arc<Console>>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ApproveForm>,
 ) -> Response {
-    decide(&console, &headers, id, "approve", &form.csrf, Decision::Approve).await
+    let seen = form.output.trim();
+    decide(
+        &console,
+        &headers,
+        id,
+        "approve",
+        &form.csrf,
+        Decision::Approve { seen },
+    )
+    .await
 }
 
 async fn reject(
@@ -513,11 +531,8 @@ async fn audit_trail(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, 
         Err(response) => return *response,
     };
     console.page(&s, "console_audit", Some(id), || {
-        let (request, entries) = {
-            let store = console.broker.store();
-            let request = store.request(id)?;
-            (request, audit::entries_of_request(store.connection(), id)?)
-        };
+        let request = console.broker.assigned_request(&s.caller, id)?;
+        let entries = audit::entries_of_request(console.broker.store().connection(), id)?;
         console.broker.record_read(&s.caller, "console_audit", Some(id), None)?;
         Ok(pages::audit_trail(&s.caller.user, &s.session.csrf, &request, &entries).into_response())
     })
@@ -567,7 +582,7 @@ async fn export(
     console.page(&s, action, Some(id), || {
         let kind = Export::parse(&name).ok_or_else(|| BrokerError::NotFound(format!("export {name}")))?;
         let broker = &console.broker;
-        let request = broker.store().request(id)?;
+        let request = broker.assigned_request(&s.caller, id)?;
         let stored = stored_output(broker, &request)?
             .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))?;
         let output = checked(&stored)?;

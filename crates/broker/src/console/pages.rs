@@ -153,6 +153,8 @@ pub struct Review<'a> {
     pub project: &'a Project,
     /// None for a refused request.
     pub output: Option<ShownOutput<'a>>,
+    /// The BLAKE3 of the stored output shown, which an approval names.
+    pub output_hash: Option<String>,
     pub earlier: Vec<EarlierRelease<'a>>,
     /// Whether the signed-in steward submitted this request (two-person rule).
     pub own_request: bool,
@@ -317,6 +319,7 @@ fn decision(r: &Review, csrf: &str) -> Markup {
                 @if state == State::Checked {
                     form method="post" action={ "/requests/" (id) "/approve" } {
                         input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="output" value=(r.output_hash.as_deref().unwrap_or(""));
                         button #approve type="submit" { "Approve" }
                     }
                 }

@@ -64,8 +64,10 @@ const MAX_WAITING_RESULTS: usize = 256;
 const CATALOG: &str = "datafusion";
 const DB_SCHEMA: &str = "public";
 
-/// Who gets checked outputs directly.
-const DIRECT_ROLES: &[Role] = &[Role::Analyst, Role::Steward];
+/// Who gets checked outputs directly. Not stewards: one who may not approve a request (their
+/// own) could otherwise run its SQL here and read its output without a second person; what a
+/// review needs, the review gives (`steward review`, the console).
+const DIRECT_ROLES: &[Role] = &[Role::Analyst];
 
 static SQL_INFO: LazyLock<Result<SqlInfoData, FlightError>> = LazyLock::new(|| {
     let mut b = SqlInfoDataBuilder::new();
@@ -469,6 +471,13 @@ impl Broker {
                 "researchers get outputs through the request workflow: submit the query with \
                  `renkei request submit` (ResearchService.SubmitRequest), and a data steward reviews \
                  and releases it"
+                    .into(),
+            ));
+        }
+        if caller.role == Role::Steward {
+            return Err(BrokerError::PermissionDenied(
+                "stewards get no direct outputs: they see a request's checked output in its review \
+                 (`renkei steward review`, the console), never a query of their own"
                     .into(),
             ));
         }

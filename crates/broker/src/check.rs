@@ -1,0 +1,116 @@
+//! A request's check by disclosure control: run on a task of its own with a time limit, so
+//! that no request is lost or stuck, and run again at start for requests a crash left
+//! unchecked.
+
+use crate::Broker;
+use crate::audit::{self, Event};
+use crate::auth::Caller;
+use crate::error::BrokerError;
+use crate::store::{CheckOutcome, Page, Project, RequestFilter, RequestRecord, State};
+use renkei_engine::EngineError;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The audit action of a request's check run again when the server starts.
+const RECHECK_AT_START: &str = "recheck_at_start";
+
+/// Longest a check may run; then the request is refused (nothing kept) and its worker freed.
+/// The study queries check in under 2 s on the 1M-person warehouse (docs/benchmarks.md): a
+/// check still running after this is a query no review would want.
+const CHECK_TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+impl Broker {
+    /// Checks a submitted request and stores the verdict; a refusal is returned as the
+    /// error (after it is stored). The check runs on a task of its own: a caller who goes
+    /// away (cancels, or its deadline passes) does not stop it, so the request does not stay
+    /// `submitted` until the next start.
+    pub(crate) async fn check(
+        self: &Arc<Self>,
+        caller: Caller,
+        id: i64,
+        project: Project,
+        sql: String,
+    ) -> Result<(), BrokerError> {
+        let broker = Arc::clone(self);
+        let worker = tokio::spawn(async move {
+            let run = tokio::time::timeout(CHECK_TIME_LIMIT, broker.checked_output(&project, &sql));
+            let (outcome, failure) = match run.await {
+                Ok(Ok((output, _))) => (CheckOutcome::Checked(output), None),
+                Ok(Err(e)) => (CheckOutcome::Refused(e.to_string()), Some(e)),
+                Err(_) => {
+                    let e = BrokerError::Query(EngineError::Execution(
+                        "the check ran longer than the broker's limit of 15 minutes",
+                    ));
+                    (CheckOutcome::Refused(e.to_string()), Some(e))
+                }
+            };
+            broker.store().finish_check(&caller, id, &outcome)?;
+            failure.map_or(Ok(()), Err)
+        });
+        // A panic in the check leaves the request submitted, for the check at next start.
+        worker
+            .await
+            .map_err(|_| BrokerError::Io(format!("the check of request {id} stopped")))?
+    }
+
+    /// Every request still `submitted` (the server stopped between accepting it and storing
+    /// its verdict), taken before the server answers anyone: what is submitted later is
+    /// checked by its own call.
+    pub(crate) fn unchecked_requests(&self) -> Result<Vec<RequestRecord>, BrokerError> {
+        let filter = RequestFilter::InStates {
+            states: &[State::Submitted],
+            project: None,
+            submitted_before: None,
+            assigned_to: None,
+        };
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (page, more) = self.store().requests(&filter, Page::new(Page::MAX, after))?;
+            after = page.last().map_or(0, |r| r.id.unsigned_abs());
+            all.extend(page);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Checks `unchecked` in the background, on behalf of each requester. Each such check is
+    /// first written to the audit trail (`recheck_at_start`); a request still submitted with
+    /// that entry made the server stop during its own check at the last start as well, and
+    /// is refused without running again, so no request can keep the server from starting.
+    pub(crate) async fn check_at_start(self: Arc<Self>, unchecked: Vec<RequestRecord>) {
+        for r in unchecked {
+            if let Err(e) = self.check_again(&r).await {
+                eprintln!("the check at start of request {} failed: {e}", r.id);
+            }
+        }
+    }
+
+    async fn check_again(self: &Arc<Self>, r: &RequestRecord) -> Result<(), BrokerError> {
+        let (caller, project) = {
+            let store = self.store();
+            (store.caller(&r.requester)?, store.project(&r.project_id)?)
+        };
+        let tried = audit::entries_of_request(self.store().connection(), r.id)?
+            .iter()
+            .any(|e| e.event.action == RECHECK_AT_START);
+        if tried {
+            let outcome =
+                CheckOutcome::Refused("the check of this request stopped the server twice; it is not run again".into());
+            return self.store().finish_check(&caller, r.id, &outcome);
+        }
+        self.store().record(&Event {
+            user: caller.user.clone(),
+            role: caller.role.as_str().to_string(),
+            action: RECHECK_AT_START.to_string(),
+            request_id: Some(r.id),
+            outcome: "started".to_string(),
+            ..Event::default()
+        })?;
+        match self.check(caller, r.id, project, r.sql.clone()).await {
+            Ok(()) | Err(BrokerError::Query(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
