@@ -39,7 +39,8 @@ pub struct Certification {
 }
 
 fn month(s: &str) -> Option<YearMonth> {
-    if s.len() != 6 {
+    // Digits only, so that the slices below fall on character boundaries.
+    if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     YearMonth::new(s[..4].parse().ok()?, s[4..].parse().ok()?)
@@ -154,4 +155,29 @@ pub fn read_certifications_file(
         emit,
         quarantine,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::masters::Masters;
+
+    /// Found by fuzzing (fuzz target `kaigo`): a サービス提供年月 of six bytes with a
+    /// multi-byte character across byte 4 was sliced inside the character and panicked.
+    #[test]
+    fn a_service_month_with_a_multibyte_character_is_quarantined() {
+        assert_eq!(month("20オ3"), None);
+        assert_eq!(month("+20203"), None);
+        assert_eq!(month("202403"), YearMonth::new(2024, 3));
+        let line = "7131,01,20オ3,3670000078,362026,7500386091,,,ﾏﾂｵﾀｹｼ,ﾏﾂｵﾀｹｼ,3080103,1,13,20230927,20240831,1,,,,,90,438,3942,438\r\n";
+        let masters = Masters::default();
+        let cx = Context { masters: &masters };
+        let mut entries = Vec::new();
+        let read = read_claims_file(&cx, "kaigo/claims/36_202403.csv", line, &mut |_| {}, &mut |q| {
+            entries.push(q)
+        });
+        assert_eq!(read, Ok(1));
+        assert_eq!(entries.len(), 1);
+        assert_eq!((entries[0].line, entries[0].field.as_str()), (1, "サービス提供年月"));
+    }
 }
