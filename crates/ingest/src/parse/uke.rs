@@ -206,7 +206,7 @@ pub fn read_file(
     };
     let header = ir::LAYOUT
         .split(first.1)
-        .map_err(|e| reject(format!("line 1 is not a valid IR header: {e}")))?;
+        .map_err(|e| reject(format!("line 1 is not a valid IR header: {}", super::describe(&e))))?;
     let trailer = go::LAYOUT
         .split(last.1)
         .map_err(|_| reject("truncated file: the last record is not a GO trailer".into()))?;
@@ -247,4 +247,25 @@ pub fn read_file(
         }
     }
     Ok(read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::masters::Masters;
+
+    /// Found by fuzzing (fuzz target `uke`): a first line of IR's ten fields whose record type
+    /// was not `IR` was rejected with its record type field quoted.
+    #[test]
+    fn a_bad_header_is_rejected_without_quoting_it() {
+        let text = "ARIRXYZ,2,01,1,0100016,,北海道中央市中央病院,50511,00,01-8753-1064\r\nGO,0,0,99\r\n";
+        let masters = Masters::default();
+        let cx = Context { masters: &masters };
+        let rejected = read_file(&cx, "ndb/202311/0110100016_1.UKE", text, &mut |_| {}, &mut |_| {})
+            .expect_err("the header is not IR");
+        assert_eq!(
+            rejected.reason,
+            "line 1 is not a valid IR header: UKE IR: wrong record type"
+        );
+    }
 }
