@@ -199,6 +199,10 @@ impl YearMonth {
     /// Reads `YYYY-MM`, the form the command line takes.
     pub fn parse_dashed(s: &str) -> Option<YearMonth> {
         let (y, m) = s.split_once('-')?;
+        // Four digits: every month of such a year has a first and a last day.
+        if y.len() != 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         YearMonth::new(y.parse().ok()?, m.parse().ok()?)
     }
 }
@@ -263,5 +267,17 @@ mod tests {
         assert_eq!(YearMonth::new(2024, 2).unwrap().days(), 29);
         assert_eq!(YearMonth::parse_dashed("2024-03"), YearMonth::new(2024, 3));
         assert_eq!(YearMonth::parse_dashed("2024-13"), None);
+    }
+
+    /// Found by fuzzing (fuzz target `era`): `--from 9400994-4` was accepted, and the first
+    /// day of a year beyond chrono's range panicked ("valid month").
+    #[test]
+    fn a_dashed_month_has_a_four_digit_year() {
+        assert_eq!(YearMonth::parse_dashed("9400994-4"), None);
+        assert_eq!(YearMonth::parse_dashed("+2024-03"), None);
+        assert_eq!(YearMonth::parse_dashed("-001-03"), None);
+        assert_eq!(YearMonth::parse_dashed("0999-03"), YearMonth::new(999, 3));
+        let last = YearMonth::parse_dashed("9999-12").expect("a four-digit year");
+        assert_eq!(last.last_day(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap());
     }
 }
