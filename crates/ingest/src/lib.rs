@@ -338,21 +338,36 @@ fn facility9(code: &str) -> String {
     }
 }
 
-/// What a unit tells the linker: its identifier hashes (anchor first), the anchor's
-/// issuer, its person's (sex, birth date) and its service month.
+/// Whether a patient, card or LTC number names no one: empty, blank (half- or full-width
+/// spaces) or zeros only, as systems write a number they do not have. Hashed, every such
+/// number of one facility (or insurer) would be one identifier shared by all its persons.
+fn blank(number: &str) -> bool {
+    number.chars().all(|c| c.is_whitespace() || c == '0' || c == '０')
+}
+
+/// What a unit tells the linker: its identifier hashes (anchor first) without those of
+/// blank numbers, its own hash, the anchor's issuer, its person's (sex, birth date) and its
+/// service month.
 pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
-    let local = |facility: &str, number: &str| k.link.hash(&["local", facility, number.trim()]);
+    let local = |facility: &str, number: &str| {
+        (!blank(number)).then(|| (IdKind::Local, k.link.hash(&["local", facility, number.trim()])))
+    };
+    let own = |file: &str, line: u64| k.link.hash(&["record", file, &line.to_string()]);
     // 介護 claims and certifications carry the same identifiers.
-    let ltc = |insurer: &str, insured: &str, kana: &str, sex: u8, birth: chrono::NaiveDate, month| {
-        let mut ids = vec![(
-            IdKind::Ltc,
-            renkei_pseudonymize::ltc_id(&k.ltc, insurer, insured, birth, sex),
-        )];
-        if !kana.is_empty() {
+    let ltc = |insurer: &str, insured: &str, kana: &str, sex: u8, birth: chrono::NaiveDate, month, own| {
+        let mut ids = Vec::with_capacity(2);
+        if !blank(insured) {
+            ids.push((
+                IdKind::Ltc,
+                renkei_pseudonymize::ltc_id(&k.ltc, insurer, insured, birth, sex),
+            ));
+        }
+        if !kana.trim().is_empty() {
             ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, kana, birth, sex)));
         }
         UnitIds {
             ids,
+            own,
             issuer: insurer.to_string(),
             person: Some((sex, birth)),
             month,
@@ -361,35 +376,54 @@ pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
     match u {
         Unit::Claim(c) => {
             let facility = facility9(&c.facility);
-            let mut ids = vec![(IdKind::Local, local(&facility, &c.karte))];
-            if let Some(card) = &c.card {
+            let mut ids: Vec<_> = local(&facility, &c.karte).into_iter().collect();
+            if let Some(card) = c.card.as_ref().filter(|card| !blank(&card.number)) {
                 ids.push((
                     IdKind::Id1,
                     renkei_pseudonymize::id1(&k.id1, &card.insurer, &card.symbol, &card.number, c.birth, c.sex),
                 ));
             }
-            if let Some((insurer, symbol, number, branch)) = &c.individual {
+            if let Some((insurer, symbol, number, branch)) = c.individual.as_ref().filter(|i| !blank(&i.2)) {
                 ids.push((
                     IdKind::Link,
                     renkei_pseudonymize::link_id(&k.link, insurer, symbol, number, branch),
                 ));
             }
-            if !c.kana.is_empty() {
+            // A blank name would be one ID2 for everyone of a birth date and sex.
+            if !c.kana.trim().is_empty() {
                 ids.push((IdKind::Id2, renkei_pseudonymize::id2(&k.id2, &c.kana, c.birth, c.sex)));
             }
             UnitIds {
                 ids,
+                own: own(&c.file, c.line),
                 issuer: facility,
                 person: Some((c.sex, c.birth)),
                 month: Some(c.month),
             }
         }
-        Unit::LtcClaim(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth, Some(c.month)),
-        Unit::Certification(c) => ltc(&c.insurer, &c.insured, &c.kana, c.sex, c.birth, None),
+        Unit::LtcClaim(c) => ltc(
+            &c.insurer,
+            &c.insured,
+            &c.kana,
+            c.sex,
+            c.birth,
+            Some(c.month),
+            own(&c.file, c.line),
+        ),
+        Unit::Certification(c) => ltc(
+            &c.insurer,
+            &c.insured,
+            &c.kana,
+            c.sex,
+            c.birth,
+            None,
+            own(&c.file, c.line),
+        ),
         Unit::Case(c) => {
             let facility = facility9(&c.facility);
             UnitIds {
-                ids: vec![(IdKind::Local, local(&facility, &c.data_id))],
+                ids: local(&facility, &c.data_id).into_iter().collect(),
+                own: own(&c.file, c.line),
                 issuer: facility,
                 person: Some((c.sex, c.birth)),
                 month: None,
@@ -398,7 +432,8 @@ pub fn unit_ids(k: &Keys, u: &Unit) -> UnitIds {
         Unit::EfItem(i) => {
             let facility = facility9(&i.facility);
             UnitIds {
-                ids: vec![(IdKind::Local, local(&facility, &i.data_id))],
+                ids: local(&facility, &i.data_id).into_iter().collect(),
+                own: own(&i.file, i.line),
                 issuer: facility,
                 person: None,
                 month: None,

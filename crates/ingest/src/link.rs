@@ -15,7 +15,16 @@
 //!      mid-month change).
 //!
 //! Any merge, in either phase, is refused between components whose persons differ in sex
-//! or birth date: the shared hash is then a collision or a data error. Refusals are counted.
+//! or birth date: the shared hash is then a collision or a data error. A unit joining its
+//! anchor is such a merge too: a patient number written on a claim of another sex or birth
+//! date (reused, or typed into the wrong record) leaves the unit with its other identifiers
+//! instead of joining two persons. Refusals are counted.
+//!
+//! An empty identifier is no identifier: `unit_ids` (lib.rs) leaves out a patient, card or
+//! LTC number that is empty, blank or zeros only, so that it forms no edge and no anchor (one
+//! hash of an empty カルテ番号 per facility made every blank-number claim there one person).
+//! A unit without a patient or LTC number is anchored on a node of its own, made from its
+//! origin and never shared, which its other identifiers then join as usual.
 
 use renkei_formats::era::YearMonth;
 use renkei_pseudonymize::Digest;
@@ -34,6 +43,9 @@ pub enum IdKind {
     Ltc,
     /// A facility's own patient number (カルテ番号 = DPC データ識別番号) at that facility.
     Local,
+    /// One record unit's origin (file and line): the anchor of a unit that has no patient
+    /// or LTC number, or whose number belongs to another person. Never shared.
+    Record,
 }
 
 impl IdKind {
@@ -44,14 +56,19 @@ impl IdKind {
             IdKind::Link => "link",
             IdKind::Ltc => "ltc",
             IdKind::Local => "dpc_local",
+            IdKind::Record => "record",
         }
     }
 }
 
 /// What one record unit tells the linker.
 pub struct UnitIds {
-    /// Identifier hashes; the first is the unit's anchor (a `Local` or `Ltc` hash).
+    /// Identifier hashes, none of them of an empty identifier; the first is the unit's
+    /// anchor when it is a `Local` or `Ltc` hash.
     pub ids: Vec<(IdKind, Digest)>,
+    /// The unit's own `Record` hash (of its origin): its anchor when it has no `Local` or
+    /// `Ltc` hash, or when that one belongs to a person of another sex or birth date.
+    pub own: Digest,
     /// Who issued the anchor: the facility (for `Local`) or the municipality (for `Ltc`).
     pub issuer: String,
     /// The person's (sex, birth date), when the unit carries them.
@@ -172,15 +189,37 @@ impl Linker {
     /// for `link_by_name`. Returns the anchor node.
     pub fn add(&mut self, source: &'static str, unit: &UnitIds) -> u32 {
         let nodes: Vec<u32> = unit.ids.iter().map(|(k, d)| self.node(*d, *k, source)).collect();
-        let anchor = nodes[0];
-        let next_issuer = self.issuers.len() as u32;
-        let issuer = *self.issuers.entry(unit.issuer.clone()).or_insert(next_issuer);
-        self.issuer[anchor as usize] = issuer;
+        let numbered = unit
+            .ids
+            .first()
+            .is_some_and(|(k, _)| matches!(k, IdKind::Local | IdKind::Ltc));
+        let mut anchor = match nodes.first() {
+            Some(n) if numbered => {
+                let next_issuer = self.issuers.len() as u32;
+                let issuer = *self.issuers.entry(unit.issuer.clone()).or_insert(next_issuer);
+                self.issuer[*n as usize] = issuer;
+                *n
+            }
+            _ => self.node(unit.own, IdKind::Record, source),
+        };
         let root = self.find(anchor);
-        if self.person[root as usize].is_none() {
-            self.person[root as usize] = unit.person;
+        // The patient or LTC number whose person is another: not joined, nor dated by the unit.
+        let mut refused = None;
+        match (self.person[root as usize], unit.person) {
+            // Joining the anchor is an edge like any other.
+            (Some(x), Some(y)) if x != y => {
+                self.refused_merges += 1;
+                refused = Some(anchor);
+                anchor = self.node(unit.own, IdKind::Record, source);
+                self.person[anchor as usize] = unit.person;
+            }
+            (None, person) => self.person[root as usize] = person,
+            _ => {}
         }
         for (n, (kind, _)) in nodes.iter().zip(&unit.ids) {
+            if refused == Some(*n) {
+                continue;
+            }
             if let (Some(month), IdKind::Id1 | IdKind::Ltc) = (unit.month, kind) {
                 let m = (month.year * 12) as u32 + month.month;
                 let span = &mut self.span[*n as usize];
@@ -268,8 +307,12 @@ mod tests {
     }
 
     fn unit(ids: &[(IdKind, &str)], issuer: &str, month: (i32, u32)) -> UnitIds {
+        // Units are told apart by their origin, here a count.
+        static ORIGIN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let origin = ORIGIN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         UnitIds {
             ids: ids.iter().map(|(k, s)| (*k, digest(s))).collect(),
+            own: digest(&format!("record {origin}")),
             issuer: issuer.to_string(),
             person: NaiveDate::from_ymd_opt(1960, 5, 1).map(|d| (1, d)),
             month: Some(YearMonth {
@@ -330,6 +373,26 @@ mod tests {
         ]);
         assert_ne!(roots[0], roots[1]);
         assert_eq!(l.refused_name_merges, 1);
+    }
+
+    #[test]
+    fn a_unit_does_not_join_an_anchor_of_another_person() {
+        // The same patient number at one facility on a claim of another sex and birth date.
+        let other = |ids: &[(IdKind, &str)], issuer: &str, month: (i32, u32)| UnitIds {
+            person: NaiveDate::from_ymd_opt(1971, 2, 3).map(|d| (2, d)),
+            ..unit(ids, issuer, month)
+        };
+        let (roots, l) = linked(&[
+            unit(&[(Local, "A/1"), (Id1, "card-1"), (Id2, "name")], "A", (2023, 4)),
+            other(&[(Local, "A/1"), (Id1, "card-2"), (Id2, "other")], "A", (2023, 5)),
+            other(&[(Local, "B/9"), (Id1, "card-2"), (Id2, "other")], "B", (2023, 6)),
+        ]);
+        assert_ne!(roots[0], roots[1]);
+        assert_eq!(
+            roots[1], roots[2],
+            "the unit stays with the identifiers of its own person"
+        );
+        assert_eq!(l.refused_merges, 1);
     }
 
     #[test]

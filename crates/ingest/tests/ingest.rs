@@ -422,3 +422,108 @@ fn reject_files_without_a_header_or_with_records_before_the_first_claim() {
         m.rejected_files[0].reason
     );
 }
+
+/// A clean small input with every RE line of its UKE file of most claims changed by
+/// `mutate` (the claim's order in the file and its fields); returns the input and that
+/// file's path relative to it.
+fn input_with_claims(dir: &Path, mutate: impl Fn(usize, &mut Vec<String>)) -> (PathBuf, String) {
+    let input = synth(dir, 300, 65, 0.0);
+    let claims_in = |p: &Path| {
+        let text = renkei_formats::sjis::decode(&fs::read(p).unwrap()).unwrap();
+        text.split("\r\n").filter(|l| l.starts_with("RE,")).count()
+    };
+    let target = files(&input.join("ndb"))
+        .into_iter()
+        .max_by_key(|p| claims_in(p))
+        .unwrap();
+    let text = renkei_formats::sjis::decode(&fs::read(&target).unwrap()).unwrap();
+    let mut claim = 0;
+    let changed: Vec<String> = text
+        .split("\r\n")
+        .map(|line| {
+            if !line.starts_with("RE,") {
+                return line.to_string();
+            }
+            let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+            mutate(claim, &mut f);
+            claim += 1;
+            f.join(",")
+        })
+        .collect();
+    fs::write(&target, sjis(&changed.join("\r\n"))).unwrap();
+    let rel = target.strip_prefix(&input).unwrap().to_string_lossy().into_owned();
+    (input, rel)
+}
+
+/// The `person_id` of each claim (by line) of one file, from the steward-only origins.
+fn persons_of_file(wh: &Path, file: &str) -> BTreeMap<u64, String> {
+    let mut out = BTreeMap::new();
+    let reader = |p: PathBuf| {
+        ParquetRecordBatchReaderBuilder::try_new(fs::File::open(p).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+    };
+    for path in files(&wh.join("_linkage/record_origins")) {
+        for batch in reader(path) {
+            let batch = batch.unwrap();
+            let col = |n: &str| {
+                arrow::compute::cast(batch.column_by_name(n).unwrap(), &arrow::datatypes::DataType::Utf8).unwrap()
+            };
+            let (f, line, person) = (col("file"), col("line"), col("person_id"));
+            let (f, line, person) = (f.as_string::<i32>(), line.as_string::<i32>(), person.as_string::<i32>());
+            for i in 0..batch.num_rows() {
+                if f.value(i) == file {
+                    out.insert(line.value(i).parse().unwrap(), person.value(i).to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn claims_without_a_patient_number_do_not_join_each_other() {
+    // A facility whose system leaves カルテ番号 empty, blank, or padded with zeros: every
+    // claim of its file is another person (one claim per person, facility and month).
+    let dir = tempfile::tempdir().unwrap();
+    let blanks = ["", " ", "0000000000", "\u{3000}"];
+    let (input, file) = input_with_claims(dir.path(), |i, f| {
+        f[renkei_formats::uke::re::KARTE_NO] = blanks[i % blanks.len()].to_string();
+    });
+    let wh = dir.path().join("warehouse");
+    run(&input, &wh, &key(6));
+    let persons = persons_of_file(&wh, &file);
+    let distinct: BTreeSet<&String> = persons.values().collect();
+    assert!(persons.len() >= 8, "{} claims in {file}", persons.len());
+    assert_eq!(distinct.len(), persons.len(), "claims of different persons joined");
+    let q = renkei_synth::linkage::measure(&wh, &input).unwrap();
+    assert!(q.renkei.precision >= 0.999 && q.renkei.recall >= 0.99, "{q}");
+}
+
+#[test]
+fn a_patient_number_written_for_another_person_does_not_join_them() {
+    // The second claim of the file carries the first claim's カルテ番号 but another
+    // person's sex and birth date (a number reused, or typed into the wrong record).
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::sync::Mutex::new(None);
+    let (input, file) = input_with_claims(dir.path(), |i, f| {
+        use renkei_formats::uke::re::{BIRTH_DATE, KARTE_NO, SEX};
+        let mut first = first.lock().unwrap();
+        match (i, first.as_ref()) {
+            (0, _) => *first = Some((f[KARTE_NO].clone(), f[SEX].clone(), f[BIRTH_DATE].clone())),
+            (1, Some((karte, sex, birth))) => {
+                assert!((sex, birth) != (&f[SEX], &f[BIRTH_DATE]));
+                f[KARTE_NO] = karte.clone();
+            }
+            _ => {}
+        }
+    });
+    let wh = dir.path().join("warehouse");
+    let manifest = run(&input, &wh, &key(7)).manifest;
+    let persons: Vec<String> = persons_of_file(&wh, &file).into_values().collect();
+    assert_ne!(persons[0], persons[1], "a shared patient number joined two persons");
+    assert!(manifest.refused_merges >= 1);
+    let q = renkei_synth::linkage::measure(&wh, &input).unwrap();
+    assert!(q.renkei.precision >= 0.999, "{q}");
+}

@@ -413,7 +413,9 @@ pub static TABLES: &[TableDef] = &[
                 Attribute,
                 "Identifier hashed: `id1` (insurer number, card symbol and number, birth date, sex), `id2` (name, \
                  birth date, sex), `link` (individual insured number with branch, as ID5), `ltc` (LTC insurer, insured \
-                 number, birth date, sex), `dpc_local` (DPC facility code and データ識別番号).",
+                 number, birth date, sex), `dpc_local` (DPC facility code and データ識別番号), `record` (one record's \
+                 file and line: the anchor of a record without a patient or LTC number, or whose number belongs to \
+                 another person).",
             ),
             column(
                 "id_hash",
