@@ -211,6 +211,20 @@ fn linkage_meets_its_bar_and_beats_naive_hashing() {
 }
 
 #[test]
+fn linkage_meets_its_bar_on_defective_input() {
+    // Synth's defects include claims without their カルテ番号 (`missing_patient_number`):
+    // they must link through their other identifiers or stay alone, never join each other.
+    let dir = tempfile::tempdir().unwrap();
+    let input = synth(dir.path(), 3_000, 66, 0.01);
+    let wh = dir.path().join("warehouse");
+    run(&input, &wh, &key(8));
+    let q = renkei_synth::linkage::measure(&wh, &input).unwrap();
+    println!("{q}");
+    assert!(q.renkei.precision >= 0.999, "{q}");
+    assert!(q.renkei.recall >= 0.99, "{q}");
+}
+
+#[test]
 fn counts_reconcile_and_rerunning_replaces() {
     let dir = tempfile::tempdir().unwrap();
     let input = synth(dir.path(), 1_500, 64, 0.01);

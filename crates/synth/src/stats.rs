@@ -211,17 +211,24 @@ fn read_uke(
                 claims += 1;
                 claim_has_ho = false;
                 r.era_date(n, rec.get(uke::re::BIRTH_DATE));
+                let karte = rec.get(uke::re::KARTE_NO);
+                if karte.trim().is_empty() {
+                    r.problem(n, "missing_patient_number", "empty カルテ番号");
+                }
                 if era::parse_month(rec.get(uke::re::SERVICE_MONTH)).is_err() {
                     r.problem(n, "format", "service month");
                 }
                 let admission = rec.get(uke::re::ADMISSION_DATE);
                 if !admission.is_empty() {
                     stats.inpatient_claims += 1;
+                    // A stay is known by its patient number: a claim without one is left
+                    // out (the stay's other months count it; a one-month stay is missed).
                     if let Some(d) = r.era_date(n, admission)
                         && YearMonth::of(d) >= period.0
                         && YearMonth::of(d) <= period.1
+                        && !karte.trim().is_empty()
                     {
-                        stays.insert((facility.clone(), rec.get(uke::re::KARTE_NO).to_string(), d));
+                        stays.insert((facility.clone(), karte.to_string(), d));
                     }
                 }
             }

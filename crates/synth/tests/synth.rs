@@ -173,6 +173,7 @@ fn defects_found_on_reading_are_exactly_the_defects_made() {
         "wrong_field_count",
         "truncated_file",
         "trailer_mismatch",
+        "missing_patient_number",
     ] {
         assert!(kinds.contains(kind), "no {kind} defect was made at this rate");
     }

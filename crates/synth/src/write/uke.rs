@@ -14,6 +14,9 @@ use renkei_formats::uke::{co, go, ho, ir, iy, ko, re, si, sn, sy};
 /// Disease code that the master does not contain, written by the `unknown_code` defect.
 pub const UNKNOWN_DISEASE_CODE: &str = "8799999";
 
+/// Salt of the hash that decides the `missing_patient_number` defect ("karte_mi").
+const KARTE_MISSING: u64 = 0x6b61_7274_655f_6d69;
+
 /// One claim as it will be written.
 struct Claim<'a> {
     month: YearMonth,
@@ -162,6 +165,16 @@ fn write_claim(sink: &mut Sink, person: &Person, claim: Claim) {
         "unknown_code",
         "wrong_field_count",
     ]);
+    // A claim without its カルテ番号 is a defect of its own, independent of the above and
+    // drawn from a hash rather than the defect stream, so that every other defect stays
+    // where it was. The claim reads well: only its linkage is at stake.
+    let draw = mix(
+        cfg.seed ^ KARTE_MISSING,
+        person.index,
+        system.rotate_left(24) ^ ((claim.month.year as u64) << 8 | u64::from(claim.month.month)),
+    );
+    let karte_missing = cfg.defect_rate > 0.0 && ((draw >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < cfg.defect_rate;
+    let karte = if karte_missing { String::new() } else { karte };
 
     let out = sink.files.file(&rel, header(f, payer, world.code, billing));
     out.claims += 1;
@@ -281,6 +294,9 @@ fn write_claim(sink: &mut Sink, person: &Person, claim: Claim) {
 
     let t = &mut *sink.truth;
     t.records.push(("ndb", rel.clone(), re_line, "claim", person.index));
+    if karte_missing {
+        t.defects.push(("ndb", rel.clone(), re_line, "missing_patient_number"));
+    }
     if let (Some(kind), Some(line)) = (defect, defect_line) {
         t.defects.push(("ndb", rel, line, kind));
     }
