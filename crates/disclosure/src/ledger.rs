@@ -103,7 +103,10 @@ pub fn totals_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bo
     }
     let (x, y) = (a.persons(), b.persons());
     let (mut i, mut j) = (0, 0);
-    let mut apart: Vec<u64> = Vec::new();
+    // The merge meets the differing pieces in increasing order, so each person's pieces come
+    // together: persons apart are counted without a list (a list per pair of equal sizes was
+    // 43 % of a 90,000-cell output's 117 s check).
+    let (mut apart, mut last) = (0usize, None);
     while i < x.len() || j < y.len() {
         let next = match (x.get(i), y.get(j)) {
             (Some(p), Some(q)) if p == q => {
@@ -126,14 +129,15 @@ pub fn totals_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bo
             (None, None) => break,
         };
         let person = next >> 32;
-        if !apart.contains(&person) {
-            apart.push(person);
-            if apart.len() >= min {
+        if last != Some(person) {
+            last = Some(person);
+            apart += 1;
+            if apart >= min {
                 return false;
             }
         }
     }
-    !apart.is_empty()
+    apart > 0
 }
 
 /// The new cells (by index into `new`) to hide so that, with them hidden and every cell of
@@ -160,6 +164,11 @@ pub fn history_conflicts(
         // Nested sets only: for two that overlap each way, their difference is
         // `|A \ B| − |B \ A|`, a count of no one group.
         let apart = |h: &&PersonSet| {
+            // Nested sets differ by their difference in size: only sizes a few apart can
+            // be, and the merge below is skipped for all others.
+            if !small(new[i].len().abs_diff(h.len())) {
+                return false;
+            }
             let (a, b) = new[i].differences(h);
             (a == 0 && small(b)) || (b == 0 && small(a))
         };
