@@ -118,7 +118,7 @@ impl Broker {
             )));
         }
         let pieces = ipc::pieces(&output.arrow)?;
-        self.record_read(&caller, "fetch_result", Some(id), r.result_hash)?;
+        self.record_read(&caller, "fetch_result", Some(id), Some(released_hash))?;
         let header = Part::Header(pb::FetchResultHeader {
             arrow_schema: pieces.schema,
             report_json: output.report_json,

@@ -428,11 +428,13 @@ fn print_list(requests: &[pb::Request]) {
 }
 
 /// `text` safe to print to a steward's terminal: control characters (escape sequences could
-/// rewrite or hide what is shown) and bidirectional overrides (which reorder it) appear as
-/// `\u{…}`; line breaks and tabs stay.
+/// rewrite or hide what is shown), bidirectional marks and overrides (which reorder it),
+/// zero-width characters and Unicode line separators appear as `\u{…}`; line breaks and
+/// tabs stay.
 fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{061c}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
     };
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
@@ -465,8 +467,9 @@ fn print_request(r: &pb::Request) {
         ("result hash", &r.result_hash),
     ];
     for (name, value) in fields {
+        // One line each: a line break in a title or purpose could forge a line of its own.
         if !value.is_empty() {
-            println!("{name}: {}", printable(value));
+            println!("{name}: {}", printable(value).replace(['\n', '\t'], " "));
         }
     }
     println!("sql:\n{}", printable(&r.sql));
@@ -935,5 +938,6 @@ mod tests {
         assert_eq!(printable("SELECT 1\n\tFROM t"), "SELECT 1\n\tFROM t");
         assert_eq!(printable("a\u{1b}[2Kb"), "a\\u{1b}[2Kb");
         assert_eq!(printable("x\u{202e}y\ry"), "x\\u{202e}y\\u{d}y");
+        assert_eq!(printable("a\u{200f}b\u{2028}"), "a\\u{200f}b\\u{2028}");
     }
 }

@@ -107,7 +107,9 @@ fn render(output: &CheckedOutput, sep: &str, hidden: &str, align: bool) -> Resul
         .collect();
     let quote = |s: &str| {
         let s = neutralized(s);
-        if s.contains(',') || s.contains('"') || s.contains('\n') || s.contains('\r') {
+        // `;` and tab too: a spreadsheet set to either as its separator would split there
+        // and could meet a formula after it (`x;=1+1`).
+        if s.contains([',', '"', '\n', '\r', ';', '\t']) {
             format!("\"{}\"", s.replace('"', "\"\""))
         } else {
             s.into_owned()

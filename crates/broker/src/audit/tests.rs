@@ -246,6 +246,25 @@ fn a_keyed_trail_does_not_open_without_its_key_or_under_another() {
     assert!(other.to_string().contains("does not verify"), "{other}");
 }
 
+/// With its key there, a trail is never re-keyed: an edit re-chained plainly, with the heads
+/// file deleted, does not open (a broker that re-keyed whenever the heads file was missing
+/// blessed such a trail under the operator's own key).
+#[test]
+fn a_trail_rechained_plainly_without_its_heads_file_does_not_open_under_its_key() {
+    let f = chain(3);
+    let path = f.dir.path().join("state.sqlite");
+    f.conn
+        .execute("UPDATE audit SET user = 'mallory' WHERE seq = 2", [])
+        .expect("edit");
+    rehash_from(&f.conn, 1, None);
+    std::fs::remove_file(f.heads()).expect("the heads file goes");
+    let refused = open(f.dir.path(), Connection::open(&path).expect("SQLite"))
+        .err()
+        .expect("not re-keyed");
+    assert!(refused.to_string().contains("does not verify"), "{refused}");
+    assert!(!f.heads().exists(), "nothing was anchored");
+}
+
 /// A release's hash is read from an entry that verifies under the key: editing it (and the
 /// output beside it) in the database does not make another output the released one.
 #[test]

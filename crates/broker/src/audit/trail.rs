@@ -39,11 +39,15 @@ impl Trail {
     /// Without a key file, a new key is made, but only for a trail that has never been
     /// keyed (no heads file): one that is empty, or written before chains were keyed, whose
     /// plain chain must then verify and is re-chained under the new key in one transaction,
-    /// with an entry that records the plain head it had. A keyed trail whose key is missing,
-    /// or whose newest entry does not verify under the key given, does not open.
+    /// with an entry that records the plain head it had. A trail is re-keyed only under a key
+    /// made by this same open: with a key file there, a newest entry that does not verify
+    /// under it stops the start, heads file or not (a red-team pass re-chained an edited
+    /// trail plainly, deleted the heads file, and a broker that re-keyed whenever the heads
+    /// file was missing blessed it under the operator's own key). A keyed trail whose key is
+    /// missing does not open either.
     pub fn open(conn: &mut Connection, key_path: &Path, heads: PathBuf) -> Result<Trail, BrokerError> {
-        let key = match key_file::load(key_path)? {
-            Some(key) => key,
+        let (key, made_now) = match key_file::load(key_path)? {
+            Some(key) => (key, false),
             None if heads.exists() => {
                 return Err(BrokerError::FailedPrecondition(format!(
                     "the audit trail is keyed (its heads file {} exists) but its key {} is missing; \
@@ -52,14 +56,14 @@ impl Trail {
                     key_path.display()
                 )));
             }
-            None => key_file::create(key_path)?,
+            None => (key_file::create(key_path)?, true),
         };
         let trail = Trail { key, heads };
         match trail.newest_verifies(conn)? {
             None | Some(true) => {}
             // A trail from before keys (or one whose keying stopped half-way): every entry
             // is still plain; nothing keyed was ever anchored.
-            Some(false) if !trail.heads.exists() => trail.key_plain_chain(conn)?,
+            Some(false) if made_now => trail.key_plain_chain(conn)?,
             Some(false) => {
                 return Err(BrokerError::FailedPrecondition(format!(
                     "the newest audit entry does not verify under the key {}: another key, or an edited \

@@ -26,10 +26,14 @@ pub fn verify(conn: &Connection, key: &[u8; 32], heads: &Path) -> Result<Verific
     };
     let walked = walk(conn, Some(key), listed.as_ref())?;
     match (&walked, listed) {
-        (Verification::Intact { entries, .. }, None) if *entries > 0 => Ok(Verification::Broken {
-            seq: *entries,
-            reason: "the heads file is missing, so entries cut off the end cannot be ruled out",
-        }),
+        (Verification::Intact { entries, .. }, listed)
+            if *entries > 0 && listed.as_ref().is_none_or(|h| h.is_empty()) =>
+        {
+            Ok(Verification::Broken {
+                seq: *entries,
+                reason: "the heads file is missing or empty, so entries cut off the end cannot be ruled out",
+            })
+        }
         _ => Ok(walked),
     }
 }

@@ -32,6 +32,16 @@ impl Project {
     }
 }
 
+/// NotFound unless project `id` exists.
+fn require_project(tx: &rusqlite::Transaction, id: &str) -> Result<(), BrokerError> {
+    let exists: Option<i64> = tx
+        .query_row("SELECT 1 FROM projects WHERE id = ?1", params![id], |r| r.get(0))
+        .optional()?;
+    exists
+        .map(|_| ())
+        .ok_or_else(|| BrokerError::NotFound(format!("project {id}")))
+}
+
 impl Store {
     /// The user behind a token hash, if the token is known, unexpired and not revoked.
     pub fn authenticate(&self, token_hash: &str) -> Result<Caller, BrokerError> {
@@ -160,12 +170,7 @@ impl Store {
         )
         .map_err(unique(format!("user {user}")))?;
         for project in projects {
-            let exists: Option<i64> = tx
-                .query_row("SELECT 1 FROM projects WHERE id = ?1", params![project], |r| r.get(0))
-                .optional()?;
-            if exists.is_none() {
-                return Err(BrokerError::NotFound(format!("project {project}")));
-            }
+            require_project(&tx, project)?;
             tx.execute(
                 "INSERT OR IGNORE INTO memberships (user_id, project_id) VALUES (?1, ?2)",
                 params![user, project],
@@ -227,12 +232,7 @@ impl Store {
             }
             Some(_) => {}
         }
-        let exists: Option<i64> = tx
-            .query_row("SELECT 1 FROM projects WHERE id = ?1", params![project], |r| r.get(0))
-            .optional()?;
-        if exists.is_none() {
-            return Err(BrokerError::NotFound(format!("project {project}")));
-        }
+        require_project(&tx, project)?;
         tx.execute(
             "INSERT OR IGNORE INTO assignments (user_id, project_id) VALUES (?1, ?2)",
             params![user, project],
