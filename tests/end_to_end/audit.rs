@@ -136,6 +136,40 @@ async fn edits_rewrites_and_cut_offs_are_named_and_verify_writes_nothing() {
         "verify never writes the database"
     );
 
+    // A copy kept as evidence, as a cleanly stopped broker leaves it (the log folded in and
+    // removed, the file still in WAL mode), in a directory nobody may write. It verifies,
+    // stays as it was, and nothing is made beside it (a read-only open of a WAL file makes a
+    // `-shm`, which a read-only directory refuses).
+    {
+        let (_keep, copy) = copy_of(&data);
+        let conn = rusqlite::Connection::open(copy.join("broker.sqlite")).expect("opens");
+        let _: i64 = conn
+            .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
+            .expect("reads");
+        drop(conn);
+        for left in ["broker.sqlite-wal", "broker.sqlite-shm"] {
+            assert!(!copy.join(left).exists(), "{left} was folded in and removed");
+        }
+        let evidence = std::fs::read(copy.join("broker.sqlite")).expect("reads");
+        let mode = |m| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(m)).expect("chmod");
+        };
+        mode(0o555);
+        let (ok, said) = verify(&copy);
+        mode(0o755);
+        assert!(ok && said.contains("audit trail intact"), "{said}");
+        assert_eq!(std::fs::read(copy.join("broker.sqlite")).expect("reads"), evidence);
+        let names: Vec<_> = std::fs::read_dir(&copy)
+            .expect("lists")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(
+            !names.iter().any(|n| n.to_string_lossy().ends_with("-shm")),
+            "{names:?}"
+        );
+    }
+
     // Each attack on its own copy of the data directory.
     type Attack = fn(&rusqlite::Connection);
     // (what, the edit, whether the chain is then re-hashed plainly, what verify says)

@@ -392,6 +392,23 @@ pub fn bootstrap(
     Ok(token)
 }
 
+/// `path` as an SQLite `file:` URI, every byte but unreserved ones and `/` percent-encoded.
+fn url_of(path: &std::path::Path) -> Result<String, BrokerError> {
+    let absolute = std::path::absolute(path).map_err(|e| BrokerError::Io(format!("{}: {e}", path.display())))?;
+    let text = absolute
+        .to_str()
+        .ok_or_else(|| BrokerError::Io(format!("{} is not UTF-8", path.display())))?;
+    let mut uri = String::from("file:");
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(uri)
+}
+
 /// Walks the audit chain of the state database under `data` under the key in `audit_key`,
 /// in one read-only transaction: it never writes the database it checks, nor makes a key.
 pub fn verify_audit(data: &std::path::Path, audit_key: &std::path::Path) -> Result<audit::Verification, BrokerError> {
@@ -401,7 +418,18 @@ pub fn verify_audit(data: &std::path::Path, audit_key: &std::path::Path) -> Resu
     }
     let key = key_file::load(audit_key)?
         .ok_or_else(|| BrokerError::NotFound(format!("audit key {}", audit_key.display())))?;
-    let mut conn = rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // Without a write-ahead log beside it (no broker has it open; a copy kept as evidence),
+    // the file is opened as immutable: SQLite then makes no `-shm` file, so a read-only
+    // directory verifies too (a red-team pass got SQLITE_READONLY_DIRECTORY there).
+    let mut wal = file.clone().into_os_string();
+    wal.push("-wal");
+    let mut conn = if std::path::Path::new(&wal).exists() {
+        rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?
+    } else {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let uri = url_of(&file)?;
+        rusqlite::Connection::open_with_flags(format!("{uri}?immutable=1"), flags)?
+    };
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
     audit::verify(&tx, &key, &data.join(audit::HEADS_FILE))
 }
