@@ -123,6 +123,18 @@ async fn edits_rewrites_and_cut_offs_are_named_and_verify_writes_nothing() {
     let refused = denied(w.sato.fetch(ids[0] as u64).await, Code::FailedPrecondition);
     assert!(refused.contains("not the one released"), "{refused}");
     w.sato.fetch(ids[1] as u64).await.expect("the other is as released");
+    // The report released with an output is named too: a minimum edited in it is not sent.
+    {
+        let conn = rusqlite::Connection::open(&db).expect("opens");
+        conn.execute(
+            "UPDATE requests SET report_json = replace(report_json, '\"min_persons\": 10,', '\"min_persons\": 1000,')
+             WHERE id = ?1",
+            [ids[1]],
+        )
+        .expect("edits the report");
+    }
+    let refused = denied(w.sato.fetch(ids[1] as u64).await, Code::FailedPrecondition);
+    assert!(refused.contains("not the one released"), "{refused}");
 
     let _ = w.server.child.kill();
     let _ = w.server.child.wait();

@@ -106,13 +106,19 @@ impl Broker {
                 r.state.as_str()
             )));
         }
-        let (output, released_hash) = {
+        let (output, release) = {
             let store = self.store();
-            (store.output(id)?, store.released_hash(id)?)
+            (store.output(id)?, store.release_of(id)?)
         };
-        // What leaves is what was released: the stored bytes against the hash the audit
-        // trail (keyed) holds for the release, not the hash beside them in the table.
-        if store::output_hash(&output.arrow) != released_hash {
+        // What leaves is what was released: the stored bytes and report against the hashes
+        // the audit trail (keyed) holds for the release, not the hash beside them in the
+        // table. A release from before reports were named names none.
+        let released_hash = release.result_hash.unwrap_or_default();
+        let report_named = release
+            .target
+            .as_ref()
+            .is_none_or(|t| *t == store::report_target(&output.report_json));
+        if store::output_hash(&output.arrow) != released_hash || !report_named {
             return Err(BrokerError::FailedPrecondition(format!(
                 "request {id}: the stored output is not the one released; nothing is sent"
             )));

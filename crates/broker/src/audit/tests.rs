@@ -281,10 +281,11 @@ fn a_released_hash_is_read_only_from_an_entry_that_verifies() {
     tx.commit().expect("commit");
     f.trail.anchor(&head).expect("anchored");
     f.append(1);
-    assert_eq!(f.trail.released_hash(&f.conn, 7).expect("verifies"), "aa".repeat(32));
+    let release = f.trail.release_of(&f.conn, 7).expect("verifies");
+    assert_eq!(release.result_hash, Some("aa".repeat(32)));
     f.conn
         .execute("UPDATE audit SET result_hash = ?1 WHERE seq = 3", ["bb".repeat(32)])
         .expect("edit");
-    assert!(f.trail.released_hash(&f.conn, 7).is_err());
-    assert!(f.trail.released_hash(&f.conn, 8).is_err(), "no release, no hash");
+    assert!(f.trail.release_of(&f.conn, 7).is_err());
+    assert!(f.trail.release_of(&f.conn, 8).is_err(), "no release, no hash");
 }

@@ -195,10 +195,11 @@ impl Trail {
             .map_err(io)
     }
 
-    /// The result hash the trail holds for the release of `request_id`, from an entry
-    /// that verifies under the key: a released output edited in the database, with its
-    /// stored hash and the entry's plain fields edited to match, does not pass for released.
-    pub fn released_hash(&self, conn: &Connection, request_id: i64) -> Result<String, BrokerError> {
+    /// The trail's entry for the release of `request_id` (its result hash, and the hash of
+    /// the report released with it as its target), read only if it verifies under the key:
+    /// a released output edited in the database, with its stored hash and the entry's plain
+    /// fields edited to match, does not pass for released.
+    pub fn release_of(&self, conn: &Connection, request_id: i64) -> Result<Event, BrokerError> {
         let found: Option<(Entry, String, Option<String>)> = conn
             .query_row(
                 &format!(
@@ -224,6 +225,9 @@ impl Trail {
         if parse_hash(&stored) != Some(entry.chained_hash(&previous, Some(&self.key))) {
             return Err(tampered());
         }
-        entry.event.result_hash.ok_or_else(tampered)
+        if entry.event.result_hash.is_none() {
+            return Err(tampered());
+        }
+        Ok(entry.event)
     }
 }

@@ -11,6 +11,7 @@ pub use console::ConsoleSession;
 pub use people::Project;
 pub use requests::{
     CheckOutcome, Decision, NewRequest, Page, RequestFilter, RequestRecord, State, Step, StoredOutput, output_hash,
+    report_target,
 };
 
 use crate::audit::{self, Event, Trail};
@@ -190,9 +191,8 @@ impl Store {
         commit(&self.trail, tx, event)
     }
 
-    /// The hash of request `id`'s release as the audit trail holds it (see
-    /// [`Trail::released_hash`]).
-    pub fn released_hash(&self, id: i64) -> Result<String, BrokerError> {
-        self.trail.released_hash(&self.conn, id)
+    /// Request `id`'s release as the audit trail holds it (see [`Trail::release_of`]).
+    pub fn release_of(&self, id: i64) -> Result<Event, BrokerError> {
+        self.trail.release_of(&self.conn, id)
     }
 }

@@ -90,6 +90,12 @@ pub fn output_hash(arrow: &[u8]) -> String {
     blake3::hash(arrow).to_hex().to_string()
 }
 
+/// How a release's audit entry names the report released with the output: its BLAKE3, so
+/// that a report edited in the database (a rule or a minimum changed) is not sent either.
+pub fn report_target(report_json: &str) -> String {
+    format!("report:{}", blake3::hash(report_json.as_bytes()).to_hex())
+}
+
 /// A steward's step on a request.
 pub enum Decision<'a> {
     /// Names the output the steward reviewed (its [`output_hash`]): if the output changed
@@ -456,6 +462,7 @@ impl Store {
                     ],
                 )?;
                 entry.result_hash = Some(hash);
+                entry.target = Some(report_target(&output.report_json));
             }
             Decision::ReviewAgain(output) => {
                 tx.execute(
