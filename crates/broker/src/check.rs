@@ -6,7 +6,7 @@ use crate::Broker;
 use crate::audit::{self, Event};
 use crate::auth::Caller;
 use crate::error::BrokerError;
-use crate::store::{CheckOutcome, Page, Project, RequestFilter, RequestRecord, State};
+use crate::store::{CheckOutcome, Project, RequestFilter, RequestRecord, State};
 use renkei_engine::EngineError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,22 +57,12 @@ impl Broker {
     /// its verdict), taken before the server answers anyone: what is submitted later is
     /// checked by its own call.
     pub(crate) fn unchecked_requests(&self) -> Result<Vec<RequestRecord>, BrokerError> {
-        let filter = RequestFilter::InStates {
+        self.store().all_requests(&RequestFilter::InStates {
             states: &[State::Submitted],
             project: None,
             submitted_before: None,
             assigned_to: None,
-        };
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let (page, more) = self.store().requests(&filter, Page::new(Page::MAX, after))?;
-            after = page.last().map_or(0, |r| r.id.unsigned_abs());
-            all.extend(page);
-            if !more {
-                return Ok(all);
-            }
-        }
+        })
     }
 
     /// Checks `unchecked` in the background, on behalf of each requester. Each such check is

@@ -691,11 +691,12 @@ async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> R
     let batches = reader
         .collect::<Result<Vec<_>, _>>()
         .context("reading the result's Arrow IPC")?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     if csv {
         // The engine's CSV, as every other door writes it (formulas neutralized).
         let output = renkei_engine::CheckedOutput {
             schema,
-            batches: batches.clone(),
+            batches,
             report: renkei_disclosure::Report::from_json(&report_json)
                 .context("reading the result's disclosure report")?,
             released: Vec::new(),
@@ -707,7 +708,6 @@ async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> R
     if let Some(path) = report {
         std::fs::write(path, &report_json).with_context(|| format!("writing {}", path.display()))?;
     }
-    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     eprintln!("wrote {rows} rows of request {id} to {}", out.display());
     Ok(())
 }

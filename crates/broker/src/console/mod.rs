@@ -412,16 +412,8 @@ fn released_before(
         assigned_to: None,
     };
     let store = broker.store();
-    let mut released = Vec::new();
-    let mut after = 0;
-    loop {
-        let (page, more) = store.requests(&filter, Page::new(Page::MAX, after))?;
-        after = page.last().map_or(0, |r| r.id.unsigned_abs());
-        released.extend(page.into_iter().filter(|r| r.id != request.id));
-        if !more {
-            break;
-        }
-    }
+    let mut released = store.all_requests(&filter)?;
+    released.retain(|r| r.id != request.id);
     released.reverse();
     released.truncate(EARLIER_SHOWN);
     released

@@ -32,6 +32,18 @@ impl Project {
     }
 }
 
+/// Whether steward `user` is assigned to `project`, read in `conn` (or a transaction of it).
+pub(super) fn is_assigned(conn: &rusqlite::Connection, user: &str, project: &str) -> Result<bool, BrokerError> {
+    let found: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM assignments WHERE user_id = ?1 AND project_id = ?2",
+            params![user, project],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// NotFound unless project `id` exists.
 fn require_project(tx: &rusqlite::Transaction, id: &str) -> Result<(), BrokerError> {
     let exists: Option<i64> = tx
@@ -243,15 +255,7 @@ impl Store {
 
     /// Whether steward `user` is assigned to `project`.
     pub fn is_assigned(&self, user: &str, project: &str) -> Result<bool, BrokerError> {
-        let found: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT 1 FROM assignments WHERE user_id = ?1 AND project_id = ?2",
-                params![user, project],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(found.is_some())
+        is_assigned(&self.conn, user, project)
     }
 
     /// The ids of the projects `user` is a member of.

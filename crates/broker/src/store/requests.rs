@@ -354,6 +354,20 @@ impl Store {
             .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))
     }
 
+    /// Every request matching `filter`, oldest first, read page by page.
+    pub fn all_requests(&self, filter: &RequestFilter) -> Result<Vec<RequestRecord>, BrokerError> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (page, more) = self.requests(filter, Page::new(Page::MAX, after))?;
+            after = page.last().map_or(0, |r| r.id.unsigned_abs());
+            all.extend(page);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+
     /// One page of the requests matching `filter`, oldest first, and whether more follow.
     pub fn requests(&self, filter: &RequestFilter, page: Page) -> Result<(Vec<RequestRecord>, bool), BrokerError> {
         // One more than the page, to tell whether another page follows.
@@ -409,14 +423,7 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| BrokerError::NotFound(format!("request {id}")))?;
-        let assigned: Option<i64> = tx
-            .query_row(
-                "SELECT 1 FROM assignments WHERE user_id = ?1 AND project_id = ?2",
-                params![caller.user, current.project_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if assigned.is_none() {
+        if !super::people::is_assigned(&tx, &caller.user, &current.project_id)? {
             return Err(BrokerError::NotFound(format!("request {id}")));
         }
         decision.step().allowed(&current, caller)?;
