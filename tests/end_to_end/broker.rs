@@ -32,16 +32,10 @@ pub(crate) fn warehouse() -> &'static Path {
     })
 }
 
-/// Starts `renkei serve` on a free loopback port over the sample warehouse; returns the
-/// process and the address it printed.
-pub(crate) fn spawn_server(data: &Path, serve_args: &[&str]) -> (Child, String) {
-    let (child, addr, _) = spawn_server_over(warehouse(), data, serve_args);
-    (child, addr)
-}
-
-/// As [`spawn_server`], over `warehouse`; with `--http` among `serve_args`, also the
+/// Starts `renkei serve` on a free loopback port over `warehouse`; returns the child
+/// process and the address it printed, and with `--http` among `serve_args`, also the
 /// console's URL it printed.
-fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Child, String, Option<String>) {
+pub(crate) fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Child, String, Option<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .arg("--data")

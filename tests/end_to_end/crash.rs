@@ -3,7 +3,7 @@
 //! still verifies; a release under a stricter policy than the approved output's sends the
 //! request back to review.
 
-use super::broker::{Client, World, named, spawn_server, world};
+use super::broker::{Client, World, named, spawn_server_over, warehouse, world};
 use renkei_proto::v1 as pb;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,12 @@ use std::time::Duration;
 /// Replaces the world's server process by a new one on the same data directory (and so a
 /// new port), started with `serve_args`; returns the old callers reconnected.
 async fn restart(w: &mut World, serve_args: &[&str]) -> (Client, Client) {
-    let (child, addr) = spawn_server(&w.server.data, serve_args);
+    restart_over(w, warehouse(), serve_args).await
+}
+
+/// As [`restart`], serving `warehouse`.
+async fn restart_over(w: &mut World, warehouse: &std::path::Path, serve_args: &[&str]) -> (Client, Client) {
+    let (child, addr, _) = spawn_server_over(warehouse, &w.server.data, serve_args);
     let _ = w.server.child.kill();
     let _ = w.server.child.wait();
     w.server.child = child;
@@ -223,6 +228,44 @@ async fn a_release_under_a_stricter_policy_sends_the_request_back_to_review() {
         review.report_json.contains("1000000"),
         "the review shows the policy now in force"
     );
+    audit_verifies(&w);
+}
+
+/// A release that cannot run now (here the warehouse is gone, as between the two renames of
+/// a republish) leaves the request approved, with the failure in the audit trail, and a
+/// later release of it works; only disclosure control's verdict refuses an approved request.
+#[tokio::test]
+async fn a_release_that_cannot_run_now_leaves_the_request_approved() {
+    let mut w = world().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let published = dir.path().join("warehouse");
+    std::os::unix::fs::symlink(warehouse(), &published).expect("links the warehouse");
+    let (sato, kato) = restart_over(&mut w, &published, &[]).await;
+    let id = sato
+        .submit("p-all", named("ltc_users_by_care_level_and_sex"))
+        .await
+        .expect("accepted")
+        .id;
+    kato.approve(id).await.expect("approved");
+
+    std::fs::remove_file(&published).expect("the warehouse goes away");
+    let status = kato.release(id).await.expect_err("no warehouse to run on");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{}", status.message());
+    assert_eq!(sato.get(id).await.expect("status").state(), pb::RequestState::Approved);
+    let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
+    let outcome: String = conn
+        .query_row(
+            "SELECT outcome FROM audit WHERE action = 'release' AND request_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .expect("the failed release is in the audit trail");
+    assert_eq!(outcome, "unavailable");
+
+    std::os::unix::fs::symlink(warehouse(), &published).expect("the warehouse is back");
+    kato.release(id).await.expect("released once the warehouse is back");
+    assert_eq!(sato.get(id).await.expect("status").state(), pb::RequestState::Released);
+    assert!(sato.fetch(id).await.is_ok(), "the release fetches");
     audit_verifies(&w);
 }
 

@@ -32,6 +32,10 @@ pub enum BrokerError {
     Arrow(&'static str),
     #[error("{0}")]
     Io(String),
+    /// The step could not run now (the warehouse being republished, out of memory, the
+    /// database busy) and changed nothing: the same call may succeed later.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl BrokerError {
@@ -48,6 +52,7 @@ impl BrokerError {
             BrokerError::Query(EngineError::Invalid(_)) => "invalid_query",
             BrokerError::Query(_) => "query_failed",
             BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => "internal_error",
+            BrokerError::Unavailable(_) => "unavailable",
         }
     }
 
@@ -72,6 +77,7 @@ impl From<BrokerError> for Status {
             BrokerError::Query(_) | BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => {
                 Code::Internal
             }
+            BrokerError::Unavailable(_) => Code::Unavailable,
         };
         Status::new(code, e.to_string())
     }

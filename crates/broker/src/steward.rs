@@ -5,6 +5,7 @@ use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
 use crate::store::{self, Decision, Page, RequestFilter, RequestRecord, Step, StoredOutput};
 use crate::{Broker, listing, pb, request_id, to_wire};
+use renkei_engine::EngineError;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -77,11 +78,19 @@ impl Broker {
                      it is back in review"
                 )))
             }
-            Err(e) => {
+            // Only disclosure control's verdict refuses an approved request.
+            Err(e @ BrokerError::Query(EngineError::Refused(_))) => {
                 let reason = e.to_string();
                 self.decide(caller, id, &Decision::RefuseAtRelease { reason: &reason })?;
                 Err(e)
             }
+            // Anything else (the warehouse being republished, out of memory, a query that no
+            // longer plans on a half-published warehouse) leaves it approved, to be released
+            // again: the failed call is in the audit trail with outcome `unavailable`.
+            Err(e) => Err(BrokerError::Unavailable(format!(
+                "request {id} stays approved: the release could not run now ({}); try again",
+                e.outcome()
+            ))),
         }
     }
 }
