@@ -1,13 +1,13 @@
-//! Derived tables: per-person aggregates (grouped by a person key) and UNIONs of row sets.
+//! Derived tables: per-person aggregates (grouped by a person key).
 
-use super::carried::{Carried, column_at, hidden_col, person_column};
+use super::carried::{Carried, column_at, person_column};
 use super::conditions::weighs_rows_apart;
 use super::lineage::{PER_PERSON_AGGREGATES, Rewriter};
 use super::predicates::check_no_subqueries;
 use super::terms::aggregate_function;
 use crate::refuse;
 use datafusion::common::Result;
-use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection, Union};
+use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -97,71 +97,6 @@ impl Rewriter<'_> {
             units: vec![],
             // Grouped by the person key alone: one row per person.
             one_row_per_person: (a.group_expr.len() == 1).then_some(lineage),
-        })
-    }
-
-    /// UNION (ALL) of row sets: each branch must carry one class of persons, passed on
-    /// under a new lineage shared by all branches.
-    pub(super) fn union(&mut self, u: Union) -> Result<Carried> {
-        let lineage = self.new_lineage();
-        let mut branches = Vec::new();
-        let mut origins: Vec<BTreeSet<usize>> = Vec::new();
-        let mut pid_of: Vec<Option<usize>> = Vec::new();
-        for input in u.inputs {
-            let c = self.carry(Arc::unwrap_or_clone(input))?;
-            let Some(first) = c.persons.first().copied() else {
-                return Err(refuse("every branch of a UNION must read person-keyed rows".into()));
-            };
-            let class = self.find(first);
-            if c.persons.iter().any(|l| self.find(*l) != class) {
-                return Err(refuse(
-                    "a UNION branch mixes persons not joined on the person key".into(),
-                ));
-            }
-            let schema = Arc::clone(c.plan.schema());
-            let mut exprs: Vec<Expr> = (0..c.visible).map(|i| column_at(&schema, i)).collect();
-            exprs.push(hidden_col(&person_column(first)).alias(person_column(lineage)));
-            if origins.is_empty() {
-                origins = c.origins.clone();
-                pid_of = c.pid_of.iter().map(|p| p.map(|_| lineage)).collect();
-            } else {
-                for (i, o) in c.origins.iter().enumerate() {
-                    if let Some(slot) = origins.get_mut(i) {
-                        slot.extend(o.iter().copied());
-                    }
-                    if c.pid_of.get(i).copied().flatten().is_none()
-                        && let Some(p) = pid_of.get_mut(i)
-                    {
-                        *p = None;
-                    }
-                }
-            }
-            branches.push(Arc::new(LogicalPlan::Projection(Projection::try_new(
-                exprs,
-                Arc::new(c.plan),
-            )?)));
-        }
-        for l in 0..self.lineages.len() {
-            if pid_of.contains(&Some(l)) {
-                self.merge(l, lineage);
-            }
-        }
-        // A value that comes from several branches is weighed by its branch (`1` in one,
-        // `1000` in another that selects a few persons), which no condition shows.
-        let mark = self.weighed_mark();
-        for o in &mut origins {
-            o.insert(mark);
-        }
-        let plan = LogicalPlan::Union(Union::try_new(branches)?);
-        let visible = origins.len();
-        Ok(Carried {
-            plan,
-            visible,
-            origins,
-            pid_of,
-            persons: vec![lineage],
-            units: vec![],
-            one_row_per_person: None,
         })
     }
 }

@@ -124,18 +124,6 @@ impl AnalyzerRule for DisclosureControlRule {
         // Every expression the rewrite adds is coerced where it is made (see `coerced`); the
         // plan must need nothing more from DataFusion's type coercion, which ran before this
         // rule. Checked in debug builds (every test) by running it again over the whole plan.
-        // A UNION's schema is coerced from its branches', which the hidden columns changed:
-        // such plans get the whole pass.
-        let mut has_union = false;
-        input.apply_with_subqueries(|p| {
-            has_union |= matches!(p, LogicalPlan::Union(_));
-            Ok(TreeNodeRecursion::Continue)
-        })?;
-        let input = if has_union {
-            TypeCoercion::new().analyze(input, config)?
-        } else {
-            input
-        };
         if cfg!(debug_assertions) {
             let again = TypeCoercion::new().analyze(input.clone(), config)?;
             assert!(

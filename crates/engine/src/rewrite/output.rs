@@ -108,11 +108,11 @@ impl Rewriter<'_> {
                     }
                 }
                 // A value weighed below this aggregate (a CASE in a CTE, a FILTER in a
-                // per-person subquery, a UNION branch) has no condition left here whose
+                // per-person subquery, a VALUES list) has no condition left here whose
                 // sides could be counted.
                 if name != "count" && self.weighed.is_some_and(|m| o.contains(&m)) {
                     return Err(refuse(format!(
-                        "{} of a value computed with a condition, a filtered aggregate, a VALUES list or a UNION \
+                        "{} of a value computed with a condition, a filtered aggregate or a VALUES list \
                          below it is refused: the persons on each side cannot be counted there; write the \
                          condition inside {}",
                         name.to_uppercase(),

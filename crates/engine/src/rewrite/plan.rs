@@ -77,7 +77,15 @@ impl Rewriter<'_> {
                 let a = Aggregate::try_new(input, group, vec![])?;
                 self.per_person_aggregate(a)
             }
-            LogicalPlan::Union(u) => self.union(u),
+            // Not in the query language: branches can put one person's rows under two labels
+            // ("all" and "all but one man aged 95+"), and the difference of two plain groups
+            // is then that man (a red-team pass read a death and one person's points so).
+            LogicalPlan::Union(_) => Err(refuse(
+                "UNION inside a query is not supported: two branches can hold the same persons under \
+                 different labels, whose difference is a few of them; use FILTER (WHERE …) or CASE \
+                 over one table, or GROUPING SETS for totals"
+                    .into(),
+            )),
             LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => {
                 let visible = plan.schema().fields().len();
                 // A VALUES list joined to rows is a lookup table of weights, as a CASE is.
