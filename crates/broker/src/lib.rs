@@ -271,7 +271,6 @@ impl Broker {
         // Every count of persons comes with its persons, for the project's ledger.
         let options = EngineOptions {
             tables: Some(tables),
-            person_sets: true,
             ..self.config.engine.clone()
         };
         Engine::open(&self.config.warehouse, self.config.policy.clone(), options)

@@ -74,7 +74,6 @@ pub fn run(a: QueryArgs) -> Result<()> {
         target_partitions: None,
         tables: None,
         cluster: crate::cluster::planner(&a.cluster)?,
-        person_sets: a.ledger.is_some(),
     };
     let engine = Engine::open(&a.warehouse, policy, options)?;
     let runtime = crate::runtime()?;

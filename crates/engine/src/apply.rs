@@ -96,7 +96,7 @@ fn zeros(a: &ArrayRef) -> Vec<bool> {
 }
 
 /// Checks `batches` (the rewritten result) against `spec`, and against the person sets of a
-/// ledger's `history` when given, and returns the releasable batch in `out_schema`, its
+/// ledger's `history` (its counts against each other when that is empty), and returns the releasable batch in `out_schema`, its
 /// report, and its released counts of persons with their persons (when the engine keeps
 /// person sets). `query_hash` and `command` are left for the caller.
 pub fn apply_disclosure_control(
@@ -104,7 +104,7 @@ pub fn apply_disclosure_control(
     spec: &ControlSpec,
     out_schema: &SchemaRef,
     ordered: bool,
-    history: Option<&[PersonSet]>,
+    history: &[PersonSet],
 ) -> Result<(RecordBatch, Report, Vec<ReleasedCell>)> {
     let Some(first) = batches.first() else {
         return Ok((
@@ -363,24 +363,23 @@ pub fn apply_disclosure_control(
         }
     }
 
-    // Across outputs: the counts of persons this output would release, with those the project
-    // released before (`history.rs`). A count it hides hides its row, and the rows that
-    // protect that row in a ROLLUP, as a primary cell's would.
+    // Across rows and outputs: the counts of persons this output would release, with each
+    // other and with those the project released before (`history.rs`). A count it hides
+    // hides its row, and the rows that protect that row in a ROLLUP, as a primary cell's
+    // would.
     let sets = crate::history::person_sets(&batch, spec)?;
-    if let Some(history) = history {
-        let by_history = crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
-        let hide_rows = match &relations {
-            Some(relations) => relations.secondary_rows(&by_history, &published, &persons)?,
-            None => Vec::new(),
-        };
-        for r in (0..rows).filter(|r| by_history[*r]).chain(hide_rows) {
-            if spec.having.is_some() {
-                published[r] = false;
-            }
-            for c in &value_columns {
-                if rule[r][*c].is_none() {
-                    rule[r][*c] = Some(CellRule::Secondary);
-                }
+    let by_history = crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
+    let hide_rows = match &relations {
+        Some(relations) => relations.secondary_rows(&by_history, &published, &persons)?,
+        None => Vec::new(),
+    };
+    for r in (0..rows).filter(|r| by_history[*r]).chain(hide_rows) {
+        if spec.having.is_some() {
+            published[r] = false;
+        }
+        for c in &value_columns {
+            if rule[r][*c].is_none() {
+                rule[r][*c] = Some(CellRule::Secondary);
             }
         }
     }

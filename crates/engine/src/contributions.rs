@@ -46,11 +46,16 @@ pub fn contributions_udaf() -> Arc<AggregateUDF> {
     Arc::clone(&UDAF)
 }
 
-/// Its twin that outputs each cell's pieces.
-pub fn pieces_udaf() -> Arc<AggregateUDF> {
-    static UDAF: LazyLock<Arc<AggregateUDF>> =
-        LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces))));
-    Arc::clone(&UDAF)
+/// Its twins that output each cell's pieces: of a count of rows, or of a total of a measure.
+pub fn pieces_udaf(kind: PieceKind) -> Arc<AggregateUDF> {
+    static ROWS: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces(PieceKind::Rows)))));
+    static MEASURE: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces(PieceKind::Measure)))));
+    match kind {
+        PieceKind::Rows => Arc::clone(&ROWS),
+        PieceKind::Measure => Arc::clone(&MEASURE),
+    }
 }
 
 /// What a cell's per-person sums become.
@@ -60,7 +65,21 @@ enum Output {
     #[default]
     Summary,
     /// The cell's pieces, for the ledger.
-    Pieces,
+    Pieces(PieceKind),
+}
+
+/// What a total's pieces add up: a person's rows, or a measure. A person with as many claims
+/// as years of age has the same contribution to both (a one-year-old with one claim), and
+/// pieces that met across the two made the count and the age total of one output share a
+/// small group of pieces that is no group of persons: `avg(age)` beside `count(*)` by sex was
+/// hidden whole. Totals of measures are one kind whatever their measure, so that a total
+/// written another way (`sum(CASE WHEN age < 99 THEN points ELSE 0 END)` after
+/// `sum(points)`) still meets the pieces it shares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum PieceKind {
+    #[default]
+    Rows,
+    Measure,
 }
 
 /// A person's contribution to a total as one number: the person's high 32 bits, then 32 bits
@@ -68,7 +87,7 @@ enum Output {
 /// (a sum of floats may end differently when its rows arrive in another order; a total of
 /// integers is exact). Pieces of one person stay recognisable by their high bits. Stable
 /// across processes and runs: the ledger compares pieces of outputs released months apart.
-pub fn piece(person: u64, contribution: f64) -> u64 {
+pub fn piece(person: u64, contribution: f64, kind: PieceKind) -> u64 {
     // An integer of at most 12 digits is its own rounding: no text on the common path (one
     // piece per person per cell).
     let rounded = if contribution.fract() == 0.0 && contribution.abs() < 1e12 {
@@ -76,10 +95,18 @@ pub fn piece(person: u64, contribution: f64) -> u64 {
     } else {
         format!("{contribution:.11e}").parse().unwrap_or(contribution)
     };
-    let mut bytes = [0u8; 16];
+    // Pieces of rows hash as they always did, so a ledger's earlier counts still meet them.
+    let mut bytes = [0u8; 17];
     bytes[..8].copy_from_slice(&person.to_le_bytes());
-    bytes[8..].copy_from_slice(&rounded.to_bits().to_le_bytes());
-    let digest = blake3::hash(&bytes);
+    bytes[8..16].copy_from_slice(&rounded.to_bits().to_le_bytes());
+    let length = match kind {
+        PieceKind::Rows => 16,
+        PieceKind::Measure => {
+            bytes[16] = b'm';
+            17
+        }
+    };
+    let digest = blake3::hash(&bytes[..length]);
     let low = u32::from_le_bytes(digest.as_bytes()[..4].try_into().unwrap_or_default());
     (person & 0xFFFF_FFFF_0000_0000) | u64::from(low)
 }
@@ -113,7 +140,8 @@ impl AggregateUDFImpl for Contributions {
     fn name(&self) -> &str {
         match self.output {
             Output::Summary => "renkei_contributions",
-            Output::Pieces => "renkei_contribution_pieces",
+            Output::Pieces(PieceKind::Rows) => "renkei_contribution_pieces",
+            Output::Pieces(PieceKind::Measure) => "renkei_measure_pieces",
         }
     }
 
@@ -124,7 +152,7 @@ impl AggregateUDFImpl for Contributions {
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(match self.output {
             Output::Summary => DataType::Struct(summary_fields()),
-            Output::Pieces => DataType::new_list(DataType::UInt64, true),
+            Output::Pieces(_) => DataType::new_list(DataType::UInt64, true),
         })
     }
 
@@ -223,8 +251,8 @@ impl PerPerson {
     }
 
     /// The pieces of the persons who put something into the cell.
-    fn pieces(&self) -> impl Iterator<Item = u64> + '_ {
-        self.sums.iter().filter(|(_, v)| **v != 0.0).map(|(p, v)| piece(*p, *v))
+    fn pieces(&self, kind: PieceKind) -> impl Iterator<Item = u64> + '_ {
+        self.sums.iter().filter(|(_, v)| **v != 0.0).map(move |(p, v)| piece(*p, *v, kind))
     }
 }
 
@@ -232,10 +260,10 @@ impl PerPerson {
 fn outputs<'a>(output: Output, cells: impl Iterator<Item = &'a PerPerson>) -> Result<ArrayRef> {
     match output {
         Output::Summary => summaries(cells),
-        Output::Pieces => {
+        Output::Pieces(kind) => {
             let mut lists = ListBuilder::new(UInt64Builder::new());
             for cell in cells {
-                lists.values().extend(cell.pieces().map(Some));
+                lists.values().extend(cell.pieces(kind).map(Some));
                 lists.append(true);
             }
             Ok(Arc::new(lists.finish()))
@@ -414,17 +442,18 @@ mod tests {
     #[test]
     fn a_piece_keeps_its_person_and_ignores_the_order_of_a_float_sum() {
         let person = 0x0123_4567_89ab_cdef;
-        assert_eq!(piece(person, 0.1 + 0.2), piece(person, 0.3));
-        assert_ne!(piece(person, 300.0), piece(person, 301.0));
-        assert_ne!(piece(person, 300.0), piece(person + (1 << 32), 300.0));
-        assert_eq!(piece(person, 300.0) >> 32, person >> 32);
+        assert_eq!(piece(person, 0.1 + 0.2, PieceKind::Rows), piece(person, 0.3, PieceKind::Rows));
+        assert_ne!(piece(person, 300.0, PieceKind::Rows), piece(person, 301.0, PieceKind::Rows));
+        assert_ne!(piece(person, 300.0, PieceKind::Rows), piece(person + (1 << 32), 300.0, PieceKind::Rows));
+        assert_eq!(piece(person, 300.0, PieceKind::Measure) >> 32, person >> 32);
+        assert_ne!(piece(person, 3.0, PieceKind::Rows), piece(person, 3.0, PieceKind::Measure));
     }
 
     #[test]
     fn pieces_are_one_per_person_with_a_contribution() {
         let (values, groups, filter) = input();
         let mut cells = PerCell {
-            output: Output::Pieces,
+            output: Output::Pieces(PieceKind::Rows),
             ..Default::default()
         };
         cells.update_batch(&values, &groups, Some(&filter), 2).expect("update");
@@ -433,7 +462,7 @@ mod tests {
         let mut first: Vec<u64> = lists.value(0).as_primitive::<UInt64Type>().values().to_vec();
         first.sort_unstable();
         let (a, b) = (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
-        let mut expected = vec![piece(a, 7.0), piece(b, -2.0)];
+        let mut expected = vec![piece(a, 7.0, PieceKind::Rows), piece(b, -2.0, PieceKind::Rows)];
         expected.sort_unstable();
         assert_eq!(first, expected);
         assert_eq!(lists.value(1).len(), 1);

@@ -132,6 +132,7 @@ pub(crate) const ONLY_CHECKED: &str = "only checked queries are executed";
 /// leaves the disclosure report of the output it checked with its released person sets.
 #[derive(Debug, Default)]
 pub struct ControlSlot {
+    /// None: an empty history, against which the output's own counts are still checked.
     history: Mutex<Option<Arc<Vec<PersonSet>>>>,
     checked: Mutex<Option<(Report, Vec<ReleasedCell>)>>,
 }
@@ -379,7 +380,7 @@ impl ExecutionPlan for ControlExec {
                 &spec,
                 &out_schema,
                 ordered,
-                history.as_ref().map(|h| h.as_slice()),
+                history.as_ref().map_or(&[], |h| h.as_slice()),
             )?;
             slot.put(report, released);
             Ok(batch)

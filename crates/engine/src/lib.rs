@@ -76,11 +76,6 @@ pub struct EngineOptions {
     /// Plans the checked query's input (the rewritten plan below the control node) for a
     /// cluster; the control node itself always runs in this process. None: all runs here.
     pub cluster: Option<Arc<dyn QueryPlanner + Send + Sync>>,
-    /// Whether every released count of persons comes with their persons' numbers
-    /// ([`CheckedOutput::released`]) and is checked against earlier releases
-    /// ([`Engine::query_with_history`]): what a release ledger needs. Off, no query pays for
-    /// the lists.
-    pub person_sets: bool,
 }
 
 /// The functions the rewrite puts into plans, beyond DataFusion's own: every node that
@@ -89,7 +84,11 @@ pub struct EngineOptions {
 pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
     (
         vec![key_number::key_number_udf()],
-        [contributions::contributions_udaf(), contributions::pieces_udaf()]
+        [
+            contributions::contributions_udaf(),
+            contributions::pieces_udaf(contributions::PieceKind::Rows),
+            contributions::pieces_udaf(contributions::PieceKind::Measure),
+        ]
             .into_iter()
             .chain(atoms::Atoms::ALL.into_iter().map(atoms::atoms_udaf))
             .collect(),
@@ -102,8 +101,8 @@ pub struct CheckedOutput {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
     pub report: Report,
-    /// Its released counts of persons with their persons, where the engine keeps person sets
-    /// ([`EngineOptions::person_sets`]): for a ledger on the secure side, never for a client.
+    /// Its released counts of persons with their persons: for a ledger on the secure side,
+    /// never for a client.
     pub released: Vec<ReleasedCell>,
 }
 
@@ -189,7 +188,6 @@ impl Engine {
             .with_analyzer_rule(Arc::new(DisclosureControlRule {
                 classes: Arc::new(classes),
                 policy: Arc::clone(&policy),
-                person_sets: options.person_sets,
             }))
             .build();
         let ctx = SessionContext::new_with_state(state);
@@ -232,7 +230,10 @@ impl Engine {
     /// Runs one SQL query as [`Engine::query_with_params`], checked also against the person
     /// sets a project released before (`history`, oldest first): a count that would, with
     /// them, give the count of fewer than `min_persons` persons is hidden (rule `history`).
-    /// Needs [`EngineOptions::person_sets`]; without it no count has a set to check.
+    /// Without a history the output's own counts are checked the same way against each
+    /// other, on every door: two rows of one output whose persons nest (a self-join labels
+    /// everyone's pairs of months "same", and the pairs of all but the men aged 95+ "later")
+    /// differ by a few persons as two outputs can.
     pub async fn query_with_history(
         &self,
         sql: &str,
@@ -256,9 +257,7 @@ impl Engine {
             .downcast_ref::<ControlExec>()
             .ok_or_else(|| EngineError::Refused(ONLY_CHECKED.into()))?;
         let slot = control.slot();
-        if let Some(history) = history {
-            slot.check_against(history);
-        }
+        slot.check_against(history.unwrap_or_default());
         let batches = datafusion::physical_plan::collect(physical, self.state.task_ctx())
             .await
             .map_err(|e| match (EngineError::from_execution(e), &self.options.cluster) {

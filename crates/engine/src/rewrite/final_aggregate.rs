@@ -161,11 +161,7 @@ impl Rewriter<'_> {
                 (_, false, _) => persons.one_row,
                 _ => false,
             };
-            let kept = if self.person_sets {
-                kept_sets(self, f, c, persons, counts_persons, feeds.clone(), hidden)?
-            } else {
-                Vec::new()
-            };
+            let kept = kept_sets(self, f, c, persons, counts_persons, feeds.clone(), hidden)?;
             rules.push(AggregateRule {
                 persons: hidden.add(persons.count(feeds)),
                 units,
@@ -215,11 +211,11 @@ fn kept_sets(
     if !(name == "sum" || is_mean || (name == "count" && !f.params.distinct) || counts_records) {
         return Ok(Vec::new());
     }
-    let mut pieces = |f: &AggregateFunction, counts_rows: bool| -> Result<KeptSet> {
-        let column = hidden.add(pieces_of(f, persons, schema, feeds.clone(), counts_rows)?);
+    let mut pieces = |f: &AggregateFunction, rows: Option<Expr>, counts_rows: bool| -> Result<KeptSet> {
+        let column = hidden.add(pieces_of(f, persons, schema, rows, counts_rows)?);
         Ok(KeptSet { column, pieces: true })
     };
-    let mut kept = vec![pieces(f, name == "count")?];
+    let mut kept = vec![pieces(f, feeds.clone(), name == "count")?];
     let columns = match f.params.args.as_slice() {
         [arg] if name != "count" => crate::linear::columns_of(arg, schema).unwrap_or_default(),
         _ => Vec::new(),
@@ -228,11 +224,15 @@ fn kept_sets(
         for column in columns {
             let mut one = f.clone();
             one.params.args = vec![column];
-            kept.push(pieces(&one, false)?);
+            kept.push(pieces(&one, feeds.clone(), false)?);
         }
     }
+    // A mean's count counts its zeros too: with the rows a total's pieces are taken over
+    // (those that add something), `avg(age)` beside `avg(points)` kept a count without the
+    // five babies' claims, a few persons apart from the other mean's count, and both means
+    // were hidden.
     if is_mean {
-        kept.push(pieces(f, true)?);
+        kept.push(pieces(f, counted_rows(f, schema), true)?);
     }
     Ok(kept)
 }

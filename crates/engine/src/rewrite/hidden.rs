@@ -4,7 +4,7 @@
 use super::HIDDEN_PREFIX;
 use super::carried::{Carried, hidden_col, person_column};
 use super::terms::without_widening_cast;
-use crate::contributions::{contributions_udaf, pieces_udaf};
+use crate::contributions::{PieceKind, contributions_udaf, pieces_udaf};
 use crate::key_number::key_number;
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
@@ -146,7 +146,9 @@ pub(super) fn contributions_of(
 /// release ledger: each row adds its value to its person's contribution, or 1 where
 /// `counts_rows` (a COUNT). A value is taken up to a literal factor (`2 * points` as
 /// `points`), so that `sum(2 * points)` and `sum(points)` have the same pieces: one is the
-/// other times two, and their difference is as telling as if they were alike.
+/// other times two, and their difference is as telling as if they were alike. A total of a
+/// weight (`sum(1)`, a CASE of ones and zeros) has the pieces of a count of rows, any other
+/// those of a measure ([`PieceKind`]).
 pub(super) fn pieces_of(
     f: &AggregateFunction,
     persons: &Persons,
@@ -160,7 +162,16 @@ pub(super) fn pieces_of(
     {
         *arg = normal;
     }
-    per_person(pieces_udaf(), &f, persons, schema, feeds, counts_rows)
+    let weighs_rows = match f.params.args.as_slice() {
+        [arg] => crate::linear::adds_one_weight(arg, schema),
+        _ => false,
+    };
+    let kind = if counts_rows || weighs_rows {
+        PieceKind::Rows
+    } else {
+        PieceKind::Measure
+    };
+    per_person(pieces_udaf(kind), &f, persons, schema, feeds, counts_rows)
 }
 
 fn per_person(
@@ -174,7 +185,12 @@ fn per_person(
     let [arg] = f.params.args.as_slice() else {
         return Err(refuse(format!("{} takes one argument", f.func.name().to_uppercase())));
     };
-    let value = if counts_rows {
+    // One per row, and where the argument cannot be NULL, written as such: two counts of
+    // rows over columns that are never NULL are one aggregate, which the optimizer would
+    // otherwise find alike only after simplifying, and merge under two names.
+    let value = if counts_rows && !arg.nullable(schema).unwrap_or(true) {
+        lit(1.0)
+    } else if counts_rows {
         when(arg.clone().is_not_null(), lit(1.0)).end()?
     } else {
         cast(without_widening_cast(arg, schema), DataType::Float64)

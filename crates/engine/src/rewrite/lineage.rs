@@ -24,8 +24,6 @@ pub(super) struct Rewriter<'a> {
     /// weighs rows apart ([`weighs_rows_apart`](super::conditions::weighs_rows_apart)): a SUM of one would carry a small group's
     /// weight inside a big cell where no condition is left to count its persons.
     pub(super) weighed: Option<usize>,
-    /// Whether counts of persons carry their persons' numbers (`array_agg`), for a ledger.
-    pub(super) person_sets: bool,
 }
 
 /// Aggregate functions allowed in the final aggregate: their values are sums over many

@@ -80,8 +80,6 @@ pub struct Classes(pub HashMap<String, BTreeMap<String, ColumnClass>>);
 pub struct DisclosureControlRule {
     pub classes: Arc<Classes>,
     pub policy: Arc<Policy>,
-    /// Whether counts of persons carry their persons' numbers, for a release ledger.
-    pub person_sets: bool,
 }
 
 impl AnalyzerRule for DisclosureControlRule {
@@ -101,7 +99,6 @@ impl AnalyzerRule for DisclosureControlRule {
             outer_persons: Vec::new(),
             outer_equalities: Vec::new(),
             weighed: None,
-            person_sets: self.person_sets,
         };
         // The user's schema, with every column nullable: any value cell may be hidden. Text
         // leaves as plain strings: tables are read as string views, which many clients (a
