@@ -3,6 +3,7 @@
 //! two outputs give away without the history (the truth from plain DataFusion), then that
 //! with it the second output hides the cell (rule `history`).
 
+use super::span::rank;
 use super::support::{plain, runtime, strings, warehouse};
 use renkei_disclosure::{CellRule, Policy};
 use renkei_engine::{CheckedOutput, Engine, EngineOptions, PersonSet};
@@ -445,42 +446,4 @@ fn fifty_ordinary_queries_release_no_small_group_of_atoms_in_their_span() {
             }
         }
     }
-}
-
-/// The rank of `rows` over the integers modulo the prime 2⁶¹ − 1.
-fn rank(mut rows: Vec<Vec<u64>>) -> usize {
-    const P: u64 = (1 << 61) - 1;
-    let mul = |a: u64, b: u64| ((u128::from(a) * u128::from(b)) % u128::from(P)) as u64;
-    let inverse = |a: u64| {
-        let (mut result, mut base, mut e) = (1u64, a, P - 2);
-        while e > 0 {
-            if e & 1 == 1 {
-                result = mul(result, base);
-            }
-            base = mul(base, base);
-            e >>= 1;
-        }
-        result
-    };
-    let width = rows.first().map_or(0, Vec::len);
-    let mut rank = 0;
-    for column in 0..width {
-        let Some(pivot) = (rank..rows.len()).find(|r| rows[*r][column] != 0) else {
-            continue;
-        };
-        rows.swap(rank, pivot);
-        let scale = inverse(rows[rank][column]);
-        let pivot_row: Vec<u64> = rows[rank].iter().map(|v| mul(*v, scale)).collect();
-        for (r, row) in rows.iter_mut().enumerate() {
-            if r != rank && row[column] != 0 {
-                let factor = row[column];
-                for (v, p) in row.iter_mut().zip(&pivot_row) {
-                    *v = (*v + P - mul(factor, *p)) % P;
-                }
-            }
-        }
-        rows[rank] = pivot_row;
-        rank += 1;
-    }
-    rank
 }

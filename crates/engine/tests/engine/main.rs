@@ -7,6 +7,7 @@ mod adversarial;
 mod golden;
 mod ledger;
 mod property;
+mod span;
 mod support;
 
 use renkei_disclosure::Policy;
