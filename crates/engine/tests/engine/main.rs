@@ -5,8 +5,10 @@
 
 mod adversarial;
 mod golden;
+mod grammar;
 mod ledger;
 mod property;
+mod property_grammar;
 mod span;
 mod support;
 
