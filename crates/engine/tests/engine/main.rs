@@ -6,6 +6,7 @@
 mod adversarial;
 mod golden;
 mod grammar;
+mod grammar_findings;
 mod ledger;
 mod property;
 mod property_grammar;

@@ -1,0 +1,81 @@
+//! The smallest queries behind what `property_grammar` found (FINDINGS.md at the repository
+//! root): each runs with the default policy and fails today; the property test counts these
+//! cases instead of failing on them until they are fixed.
+
+use crate::support::{run, strings};
+use std::collections::HashMap;
+
+/// Released rows: first column → the value cells (None where hidden).
+fn released(sql: &str) -> HashMap<String, Vec<Option<String>>> {
+    let out = run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let columns: Vec<String> = out.schema.fields().iter().map(|f| f.name().clone()).collect();
+    strings(&out.batches)
+        .into_iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let cells = (1..row.len())
+                .map(|c| {
+                    let hidden = out.report.hidden.iter().any(|h| h.row == r && h.column == columns[c]);
+                    (!hidden).then(|| row[c].clone())
+                })
+                .collect();
+            (row[0].clone(), cells)
+        })
+        .collect()
+}
+
+/// FINDINGS.md 1: the persons of two rows nest (everyone with drips, 33, also has tests, 60),
+/// and the two counts (92, 94) differ by the 2 persons with tests and no drips.
+#[test]
+#[ignore = "leak: FINDINGS.md 1, rows that share persons differ by a few"]
+fn rows_sharing_persons_do_not_differ_by_a_few() {
+    let sql = "SELECT i.data_category AS category, count(DISTINCT i.person_id) AS persons \
+               FROM dpc_items i GROUP BY i.data_category";
+    let rows = released(sql);
+    let value = |k: &str| rows.get(k).and_then(|c| c[0].clone());
+    assert!(
+        value("33").is_none() || value("60").is_none(),
+        "{sql}: 33 → {:?} and 60 → {:?} released; every person of 33 is in 60",
+        value("33"),
+        value("60")
+    );
+}
+
+/// FINDINGS.md 2: a ROLLUP hides its two small rows (outcomes 1 and 6, 2 and 7 persons) but
+/// shows the total (90) and the other row (81): the 9 persons none of whose stays ended
+/// "improved" are their difference.
+#[test]
+#[ignore = "leak: FINDINGS.md 2, hidden rows of a ROLLUP that together hold few persons"]
+fn a_rollup_does_not_show_its_hidden_rows_together() {
+    let sql = "SELECT discharge_outcome, count(DISTINCT person_id) AS persons FROM dpc_cases \
+               GROUP BY ROLLUP (discharge_outcome)";
+    let rows = released(sql);
+    let value = |k: &str| rows.get(k).and_then(|c| c[0].clone());
+    assert!(
+        value("NULL").is_none() || value("2").is_none(),
+        "{sql}: total {:?} and outcome 2 {:?} released; their difference is 9 persons",
+        value("NULL"),
+        value("2")
+    );
+}
+
+/// FINDINGS.md 3: three cells of a row, two of rows and one of persons, each pair far apart:
+/// 133 − 107 − 21 = 5, the second certifications of the 5 persons aged 90+ with two.
+#[test]
+#[ignore = "leak: FINDINGS.md 3, cells of different kinds in a row combine past the pairwise rules"]
+fn rows_and_persons_of_one_row_do_not_combine_into_a_few() {
+    let sql = "SELECT 'all' AS k, count(*) AS certifications, count(*) FILTER (WHERE NOT (age >= 90)) AS others, \
+               count(DISTINCT person_id) FILTER (WHERE age >= 90) AS persons FROM kaigo_certifications";
+    let rows = released(sql);
+    assert!(rows["all"].iter().any(Option::is_none), "{sql}: all of {:?} released", rows["all"]);
+}
+
+/// FINDINGS.md 4: a mean of a sensitive measure with a FILTER beside a SUM of a weight on the
+/// same condition fails to plan.
+#[test]
+#[ignore = "bug: FINDINGS.md 4, duplicate __common_expr in the plan"]
+fn a_filtered_mean_beside_a_weight_on_its_condition_plans() {
+    let sql = "SELECT avg(total_points) FILTER (WHERE age > 50) AS mean, \
+               sum(CASE WHEN age > 50 THEN 1 ELSE 0 END) AS older FROM ndb_claims";
+    run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
