@@ -36,15 +36,29 @@ const fn m(column: &'static str, sensitive: bool) -> Measure {
 }
 
 const DEMENTIA_IN: &str = "person_id IN (SELECT person_id FROM ndb_diagnoses WHERE substr(icd10, 1, 1) = 'F')";
-const CERTIFIED_SEVERE: &str = "EXISTS (SELECT 1 FROM kaigo_certifications x WHERE x.person_id = {p} AND x.care_level >= '23')";
+const CERTIFIED_SEVERE: &str =
+    "EXISTS (SELECT 1 FROM kaigo_certifications x WHERE x.person_id = {p} AND x.care_level >= '23')";
 
 pub const SOURCES: &[Source] = &[
     Source {
         with: "",
         from: "ndb_claims c",
         person: "c.person_id",
-        keys: &["c.sex", "c.setting", "c.insurer_kind", "c.age / 10", "c.claim_month", "c.age / 25"],
-        conditions: &["c.age >= 90", "c.sex = 2", "c.setting = 'inpatient'", "c.total_points > 5000", "c.age < 40"],
+        keys: &[
+            "c.sex",
+            "c.setting",
+            "c.insurer_kind",
+            "c.age / 10",
+            "c.claim_month",
+            "c.age / 25",
+        ],
+        conditions: &[
+            "c.age >= 90",
+            "c.sex = 2",
+            "c.setting = 'inpatient'",
+            "c.total_points > 5000",
+            "c.age < 40",
+        ],
         semi: &["c.{DEMENTIA_IN}", "{CERTIFIED_SEVERE}"],
         measures: &[m("c.total_points", true), m("c.age", false)],
         records: &["c.claim_id"],
@@ -54,8 +68,21 @@ pub const SOURCES: &[Source] = &[
         with: "",
         from: "kaigo_certifications k",
         person: "k.person_id",
-        keys: &["k.care_level", "k.sex", "k.dementia_grade", "k.age / 10", "k.application_kind", "substr(k.care_level, 1, 1)"],
-        conditions: &["k.age >= 95", "k.dementia_grade = '8'", "k.care_level = '25'", "k.sex = 1", "k.valid_to IS NULL"],
+        keys: &[
+            "k.care_level",
+            "k.sex",
+            "k.dementia_grade",
+            "k.age / 10",
+            "k.application_kind",
+            "substr(k.care_level, 1, 1)",
+        ],
+        conditions: &[
+            "k.age >= 95",
+            "k.dementia_grade = '8'",
+            "k.care_level = '25'",
+            "k.sex = 1",
+            "k.valid_to IS NULL",
+        ],
         semi: &["k.{DEMENTIA_IN}"],
         measures: &[m("k.age", false)],
         records: &[],
@@ -65,8 +92,20 @@ pub const SOURCES: &[Source] = &[
         with: "",
         from: "kaigo_claims s",
         person: "s.person_id",
-        keys: &["s.service_type", "s.care_level", "s.sex", "s.service_month", "s.age / 10"],
-        conditions: &["s.age >= 90", "s.units > 20000", "s.care_level >= '23'", "s.sex = 2", "s.service_type = '11'"],
+        keys: &[
+            "s.service_type",
+            "s.care_level",
+            "s.sex",
+            "s.service_month",
+            "s.age / 10",
+        ],
+        conditions: &[
+            "s.age >= 90",
+            "s.units > 20000",
+            "s.care_level >= '23'",
+            "s.sex = 2",
+            "s.service_type = '11'",
+        ],
         semi: &["s.{DEMENTIA_IN}"],
         measures: &[m("s.units", true), m("s.age", false)],
         records: &["s.claim_id"],
@@ -76,8 +115,19 @@ pub const SOURCES: &[Source] = &[
         with: "",
         from: "dpc_cases d JOIN kaigo_certifications k ON k.person_id = d.person_id",
         person: "d.person_id",
-        keys: &["d.sex", "substr(d.main_icd10, 1, 1)", "d.discharge_outcome", "k.care_level", "d.age / 10"],
-        conditions: &["d.age >= 85", "k.care_level >= '23'", "d.discharge_outcome = '6'", "d.sex = 1"],
+        keys: &[
+            "d.sex",
+            "substr(d.main_icd10, 1, 1)",
+            "d.discharge_outcome",
+            "k.care_level",
+            "d.age / 10",
+        ],
+        conditions: &[
+            "d.age >= 85",
+            "k.care_level >= '23'",
+            "d.discharge_outcome = '6'",
+            "d.sex = 1",
+        ],
         semi: &[],
         measures: &[m("d.age", false), m("k.age", false)],
         records: &["d.case_id"],
@@ -87,7 +137,13 @@ pub const SOURCES: &[Source] = &[
         with: "",
         from: "ndb_claims c JOIN ndb_diagnoses g ON g.claim_id = c.claim_id AND g.person_id = c.person_id",
         person: "c.person_id",
-        keys: &["c.sex", "g.outcome", "c.age / 20", "c.setting", "substr(g.disease_code, 1, 1)"],
+        keys: &[
+            "c.sex",
+            "g.outcome",
+            "c.age / 20",
+            "c.setting",
+            "substr(g.disease_code, 1, 1)",
+        ],
         conditions: &["g.is_main", "c.age < 20", "g.outcome = '3'", "c.sex = 2"],
         semi: &["{CERTIFIED_SEVERE}"],
         measures: &[m("c.total_points", true)],
@@ -99,7 +155,12 @@ pub const SOURCES: &[Source] = &[
         from: "dpc_cases d JOIN dpc_items i ON i.case_id = d.case_id AND i.person_id = d.person_id",
         person: "d.person_id",
         keys: &["d.sex", "i.data_category", "d.discharge_outcome", "d.age / 10"],
-        conditions: &["i.data_category IN ('50', '60')", "d.age >= 85", "i.points > 1000", "d.sex = 2"],
+        conditions: &[
+            "i.data_category IN ('50', '60')",
+            "d.age >= 85",
+            "i.points > 1000",
+            "d.sex = 2",
+        ],
         semi: &[],
         measures: &[m("i.points", true)],
         records: &["d.case_id"],
@@ -122,7 +183,12 @@ pub const SOURCES: &[Source] = &[
         from: "u LEFT JOIN q ON q.person_id = u.person_id",
         person: "u.person_id",
         keys: &["u.n / 4", "q.claims IS NULL"],
-        conditions: &["q.points > 50000", "u.units > 100000", "u.n >= 6", "q.person_id IS NULL"],
+        conditions: &[
+            "q.points > 50000",
+            "u.units > 100000",
+            "u.n >= 6",
+            "q.person_id IS NULL",
+        ],
         semi: &["u.{DEMENTIA_IN}"],
         measures: &[m("u.units", true), m("q.points", true), m("u.n", false)],
         records: &[],
@@ -131,7 +197,9 @@ pub const SOURCES: &[Source] = &[
 ];
 
 fn expand(text: &str, person: &str) -> String {
-    text.replace("{DEMENTIA_IN}", DEMENTIA_IN).replace("{CERTIFIED_SEVERE}", CERTIFIED_SEVERE).replace("{p}", person)
+    text.replace("{DEMENTIA_IN}", DEMENTIA_IN)
+        .replace("{CERTIFIED_SEVERE}", CERTIFIED_SEVERE)
+        .replace("{p}", person)
 }
 
 /// A value summed or averaged: its SQL, the integer expression whose sums the test
@@ -272,7 +340,9 @@ impl Query {
     }
 
     pub fn value_columns(&self) -> Vec<String> {
-        let shown = (0..self.aggregates.len()).filter(|i| self.shown[*i]).map(|i| format!("a{i}"));
+        let shown = (0..self.aggregates.len())
+            .filter(|i| self.shown[*i])
+            .map(|i| format!("a{i}"));
         shown.chain((0..self.derived.len()).map(|j| format!("d{j}"))).collect()
     }
 
@@ -282,7 +352,12 @@ impl Query {
 
     pub fn sql(&self) -> String {
         let p = self.person();
-        let mut select: Vec<String> = self.keys.iter().enumerate().map(|(i, k)| format!("{k} AS k{i}")).collect();
+        let mut select: Vec<String> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{k} AS k{i}"))
+            .collect();
         for (i, a) in self.aggregates.iter().enumerate() {
             if self.shown[i] {
                 select.push(format!("{} AS a{i}", a.sql(p)));
@@ -290,7 +365,9 @@ impl Query {
         }
         for (j, d) in self.derived.iter().enumerate() {
             let (x, y) = match d {
-                Derived::Difference(x, y) | Derived::Ratio(x, y) => (self.aggregates[*x].sql(p), self.aggregates[*y].sql(p)),
+                Derived::Difference(x, y) | Derived::Ratio(x, y) => {
+                    (self.aggregates[*x].sql(p), self.aggregates[*y].sql(p))
+                }
             };
             select.push(match d {
                 Derived::Difference(..) => format!("{x} - {y} AS d{j}"),
@@ -303,7 +380,10 @@ impl Query {
             Grouping::Sets(sets) => format!(
                 "GROUPING SETS ({})",
                 sets.iter()
-                    .map(|s| format!("({})", s.iter().map(|i| self.keys[*i].as_str()).collect::<Vec<_>>().join(", ")))
+                    .map(|s| format!(
+                        "({})",
+                        s.iter().map(|i| self.keys[*i].as_str()).collect::<Vec<_>>().join(", ")
+                    ))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -347,12 +427,36 @@ fn linear(r: &mut Random, s: &Source) -> Linear {
     let (sql, divisor, dominance) = match r.below(7) {
         0 | 1 => (a.column.to_string(), 1, a.sensitive),
         2 => (format!("3 * {}", a.column), 1, a.sensitive),
-        3 => (format!("{} + 2 * {}", a.column, b.column), 1, a.sensitive && b.sensitive),
-        4 => return Linear { sql: format!("{} / 4.0", a.column), exact: a.column.to_string(), divisor: 4, dominance: a.sensitive },
-        5 => (format!("CASE WHEN {} THEN {} ELSE 0 END", r.pick(s.conditions), a.column), 1, a.sensitive),
-        _ => (format!("CASE WHEN {} THEN 1 ELSE 0 END", r.pick(s.conditions)), 1, false),
+        3 => (
+            format!("{} + 2 * {}", a.column, b.column),
+            1,
+            a.sensitive && b.sensitive,
+        ),
+        4 => {
+            return Linear {
+                sql: format!("{} / 4.0", a.column),
+                exact: a.column.to_string(),
+                divisor: 4,
+                dominance: a.sensitive,
+            };
+        }
+        5 => (
+            format!("CASE WHEN {} THEN {} ELSE 0 END", r.pick(s.conditions), a.column),
+            1,
+            a.sensitive,
+        ),
+        _ => (
+            format!("CASE WHEN {} THEN 1 ELSE 0 END", r.pick(s.conditions)),
+            1,
+            false,
+        ),
     };
-    Linear { exact: sql.clone(), sql, divisor, dominance }
+    Linear {
+        exact: sql.clone(),
+        sql,
+        divisor,
+        dominance,
+    }
 }
 
 fn aggregate(r: &mut Random, s: &Source, counts_only: bool) -> Aggregate {
@@ -370,7 +474,11 @@ fn aggregate(r: &mut Random, s: &Source, counts_only: bool) -> Aggregate {
     };
     let filter = (r.below(5) < 2).then(|| {
         let f = r.pick(s.conditions);
-        if r.below(3) == 0 { format!("NOT ({f})") } else { f.to_string() }
+        if r.below(3) == 0 {
+            format!("NOT ({f})")
+        } else {
+            f.to_string()
+        }
     });
     Aggregate { kind, filter }
 }
@@ -409,15 +517,32 @@ pub fn query(r: &mut Random, counts_only: bool) -> Query {
         .collect();
     if !counts_only && plain.len() >= 2 && r.below(3) == 0 {
         let (x, y) = (plain[0], plain[1 + r.below(plain.len() - 1)]);
-        derived.push(if r.below(2) == 0 { Derived::Difference(x, y) } else { Derived::Ratio(x, y) });
+        derived.push(if r.below(2) == 0 {
+            Derived::Difference(x, y)
+        } else {
+            Derived::Ratio(x, y)
+        });
         if r.below(2) == 0 {
             shown[x] = false;
         }
     }
     let having = (!counts_only && r.below(5) == 0).then(|| {
         let counts: Vec<usize> = (0..aggregates.len()).filter(|i| aggregates[*i].is_count()).collect();
-        let i = if counts.is_empty() { 0 } else { counts[r.below(counts.len())] };
+        let i = if counts.is_empty() {
+            0
+        } else {
+            counts[r.below(counts.len())]
+        };
         (i, [0, 5, 20, 60][r.below(4)])
     });
-    Query { source, keys, grouping, filter, aggregates, shown, derived, having }
+    Query {
+        source,
+        keys,
+        grouping,
+        filter,
+        aggregates,
+        shown,
+        derived,
+        having,
+    }
 }

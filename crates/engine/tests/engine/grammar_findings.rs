@@ -2,7 +2,10 @@
 //! root): each runs with the default policy and fails today; the property test counts these
 //! cases instead of failing on them until they are fixed.
 
-use crate::support::{run, strings};
+use crate::property_grammar::policies;
+use crate::support::{plain, run, strings};
+use crate::{runtime, warehouse};
+use renkei_engine::{Engine, EngineOptions};
 use std::collections::HashMap;
 
 /// Released rows: first column → the value cells (None where hidden).
@@ -67,7 +70,11 @@ fn rows_and_persons_of_one_row_do_not_combine_into_a_few() {
     let sql = "SELECT 'all' AS k, count(*) AS certifications, count(*) FILTER (WHERE NOT (age >= 90)) AS others, \
                count(DISTINCT person_id) FILTER (WHERE age >= 90) AS persons FROM kaigo_certifications";
     let rows = released(sql);
-    assert!(rows["all"].iter().any(Option::is_none), "{sql}: all of {:?} released", rows["all"]);
+    assert!(
+        rows["all"].iter().any(Option::is_none),
+        "{sql}: all of {:?} released",
+        rows["all"]
+    );
 }
 
 /// FINDINGS.md 4: a mean of a sensitive measure with a FILTER beside a SUM of a weight on the
@@ -78,4 +85,40 @@ fn a_filtered_mean_beside_a_weight_on_its_condition_plans() {
     let sql = "SELECT avg(total_points) FILTER (WHERE age > 50) AS mean, \
                sum(CASE WHEN age > 50 THEN 1 ELSE 0 END) AS older FROM ndb_claims";
     run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// A debugging aid: `RENKEI_SQL='…' RENKEI_POLICY='rounding 5' … replay_one_query --ignored
+/// --nocapture` prints the checked output (hidden cells with their rule) and, with
+/// `RENKEI_PLAIN='…'`, that query's plain result.
+#[test]
+#[ignore = "a debugging aid, run by hand"]
+fn replay_one_query() {
+    let name = std::env::var("RENKEI_POLICY").unwrap_or_else(|_| "default".into());
+    let (_, policy) = policies()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .expect("a policy of policies()");
+    let engine = Engine::open(warehouse(), policy, EngineOptions::default()).expect("opens");
+    if let Ok(sql) = std::env::var("RENKEI_SQL") {
+        match runtime().block_on(engine.query(&sql)) {
+            Ok(out) => {
+                for (r, row) in strings(&out.batches).into_iter().enumerate() {
+                    let hidden: Vec<String> = out
+                        .report
+                        .hidden
+                        .iter()
+                        .filter(|h| h.row == r)
+                        .map(|h| format!("{}:{:?}", h.column, h.rule))
+                        .collect();
+                    eprintln!("{r}: {row:?} hidden {hidden:?}");
+                }
+            }
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+    if let Ok(sql) = std::env::var("RENKEI_PLAIN") {
+        for row in strings(&plain(&sql)) {
+            eprintln!("{row:?}");
+        }
+    }
 }

@@ -26,6 +26,10 @@
 //! small rays (a sum of small atoms), exhaustively where the combinations that vanish on all
 //! large rays form a space of dimension ≤ 2 (or 3 over few rays). Rounded outputs are not
 //! exact sums; they are checked like the others (a stricter test than the policy needs).
+//!
+//! Every message names the query's policy and number: `RENKEI_ONLY=<number>` replays that query
+//! alone, `RENKEI_DUMP=1` prints the rays of a combination that isolates few persons, and
+//! `grammar_findings::replay_one_query` runs any SQL checked and plain.
 
 use crate::grammar::{self, Derived, Kind, Query};
 use crate::property::Random;
@@ -58,14 +62,40 @@ type Contributions = Vec<[i128; 3]>;
 /// Persons of each group (full key tuple, "NULL" for keys a grouping level leaves out).
 type Truth = BTreeMap<Vec<String>, BTreeMap<String, Contributions>>;
 
-fn policies() -> Vec<(&'static str, Policy)> {
+pub fn policies() -> Vec<(&'static str, Policy)> {
     let base = Policy::default();
     vec![
         ("default", base.clone()),
-        ("rounding 5", Policy { rounding_base: Some(5), ..base.clone() }),
-        ("no zero cells", Policy { show_zero_cells: false, ..base.clone() }),
-        ("strict dominance", Policy { dominance_k_percent: 50.0, p_percent: 30.0, ..base.clone() }),
-        ("5 persons, hidden rows shown", Policy { min_persons: 5, show_hidden_rows: true, ..base }),
+        (
+            "rounding 5",
+            Policy {
+                rounding_base: Some(5),
+                ..base.clone()
+            },
+        ),
+        (
+            "no zero cells",
+            Policy {
+                show_zero_cells: false,
+                ..base.clone()
+            },
+        ),
+        (
+            "strict dominance",
+            Policy {
+                dominance_k_percent: 50.0,
+                p_percent: 30.0,
+                ..base.clone()
+            },
+        ),
+        (
+            "5 persons, hidden rows shown",
+            Policy {
+                min_persons: 5,
+                show_hidden_rows: true,
+                ..base
+            },
+        ),
     ]
 }
 
@@ -120,7 +150,11 @@ fn cell(q: &Query, a: usize, persons: &BTreeMap<String, Contributions>) -> Cell 
         Kind::Mean(l) => (n > 0).then(|| v as f64 / l.divisor as f64 / n as f64),
         _ => Some(v as f64),
     };
-    Cell { value, behind, contributions }
+    Cell {
+        value,
+        behind,
+        contributions,
+    }
 }
 
 /// The rules for a released bare aggregate (or one a released derived column uses).
@@ -140,7 +174,10 @@ fn judge(q: &Query, a: usize, c: &Cell, group: usize, policy: &Policy) -> Result
         && c.value.is_some()
         && let Some(rule) = dominance(&c.contributions, policy)
     {
-        return Err(format!("released though dominated ({rule:?}): {:?}", top(&c.contributions)));
+        return Err(format!(
+            "released though dominated ({rule:?}): {:?}",
+            top(&c.contributions)
+        ));
     }
     Ok(())
 }
@@ -177,7 +214,11 @@ struct Vector {
 }
 
 fn entries(persons: &BTreeMap<String, Contributions>, f: impl Fn(&Contributions) -> i128) -> Vec<(String, i128)> {
-    persons.iter().map(|(p, c)| (p.clone(), f(c))).filter(|(_, v)| *v != 0).collect()
+    persons
+        .iter()
+        .map(|(p, c)| (p.clone(), f(c)))
+        .filter(|(_, v)| *v != 0)
+        .collect()
 }
 
 #[derive(Default)]
@@ -203,7 +244,13 @@ struct Tally {
 /// Checks one accepted query's output; returns its released vectors, and whether some person
 /// is in several groups of the finest level (rows that share persons other than as a ROLLUP
 /// total shares them with its rows).
-fn check(q: &Query, sql: &str, out: &renkei_engine::CheckedOutput, policy: &Policy, tally: &mut Tally) -> (Vec<Vector>, bool) {
+fn check(
+    q: &Query,
+    sql: &str,
+    out: &renkei_engine::CheckedOutput,
+    policy: &Policy,
+    tally: &mut Tally,
+) -> (Vec<Vector>, bool) {
     let truth = truth(q);
     let mut seen = HashSet::new();
     let spanning = truth
@@ -222,14 +269,24 @@ fn check(q: &Query, sql: &str, out: &renkei_engine::CheckedOutput, policy: &Poli
         let persons = truth.get(&key).unwrap_or(&empty);
         let group = persons.len();
         let labelled = key.iter().any(|k| k != "NULL");
-        let released: Vec<usize> = (0..columns.len()).filter(|c| !hidden.contains(&(r, columns[*c].clone()))).collect();
+        let released: Vec<usize> = (0..columns.len())
+            .filter(|c| !hidden.contains(&(r, columns[*c].clone())))
+            .collect();
         let at = |what: &str| format!("{sql}\n  row {r} {key:?}: {what}");
         if !released.is_empty() || (labelled && !policy.show_hidden_rows) {
-            assert!(group >= min, "{}", at(&format!("released for a group of {group} persons")));
+            assert!(
+                group >= min,
+                "{}",
+                at(&format!("released for a group of {group} persons"))
+            );
         }
         if let Some((a, n)) = q.having {
             let v = cell(q, a, persons).value.unwrap_or(0.0);
-            assert!(v > n as f64, "{}", at(&format!("released though HAVING > {n} is false ({v})")));
+            assert!(
+                v > n as f64,
+                "{}",
+                at(&format!("released though HAVING > {n} is false ({v})"))
+            );
         }
         for c in released {
             tally.cells += 1;
@@ -251,12 +308,25 @@ fn check(q: &Query, sql: &str, out: &renkei_engine::CheckedOutput, policy: &Poli
             };
             if let Some(a) = name.strip_prefix('a').map(|i| i.parse::<usize>().expect("index")) {
                 let x = one(a);
-                let expected = if q.aggregates[a].is_count() { x.value.map(|v| rounded(v, policy.rounding_base)) } else { x.value };
-                assert!(same(text, expected), "{}", at(&format!("{name} = {text}, plain DataFusion {expected:?}")));
+                let expected = if q.aggregates[a].is_count() {
+                    x.value.map(|v| rounded(v, policy.rounding_base))
+                } else {
+                    x.value
+                };
+                assert!(
+                    same(text, expected),
+                    "{}",
+                    at(&format!("{name} = {text}, plain DataFusion {expected:?}"))
+                );
                 match &q.aggregates[a].kind {
                     Kind::Mean(_) => {
                         vectors.push(vector(a, "(sum)"));
-                        vectors.push(Vector { row: r, kind: "rows".into(), label: format!("{label} (rows)"), entries: entries(persons, |c| c[a][1]) });
+                        vectors.push(Vector {
+                            row: r,
+                            kind: "rows".into(),
+                            label: format!("{label} (rows)"),
+                            entries: entries(persons, |c| c[a][1]),
+                        });
                     }
                     _ => vectors.push(vector(a, "")),
                 }
@@ -268,11 +338,18 @@ fn check(q: &Query, sql: &str, out: &renkei_engine::CheckedOutput, policy: &Poli
                         (x, y, e)
                     }
                     Derived::Ratio(x, y) => {
-                        let e = one(x).value.zip(one(y).value).and_then(|(a, b)| (b != 0.0).then(|| a / b));
+                        let e = one(x)
+                            .value
+                            .zip(one(y).value)
+                            .and_then(|(a, b)| (b != 0.0).then(|| a / b));
                         (x, y, e)
                     }
                 };
-                assert!(same(text, expected), "{}", at(&format!("{name} = {text}, plain DataFusion {expected:?}")));
+                assert!(
+                    same(text, expected),
+                    "{}",
+                    at(&format!("{name} = {text}, plain DataFusion {expected:?}"))
+                );
                 match q.derived[j] {
                     Derived::Difference(..) => vectors.push(Vector {
                         row: r,
@@ -311,7 +388,8 @@ fn no_small_combination(sql: &str, vectors: &[&Vector], policy: &Policy, tally: 
         let ray = pattern.iter().map(|(c, x)| (*c, span::mul(*x, scale))).collect();
         rays.entry(ray).or_insert((0, pattern)).0 += 1;
     }
-    let examples: HashMap<Vec<(usize, u64)>, Vec<(usize, u64)>> = rays.iter().map(|(k, (_, e))| (k.clone(), e.clone())).collect();
+    let examples: HashMap<Vec<(usize, u64)>, Vec<(usize, u64)>> =
+        rays.iter().map(|(k, (_, e))| (k.clone(), e.clone())).collect();
     let mut rays: Vec<(Vec<(usize, u64)>, u64)> = rays.into_iter().map(|(k, (w, _))| (k, w)).collect();
     rays.sort();
     tally.rays += rays.len();
@@ -358,12 +436,21 @@ fn no_small_combination(sql: &str, vectors: &[&Vector], policy: &Policy, tally: 
         };
         if let Some(r) = found.small_rays.first() {
             if std::env::var_os("RENKEI_DUMP").is_some() {
-                let signed = |v: u64| if v > span::P / 2 { -((span::P - v) as i128) } else { v as i128 };
+                let signed = |v: u64| {
+                    if v > span::P / 2 {
+                        -((span::P - v) as i128)
+                    } else {
+                        v as i128
+                    }
+                };
                 for (i, c) in cells.iter().enumerate() {
                     eprintln!("cell {i}: {}", vectors[*c].label);
                 }
                 for (k, w) in weights.iter().enumerate() {
-                    let e: Vec<String> = examples[&rays[members[k]].0].iter().map(|(c, v)| format!("c{}:{}", cells.iter().position(|x| x == c).expect("in"), signed(*v))).collect();
+                    let e: Vec<String> = examples[&rays[members[k]].0]
+                        .iter()
+                        .map(|(c, v)| format!("c{}:{}", cells.iter().position(|x| x == c).expect("in"), signed(*v)))
+                        .collect();
                     eprintln!("ray {k} ({w} persons): {}", e.join(" "));
                 }
                 eprintln!("ray {r}: column {}", r);
@@ -396,7 +483,9 @@ fn random_grammar_queries_release_only_what_the_rules_allow() {
     let rt = runtime();
     let mut random = Random(0x27_9a33_a11);
     let mut tally = Tally::default();
-    let only: Option<usize> = std::env::var("RENKEI_ONLY").ok().map(|v| v.parse().expect("a query number"));
+    let only: Option<usize> = std::env::var("RENKEI_ONLY")
+        .ok()
+        .map(|v| v.parse().expect("a query number"));
     for number in 0..QUERIES {
         let (name, policy, engine) = &engines[random.below(engines.len())];
         let q = grammar::query(&mut random, policy.rounding_base.is_some());
@@ -431,7 +520,9 @@ fn random_grammar_queries_release_only_what_the_rules_allow() {
             let leaks = no_small_combination(&sql, &row, policy, &mut scratch);
             in_a_row |= !leaks.is_empty();
             if one_kind || STRICT_ACROSS_KINDS {
-                tally.leaks.extend(leaks.into_iter().map(|l| format!("(within a row) {l}")));
+                tally
+                    .leaks
+                    .extend(leaks.into_iter().map(|l| format!("(within a row) {l}")));
             } else if let Some(l) = leaks.into_iter().next() {
                 tally.across_kinds.push(l);
             }
@@ -442,7 +533,11 @@ fn random_grammar_queries_release_only_what_the_rules_allow() {
         if STRICT_ACROSS_ROWS {
             tally.leaks.extend(leaks);
         } else if let Some(l) = leaks.into_iter().next().filter(|_| !in_a_row) {
-            if spanning { tally.spanning.push(l) } else { tally.across_rows.push(l) }
+            if spanning {
+                tally.spanning.push(l)
+            } else {
+                tally.across_rows.push(l)
+            }
         }
     }
     eprintln!(
@@ -465,11 +560,18 @@ fn random_grammar_queries_release_only_what_the_rules_allow() {
     );
     // The stronger check is reported, not asserted: a sum of several small atoms is the
     // known limit of GaussSuppression (docs/disclosure.md), and rounded outputs are no exact sums.
-    eprintln!("{} components with a sum of small atoms in their span, e.g.:", tally.small_sums.len());
+    eprintln!(
+        "{} components with a sum of small atoms in their span, e.g.:",
+        tally.small_sums.len()
+    );
     for s in tally.small_sums.iter().take(3) {
         eprintln!("  {s}");
     }
-    for (what, list) in [("1", &tally.spanning), ("2", &tally.across_rows), ("3", &tally.across_kinds)] {
+    for (what, list) in [
+        ("1", &tally.spanning),
+        ("2", &tally.across_rows),
+        ("3", &tally.across_kinds),
+    ] {
         if let Some(first) = list.first() {
             eprintln!("first of FINDINGS.md {what}: {first}");
         }
@@ -477,35 +579,15 @@ fn random_grammar_queries_release_only_what_the_rules_allow() {
     for s in &tally.leaks {
         eprintln!("LEAK: {s}");
     }
-    assert!(tally.leaks.is_empty(), "{} outputs isolate a few persons", tally.leaks.len());
-    assert!(tally.accepted * 2 >= QUERIES, "only {} of {QUERIES} accepted", tally.accepted);
+    assert!(
+        tally.leaks.is_empty(),
+        "{} outputs isolate a few persons",
+        tally.leaks.len()
+    );
+    assert!(
+        tally.accepted * 2 >= QUERIES,
+        "only {} of {QUERIES} accepted",
+        tally.accepted
+    );
     assert!(tally.cells > 300 && tally.small_rays > 50, "too little checked");
-}
-
-/// A debugging aid: `RENKEI_SQL='…' RENKEI_POLICY='rounding 5' … replay_one_query --ignored
-/// --nocapture` prints the checked output (hidden cells with their rule) and, with
-/// `RENKEI_PLAIN='…'`, that query's plain result.
-#[test]
-#[ignore = "a debugging aid, run by hand"]
-fn replay_one_query() {
-    let name = std::env::var("RENKEI_POLICY").unwrap_or_else(|_| "default".into());
-    let (_, policy) = policies().into_iter().find(|(n, _)| *n == name).expect("a policy of policies()");
-    let engine = Engine::open(warehouse(), policy, EngineOptions::default()).expect("opens");
-    if let Ok(sql) = std::env::var("RENKEI_SQL") {
-        match runtime().block_on(engine.query(&sql)) {
-            Ok(out) => {
-                for (r, row) in strings(&out.batches).into_iter().enumerate() {
-                    let hidden: Vec<String> =
-                        out.report.hidden.iter().filter(|h| h.row == r).map(|h| format!("{}:{:?}", h.column, h.rule)).collect();
-                    eprintln!("{r}: {row:?} hidden {hidden:?}");
-                }
-            }
-            Err(e) => eprintln!("{e}"),
-        }
-    }
-    if let Ok(sql) = std::env::var("RENKEI_PLAIN") {
-        for row in strings(&plain(&sql)) {
-            eprintln!("{row:?}");
-        }
-    }
 }

@@ -101,14 +101,22 @@ pub fn isolation(cells: &[Vec<u64>], weights: &[u64], min: u64) -> Isolation {
     let first_small = order.iter().position(|c| small(weights[*c])).unwrap_or(order.len());
     let mut rows: Vec<Vec<u64>> = cells.iter().map(|r| order.iter().map(|c| r[*c]).collect()).collect();
     let pivots = echelon(&mut rows);
-    let mut out = Isolation { decided: true, ..Isolation::default() };
+    let mut out = Isolation {
+        decided: true,
+        ..Isolation::default()
+    };
     for (row, pivot) in rows.iter().zip(&pivots) {
         if *pivot >= first_small && row.iter().filter(|v| **v != 0).count() == 1 {
             out.small_rays.push(order[*pivot]);
         }
     }
     // The space of combinations vanishing on the large rays, as vectors over the small ones.
-    let basis: Vec<&Vec<u64>> = rows.iter().zip(&pivots).filter(|(_, p)| **p >= first_small).map(|(r, _)| r).collect();
+    let basis: Vec<&Vec<u64>> = rows
+        .iter()
+        .zip(&pivots)
+        .filter(|(_, p)| **p >= first_small)
+        .map(|(r, _)| r)
+        .collect();
     let d = basis.len();
     if d == 0 {
         return out;
@@ -139,7 +147,10 @@ pub fn isolation(cells: &[Vec<u64>], weights: &[u64], min: u64) -> Isolation {
     };
     let all = |keep: &dyn Fn(&Vec<u64>) -> bool| -> (u64, Vec<usize>) {
         let chosen = classes.iter().filter(|(v, _, _)| keep(v));
-        (chosen.clone().map(|(_, w, _)| w).sum(), chosen.flat_map(|(_, _, m)| m.clone()).collect())
+        (
+            chosen.clone().map(|(_, w, _)| w).sum(),
+            chosen.flat_map(|(_, _, m)| m.clone()).collect(),
+        )
     };
     // Any non-zero combination of the space is supported within all of its rays.
     let (w, members) = all(&|_| true);
