@@ -208,10 +208,26 @@ pub fn apply_disclosure_control(
     // Differencing inside a row: two released cells whose difference is about a few persons.
     for d in &spec.differences {
         let between = counts(&batch, &d.persons)?;
+        // Where zeros are hidden, a difference of no one is a zero the reader computes. A
+        // difference of totals is judged as a cell too: by its units, and by what each person
+        // puts into it.
+        let dominated = match &d.dominance {
+            Some(name) => dominance_verdicts(&batch, name, policy)?,
+            None => vec![None; rows],
+        };
+        let units_between = units_behind(&batch, &d.units)?;
+        let small: Vec<bool> = (0..rows)
+            .map(|r| {
+                let n = between[r];
+                ((n > 0 || !policy.show_zero_cells) && n < policy.min_persons as i64)
+                    || (n > 0 && dominated[r].is_some())
+                    || (n > 0 && spec.entity_rule && units_between[r] < policy.min_entities as i64)
+            })
+            .collect();
         let tested = |j: usize| spec.having_aggregates.contains(&j);
         if tested(d.first) || tested(d.second) {
-            for (h, n) in having_hidden.iter_mut().zip(&between) {
-                *h |= (*n > 0 || !policy.show_zero_cells) && *n < policy.min_persons as i64;
+            for (h, s) in having_hidden.iter_mut().zip(&small) {
+                *h |= *s;
             }
         }
         let second = spec
@@ -226,9 +242,7 @@ pub fn apply_disclosure_control(
             continue;
         };
         for (r, cells) in rule.iter_mut().enumerate() {
-            // Where zeros are hidden, a difference of no one is a zero the reader computes.
-            let small = (between[r] > 0 || !policy.show_zero_cells) && between[r] < policy.min_persons as i64;
-            if small && cells[first].is_none() && cells[second].is_none() {
+            if small[r] && cells[first].is_none() && cells[second].is_none() {
                 cells[second] = Some(CellRule::Difference);
             }
         }

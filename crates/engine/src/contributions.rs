@@ -50,8 +50,11 @@ pub fn contributions_udaf() -> Arc<AggregateUDF> {
 pub fn pieces_udaf(kind: PieceKind) -> Arc<AggregateUDF> {
     static ROWS: LazyLock<Arc<AggregateUDF>> =
         LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces(PieceKind::Rows)))));
-    static MEASURE: LazyLock<Arc<AggregateUDF>> =
-        LazyLock::new(|| Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces(PieceKind::Measure)))));
+    static MEASURE: LazyLock<Arc<AggregateUDF>> = LazyLock::new(|| {
+        Arc::new(AggregateUDF::from(Contributions::new(Output::Pieces(
+            PieceKind::Measure,
+        ))))
+    });
     match kind {
         PieceKind::Rows => Arc::clone(&ROWS),
         PieceKind::Measure => Arc::clone(&MEASURE),
@@ -252,7 +255,10 @@ impl PerPerson {
 
     /// The pieces of the persons who put something into the cell.
     fn pieces(&self, kind: PieceKind) -> impl Iterator<Item = u64> + '_ {
-        self.sums.iter().filter(|(_, v)| **v != 0.0).map(move |(p, v)| piece(*p, *v, kind))
+        self.sums
+            .iter()
+            .filter(|(_, v)| **v != 0.0)
+            .map(move |(p, v)| piece(*p, *v, kind))
     }
 }
 
@@ -442,11 +448,23 @@ mod tests {
     #[test]
     fn a_piece_keeps_its_person_and_ignores_the_order_of_a_float_sum() {
         let person = 0x0123_4567_89ab_cdef;
-        assert_eq!(piece(person, 0.1 + 0.2, PieceKind::Rows), piece(person, 0.3, PieceKind::Rows));
-        assert_ne!(piece(person, 300.0, PieceKind::Rows), piece(person, 301.0, PieceKind::Rows));
-        assert_ne!(piece(person, 300.0, PieceKind::Rows), piece(person + (1 << 32), 300.0, PieceKind::Rows));
+        assert_eq!(
+            piece(person, 0.1 + 0.2, PieceKind::Rows),
+            piece(person, 0.3, PieceKind::Rows)
+        );
+        assert_ne!(
+            piece(person, 300.0, PieceKind::Rows),
+            piece(person, 301.0, PieceKind::Rows)
+        );
+        assert_ne!(
+            piece(person, 300.0, PieceKind::Rows),
+            piece(person + (1 << 32), 300.0, PieceKind::Rows)
+        );
         assert_eq!(piece(person, 300.0, PieceKind::Measure) >> 32, person >> 32);
-        assert_ne!(piece(person, 3.0, PieceKind::Rows), piece(person, 3.0, PieceKind::Measure));
+        assert_ne!(
+            piece(person, 3.0, PieceKind::Rows),
+            piece(person, 3.0, PieceKind::Measure)
+        );
     }
 
     #[test]

@@ -115,6 +115,11 @@ pub struct Difference {
     pub first: usize,
     pub second: usize,
     pub persons: String,
+    /// For two totals of one sensitive measure: the contributions summary of what each
+    /// person puts into their difference, judged by the dominance rules as a cell would be.
+    pub dominance: Option<String>,
+    /// Where the unit rule applies: the distinct units among the rows between them.
+    pub units: Vec<String>,
 }
 
 /// A hidden atoms aggregate (`atoms.rs`) and the aggregates whose cells it splits: bit i of

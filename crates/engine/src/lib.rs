@@ -89,9 +89,9 @@ pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
             contributions::pieces_udaf(contributions::PieceKind::Rows),
             contributions::pieces_udaf(contributions::PieceKind::Measure),
         ]
-            .into_iter()
-            .chain(atoms::Atoms::ALL.into_iter().map(atoms::atoms_udaf))
-            .collect(),
+        .into_iter()
+        .chain(atoms::Atoms::ALL.into_iter().map(atoms::atoms_udaf))
+        .collect(),
     )
 }
 

@@ -41,7 +41,7 @@ impl Rewriter<'_> {
         let mut hidden = HiddenAggregates::default();
         self.reuse_person_counts(&aggr_expr, &c, &persons, &mut hidden)?;
         let rules = self.aggregate_rules(&aggr_expr, &c, &persons, &units_needed, &mut hidden)?;
-        let (differences, atoms) = self.row_checks(&aggr_expr, &c, &persons, &mut hidden)?;
+        let (differences, atoms) = self.row_checks(&aggr_expr, &c, &persons, &units_needed, &mut hidden)?;
         // The persons of each group, over all its rows: its size as a group, apart from
         // what any aggregate counts (usually the same count as one of them, added once).
         let group_persons = hidden.add(persons.count(None));

@@ -142,6 +142,28 @@ pub(super) fn contributions_of(
     per_person(contributions_udaf(), f, persons, schema, feeds, false)
 }
 
+/// Per-person contributions of `value` (one number per row) among the rows `feeds` keeps,
+/// for the dominance rules on what is not an aggregate of the query: the difference of two
+/// of its totals.
+pub(super) fn contributions_of_value(
+    value: Expr,
+    persons: &Persons,
+    schema: &DFSchema,
+    feeds: Option<Expr>,
+) -> Result<Expr> {
+    Ok(Expr::AggregateFunction(AggregateFunction::new_udf(
+        contributions_udaf(),
+        vec![
+            key_number(persons.person.clone()),
+            cast(without_widening_cast(&value, schema), DataType::Float64),
+        ],
+        false,
+        feeds.map(Box::new),
+        vec![],
+        None,
+    )))
+}
+
 /// The pieces of a total (see `contributions.rs`) among the rows `feeds` keeps, for the
 /// release ledger: each row adds its value to its person's contribution, or 1 where
 /// `counts_rows` (a COUNT). A value is taken up to a literal factor (`2 * points` as

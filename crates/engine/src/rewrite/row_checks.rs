@@ -3,8 +3,8 @@
 //! the span check over their atoms (`span.rs`); counts of one person's rows in different
 //! units (rows, records, persons) by the persons who add a different number to each.
 
-use super::carried::Carried;
-use super::hidden::{HiddenAggregates, Persons};
+use super::carried::{Carried, hidden_col, unit_column};
+use super::hidden::{HiddenAggregates, Persons, contributions_of_value, distinct_keys_where};
 use super::lineage::Rewriter;
 use super::terms::{Term, aggregate_function};
 use crate::control::{AtomCheck, Difference};
@@ -12,7 +12,7 @@ use crate::key_number::key_number;
 use crate::refuse;
 use crate::span::{self, holds};
 use datafusion::common::Result;
-use datafusion::logical_expr::{BinaryExpr, Expr, Operator, lit};
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, lit, when};
 use renkei_warehouse::ColumnClass;
 
 impl Rewriter<'_> {
@@ -22,6 +22,7 @@ impl Rewriter<'_> {
         aggr_expr: &[Expr],
         c: &Carried,
         persons: &Persons,
+        units_needed: &[usize],
         hidden: &mut HiddenAggregates,
     ) -> Result<(Vec<Difference>, Vec<AtomCheck>)> {
         let mut differences = Vec::new();
@@ -75,12 +76,38 @@ impl Rewriter<'_> {
                     (Some(d), Some(e)) if !one_measure => vec![d.or(e)],
                     (d, e) => [d, e].into_iter().flatten().collect(),
                 };
+                // Their difference is a cell the reader computes: the dominance rules judge what
+                // each person puts into it (`sum(points)` beside the same without prefecture
+                // 18 was prefecture 18's total, 12 persons but 97 % one man's, hidden when
+                // asked alone), and the unit rule its units (the same without one facility
+                // was that facility's claims and points).
+                let sensitive = one_measure && self.measures_sensitive(aggregate_function(&aggr_expr[*first])?, c)?;
                 for differ in differs {
+                    let dominance = match (&t.value, &u.value) {
+                        (Some(v), Some(w)) if sensitive => {
+                            let part = |feeds: &Option<Expr>, value: &Expr| {
+                                when(holds(feeds), value.clone()).otherwise(lit(0))
+                            };
+                            let each = part(&t.feeds, v)? - part(&u.feeds, w)?;
+                            Some(hidden.add(contributions_of_value(each, persons, schema, Some(differ.clone()))?))
+                        }
+                        _ => None,
+                    };
+                    let mut units = Vec::new();
+                    for (l, b) in &c.units {
+                        if units_needed.contains(b) {
+                            units.push(
+                                hidden.add(distinct_keys_where(hidden_col(&unit_column(*l)), Some(differ.clone()))),
+                            );
+                        }
+                    }
                     let persons = hidden.add(persons.count(Some(differ)));
                     differences.push(Difference {
                         first: *first,
                         second,
                         persons,
+                        dominance,
+                        units,
                     });
                 }
             }
@@ -155,6 +182,8 @@ impl Rewriter<'_> {
                     first,
                     second,
                     persons: hidden.add(e),
+                    dominance: None,
+                    units: Vec::new(),
                 });
             }
         }

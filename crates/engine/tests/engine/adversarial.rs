@@ -663,6 +663,42 @@ fn cells_by_a_facility_attribute_need_three_facilities() {
     }
 }
 
+/// A total beside the same without one facility is that facility's total: the difference of
+/// two cells is judged by the unit rule as a cell would be. The facility with most patients is
+/// left out (it is never a small group of persons), and a prefecture of many facilities left
+/// out the same way is released.
+#[test]
+fn a_total_beside_the_same_without_one_facility_is_hidden() {
+    let biggest = crate::support::strings(&crate::support::plain(
+        "SELECT facility_id, count(DISTINCT person_id) AS n FROM ndb_claims GROUP BY facility_id ORDER BY n DESC LIMIT 1",
+    ));
+    let without = |condition: &str| {
+        format!(
+            "SELECT count(*) AS claims, sum(total_points) AS points, \
+                    count(*) FILTER (WHERE {condition}) AS claims_without, \
+                    sum(total_points) FILTER (WHERE {condition}) AS points_without FROM ndb_claims"
+        )
+    };
+    let sql = without(&format!("facility_id <> '{}'", biggest[0][0]));
+    let out = run(&sql).expect("runs");
+    assert!(
+        released(&out).iter().all(|(_, v)| v == "*"),
+        "{sql}: {:?}",
+        released(&out)
+    );
+    let prefectures = crate::support::strings(&crate::support::plain(
+        "SELECT facility_prefecture FROM ndb_claims GROUP BY facility_prefecture \
+         HAVING count(DISTINCT facility_id) >= 3 AND count(DISTINCT person_id) >= 10 ORDER BY 1 LIMIT 1",
+    ));
+    let sql = without(&format!("facility_prefecture <> '{}'", prefectures[0][0]));
+    let out = run(&sql).expect("runs");
+    assert!(
+        released(&out).iter().all(|(_, v)| v != "*"),
+        "{sql}: {:?}",
+        released(&out)
+    );
+}
+
 /// Facilities are counted per scan of a table. Persons picked by their stays at a few
 /// facilities (in a subquery) make a cell about those facilities, however many facilities
 /// the outer rows spread over: refused, not checked on the outer rows' facilities. And a
