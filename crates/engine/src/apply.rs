@@ -349,10 +349,24 @@ pub fn apply_disclosure_control(
 
     // The value columns of one row can be linearly related in ways the plan does not show
     // (n = f + m with f and m as conditional counts): a row with a primary-hidden cell is
-    // hidden whole, so no released cell of it can give the hidden one back. Zeros stay.
+    // hidden whole, so no released cell of it can give the hidden one back. Zeros stay, but
+    // not beside a count of 1 to min_persons − 1 persons: its `*` tells that group is not
+    // empty (zeros are shown), and a zero beside it that none of them has what the zero
+    // counts ("men aged 95+: *, of them alive: 0" was the one such man's death).
+    let few_in_row: Vec<bool> = (0..rows)
+        .map(|r| {
+            spec.columns.iter().enumerate().any(|(c, col)| match col {
+                ColumnRule::Value { aggregates, .. } if rule[r][c] == Some(CellRule::MinPersons) => {
+                    let p = aggregates.iter().map(|j| persons[*j][r]).min().unwrap_or(0);
+                    (1..policy.min_persons as i64).contains(&p)
+                }
+                _ => false,
+            })
+        })
+        .collect();
     for c in &value_columns {
         for r in (0..rows).filter(|r| primary_row[*r]) {
-            if rule[r][*c].is_none() && !zero_cells[*c][r] {
+            if rule[r][*c].is_none() && (!zero_cells[*c][r] || few_in_row[r]) {
                 rule[r][*c] = Some(CellRule::Secondary);
             }
         }
