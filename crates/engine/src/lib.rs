@@ -184,7 +184,21 @@ impl Engine {
             }))
             .build();
         let policy = Arc::new(policy);
+        // Without common subexpression elimination: the checks' hidden aggregates repeat
+        // their conditions in forms that become alike only once simplified (a FILTER's
+        // `age > 50` and a weight's `CASE WHEN age > 50 THEN 1 ELSE 0 END != 0`), and the
+        // rule's second pass then named two columns `__common_expr_10`: a query of the
+        // grammar failed to plan (3 of the property test's 400). Measured on a 48,168-person
+        // warehouse, the six study queries take the same time with it or without (0.03 to
+        // 0.14 s each, both ways, within the runs' spread).
+        let rules = state
+            .optimizers()
+            .iter()
+            .filter(|r| r.name() != "common_sub_expression_eliminate")
+            .cloned()
+            .collect();
         let state = SessionStateBuilder::new_from_existing(state)
+            .with_optimizer_rules(rules)
             .with_analyzer_rule(Arc::new(DisclosureControlRule {
                 classes: Arc::new(classes),
                 policy: Arc::clone(&policy),

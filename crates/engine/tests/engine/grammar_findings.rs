@@ -78,9 +78,9 @@ fn rows_and_persons_of_one_row_do_not_combine_into_a_few() {
 }
 
 /// FINDINGS.md 4: a mean of a sensitive measure with a FILTER beside a SUM of a weight on the
-/// same condition fails to plan.
+/// same condition failed to plan (the optimizer's common subexpression elimination named two
+/// columns alike).
 #[test]
-#[ignore = "bug: FINDINGS.md 4, duplicate __common_expr in the plan"]
 fn a_filtered_mean_beside_a_weight_on_its_condition_plans() {
     let sql = "SELECT avg(total_points) FILTER (WHERE age > 50) AS mean, \
                sum(CASE WHEN age > 50 THEN 1 ELSE 0 END) AS older FROM ndb_claims";
