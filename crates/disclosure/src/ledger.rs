@@ -70,7 +70,7 @@ impl PersonSet {
     }
 
     /// `|self \ other|` and `|other \ self|`.
-    fn differences(&self, other: &PersonSet) -> (usize, usize) {
+    pub(crate) fn differences(&self, other: &PersonSet) -> (usize, usize) {
         let (mut i, mut j, mut common) = (0, 0, 0);
         while i < self.0.len() && j < other.0.len() {
             match self.0[i].cmp(&other.0[j]) {
@@ -143,16 +143,17 @@ pub fn totals_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bo
 /// The new cells (by index into `new`) to hide so that, with them hidden and every cell of
 /// `history` (oldest first; possibly none) released, no combination of released cells gives the count of 1
 /// to `min_persons − 1` persons. `priority[i]`: how much new cell i is wanted (higher is kept
-/// first). An overflow of the exact arithmetic hides every new cell.
+/// first). An overflow of the exact arithmetic hides every new cell. Which earlier cells each
+/// hidden one conflicts with, for a steward: [`crate::explain_history_conflicts`], run apart so
+/// that an output with nothing hidden pays nothing for it.
 pub fn history_conflicts(
     history: &[&PersonSet],
     new: &[&PersonSet],
     priority: &[f64],
     min_persons: u64,
 ) -> Result<Vec<usize>, SecondaryError> {
-    let small = |n: usize| (1..min_persons).contains(&(n as u64));
-    let connected = connected_to(history, new);
-    let exact: &[&PersonSet] = &connected[connected.len().saturating_sub(EXACT_HISTORY_CELLS)..];
+    let connected: Vec<&PersonSet> = exact_window(history, new).into_iter().map(|c| history[c]).collect();
+    let exact: &[&PersonSet] = &connected;
     // Pairwise, against all history and the new cells kept before (most wanted first): the
     // span check protects each small atom, not a sum of several (`all − all but the two aged
     // 95+` is two persons in two atoms of one each, split apart by a count by sex).
@@ -163,15 +164,7 @@ pub fn history_conflicts(
     for i in order {
         // Nested sets only: for two that overlap each way, their difference is
         // `|A \ B| − |B \ A|`, a count of no one group.
-        let apart = |h: &&PersonSet| {
-            // Nested sets differ by their difference in size: only sizes a few apart can
-            // be, and the merge below is skipped for all others.
-            if !small(new[i].len().abs_diff(h.len())) {
-                return false;
-            }
-            let (a, b) = new[i].differences(h);
-            (a == 0 && small(b)) || (b == 0 && small(a))
-        };
+        let apart = |h: &&PersonSet| nested_apart_by_few(new[i], h, min_persons);
         if history.iter().any(apart) || kept.iter().any(apart) {
             hidden[i] = true;
         } else {
@@ -181,6 +174,60 @@ pub fn history_conflicts(
 
     // Atoms: the persons with one membership across the exact history and the new cells.
     let cells: Vec<&PersonSet> = exact.iter().chain(new).copied().collect();
+    let (persons, mut inner) = atoms_of(&cells);
+    // Small atoms, and the sums of them per cell of history or new (the count that splits a
+    // group off may come first: "under 95", then men, then women).
+    let primaries = small_group_primaries(&persons, &inner, min_persons);
+    if primaries.is_empty() {
+        return Ok(positions(&hidden));
+    }
+    let mut status: Vec<CellStatus> = vec![CellStatus::Released; exact.len()];
+    status.extend(hidden.iter().map(|h| {
+        if *h {
+            CellStatus::Unpublished
+        } else {
+            CellStatus::Candidate
+        }
+    }));
+    let mut weights: Vec<f64> = vec![0.0; exact.len()];
+    weights.extend_from_slice(priority);
+    status.extend(std::iter::repeat_n(CellStatus::Primary, primaries.len()));
+    weights.extend(std::iter::repeat_n(0.0, primaries.len()));
+    inner.extend(primaries);
+    match secondary_suppression(persons.len(), &inner, &status, &weights) {
+        Ok(more) => {
+            for cell in more {
+                hidden[cell - exact.len()] = true;
+            }
+        }
+        Err(SecondaryError::ReleasedOverflow) => hidden.iter_mut().for_each(|h| *h = true),
+        Err(e) => return Err(e),
+    }
+    Ok(positions(&hidden))
+}
+
+/// Whether one of two sets holds the other and the rest is 1 to `min_persons − 1` persons.
+pub(crate) fn nested_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bool {
+    let small = |n: usize| (1..min_persons).contains(&(n as u64));
+    // Nested sets differ by their difference in size: only sizes a few apart can be, and the
+    // merge below is skipped for all others.
+    if !small(a.len().abs_diff(b.len())) {
+        return false;
+    }
+    let (x, y) = a.differences(b);
+    (x == 0 && small(y)) || (y == 0 && small(x))
+}
+
+/// The cells of history the exact check takes (indices into `history`, oldest first): the
+/// last [`EXACT_HISTORY_CELLS`] of those connected to the new cells.
+pub(crate) fn exact_window(history: &[&PersonSet], new: &[&PersonSet]) -> Vec<usize> {
+    let connected = connected_to(history, new);
+    connected[connected.len().saturating_sub(EXACT_HISTORY_CELLS)..].to_vec()
+}
+
+/// The atoms of `cells` (the persons with one membership across them): each atom's persons,
+/// and each cell's atoms, sorted.
+pub(crate) fn atoms_of(cells: &[&PersonSet]) -> (Vec<u64>, Vec<Vec<u32>>) {
     let mut membership: HashMap<u64, Vec<u32>> = HashMap::new();
     for (c, set) in cells.iter().enumerate() {
         for p in set.persons() {
@@ -203,40 +250,12 @@ pub fn history_conflicts(
     for list in &mut inner {
         list.sort_unstable();
     }
-    // Small atoms, and the sums of them per cell of history or new (the count that splits a
-    // group off may come first: "under 95", then men, then women).
-    let primaries = small_group_primaries(&persons, &inner, min_persons);
-    if primaries.is_empty() {
-        return Ok(positions(&hidden));
-    }
-    let mut status: Vec<CellStatus> = vec![CellStatus::Released; exact.len()];
-    status.extend(hidden.iter().map(|h| {
-        if *h {
-            CellStatus::Unpublished
-        } else {
-            CellStatus::Candidate
-        }
-    }));
-    let mut weights: Vec<f64> = vec![0.0; exact.len()];
-    weights.extend_from_slice(priority);
-    status.extend(std::iter::repeat_n(CellStatus::Primary, primaries.len()));
-    weights.extend(std::iter::repeat_n(0.0, primaries.len()));
-    inner.extend(primaries);
-    match secondary_suppression(atoms.len(), &inner, &status, &weights) {
-        Ok(more) => {
-            for cell in more {
-                hidden[cell - exact.len()] = true;
-            }
-        }
-        Err(SecondaryError::ReleasedOverflow) => hidden.iter_mut().for_each(|h| *h = true),
-        Err(e) => return Err(e),
-    }
-    Ok(positions(&hidden))
+    (persons, inner)
 }
 
-/// The cells of `history` (oldest first, as given) linked to the `new` cells through shared
+/// The cells of `history` (indices, oldest first) linked to the `new` cells through shared
 /// persons, directly or through other cells of history.
-fn connected_to<'a>(history: &[&'a PersonSet], new: &[&PersonSet]) -> Vec<&'a PersonSet> {
+fn connected_to(history: &[&PersonSet], new: &[&PersonSet]) -> Vec<usize> {
     let mut cells_of: HashMap<u64, Vec<usize>> = HashMap::new();
     for (c, set) in history.iter().enumerate() {
         for p in set.persons() {
@@ -254,7 +273,7 @@ fn connected_to<'a>(history: &[&'a PersonSet], new: &[&PersonSet]) -> Vec<&'a Pe
             }
         }
     }
-    (0..history.len()).filter(|c| reached[*c]).map(|c| history[c]).collect()
+    (0..history.len()).filter(|c| reached[*c]).collect()
 }
 
 fn positions(flags: &[bool]) -> Vec<usize> {
@@ -378,7 +397,7 @@ mod tests {
         assert_eq!(hidden, vec![0]);
         // Linked through a chain of cells, a cell is in the window however far back.
         let (a, b) = (set(0..600), set(590..2_000));
-        assert_eq!(connected_to(&[&a, &filler[0], &b], &[&set(1_500..1_600)]), vec![&a, &b]);
+        assert_eq!(connected_to(&[&a, &filler[0], &b], &[&set(1_500..1_600)]), vec![0, 2]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! magnitudes (dominance), secondary suppression, rounding and the disclosure report.
 //! `docs/disclosure.md` describes the rules and the report.
 
+mod conflicts;
 mod dominance;
 mod ledger;
 mod policy;
@@ -9,6 +10,9 @@ mod report;
 mod rounding;
 mod secondary;
 
+pub use conflicts::{
+    Conflict, ConflictFound, EXPLAINED_CANDIDATES, LISTED_CELLS, SPAN_RUNS, explain_history_conflicts,
+};
 pub use dominance::{DominanceRule, dominance, dominance_from_top};
 pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts, totals_apart_by_few};
 pub use policy::{Policy, PolicyError};
