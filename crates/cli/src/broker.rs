@@ -700,6 +700,7 @@ async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> R
             report: renkei_disclosure::Report::from_json(&report_json)
                 .context("reading the result's disclosure report")?,
             released: Vec::new(),
+            history_conflicts: Vec::new(),
         };
         std::fs::write(out, output.to_csv()?).with_context(|| format!("writing {}", out.display()))?;
     } else {

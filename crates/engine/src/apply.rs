@@ -6,7 +6,7 @@
 use crate::contributions::{CONTRIBUTORS, LARGEST, SECOND, TOTAL_ABS};
 use crate::control::{ColumnRule, ControlSpec};
 use crate::grouping::Relations;
-use crate::history::ReleasedCell;
+use crate::history::{HistoryConflict, ReleasedCell};
 use datafusion::arrow::array::UInt32Array;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
 use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take_record_batch};
@@ -97,19 +97,20 @@ fn zeros(a: &ArrayRef) -> Vec<bool> {
 
 /// Checks `batches` (the rewritten result) against `spec`, and against the person sets of a
 /// ledger's `history` (its counts against each other when that is empty), and returns the releasable batch in `out_schema`, its
-/// report, and its released counts of persons with their persons (when the engine keeps
-/// person sets). `query_hash` and `command` are left for the caller.
+/// report, its released counts of persons with their persons, and for each cell hidden by the
+/// ledger's check the earlier cells it conflicts with (steward-side, not in the report). `query_hash` and `command` are left for the caller.
 pub fn apply_disclosure_control(
     batches: &[RecordBatch],
     spec: &ControlSpec,
     out_schema: &SchemaRef,
     ordered: bool,
     history: &[PersonSet],
-) -> Result<(RecordBatch, Report, Vec<ReleasedCell>)> {
+) -> Result<(RecordBatch, Report, Vec<ReleasedCell>, Vec<HistoryConflict>)> {
     let Some(first) = batches.first() else {
         return Ok((
             RecordBatch::new_empty(Arc::clone(out_schema)),
             report(spec, Summary::default(), vec![]),
+            Vec::new(),
             Vec::new(),
         ));
     };
@@ -396,7 +397,8 @@ pub fn apply_disclosure_control(
     // hides its row, and the rows that protect that row in a ROLLUP, as a primary cell's
     // would.
     let sets = crate::history::person_sets(&batch, spec)?;
-    let by_history = crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
+    let (by_history, conflicts) =
+        crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
     let hide_rows = match &relations {
         Some(relations) => relations.secondary_rows(&by_history, &published, &persons)?,
         None => Vec::new(),
@@ -484,7 +486,8 @@ pub fn apply_disclosure_control(
     };
     let names: Vec<String> = out_schema.fields().iter().map(|f| f.name().clone()).collect();
     let released = crate::history::released(sets, &rule, &shown, &names);
-    Ok((checked, report(spec, summary, hidden), released))
+    let conflicts = crate::history::conflicts_in_output(conflicts, &shown, &names);
+    Ok((checked, report(spec, summary, hidden), released, conflicts))
 }
 
 /// The order of the released rows by all their columns, as released: hidden cells NULL (first).

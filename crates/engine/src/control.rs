@@ -4,7 +4,7 @@
 //! leaves the disclosure report in its [`ControlSlot`].
 
 use crate::apply::apply_disclosure_control;
-use crate::history::ReleasedCell;
+use crate::history::{HistoryConflict, ReleasedCell};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::{DFSchemaRef, Result};
@@ -135,11 +135,21 @@ pub(crate) const ONLY_CHECKED: &str = "only checked queries are executed";
 
 /// Where a control exec finds the person sets of a ledger's history to check against, and
 /// leaves the disclosure report of the output it checked with its released person sets.
+/// What a control exec leaves of the output it checked, besides the output.
+#[derive(Debug)]
+pub struct Checked {
+    pub report: Report,
+    /// The released counts' person sets (secure side).
+    pub released: Vec<ReleasedCell>,
+    /// The earlier cells each cell hidden by history conflicts with (steward side).
+    pub conflicts: Vec<HistoryConflict>,
+}
+
 #[derive(Debug, Default)]
 pub struct ControlSlot {
     /// None: an empty history, against which the output's own counts are still checked.
     history: Mutex<Option<Arc<Vec<PersonSet>>>>,
-    checked: Mutex<Option<(Report, Vec<ReleasedCell>)>>,
+    checked: Mutex<Option<Checked>>,
 }
 
 impl ControlSlot {
@@ -150,8 +160,9 @@ impl ControlSlot {
         }
     }
 
-    /// The report and the released cells' person sets, once the output is checked.
-    pub fn take(&self) -> Option<(Report, Vec<ReleasedCell>)> {
+    /// The report, the released cells' person sets and the history conflicts, once the output
+    /// is checked.
+    pub fn take(&self) -> Option<Checked> {
         self.checked.lock().ok().and_then(|mut r| r.take())
     }
 
@@ -159,9 +170,9 @@ impl ControlSlot {
         self.history.lock().ok().and_then(|h| h.clone())
     }
 
-    fn put(&self, report: Report, released: Vec<ReleasedCell>) {
+    fn put(&self, checked: Checked) {
         if let Ok(mut slot) = self.checked.lock() {
-            *slot = Some((report, released));
+            *slot = Some(checked);
         }
     }
 }
@@ -380,14 +391,18 @@ impl ExecutionPlan for ControlExec {
         let stream = futures::stream::once(async move {
             let batches = collect(input, context).await?;
             let history = slot.history();
-            let (batch, report, released) = apply_disclosure_control(
+            let (batch, report, released, conflicts) = apply_disclosure_control(
                 &batches,
                 &spec,
                 &out_schema,
                 ordered,
                 history.as_ref().map_or(&[], |h| h.as_slice()),
             )?;
-            slot.put(report, released);
+            slot.put(Checked {
+                report,
+                released,
+                conflicts,
+            });
             Ok(batch)
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))

@@ -12,7 +12,9 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
-use renkei_disclosure::{CellRule, PersonSet, history_conflicts, totals_apart_by_few};
+use renkei_disclosure::{
+    CellRule, ConflictFound, PersonSet, explain_history_conflicts, history_conflicts, totals_apart_by_few,
+};
 
 /// One released count of persons with its persons: what a ledger keeps of an output.
 pub struct ReleasedCell {
@@ -32,6 +34,33 @@ impl std::fmt::Debug for ReleasedCell {
             self.persons.len()
         )
     }
+}
+
+/// Which earlier cells a cell hidden with the rule `history` conflicts with: for the steward
+/// who reviews the output, never for its reader (it is not in the [`renkei_disclosure::Report`],
+/// which goes to researchers and analysts). How they are found, and how far the search goes:
+/// [`renkei_disclosure::explain_history_conflicts`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryConflict {
+    /// The hidden cell: its row in the output (0-based, as the report numbers rows) and its
+    /// column.
+    pub row: usize,
+    pub column: String,
+    /// Cells of the history the output was checked against: indices into it (oldest first).
+    pub with: Vec<usize>,
+    /// Cells of this same output it combines with (row, column), where their row is shown.
+    pub with_output: Vec<(usize, String)>,
+    pub found: ConflictFound,
+}
+
+/// A [`HistoryConflict`] in the checked result's rows and columns, before rows are filtered
+/// and ordered for output.
+pub struct CheckedConflict {
+    pub row: usize,
+    pub column: usize,
+    pub with: Vec<usize>,
+    pub with_output: Vec<(usize, usize)>,
+    pub found: ConflictFound,
 }
 
 /// The persons behind the counts of persons of a checked result (and the pieces of its
@@ -112,14 +141,15 @@ impl PersonSets {
 
 /// Marks `History` on the released cells (of `published` rows, not hidden yet) whose release
 /// would, with `history`, determine the count of 1 to `min_persons − 1` persons; returns the
-/// rows where it did.
+/// rows where it did, and for each cell it marked the cells it conflicts with (searched only
+/// when some cell is marked).
 pub fn hide_by_history(
     sets: &PersonSets,
     rule: &mut [Vec<Option<CellRule>>],
     published: &[bool],
     history: &[PersonSet],
     min_persons: u64,
-) -> Result<Vec<bool>> {
+) -> Result<(Vec<bool>, Vec<CheckedConflict>)> {
     let mut rows = vec![false; rule.len()];
     let candidates = sets.candidates(rule, published);
     // With no history too: the output's own counts of persons across its rows (a person in
@@ -128,7 +158,7 @@ pub fn hide_by_history(
     // Under a minimum of one person no group is small and nothing is hidden: the pairs are
     // not compared at all (90,469 cells took 117 s comparing pairs that could not conflict).
     if candidates.is_empty() || min_persons <= 1 {
-        return Ok(rows);
+        return Ok((rows, Vec::new()));
     }
     let new: Vec<&PersonSet> = candidates
         .iter()
@@ -166,7 +196,56 @@ pub fn hide_by_history(
             rows[r] = true;
         }
     }
-    Ok(rows)
+    let hidden: Vec<usize> = (0..candidates.len()).filter(|i| hide[*i]).collect();
+    let totals: Vec<bool> = candidates.iter().map(|(_, _, j)| sets.pieces[*j]).collect();
+    let conflicts = explain_history_conflicts(&history, &new, &totals, &hidden, &priority, min_persons)
+        .into_iter()
+        .map(|conflict| {
+            let (row, column, _) = candidates[conflict.cell];
+            CheckedConflict {
+                row,
+                column,
+                with: conflict.history,
+                with_output: conflict
+                    .new
+                    .iter()
+                    .map(|k| (candidates[*k].0, candidates[*k].1))
+                    .collect(),
+                found: conflict.found,
+            }
+        })
+        .collect();
+    Ok((rows, conflicts))
+}
+
+/// The conflicts in output rows: `shown[k]` is the checked result's row shown as output row
+/// k. A hidden cell whose row is not shown has none; a cell it combines with whose row is not
+/// shown is left out.
+pub fn conflicts_in_output(
+    conflicts: Vec<CheckedConflict>,
+    shown: &[usize],
+    columns: &[String],
+) -> Vec<HistoryConflict> {
+    let mut out_row = std::collections::HashMap::new();
+    for (k, r) in shown.iter().enumerate() {
+        out_row.insert(*r, k);
+    }
+    conflicts
+        .into_iter()
+        .filter_map(|c| {
+            Some(HistoryConflict {
+                row: *out_row.get(&c.row)?,
+                column: columns[c.column].clone(),
+                with: c.with,
+                with_output: c
+                    .with_output
+                    .iter()
+                    .filter_map(|(r, col)| Some((*out_row.get(r)?, columns[*col].clone())))
+                    .collect(),
+                found: c.found,
+            })
+        })
+        .collect()
 }
 
 /// The released counts' person sets, in output rows: `released_rows[k]` is the checked

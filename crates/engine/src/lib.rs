@@ -29,8 +29,9 @@ mod state_lists;
 mod value_errors;
 
 pub use error::{EngineError, Refusal};
-pub use history::ReleasedCell;
+pub use history::{HistoryConflict, ReleasedCell};
 pub use render::DisplayCell;
+pub use renkei_disclosure::ConflictFound;
 pub use renkei_disclosure::PersonSet;
 
 use crate::control::{CheckedQueryPlanner, ControlExec, ControlNode, ONLY_CHECKED};
@@ -104,6 +105,10 @@ pub struct CheckedOutput {
     /// Its released counts of persons with their persons: for a ledger on the secure side,
     /// never for a client.
     pub released: Vec<ReleasedCell>,
+    /// For each cell hidden with the rule `history`, the cells of the history given (by index)
+    /// and of this output it conflicts with: for a steward, never for the output's reader
+    /// (the report names the rule only).
+    pub history_conflicts: Vec<HistoryConflict>,
 }
 
 /// A warehouse opened for checked queries.
@@ -282,7 +287,11 @@ impl Engine {
                 }
                 (other, _) => other,
             })?;
-        let (mut report, released) = slot
+        let control::Checked {
+            mut report,
+            released,
+            conflicts: history_conflicts,
+        } = slot
             .take()
             .ok_or_else(|| EngineError::Refused("the query produced no disclosure report".into()))?;
         report.query_hash = blake3::hash(command.as_bytes()).to_hex().to_string();
@@ -292,6 +301,7 @@ impl Engine {
             batches,
             report,
             released,
+            history_conflicts,
         })
     }
 

@@ -189,6 +189,7 @@ mod tests {
                 notes: Vec::new(),
             },
             released: Vec::new(),
+            history_conflicts: Vec::new(),
         }
     }
 

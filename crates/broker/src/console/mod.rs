@@ -332,6 +332,7 @@ fn checked(output: &StoredOutput) -> Result<CheckedOutput, BrokerError> {
         batches,
         report,
         released: Vec::new(),
+        history_conflicts: Vec::new(),
     })
 }
 

@@ -447,3 +447,39 @@ fn fifty_ordinary_queries_release_no_small_group_of_atoms_in_their_span() {
         }
     }
 }
+
+#[test]
+fn a_history_cell_names_the_earlier_cells_it_conflicts_with_for_the_steward() {
+    use renkei_engine::{ConflictFound, HistoryConflict};
+    let mut project = Project::new();
+    let all = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases";
+    assert!(
+        project.ask(all).history_conflicts.is_empty(),
+        "nothing hidden, nothing named"
+    );
+    // A tracker: nested in "all" (history cell 0), a few apart.
+    let tracker =
+        project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE NOT (sex = 2 AND age >= 98)");
+    let named = |with: Vec<usize>, found| HistoryConflict {
+        row: 0,
+        column: "persons".into(),
+        with,
+        with_output: vec![],
+        found,
+    };
+    assert_eq!(tracker.history_conflicts, vec![named(vec![0], ConflictFound::Pair)]);
+    // Three outputs: all − women − men under 95 is the men aged 95+; the third names both.
+    assert!(
+        project
+            .ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 2")
+            .report
+            .hidden
+            .is_empty()
+    );
+    let men = project.ask("SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE sex = 1 AND age < 95");
+    assert_eq!(rules(&men), vec![(0, "persons".to_string(), CellRule::History)]);
+    assert_eq!(men.history_conflicts, vec![named(vec![0, 1], ConflictFound::Span)]);
+    // The reader's report names the rule, and nothing of the cells behind it.
+    let json = men.report.to_json();
+    assert!(!json.contains("conflict") && !json.contains("Span"), "{json}");
+}
