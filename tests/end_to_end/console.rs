@@ -6,7 +6,7 @@
 //! installed on first use (apt-get as root, npm under Cargo's target tmpdir), so that
 //! `cargo test --workspace` on a fresh machine runs it.
 
-use super::broker::{Client, Server, World, named, world_on};
+use super::broker::{Client, Server, World, named, sql, world_on};
 use super::python_client::{repository, run};
 use renkei_proto::v1 as pb;
 use std::path::{Path, PathBuf};
@@ -494,4 +494,111 @@ async fn the_console_refuses_what_a_signed_in_steward_did_not_ask_for() {
         trail.body.contains("permission_denied"),
         "the two-person refusal is recorded"
     );
+}
+
+/// A request hidden by the release ledger: the steward's review (gRPC, console, CLI) names the
+/// earlier request's cell it conflicts with; the researcher sees `*` and the rule alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_history_cell_names_the_earlier_request_for_the_steward_only() {
+    const ALL: &str = "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases";
+    const TRACKER: &str =
+        "SELECT count(DISTINCT person_id) AS persons FROM dpc_cases WHERE NOT (sex = 2 AND age >= 98)";
+    let (w, base) = world_with_console().await;
+    let first = w.sato.submit("p-all", sql(ALL)).await.expect("submits");
+    w.tanaka.approve(first.id).await.expect("approves");
+    w.tanaka.release(first.id).await.expect("releases");
+    let second = w.sato.submit("p-all", sql(TRACKER)).await.expect("submits");
+    let earlier = format!("request {} row 0, column persons", first.id);
+
+    // The steward's review over gRPC.
+    let review = w
+        .tanaka
+        .steward()
+        .get_review(w.tanaka.req(pb::GetReviewRequest { id: second.id }))
+        .await
+        .expect("reviews")
+        .into_inner();
+    let expected = pb::HistoryConflict {
+        row: 0,
+        column: "persons".into(),
+        with: vec![pb::ConflictingCell {
+            output: format!("request:{}", first.id),
+            row: 0,
+            column: "persons".into(),
+        }],
+        found: "pair".into(),
+        text: format!("row 0, column persons conflicts with {earlier} (each differs from it by a few persons)"),
+    };
+    assert_eq!(review.history_conflicts, vec![expected]);
+    assert!(!review.report_json.contains("request:"), "{}", review.report_json);
+
+    // The console's review page, with a link to the earlier request.
+    let (session, _) = sign_in(&base, &w.tanaka).await.expect("a steward signs in");
+    let page = http(&base, "GET", &format!("/requests/{}", second.id), &session, "").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("id=\"history-conflicts\""), "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "<a href=\"/requests/{}\">request {}</a> row 0, column persons",
+            first.id, first.id
+        )),
+        "{}",
+        page.body
+    );
+
+    // The steward CLI prints it.
+    let cli = run(
+        "renkei steward review",
+        Command::new(env!("CARGO_BIN_EXE_renkei"))
+            .args([
+                "steward",
+                "review",
+                "--addr",
+                &w.server.addr,
+                "--token",
+                &w.tanaka.token,
+            ])
+            .arg(second.id.to_string()),
+    );
+    let printed = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        printed.contains("hidden by the release ledger") && printed.contains(&earlier),
+        "{printed}"
+    );
+
+    // The researcher: the rule, not the request behind it, in the status, the review they
+    // may not ask for, and (once released) the fetched result and its report.
+    let status = format!("{:?}", w.sato.get(second.id).await.expect("reads its request"));
+    assert!(!status.contains("conflict") && !status.contains("request:"), "{status}");
+    let refused = w
+        .sato
+        .steward()
+        .get_review(w.sato.req(pb::GetReviewRequest { id: second.id }))
+        .await
+        .expect_err("a researcher does not review");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
+    w.tanaka.approve(second.id).await.expect("approves");
+    w.tanaka
+        .release(second.id)
+        .await
+        .expect("releases, the same cell hidden");
+    let fetched = w.sato.fetch(second.id).await.expect("fetches");
+    let header = fetched
+        .iter()
+        .find_map(|m| match &m.part {
+            Some(pb::fetch_result_response::Part::Header(h)) => Some(h.report_json.clone()),
+            _ => None,
+        })
+        .expect("a header with the report");
+    assert!(header.contains("\"history\""), "{header}");
+    assert!(!header.contains("request:") && !header.contains("conflict"), "{header}");
+    // Released, the steward still reads it.
+    let review = w
+        .tanaka
+        .steward()
+        .get_review(w.tanaka.req(pb::GetReviewRequest { id: second.id }))
+        .await
+        .expect("reviews")
+        .into_inner();
+    assert_eq!(review.history_conflicts.len(), 1);
 }

@@ -4,7 +4,8 @@
 //! of them (`renkei_engine::Engine::query_with_history`) and no two or more outputs can be
 //! combined into the count of a few persons.
 //!
-//! Kept in the broker's state database, steward-side: no call returns it. The persons are
+//! Kept in the broker's state database, steward-side: no call returns its persons; a
+//! steward's review names the cells of it that a request's hidden cells conflict with. The persons are
 //! the engine's numbers of their pseudonyms, stable across a warehouse refresh under the same
 //! key; a warehouse built under a new key numbers everyone anew, and the ledger then checks
 //! nothing against its older cells (see docs/disclosure.md).
@@ -33,16 +34,46 @@ CREATE TABLE IF NOT EXISTS ledger_cells (
 CREATE INDEX IF NOT EXISTS ledger_cells_of_project ON ledger_cells(project_id, id);
 ";
 
-/// The persons of every cell the project released, oldest first.
-pub fn history(conn: &Connection, project: &str) -> Result<Vec<PersonSet>, BrokerError> {
-    let mut statement = conn.prepare("SELECT persons FROM ledger_cells WHERE project_id = ?1 ORDER BY id")?;
-    let rows = statement.query_map(params![project], |row| row.get::<_, Vec<u8>>(0))?;
-    let mut out = Vec::new();
-    for bytes in rows {
-        out.push(
-            PersonSet::from_bytes(&bytes?)
+/// Which output released a cell of the ledger, and where it showed.
+#[derive(Clone, Debug)]
+pub struct LedgerCell {
+    /// `flight:<result hash>` or `request:<id>`.
+    pub output: String,
+    pub row: u64,
+    pub column: String,
+}
+
+/// A project's ledger: the persons of every cell it released, oldest first, and each cell's
+/// identity (`cells[i]` released `sets[i]`), to name the cells a new one conflicts with.
+#[derive(Default)]
+pub struct History {
+    pub sets: Vec<PersonSet>,
+    pub cells: Vec<LedgerCell>,
+}
+
+/// The cells the project released, oldest first.
+pub fn history(conn: &Connection, project: &str) -> Result<History, BrokerError> {
+    let mut statement = conn.prepare(
+        "SELECT persons, output, row_number, column_name FROM ledger_cells WHERE project_id = ?1 ORDER BY id",
+    )?;
+    let rows = statement.query_map(params![project], |row| {
+        Ok((
+            row.get::<_, Vec<u8>>(0)?,
+            LedgerCell {
+                output: row.get(1)?,
+                row: u64::try_from(row.get::<_, i64>(2)?).unwrap_or_default(),
+                column: row.get(3)?,
+            },
+        ))
+    })?;
+    let mut out = History::default();
+    for row in rows {
+        let (bytes, cell) = row?;
+        out.sets.push(
+            PersonSet::from_bytes(&bytes)
                 .ok_or_else(|| BrokerError::Io("the ledger holds a cell that is not a set of persons".into()))?,
         );
+        out.cells.push(cell);
     }
     Ok(out)
 }

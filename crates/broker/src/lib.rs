@@ -11,6 +11,7 @@ mod admin;
 pub mod audit;
 pub mod auth;
 mod check;
+pub mod conflicts;
 mod console;
 mod datasets;
 pub mod error;
@@ -286,22 +287,35 @@ impl Broker {
         sql: &str,
         parameters: Vec<ScalarValue>,
     ) -> Result<CheckedOutput, BrokerError> {
-        let history = ledger::history(self.store().connection(), &project.id)?;
-        Ok(self
+        Ok(self.run_checked_named(project, sql, parameters).await?.0)
+    }
+
+    /// [`Broker::run_checked`], with the identity of each cell of the history it was checked
+    /// against (`cells[i]` for the engine's history index i), to name its conflicts.
+    async fn run_checked_named(
+        &self,
+        project: &Project,
+        sql: &str,
+        parameters: Vec<ScalarValue>,
+    ) -> Result<(CheckedOutput, Vec<ledger::LedgerCell>), BrokerError> {
+        let ledger::History { sets, cells } = ledger::history(self.store().connection(), &project.id)?;
+        let output = self
             .project_engine(project)?
-            .query_with_history(sql, parameters, Some(Arc::new(history)))
-            .await?)
+            .query_with_history(sql, parameters, Some(Arc::new(sets)))
+            .await?;
+        Ok((output, cells))
     }
 
     /// The project's query run through disclosure control, in the form the store keeps:
-    /// any key-shaped value re-keyed for the project, then encoded and rendered.
+    /// any key-shaped value re-keyed for the project, then encoded and rendered, with the
+    /// earlier cells its `history` cells conflict with (for the steward).
     /// With it, the persons behind its released counts, for the ledger at release.
     async fn checked_output(
         &self,
         project: &Project,
         sql: &str,
     ) -> Result<(StoredOutput, Vec<renkei_engine::ReleasedCell>), BrokerError> {
-        let mut output = self.run_checked(project, sql, Vec::new()).await?;
+        let (mut output, history) = self.run_checked_named(project, sql, Vec::new()).await?;
         output.batches = ProjectPseudonyms::new(&self.pseudonym_secret, &project.id).rekey(&output.batches)?;
         let stored = StoredOutput {
             arrow: ipc::encode(&output.schema, &output.batches)?,
@@ -309,6 +323,7 @@ impl Broker {
                 .to_table()
                 .map_err(|_| BrokerError::Arrow("rendering the output as a table failed"))?,
             report_json: output.report.to_json(),
+            history_conflicts: conflicts::named(&output.history_conflicts, &history),
         };
         Ok((stored, output.released))
     }

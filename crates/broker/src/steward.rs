@@ -43,6 +43,7 @@ impl Broker {
             checked_table: output.table,
             checked_arrow: output.arrow,
             report_json: output.report_json,
+            history_conflicts: output.history_conflicts.iter().map(|c| c.to_wire()).collect(),
         })
     }
 

@@ -744,6 +744,12 @@ pub fn steward(command: StewardCommand) -> Result<()> {
                     printable(&review.checked_table)
                 );
                 println!("disclosure report:\n{}", review.report_json);
+                if !review.history_conflicts.is_empty() {
+                    println!("hidden by the release ledger (steward only):");
+                    for c in &review.history_conflicts {
+                        println!("  {}", c.text);
+                    }
+                }
                 println!(
                     "output hash: {} (to approve this output: renkei steward approve {id} --output-hash {})",
                     review.output_hash, review.output_hash

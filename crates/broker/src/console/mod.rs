@@ -359,6 +359,7 @@ async fn review(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Path(
         let project = broker.store().project(&request.project_id)?;
         let stored = stored_output(broker, &request)?;
         let output_hash = stored.as_ref().map(|o| store::output_hash(&o.arrow));
+        let conflicts = stored.as_ref().map(|o| o.history_conflicts.clone()).unwrap_or_default();
         let output = stored.map(|o| checked(&o)).transpose()?;
         // The project's earlier releases, newest first, each lined up against this output.
         let released = released_before(broker, &request)?;
@@ -395,6 +396,7 @@ async fn review(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Path(
             output: shown,
             output_hash,
             earlier,
+            conflicts: &conflicts,
             own_request: request.requester == s.caller.user,
         };
         broker.record_read(&s.caller, "console_review", Some(id), None)?;

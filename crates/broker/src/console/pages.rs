@@ -4,6 +4,7 @@
 
 use super::compare::Comparison;
 use crate::audit::Entry;
+use crate::conflicts::Conflict;
 use crate::store::{Project, RequestRecord, State};
 use maud::{DOCTYPE, Markup, html};
 use renkei_disclosure::{CellRule, Report};
@@ -156,6 +157,8 @@ pub struct Review<'a> {
     /// The BLAKE3 of the stored output shown, which an approval names.
     pub output_hash: Option<String>,
     pub earlier: Vec<EarlierRelease<'a>>,
+    /// The earlier cells each cell hidden with the rule `history` conflicts with.
+    pub conflicts: &'a [Conflict],
     /// Whether the signed-in steward submitted this request (two-person rule).
     pub own_request: bool,
 }
@@ -238,6 +241,7 @@ pub fn review(user: &str, csrf: &str, r: &Review) -> Markup {
                 h2 { "Checked output" }
                 p { "Hidden cells show " span.hidden-sample { "*" } "; point at one or focus it (Tab) to read why it is hidden." }
                 (output_table(header, rows, report))
+                (history_conflicts(r.conflicts, report))
                 p.exports {
                     "Export: "
                     a href={ "/requests/" (id) "/output.csv" } { "CSV" } " · "
@@ -297,6 +301,34 @@ fn output_table(header: &[String], rows: &[Vec<DisplayCell>], report: &Report) -
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The cells hidden by the release ledger, each with the earlier cells it conflicts with.
+fn history_conflicts(conflicts: &[Conflict], report: &Report) -> Markup {
+    html! {
+        @if !conflicts.is_empty() {
+            h3 { "Hidden by the release ledger" }
+            p { "With the earlier cells named here, each of these cells would give away a count of fewer than "
+                (report.policy.min_persons) " persons. The researcher sees " code { "*" } " and the rule "
+                code { "history" } ", not this list." }
+            ul.conflicts #history-conflicts {
+                @for c in conflicts {
+                    li data-row=(c.row) data-column=(c.column) data-found=(c.found) {
+                        "Row " (c.row) ", column " strong { (c.column) } " conflicts with "
+                        @if c.with.is_empty() { "no cell it could name" }
+                        @for (k, w) in c.with.iter().enumerate() {
+                            @if k > 0 { "; " }
+                            @match w.request() {
+                                Some(id) => { a href={ "/requests/" (id) } { "request " (id) } " " (w.place()) },
+                                None => (w.text()),
+                            }
+                        }
+                        " (" (c.how()) ")."
                     }
                 }
             }

@@ -66,6 +66,20 @@ pub(super) fn add_audit_targets(conn: &Connection) -> Result<(), BrokerError> {
     Ok(())
 }
 
+/// A requests table from before the conflicts of `history` cells were kept takes the column;
+/// its requests name none (a steward sees the rule alone, as before).
+pub(super) fn add_history_conflicts(conn: &Connection) -> Result<(), BrokerError> {
+    let has_column: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('requests') WHERE name = 'history_conflicts'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_column {
+        conn.execute_batch("ALTER TABLE requests ADD COLUMN history_conflicts TEXT")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{DATABASE_FILE, SCHEMA, Store};
@@ -110,5 +124,28 @@ mod tests {
             .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
             .expect("checks");
         assert_eq!(violations, 0);
+    }
+
+    /// A data directory from before the conflicts of `history` cells were stored opens, and
+    /// its checked outputs read with none.
+    #[test]
+    fn a_database_from_before_history_conflicts_takes_the_column() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let old = Connection::open(dir.path().join(DATABASE_FILE)).expect("opens");
+            old.execute_batch(SCHEMA).expect("the schema");
+            old.execute_batch(
+                "ALTER TABLE requests DROP COLUMN history_conflicts;
+                 INSERT INTO projects VALUES ('p', 't', 'p', 'NDB', '2000-01-01', '2999-12-31');
+                 INSERT INTO users VALUES ('sato', 'researcher');
+                 INSERT INTO requests (project_id, requester, title, purpose, sql, state, submitted_at,
+                                       output_arrow, output_table, report_json)
+                 VALUES ('p', 'sato', 't', 'p', 'SELECT 1', 'checked', '2026-01-01T00:00:00Z', x'00', 't', '{}');",
+            )
+            .expect("old rows");
+        }
+        let store = Store::open(dir.path(), &dir.path().join(crate::audit::KEY_FILE)).expect("opens");
+        let output = store.output(1).expect("reads");
+        assert_eq!((output.table.as_str(), output.history_conflicts.len()), ("t", 0));
     }
 }

@@ -65,7 +65,9 @@ CREATE TABLE IF NOT EXISTS requests (
     reviewer TEXT,
     rejection_reason TEXT,
     releaser TEXT,
-    result_hash TEXT                 -- BLAKE3 of the released Arrow IPC bytes
+    result_hash TEXT,                -- BLAKE3 of the released Arrow IPC bytes
+    history_conflicts TEXT           -- for the steward: the earlier cells each `history` cell
+                                     -- conflicts with (JSON, conflicts.rs); NULL where none
 );
 -- Stewards' duties: a steward lists, reviews, decides on and releases the requests of the
 -- projects assigned here, and no others (a membership is for submitting, not for reviewing).
@@ -162,6 +164,7 @@ impl Store {
         }
         conn.execute_batch(audit::SCHEMA)?;
         migrate::add_audit_targets(&conn)?;
+        migrate::add_history_conflicts(&conn)?;
         conn.execute_batch(crate::ledger::SCHEMA)?;
         let trail = Trail::open(&mut conn, audit_key, data.join(audit::HEADS_FILE))?;
         Ok(Store { conn, trail })

@@ -68,6 +68,9 @@ pub struct StoredOutput {
     /// Aligned text table; hidden cells `*`.
     pub table: String,
     pub report_json: String,
+    /// For the steward: the earlier cells each cell hidden with the rule `history` conflicts
+    /// with. Not part of what is released (nor of its hashes).
+    pub history_conflicts: Vec<crate::conflicts::Conflict>,
 }
 
 /// What a new request holds.
@@ -284,15 +287,16 @@ impl Store {
         let (changed, verdict) = match outcome {
             CheckOutcome::Checked(o) => (
                 tx.execute(
-                    "UPDATE requests SET state = ?2, output_arrow = ?3, output_table = ?4, report_json = ?5
-                     WHERE id = ?1 AND state = ?6",
+                    "UPDATE requests SET state = ?2, output_arrow = ?3, output_table = ?4, report_json = ?5,
+                     history_conflicts = ?7 WHERE id = ?1 AND state = ?6",
                     params![
                         id,
                         State::Checked.as_str(),
                         o.arrow,
                         o.table,
                         o.report_json,
-                        State::Submitted.as_str()
+                        State::Submitted.as_str(),
+                        crate::conflicts::to_json(&o.history_conflicts)
                     ],
                 )?,
                 State::Checked,
@@ -329,29 +333,33 @@ impl Store {
     /// The stored (checked, or after release the released) output of a request.
     pub fn output(&self, id: i64) -> Result<StoredOutput, BrokerError> {
         // A row without an output (submitted, refused) reads as None.
-        let stored: Option<Option<StoredOutput>> = self
+        type Stored = (Vec<u8>, String, String, Option<String>);
+        let stored: Option<Option<Stored>> = self
             .conn
             .query_row(
-                "SELECT output_arrow, output_table, report_json FROM requests WHERE id = ?1",
+                "SELECT output_arrow, output_table, report_json, history_conflicts FROM requests WHERE id = ?1",
                 params![id],
                 |r| {
                     let arrow: Option<Vec<u8>> = r.get(0)?;
                     let table: Option<String> = r.get(1)?;
                     let report_json: Option<String> = r.get(2)?;
+                    let conflicts: Option<String> = r.get(3)?;
                     Ok(arrow
                         .zip(table)
                         .zip(report_json)
-                        .map(|((arrow, table), report_json)| StoredOutput {
-                            arrow,
-                            table,
-                            report_json,
-                        }))
+                        .map(|((arrow, table), report_json)| (arrow, table, report_json, conflicts)))
                 },
             )
             .optional()?;
-        stored
+        let (arrow, table, report_json, conflicts) = stored
             .ok_or_else(|| BrokerError::NotFound(format!("request {id}")))?
-            .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))
+            .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))?;
+        Ok(StoredOutput {
+            arrow,
+            table,
+            report_json,
+            history_conflicts: crate::conflicts::from_json(conflicts.as_deref())?,
+        })
     }
 
     /// Every request matching `filter`, oldest first, read page by page.
@@ -457,7 +465,7 @@ impl Store {
                 let hash = output_hash(&output.arrow);
                 tx.execute(
                     "UPDATE requests SET state = ?2, releaser = ?3, output_arrow = ?4, output_table = ?5,
-                     report_json = ?6, result_hash = ?7 WHERE id = ?1",
+                     report_json = ?6, result_hash = ?7, history_conflicts = ?8 WHERE id = ?1",
                     params![
                         id,
                         State::Released.as_str(),
@@ -465,7 +473,8 @@ impl Store {
                         output.arrow,
                         output.table,
                         output.report_json,
-                        hash
+                        hash,
+                        crate::conflicts::to_json(&output.history_conflicts)
                     ],
                 )?;
                 entry.result_hash = Some(hash);
@@ -474,13 +483,14 @@ impl Store {
             Decision::ReviewAgain(output) => {
                 tx.execute(
                     "UPDATE requests SET state = ?2, reviewer = NULL, output_arrow = ?3, output_table = ?4,
-                     report_json = ?5 WHERE id = ?1",
+                     report_json = ?5, history_conflicts = ?6 WHERE id = ?1",
                     params![
                         id,
                         State::Checked.as_str(),
                         output.arrow,
                         output.table,
-                        output.report_json
+                        output.report_json,
+                        crate::conflicts::to_json(&output.history_conflicts)
                     ],
                 )?;
                 entry.outcome = "changed_at_release".to_string();
