@@ -46,7 +46,15 @@ impl Rewriter<'_> {
             }
             for arg in &f.params.args {
                 check_no_subqueries(arg, "an aggregate")?;
+                self.key_operands(arg, &c)?;
             }
+            if let Some(filter) = &f.params.filter {
+                check_no_subqueries(filter, "an aggregate FILTER")?;
+                self.key_operands(filter, &c)?;
+            }
+        }
+        for e in &a.group_expr {
+            self.key_operands(e, &c)?;
         }
         let mut origins = Vec::new();
         let mut pid_of = Vec::new();

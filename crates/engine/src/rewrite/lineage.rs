@@ -20,6 +20,9 @@ pub(super) struct Rewriter<'a> {
     /// make equal to them.
     pub(super) outer_persons: Vec<Column>,
     pub(super) outer_equalities: Vec<usize>,
+    /// The outer person and record keys an EXISTS subquery being checked can see, with
+    /// their kind ([`key_kind`](Rewriter::key_kind)): inside the subquery they are keys too.
+    pub(super) outer_keys: Vec<(Column, u8)>,
     /// A mark in the origins of values computed below the final aggregate in a way that
     /// weighs rows apart ([`weighs_rows_apart`](super::conditions::weighs_rows_apart)): a SUM of one would carry a small group's
     /// weight inside a big cell where no condition is left to count its persons.
@@ -105,6 +108,12 @@ impl Rewriter<'_> {
 
     pub(super) fn identifying(&self, origins: &BTreeSet<usize>) -> bool {
         self.has_class(origins, ColumnClass::PersonKey) || self.has_class(origins, ColumnClass::RecordKey)
+    }
+
+    /// Which keys a value derives from: 1 for person keys, 2 for record keys, both or none.
+    pub(super) fn key_kind(&self, origins: &BTreeSet<usize>) -> u8 {
+        u8::from(self.has_class(origins, ColumnClass::PersonKey))
+            | (u8::from(self.has_class(origins, ColumnClass::RecordKey)) << 1)
     }
 
     pub(super) fn note_units(&mut self, origins: &BTreeSet<usize>) {

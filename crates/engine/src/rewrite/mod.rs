@@ -98,6 +98,7 @@ impl AnalyzerRule for DisclosureControlRule {
             referenced_units: BTreeSet::new(),
             outer_persons: Vec::new(),
             outer_equalities: Vec::new(),
+            outer_keys: Vec::new(),
             weighed: None,
         };
         // The user's schema, with every column nullable: any value cell may be hidden. Text

@@ -84,6 +84,7 @@ impl Rewriter<'_> {
             }
             for arg in &f.params.args {
                 check_no_subqueries(arg, "an aggregate")?;
+                self.key_operands(arg, c)?;
                 let o = c.expr_origins(arg)?;
                 if self.identifying(&o) && name != "count" {
                     return Err(refuse(format!(
@@ -142,6 +143,7 @@ impl Rewriter<'_> {
             }
             if let Some(filter) = &f.params.filter {
                 check_no_subqueries(filter, "an aggregate FILTER")?;
+                self.key_operands(filter, c)?;
                 let o = c.expr_origins(filter)?;
                 self.note_units(&o);
             }

@@ -25,6 +25,7 @@ impl Rewriter<'_> {
                 let mut pid_of = Vec::new();
                 for e in &p.expr {
                     check_projection_expr(e)?;
+                    self.key_operands(e, &c)?;
                     let mut o = c.expr_origins(e)?;
                     if weighs_rows_apart(e, c.plan.schema()) {
                         o.insert(self.weighed_mark());

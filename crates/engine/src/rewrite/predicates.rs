@@ -50,9 +50,10 @@ impl Rewriter<'_> {
         matches!(e, Expr::OuterReferenceColumn(_, col) if self.outer_persons.contains(col))
     }
 
-    /// A person or record key may appear in a predicate only bare, equal to another key of
-    /// its kind, or tested against a subquery's person keys: never against a value.
+    /// Subqueries in a predicate are semi-joins on the person key, whose subqueries are
+    /// checked here; a person or record key appears only as [`Self::key_operands`] allows.
     pub(super) fn key_use(&mut self, e: &Expr, c: &Carried) -> Result<()> {
+        self.key_operands(e, c)?;
         let mut outcome = Ok(());
         e.apply(|node| {
             match node {
@@ -84,21 +85,6 @@ impl Rewriter<'_> {
                 }
                 _ => {}
             }
-            if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = node
-                && is_comparison(*op)
-            {
-                for (side, other) in [(left, right), (right, left)] {
-                    let so = c.expr_origins(side).unwrap_or_default();
-                    let oo = c.expr_origins(other).unwrap_or_default();
-                    let (side_key, other_key) = (self.identifying(&so), self.identifying(&oo));
-                    if side_key && !other_key {
-                        outcome = Err(refuse(
-                            "comparing a person or record key with a value singles out persons".into(),
-                        ));
-                        return Ok(TreeNodeRecursion::Stop);
-                    }
-                }
-            }
             if let Expr::OuterReferenceColumn(_, col) = node
                 && self.outer_persons.contains(col)
             {
@@ -107,27 +93,80 @@ impl Rewriter<'_> {
                 ));
                 return Ok(TreeNodeRecursion::Stop);
             }
-            if let Expr::InList(l) = node {
-                let o = c.expr_origins(&l.expr).unwrap_or_default();
-                if self.identifying(&o) {
-                    outcome = Err(refuse(
-                        "a person or record key in an IN list singles out persons".into(),
-                    ));
-                    return Ok(TreeNodeRecursion::Stop);
-                }
-            }
-            if let Expr::Like(l) = node {
-                let o = c.expr_origins(&l.expr).unwrap_or_default();
-                if self.identifying(&o) {
-                    outcome = Err(refuse(
-                        "matching a person or record key against a pattern is refused".into(),
-                    ));
-                    return Ok(TreeNodeRecursion::Stop);
-                }
-            }
             Ok(TreeNodeRecursion::Continue)
         })?;
         outcome
+    }
+
+    /// Refuses every use of a person or record key inside `e` but these: the key itself (a
+    /// column passed on, grouped by in a per-person table, counted), `=` / `<>` / IS [NOT]
+    /// DISTINCT FROM another key of its kind (`a.person_id = b.person_id`), IS [NOT] NULL,
+    /// and `person key IN (subquery)` (checked by [`Self::in_subquery`]). A key is a
+    /// pseudonym with no meaning, so any other use only reads it: `count(*) FILTER (WHERE
+    /// age = 98 AND person_id < '5')` showed 0 or a hidden count, and some 128 such queries
+    /// bisected one person's key; `person_id < greatest(person_id, '5')` compared it with a
+    /// value through another copy of itself; `substr`, CASE, LIKE, casts likewise. Called on
+    /// every condition, projection, aggregate argument and FILTER, and on the group keys of
+    /// per-person tables; unit keys (facility codes) are not keys here.
+    pub(super) fn key_operands(&self, e: &Expr, c: &Carried) -> Result<()> {
+        let mut outcome = Ok(());
+        e.apply(|node| {
+            // A subquery's tested key is checked with it; its plan is carried apart.
+            if matches!(
+                node,
+                Expr::InSubquery(_) | Expr::Exists(_) | Expr::ScalarSubquery(_) | Expr::SetComparison(_)
+            ) {
+                return Ok(TreeNodeRecursion::Jump);
+            }
+            let mut kinds = Vec::new();
+            node.apply_children(|child| {
+                kinds.push((self.key_of(child, c), child));
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+            let Some((_, key)) = kinds.iter().find(|(k, _)| *k != 0) else {
+                return Ok(TreeNodeRecursion::Continue);
+            };
+            let construct = match node {
+                Expr::Alias(_) | Expr::IsNull(_) | Expr::IsNotNull(_) => return Ok(TreeNodeRecursion::Continue),
+                Expr::BinaryExpr(BinaryExpr { op, .. }) if is_equality(*op) => match kinds.as_slice() {
+                    [(l, _), (r, _)] if l == r && matches!(l, 1 | 2) => return Ok(TreeNodeRecursion::Continue),
+                    [(l, _), (r, _)] if *l != 0 && *r != 0 => format!("{op} between keys of different kinds"),
+                    _ => format!("{op} with a value"),
+                },
+                Expr::BinaryExpr(BinaryExpr { op, .. }) if is_comparison(*op) => format!("the comparison {op}"),
+                Expr::BinaryExpr(BinaryExpr { op, .. }) => format!("the operator {op}"),
+                Expr::ScalarFunction(f) => format!("the function {}", f.name()),
+                Expr::Like(_) | Expr::SimilarTo(_) => "matching against a pattern".into(),
+                Expr::InList(_) => "an IN list".into(),
+                Expr::Between(_) => "BETWEEN".into(),
+                Expr::Case(_) => "CASE".into(),
+                Expr::Cast(_) | Expr::TryCast(_) => "a cast".into(),
+                other => other.variant_name().to_string(),
+            };
+            outcome = Err(refuse(format!(
+                "{construct} on a person or record key ({}) is refused: a key is a pseudonym, which a query may \
+                 only set equal to another key of its kind, test IS NULL or IN a subquery of person keys, and \
+                 count; compared with a value it is read back by bisection",
+                key.schema_name()
+            )));
+            Ok(TreeNodeRecursion::Stop)
+        })?;
+        outcome
+    }
+
+    /// Of a bare column (or an outer reference inside EXISTS): which keys it holds
+    /// ([`key_kind`](Rewriter::key_kind)); 0 for anything else.
+    fn key_of(&self, e: &Expr, c: &Carried) -> u8 {
+        match e {
+            Expr::Alias(a) => self.key_of(&a.expr, c),
+            Expr::Column(col) => c.visible_index(col).map_or(0, |i| self.key_kind(&c.origins[i])),
+            Expr::OuterReferenceColumn(_, col) => self
+                .outer_keys
+                .iter()
+                .find(|(k, _)| k == col)
+                .map_or(0, |(_, kind)| *kind),
+            _ => 0,
+        }
     }
 
     /// `person_key IN (SELECT person_key …)`: a set of persons, each counted where used.
@@ -161,13 +200,24 @@ impl Rewriter<'_> {
                 _ => None,
             })
             .collect();
+        // Every outer key the subquery sees, of this level and those around it.
+        let mut keys = self.outer_keys.clone();
+        for e in &sub.outer_ref_columns {
+            if let Expr::OuterReferenceColumn(_, col) = e
+                && let Ok(i) = c.visible_index(col)
+                && self.key_kind(&c.origins[i]) != 0
+            {
+                keys.push((col.clone(), self.key_kind(&c.origins[i])));
+            }
+        }
         let saved = (
             std::mem::replace(&mut self.outer_persons, outer),
             std::mem::take(&mut self.outer_equalities),
+            std::mem::replace(&mut self.outer_keys, keys),
         );
         let carried = self.carry(Arc::unwrap_or_clone(Arc::clone(&sub.subquery)));
         let correlated = std::mem::take(&mut self.outer_equalities);
-        (self.outer_persons, self.outer_equalities) = saved;
+        (self.outer_persons, self.outer_equalities, self.outer_keys) = saved;
         let carried = carried?;
         let Some(first) = correlated.first() else {
             return Err(refuse(
@@ -212,6 +262,15 @@ pub(super) fn check_no_subqueries(e: &Expr, place: &str) -> Result<()> {
         return Err(refuse(format!("subqueries in {place} are refused")));
     }
     Ok(())
+}
+
+/// The comparisons two keys of one kind may be joined by: they tell only whether the two
+/// are the same record or person.
+fn is_equality(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::Eq | Operator::NotEq | Operator::IsDistinctFrom | Operator::IsNotDistinctFrom
+    )
 }
 
 pub(crate) fn is_comparison(op: Operator) -> bool {

@@ -93,6 +93,35 @@ fn person_key_literals_are_refused() {
     );
 }
 
+/// A key may be equal to a key of its kind, tested IS NULL or IN a subquery, and counted;
+/// wherever else it appears (a FILTER, a CASE in an aggregate or in a CTE, a HAVING's
+/// aggregate, a per-person table) it is refused, as in WHERE.
+#[test]
+fn person_and_record_keys_are_used_only_as_keys() {
+    for sql in [
+        "SELECT count(*) FILTER (WHERE person_id < '5') AS n FROM dpc_cases",
+        "SELECT count(CASE WHEN person_id < '5' THEN 1 END) AS n FROM dpc_cases",
+        "SELECT sex, count(*) AS n FROM dpc_cases GROUP BY sex HAVING count(*) FILTER (WHERE person_id < '5') > 0",
+        "WITH t AS (SELECT age, CASE WHEN person_id < '5' THEN 1 END AS b FROM dpc_cases) \
+         SELECT count(b) AS n FROM t",
+        "WITH t AS (SELECT person_id, max(CASE WHEN case_id LIKE 'a%' THEN 1 END) AS b FROM dpc_cases \
+         GROUP BY person_id) SELECT count(b) AS n FROM t",
+        "SELECT count(*) AS n FROM dpc_cases WHERE person_id < greatest(person_id, '5')",
+        "SELECT count(*) AS n FROM dpc_cases WHERE person_id = case_id",
+        "SELECT count(*) AS n FROM dpc_cases a JOIN dpc_cases b ON a.person_id = b.person_id AND a.case_id < b.case_id",
+        "SELECT count(*) FILTER (WHERE length(claim_id) > 3) AS n FROM ndb_claims",
+    ] {
+        assert_refused(sql, "person or record key");
+    }
+    for sql in [
+        "SELECT count(*) AS n FROM dpc_cases WHERE person_id IS NOT NULL",
+        "SELECT count(*) AS n FROM dpc_cases a JOIN dpc_cases b ON a.person_id = b.person_id AND a.case_id <> b.case_id",
+        "SELECT count(DISTINCT case_id) FILTER (WHERE age > 50) AS n FROM dpc_cases",
+    ] {
+        run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
 #[test]
 fn order_statistics_of_quasi_identifiers_are_refused() {
     assert_refused("SELECT max(age) FROM ndb_claims", "MAX");
