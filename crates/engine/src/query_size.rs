@@ -28,10 +28,13 @@ pub const MAX_NESTING_TOKENS: usize = 2_000;
 /// chained CTEs still planned on 8 MiB, so this is a fifth of what broke.
 pub const MAX_PLAN_NESTING: usize = 256;
 /// Most pieces of text joined in one query (arguments of `concat` / `concat_ws`, two per
-/// `||`). Each joining multiplies a string's length, and a query can join what an earlier
-/// CTE joined: `concat(s, s, …)` of 500 arguments over three CTEs made strings of 250 MB a
-/// row and took the broker past 6 GB, outside the memory pool (a red-team pass). With 16
-/// pieces in all, a string grows at most ~300 times (3^4 · 4).
+/// `||`, three per `upper` / `lower`). Each joining multiplies a string's length, and a query
+/// can join what an earlier CTE joined: `concat(s, s, …)` of 500 arguments over three CTEs
+/// made strings of 250 MB a row and took the broker past 6 GB, outside the memory pool (a
+/// red-team pass). A case mapping can triple a text's characters (`upper('ΐ')` is three, and
+/// `translate` can make each of them a `ΐ` again), so it counts as a join of three. With 16
+/// pieces in all, a string grows at most ~300 times (3^4 · 4). The other text functions
+/// cannot make text longer than they are given (`allowlist.rs`).
 pub const MAX_CONCATENATED: usize = 16;
 /// Most tokens in one query (a list of 50,000 codes fits).
 pub const MAX_TOKENS: usize = 200_000;
@@ -60,8 +63,8 @@ pub fn check(sql: &str) -> Result<(), EngineError> {
     let joined = concatenated(&tokens);
     if joined > MAX_CONCATENATED {
         return Err(EngineError::Invalid(format!(
-            "the query joins {joined} pieces of text (concat arguments, two per ||); at most \
-             {MAX_CONCATENATED} are accepted"
+            "the query joins {joined} pieces of text (concat arguments, two per ||, three per upper or \
+             lower); at most {MAX_CONCATENATED} are accepted"
         )));
     }
     let nesting = tokens.iter().filter(|t| nests(t)).count();
@@ -114,13 +117,19 @@ fn plan_nesting(tokens: &[Token]) -> usize {
 }
 
 /// The pieces of text a query joins: each `concat` / `concat_ws` call's arguments (its
-/// commas at its own depth, plus one), two per `||`.
+/// commas at its own depth, plus one), two per `||`, three per `upper` / `lower` call.
 fn concatenated(tokens: &[Token]) -> usize {
     let meaningful: Vec<&Token> = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
     let mut count = 0;
     for (i, token) in meaningful.iter().enumerate() {
         match token {
             Token::StringConcat => count += 2,
+            Token::Word(w)
+                if (w.value.eq_ignore_ascii_case("upper") || w.value.eq_ignore_ascii_case("lower"))
+                    && matches!(meaningful.get(i + 1), Some(Token::LParen)) =>
+            {
+                count += 3;
+            }
             Token::Word(w)
                 if (w.value.eq_ignore_ascii_case("concat") || w.value.eq_ignore_ascii_case("concat_ws"))
                     && matches!(meaningful.get(i + 1), Some(Token::LParen)) =>
@@ -240,6 +249,15 @@ mod tests {
                       b AS (SELECT concat(s, s, s, s, s, s) AS s FROM a), \
                       c AS (SELECT concat(s, s, s, s, s, s) AS s FROM b) SELECT count(*) FROM c";
         assert!(check(nested).is_err(), "6 × 6 × 6 pieces");
+        // A case mapping can triple a text (`upper('ΐ')`), and `translate` can turn what it
+        // expanded into the character that expands again: each counts as three pieces.
+        assert!(check("SELECT count(*) FROM t WHERE lower(s) = 'x' AND upper(c) = 'Y'").is_ok());
+        let round = "translate(upper(s), 'Ι\u{308}\u{301}', 'ΐΐΐ')";
+        let mut tripled = String::from("s");
+        for _ in 0..6 {
+            tripled = round.replace("upper(s)", &format!("upper({tripled})"));
+        }
+        assert!(check(&format!("SELECT count(*) FROM t WHERE length({tripled}) > 0")).is_err());
     }
 
     #[test]
