@@ -204,10 +204,21 @@ fn kept_sets(
         let column = hidden.add(persons.set(counted));
         return Ok(vec![KeptSet { column, pieces: false }]);
     }
-    let counts_records = match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
-        ("count", true, [arg]) => rewriter.has_class(&c.expr_origins(arg)?, ColumnClass::RecordKey),
-        _ => false,
+    let distinct_of = |class: ColumnClass| -> Result<bool> {
+        Ok(match (name.as_str(), f.params.distinct, f.params.args.as_slice()) {
+            ("count", true, [arg]) => rewriter.has_class(&c.expr_origins(arg)?, class),
+            _ => false,
+        })
     };
+    // A distinct count of facilities, providers or municipalities is kept as the persons
+    // whose rows feed it: "facilities by prefecture" and the same without one woman's rows
+    // differed in prefecture 35 by the one facility only she used (4, then 3), and the two
+    // outputs' persons differ by her.
+    if distinct_of(ColumnClass::UnitKey)? {
+        let column = hidden.add(persons.set(feeds));
+        return Ok(vec![KeptSet { column, pieces: false }]);
+    }
+    let counts_records = distinct_of(ColumnClass::RecordKey)?;
     if !(name == "sum" || is_mean || (name == "count" && !f.params.distinct) || counts_records) {
         return Ok(Vec::new());
     }

@@ -68,6 +68,48 @@ fn a_tracker_with_not_is_hidden_by_history() {
     assert!(project.ask(all).report.hidden.is_empty());
 }
 
+/// A distinct count of facilities without one person's rows differs, where she was a
+/// facility's only patient, by that facility: each alone passes, and the ledger keeps such
+/// counts as the persons whose rows feed them, so the second is hidden.
+#[test]
+fn facilities_counted_without_one_person_are_hidden_by_history() {
+    let by_prefecture = |condition: &str| {
+        format!(
+            "SELECT facility_prefecture, count(DISTINCT facility_id) AS facilities FROM ndb_claims \
+             WHERE {condition} GROUP BY facility_prefecture ORDER BY facility_prefecture"
+        )
+    };
+    // The one DPC patient aged 97 is the only patient of a facility on NDB claims.
+    let without = "NOT (person_id IN (SELECT person_id FROM dpc_cases WHERE age = 97))";
+    assert_eq!(
+        truth("SELECT count(DISTINCT person_id) FROM dpc_cases WHERE age = 97"),
+        1
+    );
+    let (all, tracker) = (by_prefecture("TRUE"), by_prefecture(without));
+    // Alone, the two differ in one prefecture by one facility.
+    let cells = |o: &CheckedOutput| strings(&o.batches);
+    let (first, second) = (super::run(&all).expect("runs"), super::run(&tracker).expect("runs"));
+    let apart = cells(&first)
+        .iter()
+        .zip(cells(&second))
+        .filter(|(a, b)| **a != *b)
+        .count();
+    assert_eq!(apart, 1, "{:?}", cells(&second));
+
+    let mut project = Project::new();
+    assert!(project.ask(&all).report.hidden.is_empty());
+    let out = project.ask(&tracker);
+    assert!(
+        rules(&out).iter().any(|(_, _, rule)| *rule == CellRule::History),
+        "{:?}",
+        rules(&out)
+    );
+    let shown = cells(&out);
+    for (a, b) in cells(&first).iter().zip(&shown) {
+        assert!(a == b || b[1] == "NULL", "{a:?} beside {b:?}");
+    }
+}
+
 #[test]
 fn a_complement_by_a_grouping_and_a_window_shift_are_hidden() {
     let mut project = Project::new();
