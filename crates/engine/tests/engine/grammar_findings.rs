@@ -30,7 +30,6 @@ fn released(sql: &str) -> HashMap<String, Vec<Option<String>>> {
 /// FINDINGS.md 1: the persons of two rows nest (everyone with drips, 33, also has tests, 60),
 /// and the two counts (92, 94) differ by the 2 persons with tests and no drips.
 #[test]
-#[ignore = "leak: FINDINGS.md 1, rows that share persons differ by a few"]
 fn rows_sharing_persons_do_not_differ_by_a_few() {
     let sql = "SELECT i.data_category AS category, count(DISTINCT i.person_id) AS persons \
                FROM dpc_items i GROUP BY i.data_category";
@@ -48,7 +47,6 @@ fn rows_sharing_persons_do_not_differ_by_a_few() {
 /// shows the total (90) and the other row (81): the 9 persons none of whose stays ended
 /// "improved" are their difference.
 #[test]
-#[ignore = "leak: FINDINGS.md 2, hidden rows of a ROLLUP that together hold few persons"]
 fn a_rollup_does_not_show_its_hidden_rows_together() {
     let sql = "SELECT discharge_outcome, count(DISTINCT person_id) AS persons FROM dpc_cases \
                GROUP BY ROLLUP (discharge_outcome)";
