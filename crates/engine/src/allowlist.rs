@@ -319,6 +319,35 @@ fn check_operator(e: &Expr, schema: &DFSchema) -> Result<()> {
                 ));
             }
         }
+        // Dates come from the warehouse's date columns and from literals, all within 1900 to
+        // 2100, which is what the bound on intervals and the trial of `to_char` on a typical
+        // date rely on. A cast makes a date from a number or a text: `CAST(age * 20000000 AS
+        // INT)` as a date is 5 million years ahead, and adding a year to it, or formatting it,
+        // failed only on the rows a CASE sent there (a red-team pass read one claim's setting
+        // and prefecture so).
+        Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
+            if matches!(
+                field.data_type(),
+                DataType::Date32
+                    | DataType::Date64
+                    | DataType::Timestamp(..)
+                    | DataType::Time32(_)
+                    | DataType::Time64(_)
+            ) && !is_literal(expr)
+                && !expr.get_type(schema).is_ok_and(|t| {
+                    matches!(
+                        t,
+                        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) | DataType::Null
+                    )
+                }) =>
+        {
+            return Err(refuse(
+                "a cast to a date or time of anything but a date or a literal is refused: a date made from a \
+                 number or a text can lie anywhere in millions of years, where date arithmetic and formatting \
+                 fail on some values only"
+                    .into(),
+            ));
+        }
         // Decimals of more than 20 digits, or with a scale, could overflow a quotient's
         // scaling on large values only.
         Expr::Cast(Cast { field, .. }) | Expr::TryCast(TryCast { field, .. })

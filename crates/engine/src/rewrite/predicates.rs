@@ -171,6 +171,19 @@ impl Rewriter<'_> {
 
     /// `person_key IN (SELECT person_key …)`: a set of persons, each counted where used.
     pub(super) fn in_subquery(&mut self, tested: &Expr, sub: &LogicalPlan, c: &Carried) -> Result<()> {
+        // A NULL among the keys makes `x NOT IN (…)` unknown for every row, so one row of
+        // the subquery would empty the whole output: a LEFT JOIN inside it made the NULL
+        // appear only when the one woman aged 98 had diagnosis I25, and the count was shown
+        // (101) or hidden accordingly (a red-team pass read her diagnoses so). Keys from the
+        // outer side of an outer join are refused; EXISTS has no such third value.
+        if sub.schema().fields().first().is_none_or(|f| f.is_nullable()) {
+            return Err(refuse(
+                "IN (subquery) over a person key that may be NULL (from the outer side of an outer join) is \
+                 refused: one NULL makes NOT IN unknown for every row; select the key from a table or an \
+                 inner join, or use EXISTS"
+                    .into(),
+            ));
+        }
         let sub = self.carry(sub.clone())?;
         let returned = sub.pid_of.first().copied().flatten();
         let (Some(_), Some(returned)) = (c.bare_pid(tested), returned) else {
