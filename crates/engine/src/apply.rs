@@ -96,9 +96,10 @@ fn zeros(a: &ArrayRef) -> Vec<bool> {
 }
 
 /// Checks `batches` (the rewritten result) against `spec`, and against the person sets of a
-/// ledger's `history` (its counts against each other when that is empty), and returns the releasable batch in `out_schema`, its
-/// report, its released counts of persons with their persons, and for each cell hidden by the
-/// ledger's check the earlier cells it conflicts with (steward-side, not in the report). `query_hash` and `command` are left for the caller.
+/// ledger's `history` (its counts against each other when that is empty), and returns the
+/// releasable batch in `out_schema`, its report, its released counts of persons with their
+/// persons, and for each cell hidden by the ledger's check the earlier cells it conflicts
+/// with (steward-side, not in the report). `query_hash` and `command` are left for the caller.
 pub fn apply_disclosure_control(
     batches: &[RecordBatch],
     spec: &ControlSpec,

@@ -3,9 +3,9 @@
 //! and the persons behind the differences and atoms of a row's cells (`row_checks.rs`); then
 //! the output the control node judges.
 
-use super::carried::{Carried, column_at, hidden_col, unit_column};
+use super::carried::{Carried, column_at, hidden_col};
 use super::conditions::conditions_in;
-use super::hidden::{HiddenAggregates, Persons, Projected, coerced, contributions_of, distinct_keys_where, pieces_of};
+use super::hidden::{HiddenAggregates, Persons, Projected, coerced, contributions_of, pieces_of};
 use super::lineage::Rewriter;
 use super::output::Keys;
 use super::terms::{aggregate_function, contributes, counted_rows};
@@ -134,12 +134,7 @@ impl Rewriter<'_> {
             } else {
                 None
             };
-            let mut units = Vec::new();
-            for (l, b) in &c.units {
-                if units_needed.contains(b) {
-                    units.push(hidden.add(distinct_keys_where(hidden_col(&unit_column(*l)), feeds.clone())));
-                }
-            }
+            let units = hidden.units_where(c, units_needed, feeds.clone());
             // A condition inside the value (`sum(CASE WHEN age = 101 THEN 1000 ELSE 1 END)`)
             // weighs some rows apart: the persons on each side of it are counted, so a
             // value cannot carry a small group's total inside a big one.

@@ -2,7 +2,7 @@
 //! units among the rows that feed a cell, and contributions summaries.
 
 use super::HIDDEN_PREFIX;
-use super::carried::{Carried, hidden_col, person_column};
+use super::carried::{Carried, hidden_col, person_column, unit_column};
 use super::terms::without_widening_cast;
 use crate::contributions::{PieceKind, contributions_udaf, pieces_udaf};
 use crate::key_number::key_number;
@@ -62,6 +62,16 @@ impl HiddenAggregates {
             }
         };
         self.names.insert(e, name);
+    }
+
+    /// The hidden counts of the units the unit rule needs (`units_needed`, of `c`'s units)
+    /// among the rows `rows` keeps, one per unit lineage.
+    pub(super) fn units_where(&mut self, c: &Carried, units_needed: &[usize], rows: Option<Expr>) -> Vec<String> {
+        c.units
+            .iter()
+            .filter(|(_, b)| units_needed.contains(b))
+            .map(|(l, _)| self.add(distinct_keys_where(hidden_col(&unit_column(*l)), rows.clone())))
+            .collect()
     }
 
     /// The hidden column name of `e`, added when new.
@@ -229,7 +239,7 @@ fn per_person(
 
 /// The distinct persons (or units) among the rows `filter` keeps, counted on their keys'
 /// numbers (see [`key_number`] for why).
-pub(super) fn distinct_keys_where(key: Expr, filter: Option<Expr>) -> Expr {
+fn distinct_keys_where(key: Expr, filter: Option<Expr>) -> Expr {
     count_where(key_number(key), filter, true)
 }
 

@@ -3,8 +3,8 @@
 //! the span check over their atoms (`span.rs`); counts of one person's rows in different
 //! units (rows, records, persons) by the persons who add a different number to each.
 
-use super::carried::{Carried, hidden_col, unit_column};
-use super::hidden::{HiddenAggregates, Persons, contributions_of_value, distinct_keys_where};
+use super::carried::Carried;
+use super::hidden::{HiddenAggregates, Persons, contributions_of_value};
 use super::lineage::Rewriter;
 use super::terms::{Term, aggregate_function};
 use crate::control::{AtomCheck, Difference};
@@ -93,14 +93,7 @@ impl Rewriter<'_> {
                         }
                         _ => None,
                     };
-                    let mut units = Vec::new();
-                    for (l, b) in &c.units {
-                        if units_needed.contains(b) {
-                            units.push(
-                                hidden.add(distinct_keys_where(hidden_col(&unit_column(*l)), Some(differ.clone()))),
-                            );
-                        }
-                    }
+                    let units = hidden.units_where(c, units_needed, Some(differ.clone()));
                     let persons = hidden.add(persons.count(Some(differ)));
                     differences.push(Difference {
                         first: *first,
