@@ -8,8 +8,8 @@ use crate::control::{ColumnRule, ControlSpec};
 use crate::grouping::Relations;
 use crate::history::{HistoryConflict, ReleasedCell};
 use datafusion::arrow::array::UInt32Array;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch};
-use datafusion::arrow::compute::{cast, concat_batches, filter_record_batch, nullif, take_record_batch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, new_null_array};
+use datafusion::arrow::compute::{cast, concat, concat_batches, filter_record_batch, take, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
@@ -18,6 +18,19 @@ use renkei_disclosure::{
     CellRule, DominanceRule, HiddenCell, PersonSet, Policy, Report, Status, Summary, dominance_from_top, round_count,
 };
 use std::sync::Arc;
+
+/// `a` with the cells `hide` marks NULL **and nothing beneath them**. `nullif` only clears
+/// validity bits and leaves each hidden value in the buffer, which Arrow IPC (Flight SQL, a
+/// stored and released output) sends as it is: a red-team client read every `*` back from
+/// the bytes, a dominated total of 603,056 points among them. Taking from `a` followed by
+/// one null builds new buffers in which a hidden cell holds the null's zeros.
+fn without_hidden_values(a: &ArrayRef, hide: &[bool]) -> Result<ArrayRef> {
+    let null = new_null_array(a.data_type(), 1);
+    let with_null = concat(&[a.as_ref(), null.as_ref()])?;
+    let at_null = a.len() as u32;
+    let indices = UInt32Array::from_iter_values((0..a.len()).map(|r| if hide[r] { at_null } else { r as u32 }));
+    Ok(take(&with_null, &indices, None)?)
+}
 
 fn internal(what: &str) -> DataFusionError {
     DataFusionError::Internal(format!("disclosure control: {what}"))
@@ -420,8 +433,7 @@ pub fn apply_disclosure_control(
     for (c, col) in spec.columns.iter().enumerate() {
         let mut a = Arc::clone(batch.column(c));
         if let ColumnRule::Value { aggregates, bare } = col {
-            let mask = BooleanArray::from((0..rows).map(|r| rule[r][c].is_some()).collect::<Vec<_>>());
-            a = nullif(&a, &mask)?;
+            a = without_hidden_values(&a, &(0..rows).map(|r| rule[r][c].is_some()).collect::<Vec<_>>())?;
             let is_count = *bare && aggregates.len() == 1 && spec.aggregates[aggregates[0]].is_count;
             if let (Some(base), true) = (policy.rounding_base, is_count) {
                 let v = cast(&a, &DataType::Int64)?;

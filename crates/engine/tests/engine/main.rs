@@ -7,6 +7,7 @@ mod adversarial;
 mod golden;
 mod grammar;
 mod grammar_findings;
+mod hidden_bytes;
 mod ledger;
 mod property;
 mod property_grammar;
