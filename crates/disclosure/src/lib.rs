@@ -6,6 +6,7 @@ mod conflicts;
 mod dominance;
 mod ledger;
 mod policy;
+mod profiles;
 mod report;
 mod rounding;
 mod secondary;
@@ -16,6 +17,7 @@ pub use conflicts::{
 pub use dominance::{DominanceRule, dominance, dominance_from_top};
 pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts, totals_apart_by_few};
 pub use policy::{Policy, PolicyError};
+pub use profiles::{HYPERPLANES, Profile, isolates_few, profile_cells_to_hide};
 pub use report::{CellRule, HiddenCell, Report, Status, Summary};
 pub use rounding::round_count;
 pub use secondary::{CellStatus, SecondaryError, secondary_suppression, small_group_primaries};

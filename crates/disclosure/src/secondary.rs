@@ -221,13 +221,13 @@ fn publish(published: &mut Basis, primaries: &mut [Combination], cell: &[u32], w
 
 /// An `i128` operation overflowed.
 #[derive(Debug)]
-struct Overflow;
+pub(crate) struct Overflow;
 
 /// An integer combination of inner cells: (inner index, coefficient) sorted by index, with no
 /// zero coefficients. Kept primitive — coefficients without a common factor, the first one
 /// positive — so that two combinations are parallel exactly when they are equal.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Combination(Vec<(u32, i128)>);
+pub(crate) struct Combination(pub(crate) Vec<(u32, i128)>);
 
 impl Combination {
     /// The 0/1 vector of an output cell (already primitive).
@@ -243,14 +243,14 @@ impl Combination {
     }
 
     /// Where this combination would be pivoted when it joins the basis; None when it is zero.
-    fn pivot(&self) -> Option<u32> {
+    pub(crate) fn pivot(&self) -> Option<u32> {
         self.0.first().map(|&(i, _)| i)
     }
 
     /// `self` with the coefficient at `index` cancelled by a multiple of `other` (whose
     /// coefficient there is non-zero), fraction-free: `(a·self − b·other) / g` made primitive,
     /// where `a`, `b` are the two coefficients at `index` and `g` their common factor.
-    fn eliminate(&self, other: &Combination, index: u32) -> Result<Combination, Overflow> {
+    pub(crate) fn eliminate(&self, other: &Combination, index: u32) -> Result<Combination, Overflow> {
         let b = self.coefficient(index);
         let a = other.coefficient(index);
         let common = i128::try_from(gcd(a.unsigned_abs(), b.unsigned_abs())).map_err(|_| Overflow)?;
@@ -288,7 +288,7 @@ impl Combination {
         Ok(combination)
     }
 
-    fn make_primitive(&mut self) -> Result<(), Overflow> {
+    pub(crate) fn make_primitive(&mut self) -> Result<(), Overflow> {
         let common = self.0.iter().fold(0u128, |g, &(_, c)| gcd(g, c.unsigned_abs()));
         if common == 0 {
             return Ok(());
@@ -314,14 +314,14 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
 
 /// The published cells as an echelon basis: vector `r` has a non-zero at its pivot and zeros
 /// at the pivots of vectors `0..r`.
-struct Basis {
+pub(crate) struct Basis {
     vectors: Vec<(u32, Combination)>,
     /// For each inner index, the position in `vectors` of the vector pivoted there.
     pivot_rank: Vec<Option<usize>>,
 }
 
 impl Basis {
-    fn new(inner_count: usize) -> Basis {
+    pub(crate) fn new(inner_count: usize) -> Basis {
         Basis {
             vectors: Vec::new(),
             pivot_rank: vec![None; inner_count],
@@ -332,7 +332,7 @@ impl Basis {
         self.pivot_rank[index as usize]
     }
 
-    fn push(&mut self, pivot: u32, vector: Combination) {
+    pub(crate) fn push(&mut self, pivot: u32, vector: Combination) {
         self.pivot_rank[pivot as usize] = Some(self.vectors.len());
         self.vectors.push((pivot, vector));
     }
@@ -340,7 +340,7 @@ impl Basis {
     /// `vector` with every pivot eliminated. Pivots are eliminated oldest first: vector `r`
     /// is zero at the pivots before it, so eliminating with it can only bring in non-zeros at
     /// later pivots, which are still to come.
-    fn reduce(&self, mut vector: Combination) -> Result<Combination, Overflow> {
+    pub(crate) fn reduce(&self, mut vector: Combination) -> Result<Combination, Overflow> {
         let mut pending: BTreeSet<usize> = vector.0.iter().filter_map(|&(i, _)| self.rank_at(i)).collect();
         while let Some(rank) = pending.pop_first() {
             let (pivot, basis_vector) = &self.vectors[rank];

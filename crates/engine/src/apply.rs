@@ -294,7 +294,17 @@ pub fn apply_disclosure_control(
                 })
                 .collect();
             let priority: Vec<f64> = check.aggregates.iter().map(|j| persons[*j][r] as f64).collect();
-            for i in crate::span::cells_to_hide(atoms.values(), &released, &priority, policy.min_persons)? {
+            let hide = match check.across_kinds {
+                Some(counts_persons) => crate::span::profile_cells_to_hide(
+                    atoms.values(),
+                    counts_persons,
+                    &released,
+                    &priority,
+                    policy.min_persons,
+                )?,
+                None => crate::span::cells_to_hide(atoms.values(), &released, &priority, policy.min_persons)?,
+            };
+            for i in hide {
                 let j = check.aggregates[i];
                 for &c in &shown_in[j] {
                     rule[r][c].get_or_insert(CellRule::Difference);

@@ -128,6 +128,9 @@ pub struct Difference {
 pub struct AtomCheck {
     pub column: String,
     pub aggregates: Vec<usize>,
+    /// For a check across kinds (`Atoms::Profiles`), which cells count persons (bit i for
+    /// `aggregates[i]`); none for cells of one kind.
+    pub across_kinds: Option<u64>,
 }
 
 /// Why a plan without a control node at its root is not run.

@@ -17,7 +17,7 @@ use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{Expr, lit, when};
-use renkei_disclosure::{CellStatus, secondary_suppression, small_group_primaries};
+use renkei_disclosure::{CellStatus, Profile, secondary_suppression, small_group_primaries};
 
 /// `true` on the rows `feeds` keeps (all when `None`), `false` where it is false or NULL.
 pub fn holds(feeds: &Option<Expr>) -> Expr {
@@ -109,6 +109,66 @@ pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, Vec<usize>)
         out.push((aggregate, members));
     }
     Ok(out)
+}
+
+/// Across kinds: where a row counts one class's persons beside counts of their rows, three
+/// or more cells in all, the hidden aggregate of the persons' profiles (`Atoms::Profiles`)
+/// over those cells, the aggregates it covers, and which of them count persons (bit i for
+/// the i-th). `count(*) − count(*) FILTER (WHERE age < 90) − count(DISTINCT person_id)
+/// FILTER (WHERE age >= 90)` was the extra certifications of 5 persons, every pair of the
+/// three far apart and each kind's span too small to see it. Totals of other values and
+/// counts of records are not in it (docs/disclosure.md says so).
+pub fn profile_aggregate(cells: &[(usize, Cell)]) -> Result<Option<(Expr, Vec<usize>, u64)>> {
+    let counts = |c: &Cell| match c.kind {
+        Kind::Rows => matches!(c.value, Some(Expr::Literal(..))),
+        Kind::Persons => true,
+        Kind::Records => false,
+    };
+    let mut persons: Vec<&Expr> = Vec::new();
+    for (_, cell) in cells.iter().filter(|(_, c)| c.kind == Kind::Persons) {
+        if !persons.contains(&&cell.person) {
+            persons.push(&cell.person);
+        }
+    }
+    // One class of persons per row in practice; the first with a mix is checked, and a second
+    // is refused rather than left unchecked.
+    let mut found = None;
+    for person in persons {
+        let of_person: Vec<&(usize, Cell)> = cells.iter().filter(|(_, c)| &c.person == person && counts(c)).collect();
+        if of_person.len() < 3 || !of_person.iter().any(|(_, c)| c.kind == Kind::Rows) {
+            continue;
+        }
+        if found.is_some() || of_person.len() > MAX_CELLS {
+            return Err(refuse(format!(
+                "more than {MAX_CELLS} counts of rows and of persons in one row, or such counts of two \
+                 classes of persons, are refused: their differences cannot be checked"
+            )));
+        }
+        let mut signature: Option<Expr> = None;
+        let mut counts_persons = 0u64;
+        for (bit, (_, cell)) in of_person.iter().enumerate() {
+            let term = when(holds(&cell.feeds), lit(1u64 << bit)).otherwise(lit(0u64))?;
+            signature = Some(match signature {
+                Some(s) => s + term,
+                None => term,
+            });
+            if cell.kind == Kind::Persons {
+                counts_persons |= 1 << bit;
+            }
+        }
+        let feeds: Option<Vec<Expr>> = of_person.iter().map(|(_, c)| c.feeds.clone()).collect();
+        let filter = feeds.and_then(|f| f.into_iter().reduce(Expr::or));
+        let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
+            atoms_udaf(Atoms::Profiles),
+            vec![person.clone(), signature.unwrap_or_else(|| lit(0u64))],
+            false,
+            filter.map(Box::new),
+            vec![],
+            None,
+        ));
+        found = Some((aggregate, of_person.iter().map(|(j, _)| *j).collect(), counts_persons));
+    }
+    Ok(found)
 }
 
 /// For every two cells of the same persons that count them in different units (a count of
@@ -220,6 +280,51 @@ pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_per
     }
     secondary_suppression(atoms.len(), &cells, &status, &priority)
         .map_err(|_| datafusion::error::DataFusionError::Internal("disclosure control: the span check failed".into()))
+}
+
+/// The cells of a check across kinds to hide in one row (`renkei_disclosure::profile_cells_to_hide`).
+/// `atoms`: the profiles aggregate's `[persons, length, count₀, …]`; `counts_persons`: bit i
+/// when cell i counts persons, where a person adds 1 however many of their rows feed it.
+pub fn profile_cells_to_hide(
+    atoms: &[u64],
+    counts_persons: u64,
+    released: &[bool],
+    priority: &[f64],
+    min_persons: u64,
+) -> Result<Vec<usize>> {
+    let bad = || datafusion::error::DataFusionError::Internal("disclosure control: bad profiles".into());
+    let mut profiles = Vec::new();
+    let mut rest = atoms;
+    while let [persons, length, tail @ ..] = rest {
+        let length = usize::try_from(*length).map_err(|_| bad())?;
+        let counts = tail.get(..length).ok_or_else(bad)?;
+        let counts = counts
+            .iter()
+            .enumerate()
+            .map(|(bit, c)| {
+                let c = if counts_persons & (1 << bit) != 0 {
+                    (*c).min(1)
+                } else {
+                    *c
+                };
+                i64::try_from(c).map_err(|_| bad())
+            })
+            .collect::<Result<Vec<i64>>>()?;
+        profiles.push(Profile {
+            counts,
+            persons: *persons,
+        });
+        rest = &tail[length..];
+    }
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    Ok(renkei_disclosure::profile_cells_to_hide(
+        &profiles,
+        released,
+        priority,
+        min_persons,
+    ))
 }
 
 #[cfg(test)]

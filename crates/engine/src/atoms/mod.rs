@@ -61,16 +61,23 @@ pub enum Atoms {
     /// bits for the flags: bit 0, the record is in the record count; bits 1–2, its rows in
     /// the row count (at most 2). Its output is `[persons]`.
     RepeatedRows,
+    /// Across kinds (`renkei_profile_atoms`): per person, how many of their rows feed each
+    /// cell (bit i of a row's signature: it feeds cell i), the person's **profile**; an atom
+    /// is the persons of one profile. Its output is `[persons, length, count₀, …, persons,
+    /// …]`, a profile's counts up to its last non-zero. The control node turns the counts
+    /// of cells that count persons into 0 or 1 (`renkei_disclosure::profile_cells_to_hide`).
+    Profiles,
 }
 
 impl Atoms {
     /// Every kind: a cluster's nodes must know each aggregate by name.
-    pub const ALL: [Atoms; 5] = [
+    pub const ALL: [Atoms; 6] = [
         Atoms::Rows,
         Atoms::Persons,
         Atoms::Repeats,
         Atoms::RepeatedRecords,
         Atoms::RepeatedRows,
+        Atoms::Profiles,
     ];
 }
 
@@ -86,12 +93,15 @@ pub fn atoms_udaf(kind: Atoms) -> Arc<AggregateUDF> {
         LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::RepeatedRecords))));
     static REPEATED_ROWS: LazyLock<Arc<AggregateUDF>> =
         LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::RepeatedRows))));
+    static PROFILES: LazyLock<Arc<AggregateUDF>> =
+        LazyLock::new(|| Arc::new(AggregateUDF::from(AtomsUdaf::new(Atoms::Profiles))));
     Arc::clone(match kind {
         Atoms::Rows => &ROWS,
         Atoms::Persons => &PERSONS,
         Atoms::Repeats => &REPEATS,
         Atoms::RepeatedRecords => &REPEATED_RECORDS,
         Atoms::RepeatedRows => &REPEATED_ROWS,
+        Atoms::Profiles => &PROFILES,
     })
 }
 
@@ -119,6 +129,7 @@ impl AggregateUDFImpl for AtomsUdaf {
             Atoms::Repeats => "renkei_repeated_persons",
             Atoms::RepeatedRecords => "renkei_repeated_records",
             Atoms::RepeatedRows => "renkei_repeated_rows",
+            Atoms::Profiles => "renkei_profile_atoms",
         }
     }
 
@@ -178,6 +189,12 @@ enum Cell {
     RepeatedRecords(HashMap<u64, Records, Fast>),
     /// Per record: its person's number and flags, as [`Atoms::RepeatedRows`] says.
     RepeatedRows(HashMap<u64, u64, Fast>),
+    /// Per person: their rows in each cell, by bit; `widest`, the longest list (for `size`,
+    /// which must not walk every person on every batch).
+    Profiles {
+        map: HashMap<u64, Vec<u32>, Fast>,
+        widest: usize,
+    },
 }
 
 /// [`Atoms::RepeatedRows`]: a record's flags merged with another row's.
@@ -240,6 +257,10 @@ impl Cell {
             Atoms::Repeats => Cell::Repeats(HashMap::default()),
             Atoms::RepeatedRecords => Cell::RepeatedRecords(HashMap::default()),
             Atoms::RepeatedRows => Cell::RepeatedRows(HashMap::default()),
+            Atoms::Profiles => Cell::Profiles {
+                map: HashMap::default(),
+                widest: 0,
+            },
         }
     }
 
@@ -260,6 +281,17 @@ impl Cell {
                     .and_modify(|seen| *seen = merge_record_rows(*seen, signature))
                     .or_insert(signature);
             }
+            Cell::Profiles { map, widest } => {
+                let counts = map.entry(person).or_default();
+                let bits = (u64::BITS - signature.leading_zeros()) as usize;
+                if counts.len() < bits {
+                    counts.resize(bits, 0);
+                    *widest = (*widest).max(bits);
+                }
+                for (bit, count) in counts.iter_mut().enumerate() {
+                    *count += ((signature >> bit) & 1) as u32;
+                }
+            }
         }
     }
 
@@ -270,6 +302,22 @@ impl Cell {
                 map.iter().map(|(p, s)| (*p, *s)).collect()
             }
             Cell::RepeatedRecords(map) => map.iter().flat_map(|(p, r)| r.signatures().map(|s| (*p, s))).collect(),
+            // The rows that rebuild a profile through `add`: at each level l, one row feeding
+            // the cells with l or more.
+            Cell::Profiles { map, .. } => map
+                .iter()
+                .flat_map(|(p, counts)| {
+                    let deepest = counts.iter().copied().max().unwrap_or(0);
+                    (1..=deepest).map(move |level| {
+                        let signature = counts
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| **c >= level)
+                            .fold(0u64, |s, (bit, _)| s | 1 << bit);
+                        (*p, signature)
+                    })
+                })
+                .collect(),
         }
     }
 
@@ -301,6 +349,21 @@ impl Cell {
                     .collect();
                 return vec![persons.len() as u64];
             }
+            Cell::Profiles { map, .. } => {
+                let mut atoms: BTreeMap<&[u32], u64> = BTreeMap::new();
+                for counts in map.values() {
+                    let end = counts.iter().rposition(|c| *c != 0).map_or(0, |last| last + 1);
+                    *atoms.entry(&counts[..end]).or_insert(0) += 1;
+                }
+                return atoms
+                    .into_iter()
+                    .flat_map(|(counts, persons)| {
+                        [persons, counts.len() as u64]
+                            .into_iter()
+                            .chain(counts.iter().map(|c| u64::from(*c)))
+                    })
+                    .collect();
+            }
             Cell::Rows(_) | Cell::Persons(_) => {}
         }
         let mut persons: BTreeMap<u64, u64> = BTreeMap::new();
@@ -318,6 +381,9 @@ impl Cell {
                     map.capacity() * (2 * size_of::<u64>() + 1)
                 }
                 Cell::RepeatedRecords(map) => map.capacity() * (size_of::<u64>() + size_of::<Records>() + 1),
+                Cell::Profiles { map, widest } => {
+                    map.capacity() * (size_of::<u64>() + size_of::<Vec<u32>>() + 1 + widest * size_of::<u32>())
+                }
             }
     }
 }
@@ -382,6 +448,7 @@ impl Accumulator for Cell {
             Cell::Repeats(_) => Atoms::Repeats,
             Cell::RepeatedRecords(_) => Atoms::RepeatedRecords,
             Cell::RepeatedRows(_) => Atoms::RepeatedRows,
+            Cell::Profiles { .. } => Atoms::Profiles,
         };
         ScalarValue::try_from_array(&output(kind, std::iter::once(&*self)), 0)
     }

@@ -165,6 +165,14 @@ impl Rewriter<'_> {
             atoms.push(AtomCheck {
                 column: hidden.add(e),
                 aggregates,
+                across_kinds: None,
+            });
+        }
+        if let Some((e, aggregates, counts_persons)) = span::profile_aggregate(&cells)? {
+            atoms.push(AtomCheck {
+                column: hidden.add(e),
+                aggregates,
+                across_kinds: Some(counts_persons),
             });
         }
         // Rows where each person has one need none: their rows are their persons, and

@@ -63,7 +63,6 @@ fn a_rollup_does_not_show_its_hidden_rows_together() {
 /// FINDINGS.md 3: three cells of a row, two of rows and one of persons, each pair far apart:
 /// 133 − 107 − 21 = 5, the second certifications of the 5 persons aged 90+ with two.
 #[test]
-#[ignore = "leak: FINDINGS.md 3, cells of different kinds in a row combine past the pairwise rules"]
 fn rows_and_persons_of_one_row_do_not_combine_into_a_few() {
     let sql = "SELECT 'all' AS k, count(*) AS certifications, count(*) FILTER (WHERE NOT (age >= 90)) AS others, \
                count(DISTINCT person_id) FILTER (WHERE age >= 90) AS persons FROM kaigo_certifications";

@@ -1,0 +1,260 @@
+//! The span check across the kinds of a row's cells: counts of rows and counts of persons
+//! side by side.
+//!
+//! Each person adds a number to each cell (their rows in a count of rows, 0 or 1 to a count
+//! of persons): their **profile**, a vector over the row's cells. A combination `Σ λᵢ·cellᵢ`
+//! is `Σ_persons λ·profile`, so it is about exactly the persons whose profile is not
+//! orthogonal to λ. Three cells, each pair far apart, can still isolate a few:
+//! `count(*) − count(*) FILTER (WHERE age < 90) − count(DISTINCT person) FILTER (WHERE age >= 90)`
+//! is the extra certifications of the 5 persons aged 90+ with two (profiles `(r, r, 0)` and
+//! `(r, 0, 1)`; λ = (1, −1, −1) is zero on all but `(2, 0, 1)`).
+//!
+//! Persons with the same profile form a group; the released cells are safe when no λ leaves
+//! a non-zero on groups of 1 to min_persons − 1 persons in all. The groups λ is zero on span
+//! a subspace, so the question is: is there a hyperplane of the span of all profiles whose
+//! complement holds few persons? Every such hyperplane contains the span `B` of the large
+//! groups (min_persons or more persons); modulo `B`, only the small groups' residuals are
+//! left, and a hyperplane with the fewest persons outside is spanned by residuals (one
+//! spanned by fewer could take in one more residual). So:
+//! - no residual, or residuals of one dimension holding min_persons or more persons: safe;
+//! - residuals holding fewer than min_persons persons in all: not safe;
+//! - otherwise every hyperplane spanned by residuals is tried, up to [`HYPERPLANES`]; beyond
+//!   that the answer is "not safe", so the caller hides a cell (fail closed).
+//!
+//! Arithmetic is exact (checked `i128`, fraction-free elimination of `secondary.rs`); an
+//! overflow counts as "not safe".
+
+use crate::secondary::{Basis, Combination, Overflow};
+use std::collections::BTreeMap;
+
+/// Most hyperplanes tried per check before the check answers "not safe". Measured: rows of
+/// the study queries and of the property test never need more than a few dozen.
+pub const HYPERPLANES: usize = 20_000;
+
+/// Persons who add the same numbers to a row's cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// What each of them adds to each cell of the row, by cell.
+    pub counts: Vec<i64>,
+    /// How many persons have it.
+    pub persons: u64,
+}
+
+/// The cells of a row to hide, besides those not `released`, so that no combination of the
+/// released ones is about 1 to `min_persons − 1` persons. Cells go least wanted first
+/// (`priority`, ties by index); a cell whose hiding alone makes the rest safe is preferred.
+pub fn profile_cells_to_hide(
+    profiles: &[Profile],
+    released: &[bool],
+    priority: &[f64],
+    min_persons: u64,
+) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..released.len()).filter(|i| released[*i]).collect();
+    let mut hidden = Vec::new();
+    while isolates_few(profiles, &shown, min_persons) {
+        let mut order = shown.clone();
+        order.sort_by(|a, b| priority[*a].total_cmp(&priority[*b]).then(a.cmp(b)));
+        let without = |cell: usize| shown.iter().copied().filter(|c| *c != cell).collect::<Vec<_>>();
+        let pick = order
+            .iter()
+            .copied()
+            .find(|cell| !isolates_few(profiles, &without(*cell), min_persons))
+            .unwrap_or(order[0]);
+        shown = without(pick);
+        hidden.push(pick);
+    }
+    hidden.sort_unstable();
+    hidden
+}
+
+/// Whether some combination of the cells `shown` is about 1 to `min_persons − 1` persons.
+pub fn isolates_few(profiles: &[Profile], shown: &[usize], min_persons: u64) -> bool {
+    check(profiles, shown, min_persons).unwrap_or(true)
+}
+
+fn check(profiles: &[Profile], shown: &[usize], min_persons: u64) -> Result<bool, Overflow> {
+    // The profiles over the shown cells, persons with equal ones together.
+    let mut groups: BTreeMap<Vec<(u32, i128)>, u64> = BTreeMap::new();
+    for p in profiles {
+        let entries: Vec<(u32, i128)> = shown
+            .iter()
+            .enumerate()
+            .filter_map(|(k, cell)| {
+                let c = p.counts.get(*cell).copied().unwrap_or(0);
+                (c != 0).then_some((k as u32, i128::from(c)))
+            })
+            .collect();
+        if !entries.is_empty() {
+            *groups.entry(entries).or_insert(0) += p.persons;
+        }
+    }
+    let dimension = shown.len();
+    let mut large = Basis::new(dimension);
+    for (entries, _) in groups.iter().filter(|(_, n)| **n >= min_persons) {
+        insert(&mut large, Combination(entries.clone()))?;
+    }
+    // The small groups modulo the large ones' span, parallel residuals together.
+    let mut residuals: BTreeMap<Vec<(u32, i128)>, u64> = BTreeMap::new();
+    for (entries, n) in groups.iter().filter(|(_, n)| **n < min_persons) {
+        let mut residual = large.reduce(Combination(entries.clone()))?;
+        residual.make_primitive()?;
+        if residual.pivot().is_some() {
+            *residuals.entry(residual.0).or_insert(0) += n;
+        }
+    }
+    let outside_all: u64 = residuals.values().sum();
+    if outside_all == 0 {
+        return Ok(false);
+    }
+    if outside_all < min_persons {
+        return Ok(true);
+    }
+    let directions: Vec<(Combination, u64)> = residuals.into_iter().map(|(e, n)| (Combination(e), n)).collect();
+    let mut all = Basis::new(dimension);
+    let mut rank = 0;
+    for (d, _) in &directions {
+        rank += usize::from(insert(&mut all, d.clone())?);
+    }
+    // One dimension: the only hyperplane is the large groups' span, with every small group
+    // outside it.
+    if rank == 1 {
+        return Ok(false);
+    }
+    let mut tried = 0;
+    let mut chosen: Vec<usize> = (0..rank - 1).collect();
+    loop {
+        tried += 1;
+        if tried > HYPERPLANES {
+            return Ok(true);
+        }
+        let mut plane = Basis::new(dimension);
+        let mut independent = true;
+        for &i in &chosen {
+            independent &= insert(&mut plane, directions[i].0.clone())?;
+        }
+        if independent {
+            let mut outside = 0;
+            for (d, n) in &directions {
+                if plane.reduce(d.clone())?.pivot().is_some() {
+                    outside += n;
+                }
+            }
+            if outside < min_persons {
+                return Ok(true);
+            }
+        }
+        if !next_combination(&mut chosen, directions.len()) {
+            return Ok(false);
+        }
+    }
+}
+
+/// Adds `vector` to `basis` unless it lies in its span; whether it was added.
+fn insert(basis: &mut Basis, vector: Combination) -> Result<bool, Overflow> {
+    let residual = basis.reduce(vector)?;
+    match residual.pivot() {
+        Some(pivot) => {
+            basis.push(pivot, residual);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// The next `chosen.len()`-subset of `0..n` in lexicographic order; false after the last.
+fn next_combination(chosen: &mut [usize], n: usize) -> bool {
+    let k = chosen.len();
+    for i in (0..k).rev() {
+        if chosen[i] < n - k + i {
+            chosen[i] += 1;
+            for j in i + 1..k {
+                chosen[j] = chosen[j - 1] + 1;
+            }
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(counts: &[i64], persons: u64) -> Profile {
+        Profile {
+            counts: counts.to_vec(),
+            persons,
+        }
+    }
+
+    /// certifications, those under 90, persons 90+: 107 persons under 90 with one, 16 aged
+    /// 90+ with one, 5 aged 90+ with two.
+    fn certifications() -> Vec<Profile> {
+        vec![
+            profile(&[1, 1, 0], 107),
+            profile(&[1, 0, 1], 16),
+            profile(&[2, 0, 1], 5),
+        ]
+    }
+
+    #[test]
+    fn rows_beside_persons_that_leave_a_few_are_found() {
+        assert!(isolates_few(&certifications(), &[0, 1, 2], 10));
+        let hidden = profile_cells_to_hide(&certifications(), &[true; 3], &[133.0, 107.0, 21.0], 10);
+        assert_eq!(hidden.len(), 1, "{hidden:?}");
+        // Any two of the three are safe.
+        for pair in [[0, 1], [0, 2], [1, 2]] {
+            assert!(!isolates_few(&certifications(), &pair, 10), "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn many_small_groups_spread_over_one_dimension_are_safe() {
+        // One count of rows over 15 persons with 1 to 15 rows each: every group is one person,
+        // but the only combination is the count itself.
+        let profiles: Vec<Profile> = (1..=15).map(|r| profile(&[r], 1)).collect();
+        assert!(!isolates_few(&profiles, &[0], 10));
+    }
+
+    #[test]
+    fn small_groups_that_large_ones_span_are_safe() {
+        // Rows and persons of one group: 50 with one row, 40 with two, one with 57.
+        let profiles = vec![
+            profile(&[1, 1, 1], 50),
+            profile(&[2, 1, 1], 40),
+            profile(&[57, 1, 1], 1),
+        ];
+        assert!(!isolates_few(&profiles, &[0, 1, 2], 10));
+    }
+
+    #[test]
+    fn a_hyperplane_through_small_groups_is_found() {
+        // Two dimensions beyond the large group, three small directions of 6, 3 and 4 persons:
+        // the plane through the first leaves 7 outside.
+        let profiles = vec![
+            profile(&[1, 0, 0], 100),
+            profile(&[0, 1, 0], 6),
+            profile(&[0, 0, 1], 3),
+            profile(&[0, 1, 1], 4),
+        ];
+        assert!(isolates_few(&profiles, &[0, 1, 2], 10));
+        let spread = vec![
+            profile(&[1, 0, 0], 100),
+            profile(&[0, 1, 0], 12),
+            profile(&[0, 0, 1], 12),
+            profile(&[0, 1, 1], 12),
+        ];
+        assert!(!isolates_few(&spread, &[0, 1, 2], 10));
+    }
+
+    #[test]
+    fn subsets_are_enumerated_in_order() {
+        let mut chosen = vec![0, 1];
+        let mut seen = vec![chosen.clone()];
+        while next_combination(&mut chosen, 4) {
+            seen.push(chosen.clone());
+        }
+        assert_eq!(seen.len(), 6);
+        assert_eq!(seen.last(), Some(&vec![2, 3]));
+    }
+}
