@@ -99,6 +99,53 @@ fn dominance_verdicts(batch: &RecordBatch, name: &str, policy: &Policy) -> Resul
         .collect())
 }
 
+/// The signatures of the atoms of row `r` that `check`'s rules on totals would hide as cells:
+/// dominated, or (where the unit rule applies) of fewer than `min_entities` units.
+fn flagged_atoms(
+    batch: &RecordBatch,
+    check: &crate::control::AtomCheck,
+    r: usize,
+    entity_rule: bool,
+    policy: &Policy,
+) -> Result<Vec<u64>> {
+    let mut flagged = Vec::new();
+    if let Some(name) = &check.dominance {
+        let lists = column(batch, name)?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| internal("atom contributions are not a list"))?;
+        if lists.is_valid(r) {
+            let summary = lists.value(r);
+            let summary = summary
+                .as_primitive_opt::<Float64Type>()
+                .ok_or_else(|| internal("atom contributions are not numbers"))?;
+            for a in summary.values().chunks_exact(5) {
+                if dominance_from_top(a[2], a[3], a[4], a[1] as u64, policy).is_some() {
+                    flagged.push(a[0] as u64);
+                }
+            }
+        }
+    }
+    if entity_rule {
+        for name in &check.units {
+            let lists = column(batch, name)?
+                .as_list_opt::<i32>()
+                .ok_or_else(|| internal("atom units are not a list"))?;
+            if lists.is_valid(r) {
+                let units = lists.value(r);
+                let units = units
+                    .as_primitive_opt::<UInt64Type>()
+                    .ok_or_else(|| internal("atom units are not numbers"))?;
+                for a in units.values().chunks_exact(2) {
+                    if a[1] < policy.min_entities {
+                        flagged.push(a[0]);
+                    }
+                }
+            }
+        }
+    }
+    Ok(flagged)
+}
+
 /// Which cells of a value column are zero (NULL is not zero; nor is any value of a type
 /// that is not a number). Cast once for the whole column, not once per cell.
 fn zeros(a: &ArrayRef) -> Vec<bool> {
@@ -302,7 +349,13 @@ pub fn apply_disclosure_control(
                     &priority,
                     policy.min_persons,
                 )?,
-                None => crate::span::cells_to_hide(atoms.values(), &released, &priority, policy.min_persons)?,
+                None => crate::span::cells_to_hide(
+                    atoms.values(),
+                    &flagged_atoms(&batch, check, r, spec.entity_rule, policy)?,
+                    &released,
+                    &priority,
+                    policy.min_persons,
+                )?,
             };
             for i in hide {
                 let j = check.aggregates[i];

@@ -131,6 +131,12 @@ pub struct AtomCheck {
     /// For a check across kinds (`Atoms::Profiles`), which cells count persons (bit i for
     /// `aggregates[i]`); none for cells of one kind.
     pub across_kinds: Option<u64>,
+    /// For totals of one sensitive measure, each atom's contributions summary
+    /// (`renkei_atom_contributions`): a dominated atom is a primary cell of the span check.
+    pub dominance: Option<String>,
+    /// Where the unit rule applies, each atom's distinct units per unit lineage (a
+    /// `renkei_row_atoms` over the unit's number): an atom of too few units is a primary cell.
+    pub units: Vec<String>,
 }
 
 /// Why a plan without a control node at its root is not run.

@@ -92,6 +92,7 @@ pub fn plan_functions() -> (Vec<Arc<ScalarUDF>>, Vec<Arc<AggregateUDF>>) {
         ]
         .into_iter()
         .chain(atoms::Atoms::ALL.into_iter().map(atoms::atoms_udaf))
+        .chain([atoms::atom_contributions_udaf()])
         .collect(),
     )
 }

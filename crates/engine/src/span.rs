@@ -16,8 +16,9 @@ use crate::refuse;
 use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::expr::AggregateFunction;
-use datafusion::logical_expr::{Expr, lit, when};
+use datafusion::logical_expr::{AggregateUDF, Expr, lit, when};
 use renkei_disclosure::{CellStatus, Profile, secondary_suppression, small_group_primaries};
+use std::sync::Arc;
 
 /// `true` on the rows `feeds` keeps (all when `None`), `false` where it is false or NULL.
 pub fn holds(feeds: &Option<Expr>) -> Expr {
@@ -63,11 +64,39 @@ impl Cell {
     }
 }
 
+/// The atoms of one kind's cells in a row, for the span check.
+pub struct KindAtoms {
+    /// The hidden aggregate that counts the persons of each atom.
+    pub aggregate: Expr,
+    /// The aggregates it covers: bit i of a signature is `members[i]`.
+    pub members: Vec<usize>,
+    /// What each row adds (`Kind::Rows`), for the rules on an atom's total.
+    pub value: Option<Expr>,
+    /// A row's signature, and the rows that feed any of the cells: for other aggregates over
+    /// the same atoms (their units, their contributions).
+    pub signature: Expr,
+    pub filter: Option<Expr>,
+}
+
+impl KindAtoms {
+    /// `udaf` over the same atoms, its first argument `key` (a unit's number, a person's).
+    pub fn sibling(&self, udaf: Arc<AggregateUDF>, key: Expr, more: Vec<Expr>) -> Expr {
+        Expr::AggregateFunction(AggregateFunction::new_udf(
+            udaf,
+            [key, self.signature.clone()].into_iter().chain(more).collect(),
+            false,
+            self.filter.clone().map(Box::new),
+            vec![],
+            None,
+        ))
+    }
+}
+
 /// For every kind with three or more cells (two are judged by the pairwise rule, which also
-/// hides differences that are not determined), the hidden aggregate that counts the persons
-/// of each atom, with the aggregates it covers. `cells`: the aggregates' cells, each with its
-/// aggregate's index. More than [`MAX_CELLS`] cells of one kind in one row are refused.
-pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, Vec<usize>)>> {
+/// hides differences that are not determined), its atoms. `cells`: the aggregates' cells,
+/// each with its aggregate's index. More than [`MAX_CELLS`] cells of one kind in one row are
+/// refused.
+pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<KindAtoms>> {
     let mut kinds: Vec<(&Cell, Atoms, Vec<&Cell>, Vec<usize>)> = Vec::new();
     for (j, cell) in cells {
         let Some(atoms) = cell.atoms() else { continue };
@@ -98,15 +127,22 @@ pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<(Expr, Vec<usize>)
         }
         let feeds: Option<Vec<Expr>> = of_kind.iter().map(|c| c.feeds.clone()).collect();
         let filter = feeds.and_then(|f| f.into_iter().reduce(Expr::or));
+        let signature = signature.unwrap_or_else(|| lit(0u64));
         let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
             atoms_udaf(atoms),
-            vec![kind.person.clone(), signature.unwrap_or_else(|| lit(0u64))],
+            vec![kind.person.clone(), signature.clone()],
             false,
-            filter.map(Box::new),
+            filter.clone().map(Box::new),
             vec![],
             None,
         ));
-        out.push((aggregate, members));
+        out.push(KindAtoms {
+            aggregate,
+            members,
+            value: (kind.kind == Kind::Rows).then(|| kind.value.clone()).flatten(),
+            signature,
+            filter,
+        });
     }
     Ok(out)
 }
@@ -245,10 +281,17 @@ fn flag(feeds: &Option<Expr>, bit: u64) -> Result<Expr> {
 }
 
 /// The cells of one check to hide in one row, by position in its aggregates, so that no
-/// atom of 1 to `min_persons - 1` persons is determined by the cells left released.
+/// atom of 1 to `min_persons - 1` persons, nor any atom of `flagged` signatures (dominated,
+/// or of too few units), is determined by the cells left released.
 /// `atoms`: the aggregate's `[signature, persons, …]`; `released[i]`: whether cell i is
 /// released (a hidden cell determines nothing); `priority[i]`: how much cell i is wanted.
-pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_persons: u64) -> Result<Vec<usize>> {
+pub fn cells_to_hide(
+    atoms: &[u64],
+    flagged: &[u64],
+    released: &[bool],
+    priority: &[f64],
+    min_persons: u64,
+) -> Result<Vec<usize>> {
     let atoms: Vec<(u64, u64)> = atoms.chunks_exact(2).map(|p| (p[0], p[1])).collect();
     let mut cells: Vec<Vec<u32>> = (0..released.len())
         .map(|i| {
@@ -258,7 +301,12 @@ pub fn cells_to_hide(atoms: &[u64], released: &[bool], priority: &[f64], min_per
         })
         .collect();
     let persons: Vec<u64> = atoms.iter().map(|(_, n)| *n).collect();
-    let primaries = small_group_primaries(&persons, &cells, min_persons);
+    let mut primaries = small_group_primaries(&persons, &cells, min_persons);
+    for (k, (signature, _)) in atoms.iter().enumerate() {
+        if flagged.contains(signature) && !primaries.contains(&vec![k as u32]) {
+            primaries.push(vec![k as u32]);
+        }
+    }
     if primaries.is_empty() {
         return Ok(Vec::new());
     }
@@ -337,10 +385,12 @@ mod tests {
 
     #[test]
     fn a_small_atom_in_the_span_hides_a_cell() {
-        let hidden = cells_to_hide(THREE_COLUMNS, &[true, true, true], &[981.0, 500.0, 480.0], 10).expect("checks");
+        let hidden =
+            cells_to_hide(THREE_COLUMNS, &[], &[true, true, true], &[981.0, 500.0, 480.0], 10).expect("checks");
         assert_eq!(hidden, vec![2], "the least wanted cell goes");
         // With one of them hidden already, the other two determine nothing small.
-        let hidden = cells_to_hide(THREE_COLUMNS, &[true, true, false], &[981.0, 500.0, 480.0], 10).expect("checks");
+        let hidden =
+            cells_to_hide(THREE_COLUMNS, &[], &[true, true, false], &[981.0, 500.0, 480.0], 10).expect("checks");
         assert!(hidden.is_empty());
     }
 
@@ -349,7 +399,7 @@ mod tests {
         // men, women, all but one man and one woman: atoms men in it (0b101, 39), the man
         // apart (0b001, 1), women in it (0b110, 49), the woman apart (0b010, 1).
         let atoms = &[0b001, 1, 0b010, 1, 0b101, 39, 0b110, 49];
-        let hidden = cells_to_hide(atoms, &[true; 3], &[40.0, 50.0, 88.0], 10).expect("checks");
+        let hidden = cells_to_hide(atoms, &[], &[true; 3], &[40.0, 50.0, 88.0], 10).expect("checks");
         assert_eq!(hidden.len(), 1, "{hidden:?}");
     }
 
@@ -357,14 +407,14 @@ mod tests {
     fn atoms_of_ten_or_none_need_nothing() {
         let big = &[0b001, 10, 0b011, 500, 0b101, 480];
         assert!(
-            cells_to_hide(big, &[true; 3], &[1.0; 3], 10)
+            cells_to_hide(big, &[], &[true; 3], &[1.0; 3], 10)
                 .expect("checks")
                 .is_empty()
         );
         // Three nested cells: all, 65+, 85+ — every atom large.
         let nested = &[0b001, 300, 0b011, 200, 0b111, 50];
         assert!(
-            cells_to_hide(nested, &[true; 3], &[1.0; 3], 10)
+            cells_to_hide(nested, &[], &[true; 3], &[1.0; 3], 10)
                 .expect("checks")
                 .is_empty()
         );

@@ -18,6 +18,10 @@
 //!
 //! Like `renkei_contributions`, it rides on the user's own aggregation: one pass.
 
+mod dominance;
+
+pub use dominance::atom_contributions_udaf;
+
 use crate::state_lists::{for_each_state_row, kept, rows_as_states};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListBuilder, UInt64Array, UInt64Builder};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, UInt64Type};

@@ -67,10 +67,9 @@ impl HiddenAggregates {
     /// The hidden counts of the units the unit rule needs (`units_needed`, of `c`'s units)
     /// among the rows `rows` keeps, one per unit lineage.
     pub(super) fn units_where(&mut self, c: &Carried, units_needed: &[usize], rows: Option<Expr>) -> Vec<String> {
-        c.units
-            .iter()
-            .filter(|(_, b)| units_needed.contains(b))
-            .map(|(l, _)| self.add(distinct_keys_where(hidden_col(&unit_column(*l)), rows.clone())))
+        unit_keys(c, units_needed)
+            .into_iter()
+            .map(|key| self.add(distinct_keys_where(key, rows.clone())))
             .collect()
     }
 
@@ -239,6 +238,15 @@ fn per_person(
 
 /// The distinct persons (or units) among the rows `filter` keeps, counted on their keys'
 /// numbers (see [`key_number`] for why).
+/// The unit keys the unit rule needs (`units_needed`, of `c`'s units), one per unit lineage.
+pub(super) fn unit_keys(c: &Carried, units_needed: &[usize]) -> Vec<Expr> {
+    c.units
+        .iter()
+        .filter(|(_, b)| units_needed.contains(b))
+        .map(|(l, _)| hidden_col(&unit_column(*l)))
+        .collect()
+}
+
 fn distinct_keys_where(key: Expr, filter: Option<Expr>) -> Expr {
     count_where(key_number(key), filter, true)
 }

@@ -4,14 +4,17 @@
 //! units (rows, records, persons) by the persons who add a different number to each.
 
 use super::carried::Carried;
-use super::hidden::{HiddenAggregates, Persons, contributions_of_value};
+use super::hidden::{HiddenAggregates, Persons, contributions_of_value, unit_keys};
 use super::lineage::Rewriter;
-use super::terms::{Term, aggregate_function};
+use super::terms::{Term, aggregate_function, without_widening_cast};
+use crate::atoms::{Atoms, atom_contributions_udaf, atoms_udaf};
 use crate::control::{AtomCheck, Difference};
 use crate::key_number::key_number;
 use crate::refuse;
 use crate::span::{self, holds};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
+use datafusion::logical_expr::cast;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, lit, when};
 use renkei_warehouse::ColumnClass;
 
@@ -161,11 +164,32 @@ impl Rewriter<'_> {
                     .into(),
             ));
         }
-        for (e, aggregates) in span::atom_aggregates(&cells)? {
+        for k in span::atom_aggregates(&cells)? {
+            // An atom the released cells determine is a cell the reader computes: the rules
+            // on a total's persons apply to it (`sum(points)` minus the same below and above
+            // prefecture 18 was that prefecture's total, 97 % one man's; the same by facility
+            // was one hospital's claims, red team N4).
+            let first = aggregate_function(&aggr_expr[k.members[0]])?;
+            let dominance = match &k.value {
+                Some(value) if !matches!(value, Expr::Literal(..)) && self.measures_sensitive(first, c)? => {
+                    Some(hidden.add(k.sibling(
+                        atom_contributions_udaf(),
+                        person.clone(),
+                        vec![cast(without_widening_cast(value, schema), DataType::Float64)],
+                    )))
+                }
+                _ => None,
+            };
+            let units = unit_keys(c, units_needed)
+                .into_iter()
+                .map(|key| hidden.add(k.sibling(atoms_udaf(Atoms::Rows), key_number(key), vec![])))
+                .collect();
             atoms.push(AtomCheck {
-                column: hidden.add(e),
-                aggregates,
+                column: hidden.add(k.aggregate),
+                aggregates: k.members,
                 across_kinds: None,
+                dominance,
+                units,
             });
         }
         if let Some((e, aggregates, counts_persons)) = span::profile_aggregate(&cells)? {
@@ -173,6 +197,8 @@ impl Rewriter<'_> {
                 column: hidden.add(e),
                 aggregates,
                 across_kinds: Some(counts_persons),
+                dominance: None,
+                units: Vec::new(),
             });
         }
         // Rows where each person has one need none: their rows are their persons, and
