@@ -21,6 +21,7 @@ mod history;
 mod key_copies;
 mod key_number;
 mod linear;
+mod pattern_cost;
 pub mod query_size;
 mod render;
 pub mod rewrite;

@@ -67,6 +67,14 @@ pub fn check(sql: &str) -> Result<(), EngineError> {
              lower); at most {MAX_CONCATENATED} are accepted"
         )));
     }
+    let patterns = patterns(&tokens);
+    if patterns > crate::pattern_cost::MAX_PATTERNS {
+        return Err(EngineError::Invalid(format!(
+            "the query matches {patterns} regular expressions (regexp_ functions, ~ operators, SIMILAR TO); at \
+             most {} are accepted",
+            crate::pattern_cost::MAX_PATTERNS
+        )));
+    }
     let nesting = tokens.iter().filter(|t| nests(t)).count();
     if nesting > MAX_NESTING_TOKENS {
         return Err(EngineError::Invalid(format!(
@@ -156,6 +164,22 @@ fn concatenated(tokens: &[Token]) -> usize {
     count
 }
 
+/// The regular expressions a query matches: `regexp_…` calls, `~` operators, SIMILAR TO.
+fn patterns(tokens: &[Token]) -> usize {
+    tokens
+        .iter()
+        .filter(|t| match t {
+            Token::Word(w) => {
+                w.keyword == Keyword::SIMILAR || w.value.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("regexp_"))
+            }
+            Token::Tilde | Token::TildeAsterisk | Token::ExclamationMarkTilde | Token::ExclamationMarkTildeAsterisk => {
+                true
+            }
+            _ => false,
+        })
+        .count()
+}
+
 /// A token that can open one more level of an expression tree.
 fn nests(token: &Token) -> bool {
     match token {
@@ -203,6 +227,24 @@ mod tests {
 
     fn ors(n: usize) -> String {
         format!("SELECT count(*) FROM t WHERE c = 'x'{}", " OR c = 'x'".repeat(n))
+    }
+
+    #[test]
+    fn more_than_sixteen_patterns_are_refused() {
+        let with = |n: usize| {
+            let each = vec!["regexp_like(s, 'a')"; n / 2].join(" OR ");
+            format!(
+                "SELECT count(*) FROM t WHERE {each} OR {}",
+                vec!["s ~ 'b'"; n - n / 2].join(" OR ")
+            )
+        };
+        assert!(check(&with(16)).is_ok());
+        assert!(
+            check(&with(17))
+                .expect_err("17")
+                .to_string()
+                .contains("17 regular expressions")
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! failure refuses the query, whatever the data. Intervals added to dates are bounded, so no
 //! date of the warehouse can overflow by them.
 
+mod text;
+
 use crate::refuse;
 use crate::rewrite::is_comparison;
 use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
@@ -25,6 +27,7 @@ use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, Volatility, lit};
 use datafusion::physical_expr::create_physical_expr;
 use std::sync::Arc;
+use text::{no_text_growth, text};
 
 /// The longest literal a query may hold.
 const MAX_TEXT_LITERAL: usize = 1000;
@@ -169,6 +172,11 @@ fn check_call(e: &Expr, schema: &DFSchema) -> Result<()> {
         )));
     }
     no_text_growth(&name, &f.args)?;
+    if name.starts_with("regexp_")
+        && let Some(pattern) = f.args.get(1).and_then(text)
+    {
+        crate::pattern_cost::bounded(&pattern, false)?;
+    }
     if f.args
         .iter()
         .enumerate()
@@ -200,47 +208,6 @@ fn check_call(e: &Expr, schema: &DFSchema) -> Result<()> {
         "{name} fails on some values, so whether the query fails would tell whether they occur; \
          {which} must be literals"
     )))
-}
-
-/// Refuses a text function that could make its output longer than its input. Text that
-/// grows with every call nests into text that grows past any memory pool, and then the query
-/// fails (or the process is killed) exactly when a row reaches the call: `replace(x, '-',
-/// '---')` nested 20 times inside `CASE WHEN age = 98 AND … THEN … END` made 3.5 GB of one
-/// month, and an execution error only if that person existed (a red-team pass). So `replace`
-/// takes literals for the text to find and its replacement, the replacement no longer than
-/// that text in bytes and in characters, and `regexp_replace` only deletes (its replacement
-/// is the empty text: any other can be put at every character, or copy the match with `$0`).
-/// The rest of the list grows text by a bounded factor or not at all, and what can grow is
-/// counted in [`crate::query_size::MAX_CONCATENATED`]: joining (`concat`, `||`) and case
-/// mappings (`upper('ß')` is `SS`); `translate` maps a character to at most one, so its
-/// characters never grow, and no bytes grow but by the four of a character.
-fn no_text_growth(name: &str, args: &[Expr]) -> Result<()> {
-    let text = |e: &Expr| match literal_value(e) {
-        Some(ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v)) => {
-            Some(v.clone().unwrap_or_default())
-        }
-        Some(v) if v.is_null() => Some(String::new()),
-        _ => None,
-    };
-    let no_longer = |to: &str, from: &str| to.len() <= from.len() && to.chars().count() <= from.chars().count();
-    match (name, args) {
-        ("replace", [_, from, to]) => match (text(from), text(to)) {
-            (Some(from), Some(to)) if no_longer(&to, &from) => Ok(()),
-            _ => Err(refuse(
-                "replace must find a literal text and put a literal no longer than it in its place: a longer \
-                 replacement grows the text at every call, and nested it grows past any memory, failing on the \
-                 rows that reach it"
-                    .into(),
-            )),
-        },
-        ("regexp_replace", [_, _, replacement, ..]) if text(replacement).is_none_or(|r| !r.is_empty()) => Err(refuse(
-            "regexp_replace may only delete what it matches (a replacement of ''): a replacement can be put \
-                 at every character or copy the match, growing the text at every call, and nested past any \
-                 memory, failing on the rows that reach it; use replace to put a shorter literal in place of one"
-                .into(),
-        )),
-        _ => Ok(()),
-    }
 }
 
 /// A literal, possibly cast or bound as a parameter: the same for every row.
@@ -297,6 +264,9 @@ fn check_operator(e: &Expr, schema: &DFSchema) -> Result<()> {
                 ));
                 if !is_literal(right) || evaluate(&probe).is_err() {
                     return Err(bad_pattern(&op.to_string()));
+                }
+                if let Some(pattern) = text(right) {
+                    crate::pattern_cost::bounded(&pattern, false)?;
                 }
             }
             if matches!(op, Operator::Plus | Operator::Minus) {
@@ -377,6 +347,9 @@ fn check_operator(e: &Expr, schema: &DFSchema) -> Result<()> {
             };
             if !is_literal(&l.pattern) || evaluate(&probe).is_err() {
                 return Err(bad_pattern("LIKE or SIMILAR TO"));
+            }
+            if let (Expr::SimilarTo(_), Some(pattern)) = (e, text(&l.pattern)) {
+                crate::pattern_cost::bounded(&pattern, true)?;
             }
         }
         _ => {}
@@ -536,30 +509,6 @@ mod tests {
         v.extend([i32::MIN, -1, 0, 19_000, i32::MAX].map(|d| ScalarValue::Date32(Some(d))));
         v.push(ScalarValue::Null);
         v
-    }
-
-    /// No text function makes text longer than it is given (but those counted in
-    /// `query_size.rs`): nested, `replace(x, '-', '---')` made 3.5 GB of one value.
-    #[test]
-    fn text_functions_grow_no_text() {
-        use datafusion::functions::expr_fn::{regexp_replace, replace};
-        use datafusion::logical_expr::col;
-        let schema = DFSchema::try_from(Schema::new(vec![Field::new("s", DataType::Utf8, true)])).expect("schema");
-        let s = || col("s");
-        let accepted = |e: Expr| check(&e, &schema).is_ok();
-        assert!(accepted(replace(s(), lit("-"), lit(""))));
-        assert!(accepted(replace(s(), lit("--"), lit("/"))));
-        assert!(accepted(replace(s(), lit("ー"), lit("-"))));
-        assert!(!accepted(replace(s(), lit("-"), lit("---"))), "longer");
-        assert!(
-            !accepted(replace(s(), lit("𝒜"), lit("aaaa"))),
-            "as many bytes, more characters"
-        );
-        assert!(!accepted(replace(s(), lit(""), lit("x"))), "at every character");
-        assert!(!accepted(replace(s(), lit("-"), s())), "a replacement from data");
-        assert!(accepted(regexp_replace(s(), lit("[0-9]"), lit(""), Some(lit("g")))));
-        assert!(!accepted(regexp_replace(s(), lit("x*"), lit("y"), Some(lit("g")))));
-        assert!(!accepted(regexp_replace(s(), lit("(.*)"), lit("$1$1"), None)));
     }
 
     /// Every function the list takes with any arguments is total: called with one or two
