@@ -11,6 +11,7 @@ mod crash;
 mod flight_sql;
 mod hostile;
 mod ledger;
+mod limits;
 mod load;
 mod pipeline;
 mod python_client;

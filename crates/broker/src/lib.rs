@@ -20,19 +20,26 @@ mod gate;
 mod ipc;
 mod key_file;
 mod ledger;
+pub mod limits;
+mod listener;
 mod pseudonyms;
 mod research;
 mod steward;
 pub mod store;
+mod tls;
 
 pub use datasets::Dataset;
 pub use error::BrokerError;
+pub use limits::Limits;
+pub use tls::Tls;
 
 use crate::audit::Event;
 use crate::auth::Caller;
 use crate::pseudonyms::ProjectPseudonyms;
 use crate::store::{Project, RequestRecord, Store, StoredOutput};
 use datafusion::common::ScalarValue;
+use datafusion::execution::memory_pool::FairSpillPool;
+use futures::StreamExt;
 use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use renkei_proto::v1 as pb;
@@ -53,38 +60,13 @@ pub struct Config {
     pub queries: PathBuf,
     /// The disclosure policy in force: at check and again at release.
     pub policy: Policy,
-    /// Memory limit and spill directory of each request's query (its tables are the
-    /// project's grant, whatever this says).
+    /// Spill directory and cluster of each request's query (its tables are the project's
+    /// grant, whatever this says; its memory pool is the broker's, of `limits`).
     pub engine: EngineOptions,
     /// TLS for every connection; without it the server speaks plain HTTP/2 (loopback only).
     pub tls: Option<Tls>,
-}
-
-/// A TLS handshake that takes longer is dropped, on the gRPC port and the console's, so that
-/// clients that connect and stall cannot hold the server's connections open.
-const HANDSHAKE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The server's TLS identity (PEM) and, for mutual TLS, the CA whose certificates clients
-/// must present: a client without one, or with one from another CA, fails the handshake
-/// before any call is read. The bearer token is checked on top.
-#[derive(Clone)]
-pub struct Tls {
-    pub cert_pem: Vec<u8>,
-    pub key_pem: Vec<u8>,
-    pub client_ca_pem: Option<Vec<u8>>,
-}
-
-impl Tls {
-    fn server_config(&self) -> tonic::transport::ServerTlsConfig {
-        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-        let config = ServerTlsConfig::new()
-            .identity(Identity::from_pem(&self.cert_pem, &self.key_pem))
-            .timeout(HANDSHAKE_LIMIT);
-        match &self.client_ca_pem {
-            Some(ca) => config.client_ca_root(Certificate::from_pem(ca)),
-            None => config,
-        }
-    }
+    /// Connections, queries and memory at once.
+    pub limits: Limits,
 }
 
 /// The state every service shares.
@@ -95,6 +77,8 @@ struct Broker {
     config: Config,
     /// Derives each project's output pseudonyms (see [`pseudonyms`]).
     pseudonym_secret: [u8; 32],
+    /// Places of the queries running at once (`limits.max_queries`).
+    query_slots: limits::QuerySlots,
 }
 
 /// Serves the research, steward, admin, Flight SQL and health services on `listener`, and
@@ -112,9 +96,20 @@ pub async fn serve(
     let tls = config.tls.take();
     let tls_of_console = tls.clone();
     let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
+    // One pool for all running queries (a 6-way self-join on person_id of one query took the
+    // broker past 6 GB when each query had its own pool, or none). Fair, as a query's own:
+    // see `Engine::open`.
+    config.engine.memory_pool = Some(Arc::new(FairSpillPool::new(config.limits.query_memory)));
+    let grpc_connections = listener::accept(
+        listener,
+        &config.limits,
+        tls.as_ref().map(|t| t.acceptor(tls::ALPN_H2)).transpose()?,
+        listener::HTTP2_PREFACE_BYTES,
+    );
     let broker = Arc::new(Broker {
         store: Mutex::new(store),
         ledger_locks: ledger::ProjectLocks::default(),
+        query_slots: limits::QuerySlots::new(&config.limits),
         config,
         pseudonym_secret,
     });
@@ -152,17 +147,12 @@ pub async fn serve(
         .await;
     // Streams per connection bounded: 100,000 health `Watch` streams held open on a few
     // connections took the server past 6 GB without a token (a red-team pass). Dead peers
-    // are found by keepalive pings and dropped.
+    // are found by keepalive pings and dropped. Connections are accepted, capped, and
+    // (with TLS) handshaken by `listener`.
     let mut server = tonic::transport::Server::builder()
         .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)))
-        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)))
-        .tcp_keepalive(Some(std::time::Duration::from_secs(60)));
-    if let Some(tls) = &tls {
-        server = server
-            .tls_config(tls.server_config())
-            .map_err(|e| BrokerError::Io(format!("the TLS certificate or key is not usable: {e}")))?;
-    }
+        .http2_keepalive_timeout(Some(std::time::Duration::from_secs(10)));
     let grpc = async {
         server
             .add_service(health_service)
@@ -170,7 +160,9 @@ pub async fn serve(
             .add_service(InterceptedService::new(steward, gate.clone()))
             .add_service(InterceptedService::new(admin, gate.clone()))
             .add_service(InterceptedService::new(flight, gate))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .serve_with_incoming(
+                tokio_stream::wrappers::ReceiverStream::new(grpc_connections).map(Ok::<_, std::io::Error>),
+            )
             .await
             .map_err(|e| BrokerError::Io(format!("serving gRPC: {e}")))
     };
@@ -299,11 +291,27 @@ impl Broker {
         parameters: Vec<ScalarValue>,
     ) -> Result<(CheckedOutput, Vec<ledger::LedgerCell>), BrokerError> {
         let ledger::History { sets, cells } = ledger::history(self.store().connection(), &project.id)?;
+        let _slot = self.query_slots.take().await?;
         let output = self
             .project_engine(project)?
             .query_with_history(sql, parameters, Some(Arc::new(sets)))
-            .await?;
+            .await
+            .map_err(|e| self.resources_error(e))?;
         Ok((output, cells))
+    }
+
+    /// A query that ran out of the shared memory pool is no verdict on the query: it may run
+    /// when fewer share the pool, so it is `Unavailable`.
+    fn resources_error(&self, e: EngineError) -> BrokerError {
+        if e.out_of_resources() {
+            BrokerError::Unavailable(format!(
+                "the query needs more memory than the {} MiB all running queries share leave it \
+                 now (or more spill disk than there is); try again later, or narrow the query",
+                self.config.limits.query_memory / (1024 * 1024)
+            ))
+        } else {
+            BrokerError::Query(e)
+        }
     }
 
     /// The project's query run through disclosure control, in the form the store keeps:

@@ -48,10 +48,30 @@ pub struct ServeArgs {
     /// A policy TOML (see docs/disclosure.md); the NDB / 介護DB rules if absent.
     #[arg(long)]
     policy: Option<PathBuf>,
-    /// Memory (MiB) each request's query may hold before it spills to disk; unlimited if
-    /// absent. Each running query has its own.
+    /// Memory (MiB) of query state all running queries share (one pool); beyond it operators
+    /// spill to disk, and a query whose state cannot spill fails with UNAVAILABLE
+    /// [default: half the machine's memory, or of the cgroup's limit where lower].
     #[arg(long)]
     memory_mib: Option<usize>,
+    /// Queries (request checks, releases, Flight SQL statements) running at once; others
+    /// wait for a place [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    max_queries: Option<u32>,
+    /// Connections open at once on each port (gRPC, console); beyond it new ones wait.
+    #[arg(long, default_value_t = renkei_broker::limits::DEFAULT_MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a connection has to finish its TLS handshake and send its HTTP/2 preface
+    /// (gRPC) or a request's headers (console, where it is also the idle time allowed between
+    /// requests) before it is closed.
+    #[arg(long, default_value_t = renkei_broker::limits::DEFAULT_HEADER_TIMEOUT.as_secs_f64(),
+          value_parser = positive_number)]
+    header_timeout: f64,
+    /// MiB of checked Flight SQL results one user may have waiting for their DoGet; a new
+    /// one evicts that user's oldest, and a larger one is refused.
+    #[arg(long, default_value_t = (renkei_broker::limits::DEFAULT_FLIGHT_RESULTS_PER_USER / (1024 * 1024)) as f64,
+          value_parser = positive_number)]
+    flight_results_mib: f64,
     /// Where queries spill (the OS temp directory if absent).
     #[arg(long)]
     spill_dir: Option<PathBuf>,
@@ -273,7 +293,6 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         queries: a.queries,
         policy: load_policy(a.policy.as_deref())?,
         engine: renkei_engine::EngineOptions {
-            memory_limit: a.memory_mib.map(|m| m.saturating_mul(1024 * 1024)),
             spill_dir: a.spill_dir,
             cluster: crate::cluster::planner(&a.cluster)?,
             ..Default::default()
@@ -285,6 +304,20 @@ pub fn serve(a: ServeArgs) -> Result<()> {
                 client_ca_pem: a.client_ca.as_deref().map(read_pem).transpose()?,
             }),
             _ => None,
+        },
+        limits: renkei_broker::Limits {
+            max_connections: a.max_connections as usize,
+            header_timeout: std::time::Duration::from_secs_f64(a.header_timeout),
+            max_queries: a
+                .max_queries
+                .map_or_else(renkei_broker::limits::default_max_queries, |n| n as usize),
+            query_memory: a
+                .memory_mib
+                .map_or_else(renkei_broker::limits::default_query_memory, |m| {
+                    m.saturating_mul(1024 * 1024)
+                }),
+            // Fractions of a MiB for tests that fill the cap with small results.
+            flight_results_per_user: (a.flight_results_mib * 1024.0 * 1024.0) as usize,
         },
     };
     crate::runtime()?.block_on(async {
@@ -307,6 +340,14 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         renkei_broker::serve(config, listener, console).await?;
         Ok(())
     })
+}
+
+/// A positive, finite number (seconds or MiB), fractions allowed.
+fn positive_number(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("{text:?} is not a positive number")),
+    }
 }
 
 pub fn audit(command: AuditCommand) -> Result<()> {
@@ -816,6 +857,7 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         policy: load_policy(None)?,
         engine: renkei_engine::EngineOptions::default(),
         tls: None,
+        limits: renkei_broker::Limits::default(),
     };
     crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

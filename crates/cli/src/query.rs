@@ -70,6 +70,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
     let policy = load_policy(a.policy.as_deref())?;
     let options = EngineOptions {
         memory_limit: a.memory_mib.map(|m| m * 1024 * 1024),
+        memory_pool: None,
         spill_dir: a.spill_dir.clone(),
         target_partitions: None,
         tables: None,

@@ -39,7 +39,16 @@ fn refusal(e: &DataFusionError) -> Option<String> {
     }
 }
 
+/// The kind of a failed execution that ran out of the memory pool or of spill disk.
+const OUT_OF_RESOURCES: &str = "out of memory or disk";
+
 impl EngineError {
+    /// Whether the query failed for want of memory or spill disk: it may run when fewer
+    /// queries share the pool, and is not a verdict on the query.
+    pub fn out_of_resources(&self) -> bool {
+        matches!(self, EngineError::Execution(kind) if *kind == OUT_OF_RESOURCES)
+    }
+
     /// An error while planning: a refusal, or an invalid query.
     pub fn from_planning(e: DataFusionError) -> EngineError {
         if let Some(reason) = refusal(&e) {
@@ -55,7 +64,7 @@ impl EngineError {
         }
         EngineError::Execution(match e.find_root() {
             DataFusionError::ArrowError(..) => "arithmetic, cast or format error",
-            DataFusionError::ResourcesExhausted(_) => "out of memory or disk",
+            DataFusionError::ResourcesExhausted(_) => OUT_OF_RESOURCES,
             DataFusionError::IoError(_) | DataFusionError::ObjectStore(_) => "reading the warehouse",
             DataFusionError::ParquetError(_) => "reading the warehouse",
             _ => "execution error",

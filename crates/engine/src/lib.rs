@@ -48,7 +48,7 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
-use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{FunctionRegistry, SessionState, SessionStateBuilder};
 use datafusion::logical_expr::execution_props::ExecutionProps;
@@ -69,6 +69,9 @@ pub(crate) fn refuse(reason: String) -> datafusion::error::DataFusionError {
 pub struct EngineOptions {
     /// Memory the engine may use for query state; beyond it operators spill to disk.
     pub memory_limit: Option<usize>,
+    /// A pool shared with other engines (the broker's, for all its running queries): used
+    /// instead of a pool of `memory_limit` of this engine's own.
+    pub memory_pool: Option<Arc<dyn MemoryPool>>,
     /// Where spill files go (the OS temp directory if none).
     pub spill_dir: Option<PathBuf>,
     pub target_partitions: Option<usize>,
@@ -132,7 +135,9 @@ impl Engine {
     /// Opens the warehouse at `warehouse`: every analysis table and its column classes.
     pub fn open(warehouse: &Path, policy: Policy, options: EngineOptions) -> Result<Engine, EngineError> {
         let mut runtime = RuntimeEnvBuilder::new();
-        if let Some(limit) = options.memory_limit {
+        if let Some(pool) = &options.memory_pool {
+            runtime = runtime.with_memory_pool(Arc::clone(pool));
+        } else if let Some(limit) = options.memory_limit {
             // Fair, not greedy: a greedy pool lets the operators that can spill (aggregates,
             // sorts) take the whole limit first, and a hash join's build side, which cannot
             // spill, then fails the query. The fair pool serves the unspillable first and

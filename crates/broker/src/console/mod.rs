@@ -12,7 +12,6 @@
 mod compare;
 mod pages;
 mod session;
-mod tls;
 
 use crate::audit;
 use crate::auth::Caller;
@@ -46,21 +45,34 @@ struct Console {
 
 /// Serves the console on `listener` until the process ends.
 /// With TLS configured for the broker, the console speaks HTTPS with the same certificate
-/// (and the same client CA, if any).
+/// (and the same client CA, if any). Connections are capped and handshaken by `listener`;
+/// hyper closes one that has not sent a request's headers within the header timeout, which
+/// is also how long a kept-alive connection may stay idle between requests (axum's own
+/// `serve` sets no timer, and a connection that sent half its headers stayed open for good).
 pub(crate) async fn serve(
     broker: Arc<Broker>,
     tls: Option<&crate::Tls>,
     listener: tokio::net::TcpListener,
 ) -> Result<(), BrokerError> {
+    let limits = broker.config.limits.clone();
     let app = router(Arc::new(Console {
         broker,
         tls: tls.is_some(),
     }));
-    let served = match tls {
-        Some(tls) => axum::serve(tls::TlsListener::new(listener, tls)?, app).await,
-        None => axum::serve(listener, app).await,
-    };
-    served.map_err(|e| BrokerError::Io(format!("serving the console: {e}")))
+    let acceptor = tls.map(|t| t.acceptor(crate::tls::ALPN_HTTP1)).transpose()?;
+    let mut connections = crate::listener::accept(listener, &limits, acceptor, 0);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    while let Some(connection) = connections.recv().await {
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let serving = http.serve_connection(hyper_util::rt::TokioIo::new(connection), service);
+        // A failed connection (the peer went away, a timeout) concerns that peer only.
+        tokio::spawn(async move {
+            let _ = serving.await;
+        });
+    }
+    Err(BrokerError::Io("the console's listener stopped".into()))
 }
 
 fn router(console: Arc<Console>) -> Router {
