@@ -42,23 +42,22 @@ use datafusion::arrow::record_batch::RecordBatch;
 use futures::{TryStreamExt, stream};
 use prepared::{HandleSeal, Statement};
 use prost::Message;
+use results::{WaitingResult, WaitingResults};
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 mod prepared;
+mod results;
+
+pub use results::RESULT_TTL;
 
 /// The header that names the project of a call.
 pub const PROJECT_HEADER: &str = "x-renkei-project";
 /// The schema metadata key of a result's disclosure report (JSON).
 pub const REPORT_METADATA_KEY: &str = "renkei.disclosure_report";
-/// How long a checked result waits for its `DoGet`.
-pub const RESULT_TTL: Duration = Duration::from_secs(600);
-/// Most results waiting at once; beyond it the oldest is dropped (its `DoGet` then fails
-/// with NOT_FOUND and the statement can be run again).
-const MAX_WAITING_RESULTS: usize = 256;
 /// The catalog and schema every table is listed under (DataFusion's defaults, where the
 /// engine registers them).
 const CATALOG: &str = "datafusion";
@@ -84,18 +83,9 @@ static SQL_INFO: LazyLock<Result<SqlInfoData, FlightError>> = LazyLock::new(|| {
     b.build()
 });
 
-/// A checked result waiting for its `DoGet`.
-struct WaitingResult {
-    user: String,
-    created: Instant,
-    schema: SchemaRef,
-    batches: Vec<RecordBatch>,
-    result_hash: String,
-}
-
 pub struct FlightSqlApi {
     broker: Arc<Broker>,
-    waiting: Mutex<HashMap<String, WaitingResult>>,
+    waiting: WaitingResults,
     handles: HandleSeal,
 }
 
@@ -103,14 +93,10 @@ impl FlightSqlApi {
     pub(crate) fn new(broker: Arc<Broker>) -> FlightSqlApi {
         let handles = HandleSeal::new(&broker.pseudonym_secret);
         FlightSqlApi {
+            waiting: WaitingResults::new(broker.config.limits.flight_results_per_user),
             broker,
-            waiting: Mutex::new(HashMap::new()),
             handles,
         }
-    }
-
-    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<String, WaitingResult>> {
-        self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Keeps a result for its `DoGet`; returns its handle.
@@ -118,29 +104,8 @@ impl FlightSqlApi {
         let mut bits = [0u8; 16];
         getrandom::fill(&mut bits).map_err(|e| BrokerError::Io(format!("the system random source failed: {e}")))?;
         let handle = hex::encode(bits);
-        let mut waiting = self.waiting();
-        waiting.retain(|_, r| r.created.elapsed() < RESULT_TTL);
-        while waiting.len() >= MAX_WAITING_RESULTS {
-            let Some(oldest) = waiting.iter().min_by_key(|(_, r)| r.created).map(|(h, _)| h.clone()) else {
-                break;
-            };
-            waiting.remove(&oldest);
-        }
-        waiting.insert(handle.clone(), result);
+        self.waiting.keep(handle.clone(), result)?;
         Ok(handle)
-    }
-
-    /// The caller's waiting result, taken: it is sent once.
-    fn take(&self, caller: &Caller, handle: &[u8]) -> Result<WaitingResult, BrokerError> {
-        let not_found = || BrokerError::NotFound("result (run the statement again)".into());
-        let handle = std::str::from_utf8(handle).map_err(|_| not_found())?;
-        let mut waiting = self.waiting();
-        match waiting.get(handle) {
-            Some(r) if r.user == caller.user && r.created.elapsed() < RESULT_TTL => {
-                waiting.remove(handle).ok_or_else(not_found)
-            }
-            _ => Err(not_found()),
-        }
     }
 
     /// Runs a statement through the checked engine under the call's project and keeps the
@@ -160,8 +125,11 @@ impl FlightSqlApi {
                     Ok(output) => output,
                     Err(e) => {
                         // The request workflow audits a verdict with its request; here the
-                        // refusal is the call's own outcome.
-                        self.broker.record_failure(Some(&caller), "flight_query", None, &e);
+                        // refusal is the call's own outcome (any other failure is recorded
+                        // by `call`).
+                        if e.already_audited() {
+                            self.broker.record_failure(Some(&caller), "flight_query", None, &e);
+                        }
                         return Err(e);
                     }
                 };
@@ -176,6 +144,8 @@ impl FlightSqlApi {
                     .map(|b| b.with_schema(Arc::clone(&schema)))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| BrokerError::Arrow("attaching the disclosure report to the output failed"))?;
+                // A result that could not wait for its DoGet does not reach the ledger.
+                self.waiting.admit(results::bytes_of(&batches))?;
                 let result_hash = blake3::hash(&ipc::encode(&schema, &batches)?).to_hex().to_string();
                 self.broker.store().append_to_ledger(
                     &project.id,
@@ -300,7 +270,7 @@ impl FlightSqlService for FlightSqlApi {
         let result = self
             .broker
             .call(request.metadata(), "flight_fetch", None, |caller| async move {
-                let result = self.take(&caller, &ticket.statement_handle)?;
+                let result = self.waiting.take(&caller, &ticket.statement_handle)?;
                 self.broker
                     .record_read(&caller, "flight_fetch", None, Some(result.result_hash.clone()))?;
                 Ok(result)
