@@ -187,12 +187,20 @@ fn killing_ingest_midway_leaves_the_previous_warehouse_or_none() {
     // The next run cleans up what the killed runs left beside it and publishes a whole warehouse.
     ok(renkei(&args));
     assert_eq!(tree_hashes(&wh), previous);
+    // Beside it: the generation it links to and at most the one before (kept for readers).
     let leftovers: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".warehouse."))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".warehouse.") && !n.starts_with(".warehouse.gen-"))
         .collect();
-    assert!(leftovers.is_empty(), "staging directories left behind");
+    assert!(leftovers.is_empty(), "staging directories left behind: {leftovers:?}");
+    let generations = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".warehouse.gen-"))
+        .count();
+    assert!(generations <= 2, "{generations} generations kept");
 }
 
 #[test]

@@ -150,6 +150,11 @@ impl Engine {
             );
         }
         let runtime = runtime.build_arc().map_err(EngineError::from_planning)?;
+        // The generation the path names now (see `renkei_warehouse::published`): this engine
+        // reads it to the end even if the next warehouse is published meanwhile, never half
+        // of one and half of the other.
+        let warehouse =
+            &renkei_warehouse::published::resolve(warehouse).map_err(|e| EngineError::Warehouse(e.to_string()))?;
         let mut classes = Classes::default();
         let mut providers: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
         let granted = |name: &str| options.tables.as_ref().is_none_or(|t| t.contains(name));

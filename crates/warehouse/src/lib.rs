@@ -9,6 +9,7 @@
 
 mod error;
 mod markdown;
+pub mod published;
 mod schema;
 mod tables;
 mod writer;

@@ -120,8 +120,10 @@ pub fn table(root: &Path, inputs: &[PathBuf], duckdb_python: Option<&OsStr>) -> 
         let renkei = memory::measure_ingest(input, &warehouse)?;
         let persons = super::scaling::persons(&warehouse)?;
         let renkei_bytes = memory::tree_bytes(&warehouse);
-        // The warehouse is not needed again; free the disk before DuckDB writes its copy.
-        std::fs::remove_dir_all(&warehouse)?;
+        // The warehouse is not needed again; free the disk before DuckDB writes its copy
+        // (the generation the published link names, then the link).
+        std::fs::remove_dir_all(renkei_warehouse::published::resolve(&warehouse)?)?;
+        std::fs::remove_file(&warehouse)?;
         let duckdb_columns = match duckdb_python {
             Some(python) => {
                 let d = duckdb_ingest(python, root, input, &scratch.path().join("duckdb"))?;
