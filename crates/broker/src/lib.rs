@@ -13,6 +13,7 @@ pub mod auth;
 mod check;
 pub mod conflicts;
 mod console;
+mod data_dir;
 mod datasets;
 pub mod error;
 pub mod flight_sql;
@@ -92,6 +93,8 @@ pub async fn serve(
 ) -> Result<(), BrokerError> {
     // Fail at start, not at the first request, on a warehouse the engine cannot open.
     Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
+    // Before anything is opened or made there: refused if others could read it.
+    data_dir::check(&config.data, &config.audit_key)?;
     let store = Store::open(&config.data, &config.audit_key)?;
     let tls = config.tls.take();
     let tls_of_console = tls.clone();

@@ -148,7 +148,8 @@ impl Store {
     /// Opens (creating if needed) the state database under `data`, its audit trail keyed
     /// by the key in `audit_key` (see [`Trail::open`]).
     pub fn open(data: &Path, audit_key: &Path) -> Result<Store, BrokerError> {
-        std::fs::create_dir_all(data).map_err(|e| BrokerError::Io(format!("creating {}: {e}", data.display())))?;
+        crate::data_dir::create(data)?;
+        crate::data_dir::create_private_file(&data.join(DATABASE_FILE))?;
         let mut conn = Connection::open(data.join(DATABASE_FILE))?;
         // WAL: readers do not block the writer; FULL: a committed transaction survives a
         // power cut, not only a process crash.
