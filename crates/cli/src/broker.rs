@@ -103,9 +103,14 @@ pub struct ClientArgs {
     /// The broker's address, e.g. http://127.0.0.1:50051.
     #[arg(long, env = "RENKEI_ADDR", default_value = "http://127.0.0.1:50051")]
     addr: String,
-    /// The caller's bearer token.
+    /// A file holding the caller's bearer token (owner-only, e.g. made with `(umask 077;
+    /// renkei admin token-issue … > FILE)`): better than --token, which every user of the
+    /// machine can read in the process list.
+    #[arg(long, env = "RENKEI_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// The caller's bearer token; prefer --token-file or the environment.
     #[arg(long, env = "RENKEI_TOKEN", hide_env_values = true)]
-    token: String,
+    token: Option<String>,
     /// For an https:// address: the CA certificate (PEM) that signed the server's.
     #[arg(long, env = "RENKEI_CA_CERT")]
     ca_cert: Option<PathBuf>,
@@ -390,7 +395,15 @@ impl Client {
             .connect()
             .await
             .with_context(|| format!("connecting to {}", args.addr))?;
-        let token = format!("Bearer {}", args.token)
+        let token = match (&args.token_file, &args.token) {
+            (Some(file), None) => crate::token_file::read(file)?,
+            (None, Some(token)) => token.clone(),
+            (Some(_), Some(_)) => bail!(
+                "both a token file (--token-file, RENKEI_TOKEN_FILE) and a token (--token, RENKEI_TOKEN) are given; give one"
+            ),
+            (None, None) => bail!("no token: give --token-file FILE (or RENKEI_TOKEN_FILE), or set RENKEI_TOKEN"),
+        };
+        let token = format!("Bearer {token}")
             .parse()
             .context("the token is not printable ASCII")?;
         Ok(Client { channel, token })
@@ -743,12 +756,12 @@ async fn fetch(client: &Client, id: u64, out: &Path, report: Option<&Path>) -> R
             released: Vec::new(),
             history_conflicts: Vec::new(),
         };
-        std::fs::write(out, output.to_csv()?).with_context(|| format!("writing {}", out.display()))?;
+        crate::out_file::write(out, output.to_csv()?.as_bytes())?;
     } else {
         write_parquet(&schema, &batches, out)?;
     }
     if let Some(path) = report {
-        std::fs::write(path, &report_json).with_context(|| format!("writing {}", path.display()))?;
+        crate::out_file::write(path, report_json.as_bytes())?;
     }
     eprintln!("wrote {rows} rows of request {id} to {}", out.display());
     Ok(())
@@ -867,7 +880,8 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         let connect = |token: String| {
             let args = ClientArgs {
                 addr: addr.clone(),
-                token,
+                token: Some(token),
+                token_file: None,
                 ca_cert: None,
                 client_cert: None,
                 client_key: None,

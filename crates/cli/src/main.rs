@@ -4,7 +4,9 @@
 mod broker;
 mod cluster;
 mod ledger_file;
+mod out_file;
 mod query;
+mod token_file;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};

@@ -94,7 +94,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         crate::ledger_file::write(path, sets)?;
     }
     if let Some(path) = &a.report {
-        std::fs::write(path, output.report.to_json()).with_context(|| format!("writing {}", path.display()))?;
+        crate::out_file::write(path, output.report.to_json().as_bytes())?;
     }
     write_output(&output, a.format, a.out.as_deref())?;
     eprintln!("{}", summary_line(&output));
@@ -178,7 +178,7 @@ fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> R
         }
     };
     match out {
-        Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => crate::out_file::write(path, &bytes)?,
         None => std::io::stdout().write_all(&bytes)?,
     }
     Ok(())
@@ -186,13 +186,14 @@ fn write_output(output: &CheckedOutput, format: Format, out: Option<&Path>) -> R
 
 /// Batches as one Parquet file (hidden cells are null in the batches).
 pub(crate) fn write_parquet(schema: &SchemaRef, batches: &[RecordBatch], path: &Path) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, Arc::clone(schema), None)?;
-    for b in batches {
-        w.write(b)?;
-    }
-    w.close()?;
-    Ok(())
+    crate::out_file::write_with(path, |file| {
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, Arc::clone(schema), None)?;
+        for b in batches {
+            w.write(b)?;
+        }
+        w.close()?;
+        Ok(())
+    })
 }
 
 fn json(output: &CheckedOutput) -> Result<String> {
