@@ -4,10 +4,12 @@
 mod audit;
 mod authority;
 mod broker;
+mod chaos;
 #[cfg(feature = "distributed")]
 mod cluster;
 mod console;
 mod crash;
+mod files;
 mod flight_sql;
 mod hostile;
 mod ledger;
