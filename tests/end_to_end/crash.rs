@@ -29,7 +29,7 @@ async fn restart_over(w: &mut World, warehouse: &std::path::Path, serve_args: &[
 
 /// The project's requests once none is still submitted: the server answers at once after
 /// a restart and checks what a crash left unchecked in the background.
-async fn all_checked(sato: &Client) -> Vec<pb::Request> {
+pub(crate) async fn all_checked(sato: &Client) -> Vec<pb::Request> {
     for _ in 0..600 {
         let listed = sato.list_all("p-all").await.expect("lists after the restart");
         if listed.iter().all(|r| r.state() != pb::RequestState::Submitted) {
