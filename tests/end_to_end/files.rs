@@ -17,19 +17,30 @@ fn the_broker_refuses_to_start_on_a_data_directory_others_can_read() {
     assert_eq!(mode(&data.join("broker.sqlite")), 0o600, "made owner-only");
 
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let o = Command::new(env!("CARGO_BIN_EXE_renkei"))
+    // A server that started would never exit: it is given 30 s, then killed, and that fails.
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(&data)
         .arg("--warehouse")
         .arg(super::broker::warehouse())
         .stdout(Stdio::null())
-        .output()
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("renkei serve runs");
-    assert!(
-        !o.status.success(),
-        "the server started on a world-readable data directory"
-    );
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = serve.try_wait().expect("waits") {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = serve.kill();
+            panic!("the server started on a world-readable data directory");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!status.success(), "the server started on a world-readable data directory");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut serve.stderr.take().expect("piped"), &mut stderr).expect("reads");
     assert!(
         stderr.contains(&data.display().to_string()) && stderr.contains("0755"),
         "the error names the path and its mode: {stderr}"
