@@ -16,6 +16,7 @@ mod atoms;
 mod contributions;
 pub mod control;
 pub mod error;
+pub mod fan_out;
 mod grouping;
 mod history;
 mod key_copies;

@@ -117,7 +117,11 @@ impl AnalyzerRule for DisclosureControlRule {
             })
             .collect();
         let schema = Arc::new(DFSchema::new_with_metadata(fields, plan.schema().metadata().clone())?);
+        // How many times over the query multiplies one person's rows is judged on the plan
+        // as written, once the rewrite has found nothing else to refuse.
+        let written = plan.clone();
         let (input, spec) = rewriter.checked(plan, &self.policy)?;
+        crate::fan_out::check(&written, &self.classes)?;
         let input = without_key_copies(input)?;
         // Every expression the rewrite adds is coerced where it is made (see `coerced`); the
         // plan must need nothing more from DataFusion's type coercion, which ran before this
