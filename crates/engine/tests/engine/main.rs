@@ -4,6 +4,7 @@
 //! linked once.
 
 mod adversarial;
+mod fan_out;
 mod golden;
 mod grammar;
 mod grammar_findings;
