@@ -38,7 +38,10 @@ fn the_broker_refuses_to_start_on_a_data_directory_others_can_read() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
-    assert!(!status.success(), "the server started on a world-readable data directory");
+    assert!(
+        !status.success(),
+        "the server started on a world-readable data directory"
+    );
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut serve.stderr.take().expect("piped"), &mut stderr).expect("reads");
     assert!(
