@@ -15,7 +15,7 @@
 //!   rounds of longer bursts, republished in three of them.
 
 use super::broker::{Client, Server, World, named, spawn_server_over, world_on};
-use super::crash::all_checked;
+use super::crash::{all_checked, nothing_lost_or_stuck};
 use arrow_flight::FlightDescriptor;
 use arrow_flight::flight_service_client::FlightServiceClient;
 use arrow_flight::sql::{CommandStatementQuery, ProstMessageExt};
@@ -242,43 +242,8 @@ async fn chaos(rounds: usize, submits: usize, republish_in: &[usize]) {
         "the stewards released something: the test exercised release"
     );
     let listed = all_checked(&w.sato).await;
-    let ids: Vec<u64> = listed.iter().map(|r| r.id).collect();
-    let distinct: BTreeSet<u64> = ids.iter().copied().collect();
-    assert_eq!(distinct.len(), ids.len(), "no request is stored twice");
-    let lost: Vec<&u64> = submitted.difference(&distinct).collect();
-    assert!(lost.is_empty(), "acknowledged submissions lost: {lost:?}");
     // At most one submission per submitter was in flight at each kill.
-    assert!(
-        ids.len() <= submitted.len() + rounds * SUBMITTERS,
-        "{} stored, {} acknowledged",
-        ids.len(),
-        submitted.len()
-    );
-    for r in &listed {
-        let state = r.state();
-        assert!(
-            matches!(
-                state,
-                pb::RequestState::Checked
-                    | pb::RequestState::Approved
-                    | pb::RequestState::Released
-                    | pb::RequestState::Rejected
-                    | pb::RequestState::Refused
-            ),
-            "request {} is {state:?}",
-            r.id
-        );
-        if approved.contains(&r.id) {
-            assert!(
-                matches!(state, pb::RequestState::Approved | pb::RequestState::Released),
-                "approval of {} lost: {state:?}",
-                r.id
-            );
-        }
-        if released.contains(&r.id) {
-            assert_eq!(state, pb::RequestState::Released, "release of {} lost", r.id);
-        }
-    }
+    nothing_lost_or_stuck(&listed, &submitted, rounds * SUBMITTERS, &approved, &released);
     let last = *released.iter().next_back().expect("one released");
     assert!(w.sato.fetch(last).await.is_ok(), "a release fetches after the kills");
     // Work goes on: a submission checks and a Flight SQL query answers.

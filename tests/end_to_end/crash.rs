@@ -29,6 +29,54 @@ async fn restart_over(w: &mut World, warehouse: &std::path::Path, serve_args: &[
 
 /// The project's requests once none is still submitted: the server answers at once after
 /// a restart and checks what a crash left unchecked in the background.
+/// What kills and restarts must leave of the requests `listed`: every acknowledged submission
+/// stored exactly once, at most `in_flight` more (those a kill cut off after they were stored),
+/// none left submitted, and no approval or release lost.
+pub(crate) fn nothing_lost_or_stuck(
+    listed: &[pb::Request],
+    submitted: &BTreeSet<u64>,
+    in_flight: usize,
+    approved: &BTreeSet<u64>,
+    released: &BTreeSet<u64>,
+) {
+    let ids: Vec<u64> = listed.iter().map(|r| r.id).collect();
+    let distinct: BTreeSet<u64> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len(), "no request is stored twice");
+    let lost: Vec<&u64> = submitted.difference(&distinct).collect();
+    assert!(lost.is_empty(), "acknowledged submissions lost: {lost:?}");
+    assert!(
+        ids.len() <= submitted.len() + in_flight,
+        "{} stored, {} acknowledged",
+        ids.len(),
+        submitted.len()
+    );
+    for r in listed {
+        let state = r.state();
+        assert!(
+            matches!(
+                state,
+                pb::RequestState::Checked
+                    | pb::RequestState::Approved
+                    | pb::RequestState::Released
+                    | pb::RequestState::Rejected
+                    | pb::RequestState::Refused
+            ),
+            "request {} is {state:?}",
+            r.id
+        );
+        if approved.contains(&r.id) {
+            assert!(
+                matches!(state, pb::RequestState::Approved | pb::RequestState::Released),
+                "approval of {} lost: {state:?}",
+                r.id
+            );
+        }
+        if released.contains(&r.id) {
+            assert_eq!(state, pb::RequestState::Released, "release of {} lost", r.id);
+        }
+    }
+}
+
 pub(crate) async fn all_checked(sato: &Client) -> Vec<pb::Request> {
     for _ in 0..600 {
         let listed = sato.list_all("p-all").await.expect("lists after the restart");
@@ -143,37 +191,11 @@ async fn sigkill_during_a_burst_loses_and_duplicates_nothing() {
         pb::RequestState::Checked,
         "the restarted server checked the request the crash left submitted"
     );
-    let ids: Vec<u64> = listed.iter().map(|r| r.id).collect();
-    let distinct: BTreeSet<u64> = ids.iter().copied().collect();
-    assert_eq!(distinct.len(), ids.len(), "no request is stored twice");
-    assert!(submitted.is_subset(&distinct), "every acknowledged submission survives");
     // At most one submission per client was in flight when the server died, plus the one
     // inserted above.
-    assert!(
-        ids.len() <= submitted.len() + 4 + 1,
-        "{} stored, {} acknowledged",
-        ids.len(),
-        submitted.len()
-    );
+    nothing_lost_or_stuck(&listed, &submitted, 4 + 1, &approved, &released);
     for r in &listed {
-        let state = r.state();
-        assert_ne!(
-            state,
-            pb::RequestState::Submitted,
-            "request {} was checked at restart",
-            r.id
-        );
-        if approved.contains(&r.id) {
-            assert!(
-                matches!(state, pb::RequestState::Approved | pb::RequestState::Released),
-                "approval of {} lost: {state:?}",
-                r.id
-            );
-        }
-        if released.contains(&r.id) {
-            assert_eq!(state, pb::RequestState::Released, "release of {} lost", r.id);
-        }
-        if state == pb::RequestState::Released {
+        if r.state() == pb::RequestState::Released {
             // Never half-released: a released request has its hash and its whole result.
             assert_eq!(r.result_hash.len(), 64);
             assert!(sato.fetch(r.id).await.is_ok(), "released {} fetches", r.id);

@@ -10,7 +10,7 @@ use crate::history::{HistoryConflict, ReleasedCell};
 use datafusion::arrow::array::UInt32Array;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, new_null_array};
 use datafusion::arrow::compute::{cast, concat, concat_batches, filter_record_batch, take, take_record_batch};
-use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
@@ -110,40 +110,38 @@ fn flagged_atoms(
 ) -> Result<Vec<u64>> {
     let mut flagged = Vec::new();
     if let Some(name) = &check.dominance {
-        let lists = column(batch, name)?
-            .as_list_opt::<i32>()
-            .ok_or_else(|| internal("atom contributions are not a list"))?;
-        if lists.is_valid(r) {
-            let summary = lists.value(r);
-            let summary = summary
-                .as_primitive_opt::<Float64Type>()
-                .ok_or_else(|| internal("atom contributions are not numbers"))?;
-            for a in summary.values().chunks_exact(5) {
-                if dominance_from_top(a[2], a[3], a[4], a[1] as u64, policy).is_some() {
-                    flagged.push(a[0] as u64);
-                }
+        for a in list_at::<Float64Type>(batch, name, r)?.chunks_exact(5) {
+            if dominance_from_top(a[2], a[3], a[4], a[1] as u64, policy).is_some() {
+                flagged.push(a[0] as u64);
             }
         }
     }
     if entity_rule {
         for name in &check.units {
-            let lists = column(batch, name)?
-                .as_list_opt::<i32>()
-                .ok_or_else(|| internal("atom units are not a list"))?;
-            if lists.is_valid(r) {
-                let units = lists.value(r);
-                let units = units
-                    .as_primitive_opt::<UInt64Type>()
-                    .ok_or_else(|| internal("atom units are not numbers"))?;
-                for a in units.values().chunks_exact(2) {
-                    if a[1] < policy.min_entities {
-                        flagged.push(a[0]);
-                    }
+            for a in list_at::<UInt64Type>(batch, name, r)?.chunks_exact(2) {
+                if a[1] < policy.min_entities {
+                    flagged.push(a[0]);
                 }
             }
         }
     }
     Ok(flagged)
+}
+
+/// Row `r` of the hidden list column `name`, its numbers of type `T` (none where NULL).
+fn list_at<T: ArrowPrimitiveType>(batch: &RecordBatch, name: &str, r: usize) -> Result<Vec<T::Native>> {
+    let lists = column(batch, name)?
+        .as_list_opt::<i32>()
+        .ok_or_else(|| internal("a hidden list column is not a list"))?;
+    if lists.is_null(r) {
+        return Ok(Vec::new());
+    }
+    let values = lists.value(r);
+    Ok(values
+        .as_primitive_opt::<T>()
+        .ok_or_else(|| internal("a hidden list holds other numbers"))?
+        .values()
+        .to_vec())
 }
 
 /// Which cells of a value column are zero (NULL is not zero; nor is any value of a type
@@ -321,17 +319,11 @@ pub fn apply_disclosure_control(
         })
         .collect();
     for check in &spec.atoms {
-        let lists = column(&batch, &check.column)?
-            .as_list_opt::<i32>()
-            .ok_or_else(|| internal("an atoms column is not a list"))?;
         for r in 0..rows {
-            if lists.is_null(r) {
+            let atoms = list_at::<UInt64Type>(&batch, &check.column, r)?;
+            if atoms.is_empty() {
                 continue;
             }
-            let atoms = lists.value(r);
-            let atoms = atoms
-                .as_primitive_opt::<UInt64Type>()
-                .ok_or_else(|| internal("atoms are not numbers"))?;
             let released: Vec<bool> = check
                 .aggregates
                 .iter()
@@ -343,14 +335,14 @@ pub fn apply_disclosure_control(
             let priority: Vec<f64> = check.aggregates.iter().map(|j| persons[*j][r] as f64).collect();
             let hide = match check.across_kinds {
                 Some(counts_persons) => crate::span::profile_cells_to_hide(
-                    atoms.values(),
+                    &atoms,
                     counts_persons,
                     &released,
                     &priority,
                     policy.min_persons,
                 )?,
                 None => crate::span::cells_to_hide(
-                    atoms.values(),
+                    &atoms,
                     &flagged_atoms(&batch, check, r, spec.entity_rule, policy)?,
                     &released,
                     &priority,

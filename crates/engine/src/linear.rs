@@ -140,6 +140,70 @@ fn weights_of(arg: &Expr, schema: &DFSchema, out: &mut Vec<f64>) -> bool {
     }
 }
 
+/// The one value a CASE adds where it adds anything: every branch that is not zero or NULL
+/// is that same expression (`CASE WHEN c THEN points ELSE 0 END`, `CASE WHEN c THEN points
+/// ELSE points END`). `None` for anything else.
+pub fn one_value_of_a_case(e: &Expr) -> Option<&Expr> {
+    let Expr::Case(c) = e else { return None };
+    let nothing = |b: &Expr| {
+        literal_value(b).is_some_and(|v| {
+            v.is_null() || matches!(v.cast_to(&DataType::Float64), Ok(ScalarValue::Float64(Some(f))) if f == 0.0)
+        })
+    };
+    let mut value: Option<&Expr> = None;
+    for branch in c
+        .when_then_expr
+        .iter()
+        .map(|(_, t)| t.as_ref())
+        .chain(c.else_expr.as_deref())
+    {
+        let branch = one_value_of_a_case(branch).unwrap_or(branch);
+        if nothing(branch) {
+            continue;
+        }
+        match value {
+            Some(v) if v != branch => return None,
+            _ => value = Some(branch),
+        }
+    }
+    value
+}
+
+/// The columns whose values a summed expression adds, not those it only tests (a CASE's
+/// conditions): `points` in `CASE WHEN age > 90 THEN points ELSE 0 END`, none in `abs(1)`.
+pub fn added_columns(e: &Expr) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    add_columns(e, &mut out);
+    out
+}
+
+fn add_columns(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
+    match e {
+        Expr::Column(c) => {
+            out.insert(c.flat_name());
+        }
+        Expr::Alias(Alias { expr, .. }) | Expr::Negative(expr) => add_columns(expr, out),
+        Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => add_columns(expr, out),
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) if op.is_numerical_operators() => {
+            add_columns(left, out);
+            add_columns(right, out);
+        }
+        Expr::Case(c) => {
+            for branch in c
+                .when_then_expr
+                .iter()
+                .map(|(_, t)| t.as_ref())
+                .chain(c.else_expr.as_deref())
+            {
+                add_columns(branch, out);
+            }
+        }
+        Expr::ScalarFunction(f) => f.args.iter().for_each(|a| add_columns(a, out)),
+        // Conditions, literals: nothing added.
+        _ => {}
+    }
+}
+
 /// A linear form of columns up to a constant factor: its columns (in the order of their
 /// names) with their coefficients divided by the first's, as one expression, so that SUMs of
 /// proportional values (`sum(x)`, `sum(2 * x)`, `sum(x + x)`) are known as sums of one value:

@@ -19,14 +19,41 @@ pub const MAX_PATTERN_PROGRAM: usize = 16 * 1024;
 /// Most regular expressions in one query (`regexp_*` calls, `~` operators, SIMILAR TO).
 pub const MAX_PATTERNS: usize = 16;
 
+/// How a pattern is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    /// A regular expression (`regexp_…`, `~`).
+    Regex,
+    /// SIMILAR TO: a regular expression whose `%` and `_` are `.*` and `.`.
+    SimilarTo,
+    /// LIKE: `%` and `_` are its only wildcards (Arrow matches a LIKE with wildcards inside
+    /// the text by a regular expression; 600 `_` in one matched a 16 KB text in 6.8 s against
+    /// 0.04 s without it, a red-team pass).
+    Like,
+}
+
+/// The regular expression a LIKE pattern matches as (`\` escapes the next character).
+fn like_as_regex(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push_str(".*"),
+            '_' => out.push('.'),
+            '\\' => out.push_str(&regex::escape(&chars.next().map(String::from).unwrap_or_default())),
+            c => out.push_str(&regex::escape(&c.to_string())),
+        }
+    }
+    out
+}
+
 /// Refuses a pattern whose compiled program, case-sensitive or not, passes
-/// [`MAX_PATTERN_PROGRAM`]. `similar`: a SIMILAR TO pattern, whose `%` and `_` are `.*` and
-/// `.` in a regular expression.
-pub fn bounded(pattern: &str, similar: bool) -> Result<()> {
-    let pattern = if similar {
-        pattern.replace('%', ".*").replace('_', ".")
-    } else {
-        pattern.to_string()
+/// [`MAX_PATTERN_PROGRAM`].
+pub fn bounded(pattern: &str, syntax: Syntax) -> Result<()> {
+    let pattern = match syntax {
+        Syntax::Regex => pattern.to_string(),
+        Syntax::SimilarTo => pattern.replace('%', ".*").replace('_', "."),
+        Syntax::Like => like_as_regex(pattern),
     };
     let fits = |case_insensitive: bool| {
         regex::RegexBuilder::new(&pattern)
@@ -53,7 +80,7 @@ mod tests {
     #[test]
     fn costly_patterns_are_refused_and_the_studies_patterns_kept() {
         for costly in [r"\b[^0-9]{5001}\d", r"[^0-9]{100}", r"\w+", r"\w{50}"] {
-            assert!(bounded(costly, false).is_err(), "{costly}");
+            assert!(bounded(costly, Syntax::Regex).is_err(), "{costly}");
         }
         for kept in [
             r"^I2[0-5]",
@@ -62,8 +89,13 @@ mod tests {
             r"[A-Za-z0-9_]+",
             r".*",
         ] {
-            assert!(bounded(kept, false).is_ok(), "{kept}");
+            assert!(bounded(kept, Syntax::Regex).is_ok(), "{kept}");
         }
-        assert!(bounded("F0[0-3]%", true).is_ok());
+        assert!(bounded("F0[0-3]%", Syntax::SimilarTo).is_ok());
+        // LIKE: the study queries' prefixes and a literal parenthesis are kept; 600 `_` are not.
+        for kept in ["S72%", "%(1)%", "I2_._", "100\\%"] {
+            assert!(bounded(kept, Syntax::Like).is_ok(), "{kept}");
+        }
+        assert!(bounded(&format!("%{}x%", "_".repeat(600)), Syntax::Like).is_err());
     }
 }

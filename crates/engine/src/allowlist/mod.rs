@@ -175,7 +175,7 @@ fn check_call(e: &Expr, schema: &DFSchema) -> Result<()> {
     if name.starts_with("regexp_")
         && let Some(pattern) = f.args.get(1).and_then(text)
     {
-        crate::pattern_cost::bounded(&pattern, false)?;
+        crate::pattern_cost::bounded(&pattern, crate::pattern_cost::Syntax::Regex)?;
     }
     if f.args
         .iter()
@@ -265,8 +265,14 @@ fn check_operator(e: &Expr, schema: &DFSchema) -> Result<()> {
                 if !is_literal(right) || evaluate(&probe).is_err() {
                     return Err(bad_pattern(&op.to_string()));
                 }
+                let syntax = match op {
+                    Operator::LikeMatch | Operator::ILikeMatch | Operator::NotLikeMatch | Operator::NotILikeMatch => {
+                        crate::pattern_cost::Syntax::Like
+                    }
+                    _ => crate::pattern_cost::Syntax::Regex,
+                };
                 if let Some(pattern) = text(right) {
-                    crate::pattern_cost::bounded(&pattern, false)?;
+                    crate::pattern_cost::bounded(&pattern, syntax)?;
                 }
             }
             if matches!(op, Operator::Plus | Operator::Minus) {
@@ -348,8 +354,12 @@ fn check_operator(e: &Expr, schema: &DFSchema) -> Result<()> {
             if !is_literal(&l.pattern) || evaluate(&probe).is_err() {
                 return Err(bad_pattern("LIKE or SIMILAR TO"));
             }
-            if let (Expr::SimilarTo(_), Some(pattern)) = (e, text(&l.pattern)) {
-                crate::pattern_cost::bounded(&pattern, true)?;
+            if let Some(pattern) = text(&l.pattern) {
+                let syntax = match e {
+                    Expr::SimilarTo(_) => crate::pattern_cost::Syntax::SimilarTo,
+                    _ => crate::pattern_cost::Syntax::Like,
+                };
+                crate::pattern_cost::bounded(&pattern, syntax)?;
             }
         }
         _ => {}

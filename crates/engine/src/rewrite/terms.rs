@@ -37,6 +37,9 @@ impl Term {
             ("count", false, _) => Some(lit(1i64)),
             ("sum" | "avg" | "mean", false, [arg]) if crate::linear::adds_one_weight(arg, schema) => Some(lit(1i64)),
             ("sum" | "avg" | "mean", false, [arg]) => {
+                // `CASE WHEN c THEN points ELSE 0 END` adds points where it adds anything, as
+                // `sum(points) FILTER (WHERE c)` does: one value, so the two are one kind.
+                let arg = crate::linear::one_value_of_a_case(arg).unwrap_or(arg);
                 Some(crate::linear::up_to_a_factor(arg, schema).unwrap_or_else(|| without_widening_cast(arg, schema)))
             }
             _ => None,

@@ -435,17 +435,24 @@ fn totals_of_different_values_do_not_difference_into_a_small_group() {
     let younger = oldest - 1;
     let number = |v: &String| v.parse::<f64>().ok();
     let small = |d: f64| d.abs() >= 0.5 && d.abs() < 9.5;
-    let two_columns = run(&format!(
-        "SELECT sex, sum(least(age, {oldest})) AS a, sum(least(age, {younger})) AS b, \
-                avg(least(age, {oldest})) AS c, avg(least(age, {younger})) AS d, count(*) AS n \
-         FROM dpc_cases GROUP BY sex"
+    // Sums and means apart: four totals of two values of `age` in one row are refused
+    // (`written_alike`), two are judged by the rows where they differ.
+    let sums = run(&format!(
+        "SELECT sex, sum(least(age, {oldest})) AS a, sum(least(age, {younger})) AS b FROM dpc_cases GROUP BY sex"
     ))
     .expect("runs");
-    for row in crate::support::strings(&two_columns.batches) {
+    for row in crate::support::strings(&sums.batches) {
         if let (Some(a), Some(b)) = (number(&row[1]), number(&row[2])) {
             assert!(!small(a - b), "sums: {row:?}");
         }
-        if let (Some(c), Some(d), Some(n)) = (number(&row[3]), number(&row[4]), number(&row[5])) {
+    }
+    let means = run(&format!(
+        "SELECT sex, avg(least(age, {oldest})) AS c, avg(least(age, {younger})) AS d, count(*) AS n \
+         FROM dpc_cases GROUP BY sex"
+    ))
+    .expect("runs");
+    for row in crate::support::strings(&means.batches) {
+        if let (Some(c), Some(d), Some(n)) = (number(&row[1]), number(&row[2]), number(&row[3])) {
             assert!(!small((c - d) * n), "means: {row:?}");
         }
     }
