@@ -152,13 +152,17 @@ pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<KindAtoms>> {
 /// over those cells, the aggregates it covers, and which of them count persons (bit i for
 /// the i-th). `count(*) − count(*) FILTER (WHERE age < 90) − count(DISTINCT person_id)
 /// FILTER (WHERE age >= 90)` was the extra certifications of 5 persons, every pair of the
-/// three far apart and each kind's span too small to see it. Totals of other values and
-/// counts of records are not in it (docs/disclosure.md says so).
+/// three far apart and each kind's span too small to see it. Distinct counts of records are
+/// in it as counts of their rows; totals of other values are not (docs/disclosure.md says so).
 pub fn profile_aggregate(cells: &[(usize, Cell)]) -> Result<Option<(Expr, Vec<usize>, u64)>> {
     let counts = |c: &Cell| match c.kind {
         Kind::Rows => matches!(c.value, Some(Expr::Literal(..))),
         Kind::Persons => true,
-        Kind::Records => false,
+        // A distinct count of records as a count of the rows that have one: exact where each
+        // record is one row (stays, claims), an approximation over joins that repeat them,
+        // which only adds combinations to those checked (`count(DISTINCT case_id) − count(*)
+        // FILTER (WHERE NOT age >= 80) − persons aged 80+` was one person's second stay).
+        Kind::Records => true,
     };
     let mut persons: Vec<&Expr> = Vec::new();
     for (_, cell) in cells.iter().filter(|(_, c)| c.kind == Kind::Persons) {
@@ -171,7 +175,7 @@ pub fn profile_aggregate(cells: &[(usize, Cell)]) -> Result<Option<(Expr, Vec<us
     let mut found = None;
     for person in persons {
         let of_person: Vec<&(usize, Cell)> = cells.iter().filter(|(_, c)| &c.person == person && counts(c)).collect();
-        if of_person.len() < 3 || !of_person.iter().any(|(_, c)| c.kind == Kind::Rows) {
+        if of_person.len() < 3 || !of_person.iter().any(|(_, c)| c.kind != Kind::Persons) {
             continue;
         }
         if found.is_some() || of_person.len() > MAX_CELLS {
