@@ -306,9 +306,31 @@ pub fn cells_to_hide(
         .collect();
     let persons: Vec<u64> = atoms.iter().map(|(_, n)| *n).collect();
     let mut primaries = small_group_primaries(&persons, &cells, min_persons);
-    for (k, (signature, _)) in atoms.iter().enumerate() {
-        if flagged.contains(signature) && !primaries.contains(&vec![k as u32]) {
-            primaries.push(vec![k as u32]);
+    // A flagged atom is a primary cell; so are, per cell, the flagged atoms inside it and
+    // those outside it, summed: a fourth cell determined two facilities' claims (or two
+    // dominated prefectures' points) together while neither alone (a red-team pass). Hiding
+    // a sum of flagged atoms that would pass the rules only hides more.
+    let flagged: Vec<u32> = (0..atoms.len() as u32)
+        .filter(|k| flagged.contains(&atoms[*k as usize].0))
+        .collect();
+    let mut protect = |part: Vec<u32>| {
+        if !part.is_empty() && !primaries.contains(&part) {
+            primaries.push(part);
+        }
+    };
+    for k in &flagged {
+        protect(vec![*k]);
+    }
+    for cell in &cells {
+        for inside in [true, false] {
+            let part: Vec<u32> = flagged
+                .iter()
+                .copied()
+                .filter(|k| cell.binary_search(k).is_ok() == inside)
+                .collect();
+            if part.len() > 1 {
+                protect(part);
+            }
         }
     }
     if primaries.is_empty() {
