@@ -291,7 +291,7 @@ fn flag(feeds: &Option<Expr>, bit: u64) -> Result<Expr> {
 /// released (a hidden cell determines nothing); `priority[i]`: how much cell i is wanted.
 pub fn cells_to_hide(
     atoms: &[u64],
-    flagged: &[u64],
+    (flagged, flagged_pairs): &(Vec<u64>, Vec<[u64; 2]>),
     released: &[bool],
     priority: &[f64],
     min_persons: u64,
@@ -320,6 +320,12 @@ pub fn cells_to_hide(
     };
     for k in &flagged {
         protect(vec![*k]);
+    }
+    let at = |signature: u64| atoms.iter().position(|(s, _)| *s == signature).map(|k| k as u32);
+    for [a, b] in flagged_pairs {
+        if let (Some(a), Some(b)) = (at(*a), at(*b)) {
+            protect(vec![a.min(b), a.max(b)]);
+        }
     }
     for cell in &cells {
         for inside in [true, false] {
@@ -411,12 +417,24 @@ mod tests {
 
     #[test]
     fn a_small_atom_in_the_span_hides_a_cell() {
-        let hidden =
-            cells_to_hide(THREE_COLUMNS, &[], &[true, true, true], &[981.0, 500.0, 480.0], 10).expect("checks");
+        let hidden = cells_to_hide(
+            THREE_COLUMNS,
+            &Default::default(),
+            &[true, true, true],
+            &[981.0, 500.0, 480.0],
+            10,
+        )
+        .expect("checks");
         assert_eq!(hidden, vec![2], "the least wanted cell goes");
         // With one of them hidden already, the other two determine nothing small.
-        let hidden =
-            cells_to_hide(THREE_COLUMNS, &[], &[true, true, false], &[981.0, 500.0, 480.0], 10).expect("checks");
+        let hidden = cells_to_hide(
+            THREE_COLUMNS,
+            &Default::default(),
+            &[true, true, false],
+            &[981.0, 500.0, 480.0],
+            10,
+        )
+        .expect("checks");
         assert!(hidden.is_empty());
     }
 
@@ -425,7 +443,7 @@ mod tests {
         // men, women, all but one man and one woman: atoms men in it (0b101, 39), the man
         // apart (0b001, 1), women in it (0b110, 49), the woman apart (0b010, 1).
         let atoms = &[0b001, 1, 0b010, 1, 0b101, 39, 0b110, 49];
-        let hidden = cells_to_hide(atoms, &[], &[true; 3], &[40.0, 50.0, 88.0], 10).expect("checks");
+        let hidden = cells_to_hide(atoms, &Default::default(), &[true; 3], &[40.0, 50.0, 88.0], 10).expect("checks");
         assert_eq!(hidden.len(), 1, "{hidden:?}");
     }
 
@@ -433,14 +451,14 @@ mod tests {
     fn atoms_of_ten_or_none_need_nothing() {
         let big = &[0b001, 10, 0b011, 500, 0b101, 480];
         assert!(
-            cells_to_hide(big, &[], &[true; 3], &[1.0; 3], 10)
+            cells_to_hide(big, &Default::default(), &[true; 3], &[1.0; 3], 10)
                 .expect("checks")
                 .is_empty()
         );
         // Three nested cells: all, 65+, 85+ — every atom large.
         let nested = &[0b001, 300, 0b011, 200, 0b111, 50];
         assert!(
-            cells_to_hide(nested, &[], &[true; 3], &[1.0; 3], 10)
+            cells_to_hide(nested, &Default::default(), &[true; 3], &[1.0; 3], 10)
                 .expect("checks")
                 .is_empty()
         );
