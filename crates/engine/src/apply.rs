@@ -8,7 +8,9 @@ use crate::control::{ColumnRule, ControlSpec};
 use crate::grouping::Relations;
 use crate::history::{HistoryConflict, ReleasedCell};
 use datafusion::arrow::array::UInt32Array;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, new_null_array};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListArray, RecordBatch, new_null_array,
+};
 use datafusion::arrow::compute::{cast, concat, concat_batches, filter_record_batch, take, take_record_batch};
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use datafusion::arrow::row::{RowConverter, SortField};
@@ -116,7 +118,7 @@ fn flagged_atoms(
     let mut flagged = Vec::new();
     let mut pairs = Vec::new();
     if let Some(name) = &check.dominance {
-        let summaries = list_at::<Float64Type>(batch, name, r)?;
+        let summaries = list_at::<Float64Type>(lists(batch, name)?, r)?;
         let atoms: Vec<&[f64]> = summaries.chunks_exact(5).collect();
         for a in &atoms {
             if dominance_from_top(a[2], a[3], a[4], a[1] as u64, policy).is_none() {
@@ -132,7 +134,7 @@ fn flagged_atoms(
     }
     if entity_rule {
         for name in &check.units {
-            for a in list_at::<UInt64Type>(batch, name, r)?.chunks_exact(2) {
+            for a in list_at::<UInt64Type>(lists(batch, name)?, r)?.chunks_exact(2) {
                 if a[1] < policy.min_entities {
                     flagged.push(a[0]);
                 }
@@ -142,11 +144,15 @@ fn flagged_atoms(
     Ok((flagged, pairs))
 }
 
-/// Row `r` of the hidden list column `name`, its numbers of type `T` (none where NULL).
-fn list_at<T: ArrowPrimitiveType>(batch: &RecordBatch, name: &str, r: usize) -> Result<Vec<T::Native>> {
-    let lists = column(batch, name)?
+/// The hidden list column `name`, found once for all its rows.
+fn lists<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ListArray> {
+    column(batch, name)?
         .as_list_opt::<i32>()
-        .ok_or_else(|| internal("a hidden list column is not a list"))?;
+        .ok_or_else(|| internal("a hidden list column is not a list"))
+}
+
+/// Row `r` of a hidden list column, its numbers of type `T` (none where NULL).
+fn list_at<T: ArrowPrimitiveType>(lists: &ListArray, r: usize) -> Result<Vec<T::Native>> {
     if lists.is_null(r) {
         return Ok(Vec::new());
     }
@@ -333,8 +339,9 @@ pub fn apply_disclosure_control(
         })
         .collect();
     for check in &spec.atoms {
+        let atom_lists = lists(&batch, &check.column)?;
         for r in 0..rows {
-            let atoms = list_at::<UInt64Type>(&batch, &check.column, r)?;
+            let atoms = list_at::<UInt64Type>(atom_lists, r)?;
             if atoms.is_empty() {
                 continue;
             }

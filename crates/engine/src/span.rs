@@ -117,25 +117,8 @@ pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<KindAtoms>> {
                  cannot be checked"
             )));
         }
-        let mut signature: Option<Expr> = None;
-        for (bit, cell) in of_kind.iter().enumerate() {
-            let term = when(holds(&cell.feeds), lit(1u64 << bit)).otherwise(lit(0u64))?;
-            signature = Some(match signature {
-                Some(s) => s + term,
-                None => term,
-            });
-        }
-        let feeds: Option<Vec<Expr>> = of_kind.iter().map(|c| c.feeds.clone()).collect();
-        let filter = feeds.and_then(|f| f.into_iter().reduce(Expr::or));
-        let signature = signature.unwrap_or_else(|| lit(0u64));
-        let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
-            atoms_udaf(atoms),
-            vec![kind.person.clone(), signature.clone()],
-            false,
-            filter.clone().map(Box::new),
-            vec![],
-            None,
-        ));
+        let (signature, filter) = signature_of(&of_kind)?;
+        let aggregate = atoms_over(atoms, &kind.person, &signature, &filter);
         out.push(KindAtoms {
             aggregate,
             members,
@@ -145,6 +128,34 @@ pub fn atom_aggregates(cells: &[(usize, Cell)]) -> Result<Vec<KindAtoms>> {
         });
     }
     Ok(out)
+}
+
+/// A row's signature over `cells` (bit i when it feeds cell i), and the rows that feed any
+/// of them (`None`: all).
+fn signature_of(cells: &[&Cell]) -> Result<(Expr, Option<Expr>)> {
+    let mut signature: Option<Expr> = None;
+    for (bit, cell) in cells.iter().enumerate() {
+        let term = when(holds(&cell.feeds), lit(1u64 << bit)).otherwise(lit(0u64))?;
+        signature = Some(match signature {
+            Some(s) => s + term,
+            None => term,
+        });
+    }
+    let feeds: Option<Vec<Expr>> = cells.iter().map(|c| c.feeds.clone()).collect();
+    let filter = feeds.and_then(|f| f.into_iter().reduce(Expr::or));
+    Ok((signature.unwrap_or_else(|| lit(0u64)), filter))
+}
+
+/// The atoms aggregate `kind` over `person` and `signature`, on the rows `filter` keeps.
+fn atoms_over(kind: Atoms, person: &Expr, signature: &Expr, filter: &Option<Expr>) -> Expr {
+    Expr::AggregateFunction(AggregateFunction::new_udf(
+        atoms_udaf(kind),
+        vec![person.clone(), signature.clone()],
+        false,
+        filter.clone().map(Box::new),
+        vec![],
+        None,
+    ))
 }
 
 /// Across kinds: where a row counts one class's persons beside counts of their rows, three
@@ -184,28 +195,14 @@ pub fn profile_aggregate(cells: &[(usize, Cell)]) -> Result<Option<(Expr, Vec<us
                  classes of persons, are refused: their differences cannot be checked"
             )));
         }
-        let mut signature: Option<Expr> = None;
-        let mut counts_persons = 0u64;
-        for (bit, (_, cell)) in of_person.iter().enumerate() {
-            let term = when(holds(&cell.feeds), lit(1u64 << bit)).otherwise(lit(0u64))?;
-            signature = Some(match signature {
-                Some(s) => s + term,
-                None => term,
-            });
-            if cell.kind == Kind::Persons {
-                counts_persons |= 1 << bit;
-            }
-        }
-        let feeds: Option<Vec<Expr>> = of_person.iter().map(|(_, c)| c.feeds.clone()).collect();
-        let filter = feeds.and_then(|f| f.into_iter().reduce(Expr::or));
-        let aggregate = Expr::AggregateFunction(AggregateFunction::new_udf(
-            atoms_udaf(Atoms::Profiles),
-            vec![person.clone(), signature.unwrap_or_else(|| lit(0u64))],
-            false,
-            filter.map(Box::new),
-            vec![],
-            None,
-        ));
+        let counts_persons = of_person
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, c))| c.kind == Kind::Persons)
+            .fold(0u64, |m, (bit, _)| m | 1 << bit);
+        let cells: Vec<&Cell> = of_person.iter().map(|(_, c)| c).collect();
+        let (signature, filter) = signature_of(&cells)?;
+        let aggregate = atoms_over(Atoms::Profiles, person, &signature, &filter);
         found = Some((aggregate, of_person.iter().map(|(j, _)| *j).collect(), counts_persons));
     }
     Ok(found)
