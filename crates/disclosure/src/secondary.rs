@@ -92,28 +92,53 @@ pub fn secondary_suppression(
     status: &[CellStatus],
     priority: &[f64],
 ) -> Result<Vec<usize>, SecondaryError> {
+    secondary_suppression_with_empty_cells(inner_count, inner_count, cells, status, priority)
+}
+
+/// [`secondary_suppression`] for a table whose inner cells from `empty_from` on are **empty
+/// cells**: combinations of labels the table has no row for (nobody is in them), which a
+/// reader may know to be possible labels. Their value, zero, is taken as known to the reader,
+/// and no published combination may consist of empty cells alone.
+///
+/// Why: where zeros are hidden, an empty group and a group of 1 to 9 persons must look alike.
+/// In `GROUP BY ROLLUP (CASE WHEN <one person's condition> THEN 'x' ELSE 'rest' END)` the
+/// row 'x' is withheld when small and missing when empty; without empty cells the first case
+/// hid 'rest' (the total minus 'rest' is 'x') and the second hid nothing, one yes/no per
+/// query. With 'x' an empty cell when missing, the total minus 'rest' is a combination of
+/// empty cells alone, so 'rest' is hidden either way; and a small 'x' beside an empty cell of
+/// the same totals is solved as if that cell were known, as a reader who knows the labels
+/// would solve it.
+pub fn secondary_suppression_with_empty_cells(
+    inner_count: usize,
+    empty_from: usize,
+    cells: &[Vec<u32>],
+    status: &[CellStatus],
+    priority: &[f64],
+) -> Result<Vec<usize>, SecondaryError> {
     validate(inner_count, cells, status, priority)?;
 
+    let mut published = Published::new(inner_count, empty_from);
     let mut primaries: Vec<Combination> = cells
         .iter()
         .zip(status)
-        .filter(|(inner, status)| **status == CellStatus::Primary && !inner.is_empty())
-        .map(|(inner, _)| Combination::of_cell(inner))
+        .filter(|(_, status)| **status == CellStatus::Primary)
+        .map(|(inner, _)| published.seen_part(inner))
+        .filter(|seen| !seen.is_empty())
+        .map(Combination::of_cell)
         .collect();
     let mut candidates: Vec<usize> = (0..cells.len())
         .filter(|&j| status[j] == CellStatus::Candidate)
         .collect();
     candidates.sort_by(|&a, &b| priority[b].total_cmp(&priority[a]).then(a.cmp(&b)));
 
-    let mut published = Basis::new(inner_count);
     for (inner, _) in cells.iter().zip(status).filter(|(_, s)| **s == CellStatus::Released) {
-        if !publish(&mut published, &mut primaries, inner, Publish::Always) {
+        if !published.publish(&mut primaries, inner, Publish::Always) {
             return Err(SecondaryError::ReleasedOverflow);
         }
     }
     let mut hidden = Vec::new();
     for cell in candidates {
-        if !publish(&mut published, &mut primaries, &cells[cell], Publish::IfSafe) {
+        if !published.publish(&mut primaries, &cells[cell], Publish::IfSafe) {
             hidden.push(cell);
         }
     }
@@ -188,35 +213,78 @@ enum Publish {
     Always,
 }
 
-/// Publishes `cell` into `published` (under `when`), updating the primaries' residuals;
-/// returns whether it was published (false also when arithmetic overflowed).
-fn publish(published: &mut Basis, primaries: &mut [Combination], cell: &[u32], when: Publish) -> bool {
-    let Ok(residual) = published.reduce(Combination::of_cell(cell)) else {
-        return false;
-    };
-    let Some(pivot) = residual.pivot() else {
-        // Already computable from the published cells: publishing it reveals nothing new.
-        return true;
-    };
-    if when == Publish::IfSafe && primaries.contains(&residual) {
-        return false;
-    }
-    // Work out every residual update before changing any, so that an overflow part-way
-    // leaves the state as it was and the cell can simply be hidden.
-    let mut updates = Vec::new();
-    for (index, primary) in primaries.iter().enumerate() {
-        if primary.coefficient(pivot) != 0 {
-            match primary.eliminate(&residual, pivot) {
-                Ok(updated) => updates.push((index, updated)),
-                Err(Overflow) => return false,
-            }
+/// The published cells, as the reader sees them (`seen`: empty cells known to be zero, so
+/// dropped) and, where the table has empty cells, whole (`whole`), to tell when a cell would
+/// add a combination of empty cells alone.
+struct Published {
+    empty_from: usize,
+    seen: Basis,
+    whole: Option<Basis>,
+}
+
+impl Published {
+    fn new(inner_count: usize, empty_from: usize) -> Published {
+        Published {
+            empty_from,
+            seen: Basis::new(inner_count),
+            whole: (empty_from < inner_count).then(|| Basis::new(inner_count)),
         }
     }
-    for (index, updated) in updates {
-        primaries[index] = updated;
+
+    /// The inner cells of `cell` (sorted) that are not empty.
+    fn seen_part<'a>(&self, cell: &'a [u32]) -> &'a [u32] {
+        &cell[..cell.partition_point(|&i| (i as usize) < self.empty_from)]
     }
-    published.push(pivot, residual);
-    true
+
+    /// Publishes `cell` (under `when`), updating the primaries' residuals; returns whether it
+    /// was published (false also when arithmetic overflowed).
+    fn publish(&mut self, primaries: &mut [Combination], cell: &[u32], when: Publish) -> bool {
+        let whole = match &self.whole {
+            Some(basis) => match basis.reduce(Combination::of_cell(cell)) {
+                Ok(residual) => residual.pivot().map(|pivot| (pivot, residual)),
+                Err(Overflow) => return false,
+            },
+            None => None,
+        };
+        let Ok(residual) = self.seen.reduce(Combination::of_cell(self.seen_part(cell))) else {
+            return false;
+        };
+        let Some(pivot) = residual.pivot() else {
+            // What the reader sees of it is computable already; anything new it adds is a
+            // combination of empty cells alone (an empty group told from a small one).
+            if whole.is_some() && when == Publish::IfSafe {
+                return false;
+            }
+            self.push_whole(whole);
+            return true;
+        };
+        if when == Publish::IfSafe && primaries.contains(&residual) {
+            return false;
+        }
+        // Work out every residual update before changing any, so that an overflow part-way
+        // leaves the state as it was and the cell can simply be hidden.
+        let mut updates = Vec::new();
+        for (index, primary) in primaries.iter().enumerate() {
+            if primary.coefficient(pivot) != 0 {
+                match primary.eliminate(&residual, pivot) {
+                    Ok(updated) => updates.push((index, updated)),
+                    Err(Overflow) => return false,
+                }
+            }
+        }
+        for (index, updated) in updates {
+            primaries[index] = updated;
+        }
+        self.seen.push(pivot, residual);
+        self.push_whole(whole);
+        true
+    }
+
+    fn push_whole(&mut self, residual: Option<(u32, Combination)>) {
+        if let (Some(basis), Some((pivot, residual))) = (&mut self.whole, residual) {
+            basis.push(pivot, residual);
+        }
+    }
 }
 
 /// An `i128` operation overflowed.
@@ -379,6 +447,26 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn an_empty_group_and_a_small_one_hide_the_same_cells() {
+        use CellStatus::{Candidate, Primary};
+        // GROUP BY ROLLUP (CASE WHEN c THEN 'x' ELSE 'rest' END), nobody with c: row 0 'rest'
+        // (inner 0), row 1 the total (inner 0 and the empty cell 'x', inner 1).
+        let cells = [vec![0], vec![0, 1]];
+        let priority = [100.0, 1e12 + 100.0];
+        let hidden = secondary_suppression_with_empty_cells(2, 1, &cells, &[Candidate, Candidate], &priority);
+        assert_eq!(hidden.expect("valid"), vec![0]);
+        // Without the empty cell nothing is hidden: the reader, knowing the labels, reads 0.
+        let hidden = secondary_suppression(1, &[vec![0], vec![0]], &[Candidate, Candidate], &priority);
+        assert_eq!(hidden.expect("valid"), Vec::<usize>::new());
+        // Some with c: row 1 'x' (inner 1, withheld), row 2 the total, beside the empty cell of
+        // labels no row has (inner 2), which a reader who knows there are none reads as 0.
+        let cells = [vec![0], vec![1], vec![0, 1, 2]];
+        let priority = [95.0, 5.0, 1e12 + 100.0];
+        let hidden = secondary_suppression_with_empty_cells(3, 2, &cells, &[Candidate, Primary, Candidate], &priority);
+        assert_eq!(hidden.expect("valid"), vec![0]);
+    }
+
     fn combination(entries: &[(u32, i128)]) -> Combination {
         Combination(entries.to_vec())
     }
@@ -410,14 +498,14 @@ mod tests {
     #[test]
     fn overflow_hides_the_candidate_and_changes_nothing() {
         let huge = i128::MAX / 2 + 2; // odd, so no common factor with 2 divides it away
-        let mut basis = Basis::new(4);
-        basis.push(0, combination(&[(0, 1), (1, huge), (2, 1)]));
-        basis.push(1, combination(&[(1, 2), (3, 1)]));
+        let mut published = Published::new(4, 4);
+        published.seen.push(0, combination(&[(0, 1), (1, huge), (2, 1)]));
+        published.seen.push(1, combination(&[(1, 2), (3, 1)]));
         let mut primaries = vec![combination(&[(2, 1), (3, 1)])];
         let before = primaries.clone();
         // e0 − v0 = −(0, huge, 1, 0); eliminating index 1 with v1 then needs 2·huge.
-        assert!(basis.reduce(Combination::of_cell(&[0])).is_err());
-        assert!(!publish(&mut basis, &mut primaries, &[0], Publish::IfSafe));
-        assert_eq!((basis.vectors.len(), primaries), (2, before));
+        assert!(published.seen.reduce(Combination::of_cell(&[0])).is_err());
+        assert!(!published.publish(&mut primaries, &[0], Publish::IfSafe));
+        assert_eq!((published.seen.vectors.len(), primaries), (2, before));
     }
 }

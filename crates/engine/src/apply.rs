@@ -466,7 +466,7 @@ pub fn apply_disclosure_control(
     // Secondary suppression over the grouping-set relations: rows are hidden whole, so the
     // relations among rows, the same in every column, are solved once.
     if let Some(relations) = &relations {
-        let hide = relations.secondary_rows(&primary_row, &published, &persons)?;
+        let hide = relations.secondary_rows(&primary_row, &published, &persons, !policy.show_zero_cells)?;
         for r in hide {
             // As a primary-hidden row, a row hidden to protect one would tell, by passing the
             // HAVING, something of its hidden values (`HAVING count(*) = 16` on a subtotal).
@@ -489,9 +489,16 @@ pub fn apply_disclosure_control(
     let sets = crate::history::person_sets(&batch, spec)?;
     let (by_history, conflicts) =
         crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
+    // The rows the ledger hides join the primary ones; rows hidden already protect nothing.
     let hide_rows = match &relations {
-        Some(relations) => relations.secondary_rows(&by_history, &published, &persons)?,
-        None => Vec::new(),
+        Some(relations) if by_history.contains(&true) => {
+            let primary: Vec<bool> = (0..rows).map(|r| by_history[r] || primary_row[r]).collect();
+            let shown: Vec<bool> = (0..rows)
+                .map(|r| published[r] && value_columns.iter().all(|c| rule[r][*c].is_none()))
+                .collect();
+            relations.secondary_rows(&primary, &shown, &persons, !policy.show_zero_cells)?
+        }
+        _ => Vec::new(),
     };
     for r in (0..rows).filter(|r| by_history[*r]).chain(hide_rows) {
         if spec.having.is_some() {

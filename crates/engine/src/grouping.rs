@@ -2,6 +2,10 @@
 //! sum of the finest-level rows that agree with it on the keys it keeps. Secondary
 //! suppression solves them; a distinct count whose totals are not those sums (persons in two
 //! groups at once) has other relations, which its totals would reveal.
+//!
+//! Where zeros are hidden, the combinations of labels the table has no row for are **empty
+//! cells** of those relations (`empty_cells`): an empty group must look like a small one, whose
+//! row is withheld (see `secondary_suppression_with_empty_cells`).
 
 use crate::control::Grouping;
 use datafusion::arrow::array::{AsArray, RecordBatch};
@@ -10,7 +14,13 @@ use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
-use renkei_disclosure::{CellStatus, secondary_suppression};
+use renkei_disclosure::{CellStatus, secondary_suppression_with_empty_cells};
+use std::collections::HashMap;
+
+/// The most label combinations enumerated for the empty cells (the product of each key's
+/// labels, plus one for labels the table does not show). Beyond it every total is hidden:
+/// with no total shown, no empty cell is in a published relation.
+const MAX_LABEL_COMBINATIONS: usize = 1_000_000;
 
 fn internal(what: &str) -> DataFusionError {
     DataFusionError::Internal(format!("disclosure control: {what}"))
@@ -25,6 +35,8 @@ pub struct Relations {
     /// Per row, its grouping id and raw keys: the canonical order of equal priorities.
     ids: Vec<u64>,
     keys: Vec<Vec<String>>,
+    /// The keys a row keeps (not aggregated), as a bit per key, the first key highest.
+    set_mask: u64,
 }
 
 impl Relations {
@@ -67,7 +79,87 @@ impl Relations {
             cells,
             ids,
             keys,
+            set_mask,
         })
+    }
+
+    /// How many keys row `r` adds up (0 for a finest row).
+    fn level(&self, r: usize) -> u32 {
+        (self.ids[r] & self.set_mask).count_ones()
+    }
+
+    /// The empty cells: every combination of labels (each key's labels in the finest rows,
+    /// and one more for labels no row shows) that no finest row has, merged where they lie in
+    /// the same totals (no relation can tell them apart), as the totals each lies in. None
+    /// when there are more than [`MAX_LABEL_COMBINATIONS`].
+    fn empty_cells(&self) -> Option<Vec<Vec<usize>>> {
+        let n = self.keys.first().map_or(0, Vec::len);
+        // Each key's labels, numbered; `other` (the count) stands for labels no row shows.
+        let mut numbers: Vec<HashMap<&str, usize>> = vec![HashMap::new(); n];
+        for &i in &self.inner {
+            for (k, label) in self.keys[i].iter().enumerate() {
+                let next = numbers[k].len();
+                numbers[k].entry(label.as_str()).or_insert(next);
+            }
+        }
+        let radix: Vec<usize> = numbers.iter().map(|m| m.len() + 1).collect();
+        let combinations = radix
+            .iter()
+            .try_fold(1usize, |p, r| p.checked_mul(*r))
+            .filter(|p| *p <= MAX_LABEL_COMBINATIONS)?;
+        let numbered = |r: usize| -> Vec<usize> {
+            (0..n).map(|k| numbers[k].get(self.keys[r][k].as_str()).copied().unwrap_or(usize::MAX)).collect()
+        };
+        let finest: std::collections::HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();
+        // Each total by the keys it keeps and its labels there.
+        let kept = |r: usize, k: usize| self.ids[r] & self.set_mask & (1u64 << (n - 1 - k)) == 0;
+        let mut totals: HashMap<(u64, Vec<usize>), usize> = HashMap::new();
+        let mut sets: Vec<u64> = Vec::new();
+        for r in self.totals() {
+            let set = self.ids[r] & self.set_mask;
+            if !sets.contains(&set) {
+                sets.push(set);
+            }
+            let numbers = numbered(r);
+            let labels = (0..n).filter(|k| kept(r, *k)).map(|k| numbers[k]).collect();
+            totals.insert((set, labels), r);
+        }
+        let mut merged: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut empty: Vec<Vec<usize>> = Vec::new();
+        let mut labels = vec![0usize; n];
+        for _ in 0..combinations {
+            let as_key: Vec<usize> = labels
+                .iter()
+                .zip(&radix)
+                .map(|(l, r)| if *l == r - 1 { usize::MAX } else { *l })
+                .collect();
+            if !finest.contains(&as_key) {
+                let mut within: Vec<usize> = sets
+                    .iter()
+                    .filter_map(|set| {
+                        let projected = (0..n)
+                            .filter(|k| set & (1u64 << (n - 1 - k)) == 0)
+                            .map(|k| as_key[k])
+                            .collect();
+                        totals.get(&(*set, projected)).copied()
+                    })
+                    .collect();
+                within.sort_unstable();
+                if !within.is_empty() && !merged.contains_key(&within) {
+                    merged.insert(within.clone(), empty.len());
+                    empty.push(within);
+                }
+            }
+            // The next combination, the last key fastest.
+            for k in (0..n).rev() {
+                labels[k] += 1;
+                if labels[k] < radix[k] {
+                    break;
+                }
+                labels[k] = 0;
+            }
+        }
+        Some(empty)
     }
 
     /// The rows that add up others (totals and subtotals).
@@ -85,9 +177,29 @@ impl Relations {
         })
     }
 
-    /// Rows to hide so that no primary-suppressed row can be solved from the published ones.
-    pub fn secondary_rows(&self, primary: &[bool], published: &[bool], persons: &[Vec<i64>]) -> Result<Vec<usize>> {
+    /// Rows to hide so that no primary-suppressed row can be solved from the published ones
+    /// (rows not published need no protection of their own and protect none). With
+    /// `empty_cells` (zeros are hidden), combinations of labels without a row are empty cells
+    /// that no published relation may single out.
+    pub fn secondary_rows(
+        &self,
+        primary: &[bool],
+        published: &[bool],
+        persons: &[Vec<i64>],
+        empty_cells: bool,
+    ) -> Result<Vec<usize>> {
         let rows = self.cells.len();
+        let empty = if empty_cells { self.empty_cells() } else { Some(Vec::new()) };
+        let Some(empty) = empty else {
+            // Too many combinations to enumerate: no total is shown.
+            return Ok(self.totals().filter(|r| published[*r] && !primary[*r]).collect());
+        };
+        let mut cells = self.cells.clone();
+        for (e, within) in empty.iter().enumerate() {
+            for &r in within {
+                cells[r].push((self.inner.len() + e) as u32);
+            }
+        }
         let status: Vec<CellStatus> = (0..rows)
             .map(|r| {
                 if primary[r] {
@@ -99,8 +211,15 @@ impl Relations {
                 }
             })
             .collect();
+        // Totals before the rows they add up, then by persons. By persons alone, a total and
+        // the one row beside an empty group tie, and the tie went to the row, while beside a
+        // small group the total holds more and was kept: which one was hidden told the two
+        // apart.
         let priority: Vec<f64> = (0..rows)
-            .map(|r| persons.iter().map(|p| p[r]).min().unwrap_or(0) as f64)
+            .map(|r| {
+                let persons = persons.iter().map(|p| p[r]).min().unwrap_or(0) as f64;
+                f64::from(self.level(r)) * 2f64.powi(44) + persons
+            })
             .collect();
         // Equal priorities are decided by position. Present the rows ordered by their labels,
         // so that the position is the label's, not the row's place in the output (which an
@@ -111,9 +230,10 @@ impl Relations {
                 .cmp(&self.ids[b])
                 .then_with(|| self.keys[a].cmp(&self.keys[b]))
         });
-        let hidden = secondary_suppression(
+        let hidden = secondary_suppression_with_empty_cells(
+            self.inner.len() + empty.len(),
             self.inner.len(),
-            &permuted(&self.cells, &canonical),
+            &permuted(&cells, &canonical),
             &permuted(&status, &canonical),
             &permuted(&priority, &canonical),
         )

@@ -4,6 +4,7 @@
 //! linked once.
 
 mod adversarial;
+mod empty_groups;
 mod fan_out;
 mod golden;
 mod grammar;
