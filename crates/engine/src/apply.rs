@@ -408,6 +408,8 @@ pub fn apply_disclosure_control(
     // withheld row is not counted anywhere: with `HAVING count(*) = 3`, the count of rows
     // withheld would be the count of groups of exactly 3.
     let mut published = vec![true; rows];
+    // The rows whose verdict the output tells (shown, or absent by the HAVING alone).
+    let mut judged = vec![false; rows];
     if let Some(name) = &spec.having {
         let verdict = column(&batch, name)?
             .as_boolean_opt()
@@ -417,6 +419,7 @@ pub fn apply_disclosure_control(
             if !keep || primary_row[r] || having_hidden[r] {
                 published[r] = false;
             }
+            judged[r] = !(primary_row[r] || having_hidden[r]);
         }
     }
 
@@ -486,9 +489,10 @@ pub fn apply_disclosure_control(
     // other and with those the project released before (`history.rs`). A count it hides
     // hides its row, and the rows that protect that row in a ROLLUP, as a primary cell's
     // would.
-    let sets = crate::history::person_sets(&batch, spec)?;
+    let mut sets = crate::history::person_sets(&batch, spec)?;
+    sets.set_judged(judged);
     let (by_history, conflicts) =
-        crate::history::hide_by_history(&sets, &mut rule, &published, history, policy.min_persons)?;
+        crate::history::hide_by_history(&mut sets, &mut rule, &published, history, policy.min_persons)?;
     // The rows the ledger hides join the primary ones; rows hidden already protect nothing.
     let hide_rows = match &relations {
         Some(relations) if by_history.contains(&true) => {

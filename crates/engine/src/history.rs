@@ -18,7 +18,10 @@ use renkei_disclosure::{
 
 /// One released count of persons with its persons: what a ledger keeps of an output.
 pub struct ReleasedCell {
-    /// Its row in the released output (0-based) and its column's name.
+    /// Its row in the released output (0-based) and its column's name. An aggregate a HAVING
+    /// tested is in column `HAVING <k>` (its k-th such aggregate, from 1); where the HAVING
+    /// dropped its row, the row is numbered after the output's rows (its verdict, the row's
+    /// absence, was released all the same).
     pub row: usize,
     pub column: String,
     pub persons: PersonSet,
@@ -74,6 +77,13 @@ pub struct PersonSets {
     rows: Vec<Vec<Option<PersonSet>>>,
     /// Per set: whether it is a total's pieces.
     pieces: Vec<bool>,
+    /// The sets of aggregates a HAVING tests that no column shows. Each query's verdict is a
+    /// yes/no about them: 22 HAVINGs bisected the women's points, 22 more those without the
+    /// woman aged 98, and the two gave her 28,942 points (red team R7-2).
+    tested: Vec<usize>,
+    /// Per row, whether its HAVING verdict is released (the row shown or absent by it, not
+    /// withheld for a hidden cell or by the history).
+    judged: Vec<bool>,
 }
 
 /// Reads the hidden person lists of `batch` (none where the engine keeps no sets).
@@ -120,19 +130,41 @@ pub fn person_sets(batch: &RecordBatch, spec: &ControlSpec) -> Result<PersonSets
         }
     }
     let pieces = sets.iter().map(|(_, k)| k.pieces).collect();
-    Ok(PersonSets { shown, rows, pieces })
+    let tested = (0..sets.len())
+        .filter(|s| spec.having_aggregates.contains(&sets[*s].0) && !shown.iter().any(|(_, t)| t == s))
+        .collect();
+    let judged = vec![false; batch.num_rows()];
+    Ok(PersonSets {
+        shown,
+        rows,
+        pieces,
+        tested,
+        judged,
+    })
 }
 
 impl PersonSets {
-    /// The kept sets of `published` rows that a column not hidden yet shows:
-    /// `(row, column, set)`.
-    fn candidates(&self, rule: &[Vec<Option<CellRule>>], published: &[bool]) -> Vec<(usize, usize, usize)> {
+    /// The rows whose HAVING verdict the output tells: the sets a HAVING tests there are
+    /// checked against the history and kept as released cells.
+    pub fn set_judged(&mut self, judged: Vec<bool>) {
+        self.judged = judged;
+    }
+
+    /// The kept sets of `published` rows that a column not hidden yet shows, and those a
+    /// HAVING tests in judged rows (no column): `(row, column, set)`.
+    fn candidates(&self, rule: &[Vec<Option<CellRule>>], published: &[bool]) -> Vec<(usize, Option<usize>, usize)> {
         let mut out = Vec::new();
-        for (r, row) in self.rows.iter().enumerate().filter(|(r, _)| published[*r]) {
-            for &(c, j) in &self.shown {
-                if rule[r][c].is_none() && row[j].as_ref().is_some_and(|s| !s.is_empty()) {
-                    out.push((r, c, j));
+        for (r, row) in self.rows.iter().enumerate() {
+            let has = |j: usize| row[j].as_ref().is_some_and(|s| !s.is_empty());
+            if published[r] {
+                for &(c, j) in &self.shown {
+                    if rule[r][c].is_none() && has(j) {
+                        out.push((r, Some(c), j));
+                    }
                 }
+            }
+            if self.judged[r] {
+                out.extend(self.tested.iter().filter(|j| has(**j)).map(|j| (r, None, *j)));
             }
         }
         out
@@ -144,7 +176,7 @@ impl PersonSets {
 /// rows where it did, and for each cell it marked the cells it conflicts with (searched only
 /// when some cell is marked).
 pub fn hide_by_history(
-    sets: &PersonSets,
+    sets: &mut PersonSets,
     rule: &mut [Vec<Option<CellRule>>],
     published: &[bool],
     history: &[PersonSet],
@@ -192,7 +224,12 @@ pub fn hide_by_history(
     }
     for (i, &(r, c, _)) in candidates.iter().enumerate() {
         if hide[i] {
-            rule[r][c] = Some(CellRule::History);
+            match c {
+                Some(c) => rule[r][c] = Some(CellRule::History),
+                // A verdict that would tell too much: the row is withheld, as unknown as one
+                // the HAVING dropped, and its verdict is not released.
+                None => sets.judged[r] = false,
+            }
             rows[r] = true;
         }
     }
@@ -200,19 +237,19 @@ pub fn hide_by_history(
     let totals: Vec<bool> = candidates.iter().map(|(_, _, j)| sets.pieces[*j]).collect();
     let conflicts = explain_history_conflicts(&history, &new, &totals, &hidden, &priority, min_persons)
         .into_iter()
-        .map(|conflict| {
+        .filter_map(|conflict| {
             let (row, column, _) = candidates[conflict.cell];
-            CheckedConflict {
+            Some(CheckedConflict {
                 row,
-                column,
+                column: column?,
                 with: conflict.history,
                 with_output: conflict
                     .new
                     .iter()
-                    .map(|k| (candidates[*k].0, candidates[*k].1))
+                    .filter_map(|k| Some((candidates[*k].0, candidates[*k].1?)))
                     .collect(),
                 found: conflict.found,
-            }
+            })
         })
         .collect();
     Ok((rows, conflicts))
@@ -250,14 +287,20 @@ pub fn conflicts_in_output(
 
 /// The released counts' person sets, in output rows: `released_rows[k]` is the checked
 /// result's row shown as output row k, `rule` the final verdict of each cell. A count shown in
-/// two columns is one cell.
+/// two columns is one cell. The sets a HAVING tested follow, in every judged row.
 pub fn released(
     sets: PersonSets,
     rule: &[Vec<Option<CellRule>>],
     released_rows: &[usize],
     columns: &[String],
 ) -> Vec<ReleasedCell> {
-    let PersonSets { shown, mut rows, .. } = sets;
+    let PersonSets {
+        shown,
+        mut rows,
+        tested,
+        judged,
+        ..
+    } = sets;
     let mut out = Vec::new();
     for (row, &r) in released_rows.iter().enumerate() {
         for &(c, j) in &shown {
@@ -267,6 +310,22 @@ pub fn released(
                 out.push(ReleasedCell {
                     row,
                     column: columns[c].clone(),
+                    persons,
+                });
+            }
+        }
+    }
+    let mut dropped = released_rows.len();
+    for r in (0..rows.len()).filter(|r| judged[*r]) {
+        let row = released_rows.iter().position(|x| *x == r).unwrap_or_else(|| {
+            dropped += 1;
+            dropped - 1
+        });
+        for (k, &j) in tested.iter().enumerate() {
+            if let Some(persons) = rows[r][j].take().filter(|s| !s.is_empty()) {
+                out.push(ReleasedCell {
+                    row,
+                    column: format!("HAVING {}", k + 1),
                     persons,
                 });
             }

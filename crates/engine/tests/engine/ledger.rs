@@ -525,3 +525,40 @@ fn a_history_cell_names_the_earlier_cells_it_conflicts_with_for_the_steward() {
     let json = men.report.to_json();
     assert!(!json.contains("conflict") && !json.contains("Span"), "{json}");
 }
+
+/// Red team R7-2: a HAVING tells one bit of an aggregate no column shows, and the history did
+/// not see it. Bisecting `HAVING sum(points) > t` over the women's DPC item points, then over
+/// the same without the woman aged 98, gave her points exactly. With the ledger, the tested
+/// aggregate is kept and checked like a released cell: the second bisection's rows are
+/// withheld, so it finds no total.
+#[test]
+fn totals_bisected_through_having_do_not_give_one_persons_points() {
+    let women = "FROM dpc_items i JOIN dpc_cases c ON i.person_id = c.person_id AND i.case_id = c.case_id \
+                 WHERE c.sex = 2";
+    let oldest = truth("SELECT max(age) FROM dpc_cases WHERE sex = 2");
+    let without = format!("AND NOT (c.age = {oldest})");
+    let small = truth(&format!(
+        "SELECT count(DISTINCT c.person_id) {women} AND c.age = {oldest}"
+    ));
+    assert!((1..10).contains(&small), "{small}");
+    let mut project = Project::new();
+    // The least t for which the HAVING drops the row: the total, if every verdict is told.
+    let mut bisect = |extra: &str| -> i64 {
+        let (mut low, mut high) = (0i64, 1i64 << 24);
+        while low < high {
+            let mid = (low + high) / 2;
+            let sql = format!("SELECT c.sex {women} {extra} GROUP BY c.sex HAVING sum(i.points) > {mid}");
+            if strings(&project.ask(&sql).batches).is_empty() {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        low
+    };
+    let all = bisect("");
+    assert_eq!(all, truth(&format!("SELECT sum(i.points) {women}")), "the first total is told");
+    let rest = bisect(&without);
+    let theirs = truth(&format!("SELECT sum(i.points) {women} AND c.age = {oldest}"));
+    assert_ne!(all - rest, theirs, "the small group's points, {theirs}, by difference");
+}
