@@ -164,16 +164,13 @@ fn atoms_over(kind: Atoms, person: &Expr, signature: &Expr, filter: &Option<Expr
 /// the i-th). `count(*) − count(*) FILTER (WHERE age < 90) − count(DISTINCT person_id)
 /// FILTER (WHERE age >= 90)` was the extra certifications of 5 persons, every pair of the
 /// three far apart and each kind's span too small to see it. Distinct counts of records are
-/// in it as counts of their rows; totals of other values are not (docs/disclosure.md says so).
-pub fn profile_aggregate(cells: &[(usize, Cell)]) -> Result<Option<(Expr, Vec<usize>, u64)>> {
+/// in it as counts of their rows, which they are only where each record is one row
+/// (`records_are_rows`: a table's row key, that table alone); otherwise such a row is refused.
+/// Totals of other values are not in it (docs/disclosure.md says so).
+pub fn profile_aggregate(cells: &[(usize, Cell)], records_are_rows: bool) -> Result<Option<(Expr, Vec<usize>, u64)>> {
     let counts = |c: &Cell| match c.kind {
         Kind::Rows => matches!(c.value, Some(Expr::Literal(..))),
-        Kind::Persons => true,
-        // A distinct count of records as a count of the rows that have one: exact where each
-        // record is one row (stays, claims), an approximation over joins that repeat them,
-        // which only adds combinations to those checked (`count(DISTINCT case_id) − count(*)
-        // FILTER (WHERE NOT age >= 80) − persons aged 80+` was one person's second stay).
-        Kind::Records => true,
+        Kind::Persons | Kind::Records => true,
     };
     let mut persons: Vec<&Expr> = Vec::new();
     for (_, cell) in cells.iter().filter(|(_, c)| c.kind == Kind::Persons) {
@@ -188,6 +185,17 @@ pub fn profile_aggregate(cells: &[(usize, Cell)]) -> Result<Option<(Expr, Vec<us
         let of_person: Vec<&(usize, Cell)> = cells.iter().filter(|(_, c)| &c.person == person && counts(c)).collect();
         if of_person.len() < 3 || !of_person.iter().any(|(_, c)| c.kind != Kind::Persons) {
             continue;
+        }
+        if !records_are_rows && of_person.iter().any(|(_, c)| c.kind == Kind::Records) {
+            // A claim of two diagnosis rows counts once but has two rows: as rows, 235 claims −
+            // 209 persons − 20 claims looked like a combination of 19 persons; it was 6 claims
+            // of 5 (red team R7-5).
+            return Err(refuse(
+                "a distinct count of records beside counts of persons or of rows is checked only \
+                 where each record is one row (claim_id of ndb_claims, case_id of dpc_cases, that \
+                 table alone): count rows or persons instead"
+                    .into(),
+            ));
         }
         if found.is_some() || of_person.len() > MAX_CELLS {
             return Err(refuse(format!(

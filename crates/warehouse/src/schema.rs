@@ -174,6 +174,10 @@ pub struct TableDef {
     /// Only the data steward reads it: stored under [`LINKAGE_DIR`], never registered for
     /// analysts.
     pub steward_only: bool,
+    /// The record key of which each row has its own value (a claim's one row, a stay's), if
+    /// any: a distinct count of it is a count of rows. Other tables hold several rows per
+    /// record (a claim's diagnoses, a claim's service types).
+    pub row_key: Option<&'static str>,
 }
 
 impl TableDef {
@@ -272,6 +276,7 @@ mod tests {
             description: "test",
             columns: &COLUMNS,
             steward_only: false,
+            row_key: None,
         };
         let schema = table.schema();
         assert_eq!(schema.metadata()[TABLE_METADATA_KEY], "t");
@@ -286,6 +291,7 @@ mod tests {
         assert_eq!(table.directory(Path::new("/w")), Path::new("/w/t"));
         let steward = TableDef {
             steward_only: true,
+            row_key: None,
             ..table
         };
         assert_eq!(steward.directory(Path::new("/w")), Path::new("/w/_linkage/t"));

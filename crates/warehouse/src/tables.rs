@@ -151,6 +151,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: false,
+        row_key: Some("claim_id"),
     },
     TableDef {
         name: "ndb_diagnoses",
@@ -186,6 +187,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: false,
+        row_key: None,
     },
     TableDef {
         name: "ndb_procedures",
@@ -199,6 +201,7 @@ pub static TABLES: &[TableDef] = &[
             TIMES,
         ],
         steward_only: false,
+        row_key: None,
     },
     TableDef {
         name: "ndb_drugs",
@@ -218,6 +221,7 @@ pub static TABLES: &[TableDef] = &[
             TIMES,
         ],
         steward_only: false,
+        row_key: None,
     },
     TableDef {
         name: "kaigo_certifications",
@@ -272,6 +276,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: false,
+        row_key: None,
     },
     TableDef {
         name: "kaigo_claims",
@@ -314,6 +319,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: false,
+        row_key: None,
     },
     TableDef {
         name: "dpc_cases",
@@ -364,6 +370,7 @@ pub static TABLES: &[TableDef] = &[
             AGE,
         ],
         steward_only: false,
+        row_key: Some("case_id"),
     },
     TableDef {
         name: "dpc_items",
@@ -394,6 +401,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: false,
+        row_key: None,
     },
     TableDef {
         name: "person_links",
@@ -426,6 +434,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: true,
+        row_key: None,
     },
     TableDef {
         name: "record_origins",
@@ -466,6 +475,7 @@ pub static TABLES: &[TableDef] = &[
             ),
         ],
         steward_only: true,
+        row_key: None,
     },
 ];
 

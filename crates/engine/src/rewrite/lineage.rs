@@ -3,8 +3,11 @@
 
 use super::Classes;
 use super::carried::{Base, Carried};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::expr::AggregateFunction;
+use datafusion::logical_expr::utils::split_conjunction;
+use datafusion::logical_expr::{BinaryExpr, Expr, LogicalPlan, Operator};
 use renkei_warehouse::ColumnClass;
 use std::collections::BTreeSet;
 
@@ -48,6 +51,23 @@ impl Rewriter<'_> {
 
     pub(super) fn has_class(&self, origins: &BTreeSet<usize>, class: ColumnClass) -> bool {
         origins.iter().any(|b| self.class(*b) == class)
+    }
+
+    /// Whether a distinct count of `arg` in `c` is a count of its rows: `arg` is a bare copy
+    /// of its table's row key (`TableDef::row_key`), that table is the one scan of `c`
+    /// outside derived aggregates, and each join there meets an aggregate on all its group
+    /// keys (one row per key: `dpc_points_by_diagnosis` joins each stay to its case's points),
+    /// so no join repeats a record.
+    pub(super) fn records_are_rows(&self, c: &Carried, arg: &Expr) -> Result<bool> {
+        let origins = c.expr_origins(arg)?;
+        let [base] = origins.iter().map(|b| &self.bases[*b]).collect::<Vec<_>>()[..] else {
+            return Ok(false);
+        };
+        let is_row_key = renkei_warehouse::TABLES
+            .iter()
+            .any(|t| t.name == base.table && t.row_key == Some(base.column.as_str()));
+        let bare = matches!(arg.clone().unalias_nested().data, Expr::Column(_));
+        Ok(is_row_key && bare && scans_repeating_no_row(&c.plan) == Some(1))
     }
 
     pub(super) fn find(&mut self, mut l: usize) -> usize {
@@ -121,6 +141,86 @@ impl Rewriter<'_> {
             if self.class(*b) == ColumnClass::UnitKey {
                 self.referenced_units.insert(*b);
             }
+        }
+    }
+}
+
+/// The scans of `plan` outside derived aggregates, or None where a join may repeat rows (one
+/// side is not an aggregate met on all its group keys) or a subquery reads more.
+fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<usize> {
+    match plan {
+        LogicalPlan::TableScan(_) => Some(1),
+        LogicalPlan::Aggregate(_) | LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Some(0),
+        LogicalPlan::Join(join) => {
+            // The equalities of columns, from ON keys and from the join's filter, per side.
+            let mut pairs: Vec<(&Expr, &Expr)> = join.on.iter().map(|(l, r)| (l, r)).collect();
+            for conjunct in join.filter.iter().flat_map(split_conjunction) {
+                if let Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) = conjunct
+                    && let (Expr::Column(a), Expr::Column(_)) = (&**left, &**right)
+                {
+                    if join.left.schema().has_column(a) {
+                        pairs.push((left, right));
+                    } else {
+                        pairs.push((right, left));
+                    }
+                }
+            }
+            let left_keys: Vec<&Expr> = pairs.iter().map(|(l, _)| *l).collect();
+            let right_keys: Vec<&Expr> = pairs.iter().map(|(_, r)| *r).collect();
+            if !(unique_on(&join.right, &right_keys) || unique_on(&join.left, &left_keys)) {
+                return None;
+            }
+            Some(scans_repeating_no_row(&join.left)? + scans_repeating_no_row(&join.right)?)
+        }
+        LogicalPlan::Filter(_) | LogicalPlan::Projection(_) | LogicalPlan::SubqueryAlias(_) | LogicalPlan::Sort(_) => {
+            let mut subquery = false;
+            plan.apply_expressions(|e| {
+                subquery |= e.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_))))?;
+                Ok(TreeNodeRecursion::Continue)
+            })
+            .ok()?;
+            if subquery {
+                return None;
+            }
+            plan.inputs().into_iter().map(scans_repeating_no_row).sum()
+        }
+        _ => None,
+    }
+}
+
+/// Whether `plan` has one row per value of `keys` (bare columns of it): an aggregate, under
+/// aliases, filters and projections that pass its group keys on by name, whose group keys
+/// are all among `keys`.
+fn unique_on(plan: &LogicalPlan, keys: &[&Expr]) -> bool {
+    let named = |e: &Expr| match e {
+        Expr::Column(c) => Some(c.name.clone()),
+        _ => None,
+    };
+    let keys: Vec<String> = keys.iter().filter_map(|e| named(e)).collect();
+    let mut node = plan;
+    loop {
+        match node {
+            LogicalPlan::SubqueryAlias(a) => node = &a.input,
+            LogicalPlan::Filter(f) => node = &f.input,
+            LogicalPlan::Projection(p) => {
+                // A key must be the column of the same name below, not another renamed.
+                let passes_on = keys.iter().all(|k| {
+                    p.expr.iter().any(|e| match e {
+                        Expr::Column(c) => &c.name == k,
+                        Expr::Alias(a) => &a.name == k && matches!(&*a.expr, Expr::Column(c) if &c.name == k),
+                        _ => false,
+                    })
+                });
+                if !passes_on {
+                    return false;
+                }
+                node = &p.input;
+            }
+            LogicalPlan::Aggregate(a) => {
+                return !a.group_expr.is_empty()
+                    && a.group_expr.iter().all(|g| named(g).is_some_and(|g| keys.contains(&g)));
+            }
+            _ => return false,
         }
     }
 }

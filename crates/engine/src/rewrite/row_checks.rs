@@ -117,6 +117,8 @@ impl Rewriter<'_> {
         let rows_are_persons = persons.one_row;
         let mut cells: Vec<(usize, span::Cell)> = Vec::new();
         let mut records: Vec<Expr> = Vec::new();
+        // Whether every distinct count of records here counts rows (see `profile_aggregate`).
+        let mut records_are_rows = true;
         for (j, term) in &terms {
             let f = aggregate_function(&aggr_expr[*j])?;
             let distinct_of = match (
@@ -140,6 +142,7 @@ impl Rewriter<'_> {
                 _ if counts_persons && rows_are_persons => (span::Kind::Rows, Some(lit(1i64))),
                 _ if counts_persons => (span::Kind::Persons, None),
                 (_, Some(record)) => {
+                    records_are_rows &= self.records_are_rows(c, &record)?;
                     records.push(record.clone());
                     (span::Kind::Records, Some(record))
                 }
@@ -193,7 +196,7 @@ impl Rewriter<'_> {
                 units,
             });
         }
-        if let Some((e, aggregates, counts_persons)) = span::profile_aggregate(&cells)? {
+        if let Some((e, aggregates, counts_persons)) = span::profile_aggregate(&cells, records_are_rows)? {
             atoms.push(AtomCheck {
                 column: hidden.add(e),
                 aggregates,

@@ -119,3 +119,19 @@ fn replay_one_query() {
         }
     }
 }
+
+/// The span check across kinds takes a distinct count of a table's row key for a count of its
+/// rows (`TableDef::row_key`, red team R7-5): each must be one row's own.
+#[test]
+fn every_row_key_is_one_rows_own() {
+    for table in renkei_warehouse::TABLES.iter().filter(|t| !t.steward_only) {
+        if let Some(key) = table.row_key {
+            let counts = strings(&plain(&format!(
+                "SELECT count(*), count(DISTINCT {key}), count({key}) FROM {}",
+                table.name
+            )));
+            assert_eq!(counts[0][0], counts[0][1], "{}.{key}", table.name);
+            assert_eq!(counts[0][0], counts[0][2], "{}.{key} has NULLs", table.name);
+        }
+    }
+}
