@@ -36,8 +36,33 @@ pub(crate) fn warehouse() -> &'static Path {
 /// process and the address it printed, and with `--http` among `serve_args`, also the
 /// console's URL it printed.
 pub(crate) fn spawn_server_over(warehouse: &Path, data: &Path, serve_args: &[&str]) -> (Child, String, Option<String>) {
+    spawn_server_with(warehouse, data, serve_args, &Launch::default())
+}
+
+/// How a server process is started beyond its arguments.
+#[derive(Default)]
+pub(crate) struct Launch<'a> {
+    /// More environment variables.
+    pub(crate) env: &'a [(&'a str, &'a str)],
+    /// Where its standard error goes (the test's own if absent).
+    pub(crate) stderr: Option<&'a Path>,
+}
+
+/// As [`spawn_server_over`], started as `launch` says.
+pub(crate) fn spawn_server_with(
+    warehouse: &Path,
+    data: &Path,
+    serve_args: &[&str],
+    launch: &Launch,
+) -> (Child, String, Option<String>) {
+    let stderr = match launch.stderr {
+        Some(path) => Stdio::from(std::fs::File::create(path).expect("the server's stderr file")),
+        None => Stdio::inherit(),
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(launch.env.iter().copied())
+        .stderr(stderr)
         .arg("--data")
         .arg(data)
         .arg("--warehouse")
@@ -94,6 +119,15 @@ impl Server {
 
     /// As [`Server::start_with`], over `warehouse`.
     pub(crate) fn start_over(warehouse: &Path, scheme: &str, serve_args: &[&str]) -> Server {
+        Server::launch(warehouse, scheme, serve_args, &Launch::default())
+    }
+
+    /// As [`Server::start_with`] (plain HTTP/2), started as `launch` says.
+    pub(crate) fn start_launched(serve_args: &[&str], launch: &Launch) -> Server {
+        Server::launch(warehouse(), "http", serve_args, launch)
+    }
+
+    fn launch(warehouse: &Path, scheme: &str, serve_args: &[&str], launch: &Launch) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data");
         let data_arg = data.to_str().expect("utf-8 path");
@@ -106,7 +140,7 @@ impl Server {
             !again.status.success(),
             "bootstrap works only on an empty data directory"
         );
-        let (child, addr, console) = spawn_server_over(warehouse, &data, serve_args);
+        let (child, addr, console) = spawn_server_with(warehouse, &data, serve_args, launch);
         Server {
             child,
             addr: format!("{scheme}://{addr}"),

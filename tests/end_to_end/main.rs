@@ -15,6 +15,7 @@ mod hostile;
 mod ledger;
 mod limits;
 mod load;
+mod operations;
 mod pipeline;
 mod python_client;
 mod stewards;

@@ -48,7 +48,7 @@ fn role(wire: i32) -> Result<Role, BrokerError> {
 }
 
 impl Broker {
-    fn create_project(&self, caller: Caller, wire: Option<pb::Project>) -> Result<pb::Project, BrokerError> {
+    async fn create_project(&self, caller: Caller, wire: Option<pb::Project>) -> Result<pb::Project, BrokerError> {
         caller.require(&[Role::Admin])?;
         let wire = wire.ok_or_else(|| BrokerError::InvalidArgument("no project given".into()))?;
         check_id("project", &wire.id)?;
@@ -82,7 +82,9 @@ impl Broker {
                 "the approval period ends before it starts".into(),
             ));
         }
-        self.store().create_project(&caller, &project)?;
+        let project = self
+            .db(move |store| store.create_project(&caller, &project).map(|()| project))
+            .await?;
         Ok(pb::Project {
             datasets: project.datasets.iter().map(|&d| dataset_to_wire(d).into()).collect(),
             approval_start: project.approval_start.to_string(),
@@ -93,16 +95,23 @@ impl Broker {
         })
     }
 
-    fn create_user(&self, caller: Caller, wire: Option<pb::User>) -> Result<pb::User, BrokerError> {
+    async fn create_user(&self, caller: Caller, wire: Option<pb::User>) -> Result<pb::User, BrokerError> {
         caller.require(&[Role::Admin])?;
         let wire = wire.ok_or_else(|| BrokerError::InvalidArgument("no user given".into()))?;
         check_id("user", &wire.id)?;
         let role = role(wire.role)?;
-        self.store().create_user(&caller, &wire.id, role, &wire.project_ids)?;
-        Ok(wire)
+        self.db(move |store| {
+            store.create_user(&caller, &wire.id, role, &wire.project_ids)?;
+            Ok(wire)
+        })
+        .await
     }
 
-    fn issue_token(&self, caller: Caller, r: &pb::IssueTokenRequest) -> Result<pb::IssueTokenResponse, BrokerError> {
+    async fn issue_token(
+        &self,
+        caller: Caller,
+        r: pb::IssueTokenRequest,
+    ) -> Result<pb::IssueTokenResponse, BrokerError> {
         caller.require(&[Role::Admin])?;
         let valid = i64::try_from(r.valid_seconds)
             .ok()
@@ -110,7 +119,10 @@ impl Broker {
             .ok_or_else(|| BrokerError::InvalidArgument("valid_seconds must be at least 1".into()))?;
         let token = auth::new_token()?;
         let expires_at = store::now().0.saturating_add(valid);
-        let token_id = self.store().issue_token(&caller, &r.user_id, &token.hash, expires_at)?;
+        let hash = token.hash.clone();
+        let token_id = self
+            .db(move |store| store.issue_token(&caller, &r.user_id, &hash, expires_at))
+            .await?;
         Ok(pb::IssueTokenResponse {
             token_id: token_id.unsigned_abs(),
             token: token.secret,
@@ -118,20 +130,21 @@ impl Broker {
         })
     }
 
-    fn assign_steward(
+    async fn assign_steward(
         &self,
         caller: Caller,
-        r: &pb::AssignStewardRequest,
+        r: pb::AssignStewardRequest,
     ) -> Result<pb::AssignStewardResponse, BrokerError> {
         caller.require(&[Role::Admin])?;
-        self.store().assign(&caller, &r.user_id, &r.project_id)?;
+        self.db(move |store| store.assign(&caller, &r.user_id, &r.project_id))
+            .await?;
         Ok(pb::AssignStewardResponse {})
     }
 
-    fn revoke_token(&self, caller: Caller, token_id: u64) -> Result<pb::RevokeTokenResponse, BrokerError> {
+    async fn revoke_token(&self, caller: Caller, token_id: u64) -> Result<pb::RevokeTokenResponse, BrokerError> {
         caller.require(&[Role::Admin])?;
         let id = i64::try_from(token_id).map_err(|_| BrokerError::NotFound(format!("token {token_id}")))?;
-        self.store().revoke_token(&caller, id)?;
+        self.db(move |store| store.revoke_token(&caller, id)).await?;
         Ok(pb::RevokeTokenResponse {})
     }
 }
@@ -141,7 +154,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
     async fn create_project(&self, r: Request<pb::CreateProjectRequest>) -> Result<Response<pb::Project>, Status> {
         let (metadata, _, message) = r.into_parts();
         self.0
-            .call(&metadata, "create_project", None, |caller| async move {
+            .call(&metadata, "create_project", None, |caller| {
                 self.0.create_project(caller, message.project)
             })
             .await
@@ -151,7 +164,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
     async fn create_user(&self, r: Request<pb::CreateUserRequest>) -> Result<Response<pb::User>, Status> {
         let (metadata, _, message) = r.into_parts();
         self.0
-            .call(&metadata, "create_user", None, |caller| async move {
+            .call(&metadata, "create_user", None, |caller| {
                 self.0.create_user(caller, message.user)
             })
             .await
@@ -161,8 +174,8 @@ impl pb::admin_service_server::AdminService for AdminApi {
     async fn issue_token(&self, r: Request<pb::IssueTokenRequest>) -> Result<Response<pb::IssueTokenResponse>, Status> {
         let (metadata, _, message) = r.into_parts();
         self.0
-            .call(&metadata, "issue_token", None, |caller| async move {
-                self.0.issue_token(caller, &message)
+            .call(&metadata, "issue_token", None, |caller| {
+                self.0.issue_token(caller, message)
             })
             .await
             .map(Response::new)
@@ -174,7 +187,7 @@ impl pb::admin_service_server::AdminService for AdminApi {
     ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
         let token_id = r.get_ref().token_id;
         self.0
-            .call(r.metadata(), "revoke_token", None, |caller| async move {
+            .call(r.metadata(), "revoke_token", None, |caller| {
                 self.0.revoke_token(caller, token_id)
             })
             .await
@@ -187,8 +200,8 @@ impl pb::admin_service_server::AdminService for AdminApi {
     ) -> Result<Response<pb::AssignStewardResponse>, Status> {
         let (metadata, _, message) = r.into_parts();
         self.0
-            .call(&metadata, "assign_steward", None, |caller| async move {
-                self.0.assign_steward(caller, &message)
+            .call(&metadata, "assign_steward", None, |caller| {
+                self.0.assign_steward(caller, message)
             })
             .await
             .map(Response::new)

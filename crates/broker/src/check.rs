@@ -44,7 +44,9 @@ impl Broker {
                     (CheckOutcome::Refused(e.to_string()), Some(e))
                 }
             };
-            broker.store().finish_check(&caller, id, &outcome)?;
+            broker
+                .db(move |store| store.finish_check(&caller, id, &outcome))
+                .await?;
             failure.map_or(Ok(()), Err)
         });
         // A panic in the check leaves the request submitted, for the check at next start.
@@ -56,13 +58,16 @@ impl Broker {
     /// Every request still `submitted` (the server stopped between accepting it and storing
     /// its verdict), taken before the server answers anyone: what is submitted later is
     /// checked by its own call.
-    pub(crate) fn unchecked_requests(&self) -> Result<Vec<RequestRecord>, BrokerError> {
-        self.store().all_requests(&RequestFilter::InStates {
-            states: &[State::Submitted],
-            project: None,
-            submitted_before: None,
-            assigned_to: None,
+    pub(crate) async fn unchecked_requests(&self) -> Result<Vec<RequestRecord>, BrokerError> {
+        self.db(|store| {
+            store.all_requests(&RequestFilter::InStates {
+                states: &[State::Submitted],
+                project: None,
+                submitted_before: None,
+                assigned_to: None,
+            })
         })
+        .await
     }
 
     /// Checks `unchecked` in the background, on behalf of each requester. Each such check is
@@ -78,26 +83,36 @@ impl Broker {
     }
 
     async fn check_again(self: &Arc<Self>, r: &RequestRecord) -> Result<(), BrokerError> {
-        let (caller, project) = {
-            let store = self.store();
-            (store.caller(&r.requester)?, store.project(&r.project_id)?)
+        let (requester, project_id, id) = (r.requester.clone(), r.project_id.clone(), r.id);
+        // One step on the store: who, what, whether it was tried, and the entry that says it
+        // is tried now (or its refusal).
+        let started = self
+            .db(move |store| {
+                let (caller, project) = (store.caller(&requester)?, store.project(&project_id)?);
+                let tried = audit::entries_of_request(store.connection(), id)?
+                    .iter()
+                    .any(|e| e.event.action == RECHECK_AT_START);
+                if tried {
+                    let outcome = CheckOutcome::Refused(
+                        "the check of this request stopped the server twice; it is not run again".into(),
+                    );
+                    store.finish_check(&caller, id, &outcome)?;
+                    return Ok(None);
+                }
+                store.record(&Event {
+                    user: caller.user.clone(),
+                    role: caller.role.as_str().to_string(),
+                    action: RECHECK_AT_START.to_string(),
+                    request_id: Some(id),
+                    outcome: "started".to_string(),
+                    ..Event::default()
+                })?;
+                Ok(Some((caller, project)))
+            })
+            .await?;
+        let Some((caller, project)) = started else {
+            return Ok(());
         };
-        let tried = audit::entries_of_request(self.store().connection(), r.id)?
-            .iter()
-            .any(|e| e.event.action == RECHECK_AT_START);
-        if tried {
-            let outcome =
-                CheckOutcome::Refused("the check of this request stopped the server twice; it is not run again".into());
-            return self.store().finish_check(&caller, r.id, &outcome);
-        }
-        self.store().record(&Event {
-            user: caller.user.clone(),
-            role: caller.role.as_str().to_string(),
-            action: RECHECK_AT_START.to_string(),
-            request_id: Some(r.id),
-            outcome: "started".to_string(),
-            ..Event::default()
-        })?;
         match self.check(caller, r.id, project, r.sql.clone()).await {
             Ok(()) | Err(BrokerError::Query(_)) => Ok(()),
             Err(e) => Err(e),

@@ -2,7 +2,14 @@
 //! decoded, and callers without a token cannot flood the audit trail.
 
 use crate::Broker;
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tonic::body::Body;
+use tonic::codegen::{Service, http};
+use tonic::metadata::MetadataMap;
+use tonic::server::NamedService;
 
 /// The gate in front of every gRPC service but health: a call without a valid token is
 /// answered UNAUTHENTICATED from its headers alone, before tonic decodes a byte of its
@@ -52,33 +59,80 @@ impl Gate {
     }
 }
 
-impl tonic::service::Interceptor for Gate {
-    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        match self.broker.authenticate(request.metadata()) {
-            Ok(_) => Ok(request),
-            Err(e) => {
-                let second = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let admitted = self
-                    .refusals
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .admit(second);
-                match admitted {
-                    Some(0) => self.broker.record_failure(None, "authenticate", None, &e),
-                    Some(n) => self.broker.record_failure(
-                        None,
-                        &format!("authenticate (and {n} more unauthenticated calls, not recorded one by one)"),
-                        None,
-                        &e,
-                    ),
-                    None => {}
-                }
-                Err(e.into())
-            }
+impl Gate {
+    /// `service` behind this gate.
+    pub(crate) fn guard<S>(&self, service: S) -> Gated<S> {
+        Gated {
+            service,
+            gate: self.clone(),
         }
     }
+
+    /// Whether the call's headers carry a valid token; a refusal is audited at a bounded rate.
+    async fn admit(&self, metadata: &MetadataMap) -> Result<(), tonic::Status> {
+        let Err(e) = self.broker.authenticate(metadata).await else {
+            return Ok(());
+        };
+        let second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let admitted = self
+            .refusals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .admit(second);
+        match admitted {
+            Some(0) => self.broker.record_failure(None, "authenticate", None, &e).await,
+            Some(n) => {
+                let action = format!("authenticate (and {n} more unauthenticated calls, not recorded one by one)");
+                self.broker.record_failure(None, &action, None, &e).await;
+            }
+            None => {}
+        }
+        Err(e.into())
+    }
+}
+
+/// A gRPC service behind the gate. Not tonic's interceptor: that one is synchronous, and the
+/// token is looked up in the state database, which is reached asynchronously (`Broker::db`).
+#[derive(Clone)]
+pub(crate) struct Gated<S> {
+    service: S,
+    gate: Gate,
+}
+
+type Call = Pin<Box<dyn Future<Output = Result<http::Response<Body>, Infallible>> + Send>>;
+
+impl<S> Service<http::Request<Body>> for Gated<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Call;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.service.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Call {
+        // The service polled ready is the one called (tower's rule); a clone takes its place.
+        let ready = self.service.clone();
+        let mut service = std::mem::replace(&mut self.service, ready);
+        let gate = self.gate.clone();
+        Box::pin(async move {
+            let metadata = MetadataMap::from_headers(request.headers().clone());
+            match gate.admit(&metadata).await {
+                Ok(()) => service.call(request).await,
+                Err(status) => Ok(status.into_http()),
+            }
+        })
+    }
+}
+
+impl<S: NamedService> NamedService for Gated<S> {
+    const NAME: &'static str = S::NAME;
 }
 
 #[cfg(test)]

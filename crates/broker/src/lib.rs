@@ -45,9 +45,8 @@ use renkei_disclosure::Policy;
 use renkei_engine::{CheckedOutput, Engine, EngineError, EngineOptions};
 use renkei_proto::v1 as pb;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use tonic::metadata::MetadataMap;
-use tonic::service::interceptor::InterceptedService;
 
 /// What `renkei serve` is given.
 pub struct Config {
@@ -72,7 +71,8 @@ pub struct Config {
 
 /// The state every service shares.
 struct Broker {
-    store: Mutex<Store>,
+    /// Reached only through [`Broker::db`].
+    store: Arc<Mutex<Store>>,
     /// Held per project from reading its ledger to writing what its output released.
     ledger_locks: ledger::ProjectLocks,
     config: Config,
@@ -110,7 +110,7 @@ pub async fn serve(
         listener::HTTP2_PREFACE_BYTES,
     );
     let broker = Arc::new(Broker {
-        store: Mutex::new(store),
+        store: Arc::new(Mutex::new(store)),
         ledger_locks: ledger::ProjectLocks::default(),
         query_slots: limits::QuerySlots::new(&config.limits),
         config,
@@ -118,7 +118,7 @@ pub async fn serve(
     });
     // Requests accepted just before a crash may still wait for their check: taken now,
     // checked in the background while the server already answers.
-    let unchecked = broker.unchecked_requests()?;
+    let unchecked = broker.unchecked_requests().await?;
     tokio::spawn(Arc::clone(&broker).check_at_start(unchecked));
     let gate = gate::Gate::new(Arc::clone(&broker));
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)))
@@ -159,10 +159,10 @@ pub async fn serve(
     let grpc = async {
         server
             .add_service(health_service)
-            .add_service(InterceptedService::new(research, gate.clone()))
-            .add_service(InterceptedService::new(steward, gate.clone()))
-            .add_service(InterceptedService::new(admin, gate.clone()))
-            .add_service(InterceptedService::new(flight, gate))
+            .add_service(gate.guard(research))
+            .add_service(gate.guard(steward))
+            .add_service(gate.guard(admin))
+            .add_service(gate.guard(flight))
             .serve_with_incoming(
                 tokio_stream::wrappers::ReceiverStream::new(grpc_connections).map(Ok::<_, std::io::Error>),
             )
@@ -187,14 +187,28 @@ const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 impl Broker {
     /// The caller a call's bearer token names.
-    fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, BrokerError> {
-        auth::bearer(metadata).and_then(|token| self.store().authenticate(&auth::token_hash(token)))
+    async fn authenticate(&self, metadata: &MetadataMap) -> Result<Caller, BrokerError> {
+        let hash = auth::token_hash(auth::bearer(metadata)?);
+        self.db(move |store| store.authenticate(&hash)).await
     }
 
-    /// The store; a panic in another call cannot leave a transaction open (SQLite rolls an
-    /// unfinished one back), so a poisoned lock is safe to take.
-    fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The one way to the state database. SQLite blocks its thread (a synced commit takes
+    /// milliseconds; a write lock held elsewhere, e.g. by a backup or an `sqlite3` shell, is
+    /// waited for up to the busy timeout, 10 s), so `work` runs on tokio's blocking pool and
+    /// never on an async worker, where it stalled every task of that worker: other calls,
+    /// health checks and the running queries' DataFusion tasks. `work` holds the store alone
+    /// from start to end, so its transactions stay whole, and it runs to its end even if the
+    /// call that asked for it goes away. A panic in another `work` cannot leave a
+    /// transaction open (SQLite rolls an unfinished one back), so a poisoned lock is safe.
+    async fn db<T, F>(&self, work: F) -> Result<T, BrokerError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, BrokerError> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || work(&mut store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())))
+            .await
+            .map_err(|_| BrokerError::Io("a step on the state database stopped".into()))?
     }
 
     /// Authenticates the call, runs `handler`, and records a failure in the audit trail.
@@ -209,21 +223,21 @@ impl Broker {
         F: FnOnce(Caller) -> Fut,
         Fut: Future<Output = Result<T, BrokerError>>,
     {
-        let (caller, result) = match self.authenticate(metadata) {
+        let (caller, result) = match self.authenticate(metadata).await {
             Ok(caller) => (Some(caller.clone()), handler(caller).await),
             Err(e) => (None, Err(e)),
         };
         if let Err(e) = &result
             && !e.already_audited()
         {
-            self.record_failure(caller.as_ref(), action, request_id, e);
+            self.record_failure(caller.as_ref(), action, request_id, e).await;
         }
         result.map_err(tonic::Status::from)
     }
 
     /// Records a failed call in the audit trail. The call fails anyway, so a failure to
     /// record it is only reported.
-    fn record_failure(&self, caller: Option<&Caller>, action: &str, request_id: Option<i64>, e: &BrokerError) {
+    async fn record_failure(&self, caller: Option<&Caller>, action: &str, request_id: Option<i64>, e: &BrokerError) {
         let event = Event {
             user: caller.map_or_else(|| "(unauthenticated)".into(), |c| c.user.clone()),
             role: caller.map_or("none", |c| c.role.as_str()).to_string(),
@@ -232,28 +246,21 @@ impl Broker {
             outcome: e.outcome().to_string(),
             ..Event::default()
         };
-        if let Err(audit_error) = self.store().record(&event) {
+        if let Err(audit_error) = self.db(move |store| store.record(&event)).await {
             eprintln!("could not record a failed {action} call in the audit trail: {audit_error}");
         }
     }
 
     /// Records a successful call that changed nothing.
-    fn record_read(
+    async fn record_read(
         &self,
         caller: &Caller,
         action: &str,
         request_id: Option<i64>,
         result_hash: Option<String>,
     ) -> Result<(), BrokerError> {
-        self.store().record(&Event {
-            user: caller.user.clone(),
-            role: caller.role.as_str().to_string(),
-            action: action.to_string(),
-            request_id,
-            outcome: "ok".to_string(),
-            result_hash,
-            ..Event::default()
-        })
+        let event = store::read_event(caller, action, request_id, result_hash);
+        self.db(move |store| store.record(&event)).await
     }
 
     /// The checked engine as a project sees it: only the tables of its granted datasets.
@@ -293,7 +300,10 @@ impl Broker {
         sql: &str,
         parameters: Vec<ScalarValue>,
     ) -> Result<(CheckedOutput, Vec<ledger::LedgerCell>), BrokerError> {
-        let ledger::History { sets, cells } = ledger::history(self.store().connection(), &project.id)?;
+        let project_id = project.id.clone();
+        let ledger::History { sets, cells } = self
+            .db(move |store| ledger::history(store.connection(), &project_id))
+            .await?;
         let _slot = self.query_slots.take().await?;
         let output = self
             .project_engine(project)?

@@ -2,7 +2,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, NewRequest, Page, RequestFilter, RequestRecord, State};
+use crate::store::{self, NewRequest, Page, RequestFilter, State};
 use crate::{Broker, ipc, listing, pb, request_id, to_wire};
 use pb::fetch_result_response::Part;
 use pb::submit_request_request::Query;
@@ -17,16 +17,6 @@ const MEMBER_ROLES: &[Role] = &[Role::Researcher, Role::Steward];
 pub struct ResearchApi(pub Arc<Broker>);
 
 impl Broker {
-    /// The request, if `caller` is a member of its project; to anyone else it does not exist.
-    fn visible_request(&self, caller: &Caller, id: i64) -> Result<RequestRecord, BrokerError> {
-        let store = self.store();
-        let r = store.request(id)?;
-        if !store.is_member(&caller.user, &r.project_id)? {
-            return Err(BrokerError::NotFound(format!("request {id}")));
-        }
-        Ok(r)
-    }
-
     /// The SQL of a study query of the server's `queries/` folder.
     fn named_query(&self, name: &str) -> Result<String, BrokerError> {
         let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -41,16 +31,17 @@ impl Broker {
 
     async fn submit(self: &Arc<Self>, caller: Caller, r: pb::SubmitRequestRequest) -> Result<pb::Request, BrokerError> {
         caller.require(MEMBER_ROLES)?;
-        let project = {
-            let store = self.store();
-            if !store.is_member(&caller.user, &r.project_id)? {
-                return Err(BrokerError::PermissionDenied(format!(
-                    "{} is not a member of project {}",
-                    caller.user, r.project_id
-                )));
-            }
-            store.project(&r.project_id)?
-        };
+        let (user, project_id) = (caller.user.clone(), r.project_id.clone());
+        let project = self
+            .db(move |store| {
+                if !store.is_member(&user, &project_id)? {
+                    return Err(BrokerError::PermissionDenied(format!(
+                        "{user} is not a member of project {project_id}"
+                    )));
+                }
+                store.project(&project_id)
+            })
+            .await?;
         project.check_approved_on(store::today())?;
         if r.title.trim().is_empty() || r.purpose.trim().is_empty() {
             return Err(BrokerError::InvalidArgument(
@@ -66,49 +57,64 @@ impl Broker {
                 ));
             }
         };
-        let new = NewRequest {
-            project_id: &project.id,
-            title: &r.title,
-            purpose: &r.purpose,
-            sql: &sql,
+        let id = {
+            let (caller, project_id, sql) = (caller.clone(), project.id.clone(), sql.clone());
+            self.db(move |store| {
+                let new = NewRequest {
+                    project_id: &project_id,
+                    title: &r.title,
+                    purpose: &r.purpose,
+                    sql: &sql,
+                };
+                store.submit(&caller, &new)
+            })
+            .await?
         };
-        let id = self.store().submit(&caller, &new)?;
         // Checked at once, within the call; until the verdict is stored the request is
         // `submitted` (and a restarted server checks it).
         self.check(caller, id, project, sql).await?;
-        Ok(to_wire(self.store().request(id)?))
+        Ok(to_wire(self.db(move |store| store.request(id)).await?))
     }
 
-    fn get(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
+    async fn get(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
         caller.require(MEMBER_ROLES)?;
-        let r = self.visible_request(&caller, id)?;
-        self.record_read(&caller, "get_request", Some(id), None)?;
-        Ok(to_wire(r))
+        self.db(move |store| {
+            let r = store.visible_request(&caller, id)?;
+            store.record_read(&caller, "get_request", Some(id), None)?;
+            Ok(to_wire(r))
+        })
+        .await
     }
 
-    fn list(&self, caller: Caller, project: &str, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
+    async fn list(&self, caller: Caller, project: String, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
         caller.require(MEMBER_ROLES)?;
-        let filter = RequestFilter::MemberOf {
-            user: &caller.user,
-            project: (!project.is_empty()).then_some(project),
-        };
-        let listed = self.store().requests(&filter, page)?;
-        self.record_read(&caller, "list_requests", None, None)?;
-        Ok(listing(listed))
+        self.db(move |store| {
+            let filter = RequestFilter::MemberOf {
+                user: &caller.user,
+                project: (!project.is_empty()).then_some(&project),
+            };
+            let listed = store.requests(&filter, page)?;
+            store.record_read(&caller, "list_requests", None, None)?;
+            Ok(listing(listed))
+        })
+        .await
     }
 
-    fn fetch(&self, caller: Caller, id: i64) -> Result<Vec<pb::FetchResultResponse>, BrokerError> {
+    async fn fetch(&self, caller: Caller, id: i64) -> Result<Vec<pb::FetchResultResponse>, BrokerError> {
         caller.require(MEMBER_ROLES)?;
-        let r = self.visible_request(&caller, id)?;
-        if r.state != State::Released {
-            return Err(BrokerError::FailedPrecondition(format!(
-                "request {id} is {}; only a released result can be fetched",
-                r.state.as_str()
-            )));
-        }
         let (output, release) = {
-            let store = self.store();
-            (store.output(id)?, store.release_of(id)?)
+            let caller = caller.clone();
+            self.db(move |store| {
+                let r = store.visible_request(&caller, id)?;
+                if r.state != State::Released {
+                    return Err(BrokerError::FailedPrecondition(format!(
+                        "request {id} is {}; only a released result can be fetched",
+                        r.state.as_str()
+                    )));
+                }
+                Ok((store.output(id)?, store.release_of(id)?))
+            })
+            .await?
         };
         // What leaves is what was released: the stored bytes and report against the hashes
         // the audit trail (keyed) holds for the release, not the hash beside them in the
@@ -124,7 +130,8 @@ impl Broker {
             )));
         }
         let pieces = ipc::pieces(&output.arrow)?;
-        self.record_read(&caller, "fetch_result", Some(id), Some(released_hash))?;
+        self.record_read(&caller, "fetch_result", Some(id), Some(released_hash))
+            .await?;
         let header = Part::Header(pb::FetchResultHeader {
             arrow_schema: pieces.schema,
             report_json: output.report_json,
@@ -151,9 +158,7 @@ impl pb::research_service_server::ResearchService for ResearchApi {
     async fn get_request(&self, r: Request<pb::GetRequestRequest>) -> Result<Response<pb::Request>, Status> {
         let id = request_id(r.get_ref().id)?;
         self.0
-            .call(r.metadata(), "get_request", Some(id), |caller| async move {
-                self.0.get(caller, id)
-            })
+            .call(r.metadata(), "get_request", Some(id), |caller| self.0.get(caller, id))
             .await
             .map(Response::new)
     }
@@ -163,11 +168,11 @@ impl pb::research_service_server::ResearchService for ResearchApi {
         r: Request<pb::ListRequestsRequest>,
     ) -> Result<Response<pb::ListRequestsResponse>, Status> {
         let (project, page) = (
-            &r.get_ref().project_id,
+            r.get_ref().project_id.clone(),
             Page::new(r.get_ref().page_size, r.get_ref().after_id),
         );
         self.0
-            .call(r.metadata(), "list_requests", None, |caller| async move {
+            .call(r.metadata(), "list_requests", None, |caller| {
                 self.0.list(caller, project, page)
             })
             .await
@@ -180,7 +185,7 @@ impl pb::research_service_server::ResearchService for ResearchApi {
         let id = request_id(r.get_ref().id)?;
         let messages = self
             .0
-            .call(r.metadata(), "fetch_result", Some(id), |caller| async move {
+            .call(r.metadata(), "fetch_result", Some(id), |caller| {
                 self.0.fetch(caller, id)
             })
             .await?;

@@ -3,40 +3,34 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, Decision, Page, RequestFilter, RequestRecord, Step, StoredOutput};
+use crate::store::{self, Decision, Page, RequestFilter, Step, StoredOutput};
 use crate::{Broker, listing, pb, request_id, to_wire};
-use renkei_engine::EngineError;
+use renkei_engine::{EngineError, ReleasedCell};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 pub struct StewardApi(pub Arc<Broker>);
 
 impl Broker {
-    /// The request, if `caller` is a steward assigned to its project; to any other steward
-    /// it does not exist.
-    pub(crate) fn assigned_request(&self, caller: &Caller, id: i64) -> Result<RequestRecord, BrokerError> {
+    async fn pending(&self, caller: Caller, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
         caller.require(&[Role::Steward])?;
-        let store = self.store();
-        let request = store.request(id)?;
-        if !store.is_assigned(&caller.user, &request.project_id)? {
-            return Err(BrokerError::NotFound(format!("request {id}")));
-        }
-        Ok(request)
+        self.db(move |store| {
+            let listed = store.requests(&RequestFilter::pending(&caller.user, None, None), page)?;
+            store.record_read(&caller, "list_pending", None, None)?;
+            Ok(listing(listed))
+        })
+        .await
     }
 
-    fn pending(&self, caller: Caller, page: Page) -> Result<pb::ListRequestsResponse, BrokerError> {
-        caller.require(&[Role::Steward])?;
-        let listed = self
-            .store()
-            .requests(&RequestFilter::pending(&caller.user, None, None), page)?;
-        self.record_read(&caller, "list_pending", None, None)?;
-        Ok(listing(listed))
-    }
-
-    fn review(&self, caller: Caller, id: i64) -> Result<pb::Review, BrokerError> {
-        let request = self.assigned_request(&caller, id)?;
-        let output = self.store().output(id)?;
-        self.record_read(&caller, "get_review", Some(id), None)?;
+    async fn review(&self, caller: Caller, id: i64) -> Result<pb::Review, BrokerError> {
+        let (request, output) = self
+            .db(move |store| {
+                let request = store.assigned_request(&caller, id)?;
+                let output = store.output(id)?;
+                store.record_read(&caller, "get_review", Some(id), None)?;
+                Ok((request, output))
+            })
+            .await?;
         Ok(pb::Review {
             request: Some(to_wire(request)),
             output_hash: store::output_hash(&output.arrow),
@@ -47,33 +41,40 @@ impl Broker {
         })
     }
 
-    pub(crate) fn decide(&self, caller: Caller, id: i64, decision: &Decision) -> Result<pb::Request, BrokerError> {
+    /// Approves or rejects, as one transaction of the store.
+    pub(crate) async fn decide(&self, caller: Caller, id: i64, decision: Decided) -> Result<pb::Request, BrokerError> {
         caller.require(&[Role::Steward])?;
-        Ok(to_wire(self.store().decide(&caller, id, decision)?))
+        let decided = self
+            .db(move |store| store.decide(&caller, id, &decision.as_decision()))
+            .await?;
+        Ok(to_wire(decided))
     }
 
     /// Re-runs the query under the current policy and the project's current grants, within
     /// its approval period. What leaves is that run's output, and only if it shows the same
     /// cells as the output the reviewer approved; otherwise the request goes back to review.
     pub(crate) async fn release(&self, caller: Caller, id: i64) -> Result<pb::Request, BrokerError> {
-        let current = self.assigned_request(&caller, id)?;
-        let (project, approved) = {
-            let store = self.store();
-            // Before the (costly) re-run; `decide` checks again inside its transaction.
-            Step::Release.allowed(&current, &caller)?;
-            let project = store.project(&current.project_id)?;
-            let approved = store.output(id)?;
-            (project, approved)
+        let (current, project, approved) = {
+            let caller = caller.clone();
+            self.db(move |store| {
+                let current = store.assigned_request(&caller, id)?;
+                // Before the (costly) re-run; `decide` checks again inside its transaction.
+                Step::Release.allowed(&current, &caller)?;
+                let project = store.project(&current.project_id)?;
+                let approved = store.output(id)?;
+                Ok((current, project, approved))
+            })
+            .await?
         };
         project.check_approved_on(store::today())?;
         // Checked against the ledger as it stands now, and written to it as it leaves.
         let _ledger = self.ledger_locks.lock(&project.id).await;
         match self.checked_output(&project, &current.sql).await {
             Ok((output, released)) if same_cells(&output, &approved) => {
-                self.decide(caller, id, &Decision::Release(&output, &released))
+                self.decide(caller, id, Decided::Release(output, released)).await
             }
             Ok((output, _)) => {
-                self.decide(caller, id, &Decision::ReviewAgain(&output))?;
+                self.decide(caller, id, Decided::ReviewAgain(output)).await?;
                 Err(BrokerError::FailedPrecondition(format!(
                     "request {id}: under the current policy the output differs from the approved one; \
                      it is back in review"
@@ -82,7 +83,7 @@ impl Broker {
             // Only disclosure control's verdict refuses an approved request.
             Err(e @ BrokerError::Query(EngineError::Refused(_))) => {
                 let reason = e.to_string();
-                self.decide(caller, id, &Decision::RefuseAtRelease { reason: &reason })?;
+                self.decide(caller, id, Decided::RefuseAtRelease { reason }).await?;
                 Err(e)
             }
             // Anything else (the warehouse being republished, out of memory, a query that no
@@ -92,6 +93,28 @@ impl Broker {
                 "request {id} stays approved: the release could not run now ({}); try again",
                 e.outcome()
             ))),
+        }
+    }
+}
+
+/// A steward's step as [`Broker::decide`] takes it: owned, to be taken to the store's
+/// thread (see `Broker::db`).
+pub(crate) enum Decided {
+    Approve { seen: String },
+    Reject { reason: String },
+    Release(StoredOutput, Vec<ReleasedCell>),
+    RefuseAtRelease { reason: String },
+    ReviewAgain(StoredOutput),
+}
+
+impl Decided {
+    fn as_decision(&self) -> Decision<'_> {
+        match self {
+            Decided::Approve { seen } => Decision::Approve { seen },
+            Decided::Reject { reason } => Decision::Reject { reason },
+            Decided::Release(output, released) => Decision::Release(output, released),
+            Decided::RefuseAtRelease { reason } => Decision::RefuseAtRelease { reason },
+            Decided::ReviewAgain(output) => Decision::ReviewAgain(output),
         }
     }
 }
@@ -115,7 +138,7 @@ impl pb::steward_service_server::StewardService for StewardApi {
     ) -> Result<Response<pb::ListRequestsResponse>, Status> {
         let page = Page::new(r.get_ref().page_size, r.get_ref().after_id);
         self.0
-            .call(r.metadata(), "list_pending", None, |caller| async move {
+            .call(r.metadata(), "list_pending", None, |caller| {
                 self.0.pending(caller, page)
             })
             .await
@@ -125,16 +148,14 @@ impl pb::steward_service_server::StewardService for StewardApi {
     async fn get_review(&self, r: Request<pb::GetReviewRequest>) -> Result<Response<pb::Review>, Status> {
         let id = request_id(r.get_ref().id)?;
         self.0
-            .call(r.metadata(), "get_review", Some(id), |caller| async move {
-                self.0.review(caller, id)
-            })
+            .call(r.metadata(), "get_review", Some(id), |caller| self.0.review(caller, id))
             .await
             .map(Response::new)
     }
 
     async fn approve(&self, r: Request<pb::ApproveRequest>) -> Result<Response<pb::Request>, Status> {
         let id = request_id(r.get_ref().id)?;
-        let seen = r.get_ref().output_hash.trim();
+        let seen = r.get_ref().output_hash.trim().to_string();
         self.0
             .call(r.metadata(), "approve", Some(id), |caller| async move {
                 if seen.is_empty() {
@@ -142,7 +163,7 @@ impl pb::steward_service_server::StewardService for StewardApi {
                         "an approval names the output it approves: its output_hash, as the review gave it".into(),
                     ));
                 }
-                self.0.decide(caller, id, &Decision::Approve { seen })
+                self.0.decide(caller, id, Decided::Approve { seen }).await
             })
             .await
             .map(Response::new)
@@ -150,13 +171,13 @@ impl pb::steward_service_server::StewardService for StewardApi {
 
     async fn reject(&self, r: Request<pb::RejectRequest>) -> Result<Response<pb::Request>, Status> {
         let id = request_id(r.get_ref().id)?;
-        let reason = r.get_ref().reason.trim();
+        let reason = r.get_ref().reason.trim().to_string();
         self.0
             .call(r.metadata(), "reject", Some(id), |caller| async move {
                 if reason.is_empty() {
                     return Err(BrokerError::InvalidArgument("a rejection needs a reason".into()));
                 }
-                self.0.decide(caller, id, &Decision::Reject { reason })
+                self.0.decide(caller, id, Decided::Reject { reason }).await
             })
             .await
             .map(Response::new)

@@ -16,7 +16,8 @@ mod session;
 use crate::audit;
 use crate::auth::Caller;
 use crate::error::BrokerError;
-use crate::store::{self, Decision, Page, RequestFilter, RequestRecord, State, StoredOutput};
+use crate::steward::Decided;
+use crate::store::{self, Page, RequestFilter, RequestRecord, State, Store, StoredOutput};
 use crate::{Broker, check_id, ipc};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State as Shared};
@@ -154,7 +155,7 @@ impl IntoResponse for Failure {
 impl Console {
     /// The signed-in steward, or the response that stands in for the page: to the sign-in
     /// page without a session, a recorded 403 for a signed-in non-steward or a bad form token.
-    fn steward(
+    async fn steward(
         &self,
         headers: &HeaderMap,
         action: &str,
@@ -162,48 +163,57 @@ impl Console {
         csrf: Option<&str>,
     ) -> Result<Steward, Box<Response>> {
         let gate = match csrf {
-            None => self.broker.console_steward(headers),
-            Some(csrf) => self.broker.console_steward_posting(headers, csrf),
+            None => self.broker.console_steward(headers).await,
+            Some(csrf) => self.broker.console_steward_posting(headers, csrf).await,
         };
-        gate.map_err(|gate| {
-            Box::new(match gate {
-                Gate::SignIn if csrf.is_none() => {
-                    let anonymous = BrokerError::Unauthenticated("sign in first");
-                    self.broker.record_failure(None, action, id, &anonymous);
-                    see_other("/signin")
-                }
-                Gate::SignIn => self.fail(None, action, id, BrokerError::Unauthenticated("sign in first")),
-                Gate::Denied(caller, e) => self.fail(caller.as_ref(), action, id, e),
-            })
-        })
+        let refused = match gate {
+            Ok(steward) => return Ok(steward),
+            Err(Gate::SignIn) if csrf.is_none() => {
+                let anonymous = BrokerError::Unauthenticated("sign in first");
+                self.broker.record_failure(None, action, id, &anonymous).await;
+                see_other("/signin")
+            }
+            Err(Gate::SignIn) => {
+                self.fail(None, action, id, BrokerError::Unauthenticated("sign in first"))
+                    .await
+            }
+            Err(Gate::Denied(caller, e)) => self.fail(caller.as_ref(), action, id, e).await,
+        };
+        Err(Box::new(refused))
     }
 
     /// Records a failed call in the audit trail and renders it (without the signed-in header:
     /// the caller is not, or not as a steward).
-    fn fail(&self, caller: Option<&Caller>, action: &str, id: Option<i64>, error: BrokerError) -> Response {
-        self.record(caller, action, id, &error);
+    async fn fail(&self, caller: Option<&Caller>, action: &str, id: Option<i64>, error: BrokerError) -> Response {
+        self.record(caller, action, id, &error).await;
         Failure { error, signed_in: None }.into_response()
     }
 
-    fn record(&self, caller: Option<&Caller>, action: &str, id: Option<i64>, error: &BrokerError) {
+    async fn record(&self, caller: Option<&Caller>, action: &str, id: Option<i64>, error: &BrokerError) {
         if !error.already_audited() {
-            self.broker.record_failure(caller, action, id, error);
+            self.broker.record_failure(caller, action, id, error).await;
         }
     }
 
     /// Runs `step` for a signed-in steward; a failure is recorded and shown.
-    fn page<F>(&self, s: &Steward, action: &str, id: Option<i64>, step: F) -> Response
-    where
-        F: FnOnce() -> Result<Response, BrokerError>,
-    {
-        step().unwrap_or_else(|error| {
-            self.record(Some(&s.caller), action, id, &error);
-            Failure {
-                error,
-                signed_in: Some((s.caller.user.clone(), s.session.csrf.clone())),
+    async fn page(
+        &self,
+        s: &Steward,
+        action: &str,
+        id: Option<i64>,
+        step: impl Future<Output = Result<Response, BrokerError>>,
+    ) -> Response {
+        match step.await {
+            Ok(page) => page,
+            Err(error) => {
+                self.record(Some(&s.caller), action, id, &error).await;
+                Failure {
+                    error,
+                    signed_in: Some((s.caller.user.clone(), s.session.csrf.clone())),
+                }
+                .into_response()
             }
-            .into_response()
-        })
+        }
     }
 }
 
@@ -229,16 +239,18 @@ struct SignInForm {
 async fn sign_in(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
     let paired = cookie(&headers, SIGN_IN_COOKIE).is_some_and(|c| !form.csrf.is_empty() && same_token(c, &form.csrf));
     if !paired {
-        return console.fail(
-            None,
-            "console_sign_in",
-            None,
-            BrokerError::PermissionDenied("the sign-in form was not loaded by this browser; load it again".into()),
-        );
+        return console
+            .fail(
+                None,
+                "console_sign_in",
+                None,
+                BrokerError::PermissionDenied("the sign-in form was not loaded by this browser; load it again".into()),
+            )
+            .await;
     }
     // A session the browser already had ends here: one browser, one session.
     let replaced = cookie(&headers, SESSION_COOKIE);
-    match console.broker.open_console_session(&form.token, replaced) {
+    match console.broker.open_console_session(&form.token, replaced).await {
         Ok((secret, _)) => (
             StatusCode::SEE_OTHER,
             [(LOCATION, "/requests".to_string())],
@@ -256,7 +268,8 @@ async fn sign_in(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form
             };
             console
                 .broker
-                .record_failure(caller.as_ref(), "console_sign_in", None, &error);
+                .record_failure(caller.as_ref(), "console_sign_in", None, &error)
+                .await;
             let message = match &caller {
                 Some(c) => format!("{} is a {}: the console is for data stewards", c.user, c.role.as_str()),
                 None => format!("that token does not sign anyone in ({error})"),
@@ -273,24 +286,30 @@ struct CsrfForm {
 }
 
 async fn sign_out(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
-    let s = match console.steward(&headers, "console_sign_out", None, Some(&form.csrf)) {
+    let s = match console
+        .steward(&headers, "console_sign_out", None, Some(&form.csrf))
+        .await
+    {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, "console_sign_out", None, || {
-        console
-            .broker
-            .store()
-            .close_console_session(&s.caller, &s.session.hash)?;
-        Ok((
-            StatusCode::SEE_OTHER,
-            [
-                (LOCATION, "/signin".to_string()),
-                set_cookie(SESSION_COOKIE, "", "/", 0, console.tls),
-            ],
-        )
-            .into_response())
-    })
+    let (caller, hash) = (s.caller.clone(), s.session.hash.clone());
+    console
+        .page(&s, "console_sign_out", None, async {
+            console
+                .broker
+                .db(move |store| store.close_console_session(&caller, &hash))
+                .await?;
+            Ok((
+                StatusCode::SEE_OTHER,
+                [
+                    (LOCATION, "/signin".to_string()),
+                    set_cookie(SESSION_COOKIE, "", "/", 0, console.tls),
+                ],
+            )
+                .into_response())
+        })
+        .await
 }
 
 #[derive(Deserialize)]
@@ -301,37 +320,45 @@ struct PendingQuery {
 }
 
 async fn pending(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Query(q): Query<PendingQuery>) -> Response {
-    let s = match console.steward(&headers, "console_pending", None, None) {
+    let s = match console.steward(&headers, "console_pending", None, None).await {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, "console_pending", None, || {
-        let project = q.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
-        if let Some(p) = project {
-            check_id("project", p)?;
-        }
-        let now = chrono::Utc::now();
-        let before = match q.older_than_days {
-            Some(days) => Some(
-                chrono::TimeDelta::try_days(i64::from(days))
-                    .and_then(|age| now.checked_sub_signed(age))
-                    .ok_or_else(|| BrokerError::InvalidArgument(format!("{days} days ago is before any date")))?
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            ),
-            None => None,
-        };
-        let (requests, more) = console.broker.store().requests(
-            &RequestFilter::pending(&s.caller.user, project, before.as_deref()),
-            Page::new(Page::DEFAULT, q.after.unwrap_or(0)),
-        )?;
-        console.broker.record_read(&s.caller, "console_pending", None, None)?;
-        let next = if more { requests.last().map(|r| r.id) } else { None };
-        let filter = pages::PendingFilter {
-            project,
-            older_than_days: q.older_than_days,
-        };
-        Ok(pages::pending(&s.caller.user, &s.session.csrf, &filter, &requests, now, next).into_response())
-    })
+    console
+        .page(&s, "console_pending", None, async {
+            let project = q.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
+            if let Some(p) = project {
+                check_id("project", p)?;
+            }
+            let now = chrono::Utc::now();
+            let before = match q.older_than_days {
+                Some(days) => Some(
+                    chrono::TimeDelta::try_days(i64::from(days))
+                        .and_then(|age| now.checked_sub_signed(age))
+                        .ok_or_else(|| BrokerError::InvalidArgument(format!("{days} days ago is before any date")))?
+                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                ),
+                None => None,
+            };
+            let page = Page::new(Page::DEFAULT, q.after.unwrap_or(0));
+            let (caller, filtered) = (s.caller.clone(), project.map(str::to_string));
+            let (requests, more) = console
+                .broker
+                .db(move |store| {
+                    let filter = RequestFilter::pending(&caller.user, filtered.as_deref(), before.as_deref());
+                    let listed = store.requests(&filter, page)?;
+                    store.record_read(&caller, "console_pending", None, None)?;
+                    Ok(listed)
+                })
+                .await?;
+            let next = if more { requests.last().map(|r| r.id) } else { None };
+            let filter = pages::PendingFilter {
+                project,
+                older_than_days: q.older_than_days,
+            };
+            Ok(pages::pending(&s.caller.user, &s.session.csrf, &filter, &requests, now, next).into_response())
+        })
+        .await
 }
 
 /// A stored output as the engine's checked output (hidden cells null, its report).
@@ -349,10 +376,10 @@ fn checked(output: &StoredOutput) -> Result<CheckedOutput, BrokerError> {
 }
 
 /// The request's stored output; none for a request that never had one (refused).
-fn stored_output(broker: &Broker, request: &RequestRecord) -> Result<Option<StoredOutput>, BrokerError> {
+fn stored_output(store: &Store, request: &RequestRecord) -> Result<Option<StoredOutput>, BrokerError> {
     match request.state {
         State::Submitted | State::Refused => Ok(None),
-        _ => broker.store().output(request.id).map(Some),
+        _ => store.output(request.id).map(Some),
     }
 }
 
@@ -361,73 +388,79 @@ fn render_failed(_: renkei_engine::EngineError) -> BrokerError {
 }
 
 async fn review(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let s = match console.steward(&headers, "console_review", Some(id), None) {
+    let s = match console.steward(&headers, "console_review", Some(id), None).await {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, "console_review", Some(id), || {
-        let broker = &console.broker;
-        let request = broker.assigned_request(&s.caller, id)?;
-        let project = broker.store().project(&request.project_id)?;
-        let stored = stored_output(broker, &request)?;
-        let output_hash = stored.as_ref().map(|o| store::output_hash(&o.arrow));
-        let conflicts = stored.as_ref().map(|o| o.history_conflicts.clone()).unwrap_or_default();
-        let output = stored.map(|o| checked(&o)).transpose()?;
-        // The project's earlier releases, newest first, each lined up against this output.
-        let released = released_before(broker, &request)?;
-        let mut earlier = Vec::new();
-        for (r, stored) in &released {
-            let comparison = match &output {
-                Some(this) => compare::compare(
-                    &request.sql,
-                    this,
-                    &r.sql,
-                    &checked(stored)?,
-                    this.report.policy.min_persons,
-                )
-                .map_err(render_failed)?,
-                None => compare::Comparison::default(),
+    console
+        .page(&s, "console_review", Some(id), async {
+            let broker = &console.broker;
+            let caller = s.caller.clone();
+            let (request, project, stored, released) = broker
+                .db(move |store| {
+                    let request = store.assigned_request(&caller, id)?;
+                    let project = store.project(&request.project_id)?;
+                    let stored = stored_output(store, &request)?;
+                    // The project's earlier releases, newest first, each lined up below against
+                    // this output.
+                    let released = released_before(store, &request)?;
+                    Ok((request, project, stored, released))
+                })
+                .await?;
+            let output_hash = stored.as_ref().map(|o| store::output_hash(&o.arrow));
+            let conflicts = stored.as_ref().map(|o| o.history_conflicts.clone()).unwrap_or_default();
+            let output = stored.map(|o| checked(&o)).transpose()?;
+            let mut earlier = Vec::new();
+            for (r, stored) in &released {
+                let comparison = match &output {
+                    Some(this) => compare::compare(
+                        &request.sql,
+                        this,
+                        &r.sql,
+                        &checked(stored)?,
+                        this.report.policy.min_persons,
+                    )
+                    .map_err(render_failed)?,
+                    None => compare::Comparison::default(),
+                };
+                earlier.push(pages::EarlierRelease {
+                    request: r,
+                    table: &stored.table,
+                    comparison,
+                });
+            }
+            let shown = match &output {
+                Some(o) => Some(pages::ShownOutput {
+                    header: o.schema.fields().iter().map(|f| f.name().clone()).collect(),
+                    rows: o.display_rows().map_err(render_failed)?,
+                    report: &o.report,
+                }),
+                None => None,
             };
-            earlier.push(pages::EarlierRelease {
-                request: r,
-                table: &stored.table,
-                comparison,
-            });
-        }
-        let shown = match &output {
-            Some(o) => Some(pages::ShownOutput {
-                header: o.schema.fields().iter().map(|f| f.name().clone()).collect(),
-                rows: o.display_rows().map_err(render_failed)?,
-                report: &o.report,
-            }),
-            None => None,
-        };
-        let view = pages::Review {
-            request: &request,
-            project: &project,
-            output: shown,
-            output_hash,
-            earlier,
-            conflicts: &conflicts,
-            own_request: request.requester == s.caller.user,
-        };
-        broker.record_read(&s.caller, "console_review", Some(id), None)?;
-        Ok(pages::review(&s.caller.user, &s.session.csrf, &view).into_response())
-    })
+            let view = pages::Review {
+                request: &request,
+                project: &project,
+                output: shown,
+                output_hash,
+                earlier,
+                conflicts: &conflicts,
+                own_request: request.requester == s.caller.user,
+            };
+            let page = pages::review(&s.caller.user, &s.session.csrf, &view).into_response();
+            broker.record_read(&s.caller, "console_review", Some(id), None).await?;
+            Ok(page)
+        })
+        .await
 }
 
 /// The project's released requests other than `request`, newest first, with their outputs.
-fn released_before(
-    broker: &Broker,
-    request: &RequestRecord,
-) -> Result<Vec<(RequestRecord, StoredOutput)>, BrokerError> {
+fn released_before(store: &Store, request: &RequestRecord) -> Result<Vec<(RequestRecord, StoredOutput)>, BrokerError> {
     let filter = RequestFilter::InStates {
         states: &[State::Released],
         project: Some(&request.project_id),
         submitted_before: None,
         assigned_to: None,
     };
-    let store = broker.store();
     let mut released = store.all_requests(&filter)?;
     released.retain(|r| r.id != request.id);
     released.reverse();
@@ -464,16 +497,8 @@ async fn approve(
     Path(id): Path<i64>,
     Form(form): Form<ApproveForm>,
 ) -> Response {
-    let seen = form.output.trim();
-    decide(
-        &console,
-        &headers,
-        id,
-        "approve",
-        &form.csrf,
-        Decision::Approve { seen },
-    )
-    .await
+    let seen = form.output.trim().to_string();
+    decide(&console, &headers, id, "approve", &form.csrf, Decided::Approve { seen }).await
 }
 
 async fn reject(
@@ -482,16 +507,8 @@ async fn reject(
     Path(id): Path<i64>,
     Form(form): Form<RejectForm>,
 ) -> Response {
-    let reason = form.reason.trim();
-    decide(
-        &console,
-        &headers,
-        id,
-        "reject",
-        &form.csrf,
-        Decision::Reject { reason },
-    )
-    .await
+    let reason = form.reason.trim().to_string();
+    decide(&console, &headers, id, "reject", &form.csrf, Decided::Reject { reason }).await
 }
 
 async fn release(
@@ -500,14 +517,16 @@ async fn release(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let s = match console.steward(&headers, "release", Some(id), Some(&form.csrf)) {
+    let s = match console.steward(&headers, "release", Some(id), Some(&form.csrf)).await {
         Ok(s) => s,
         Err(response) => return *response,
     };
     let outcome = console.broker.release(s.caller.clone(), id).await;
-    console.page(&s, "release", Some(id), || {
-        outcome.map(|_| see_other(&format!("/requests/{id}")))
-    })
+    console
+        .page(&s, "release", Some(id), async {
+            outcome.map(|_| see_other(&format!("/requests/{id}")))
+        })
+        .await
 }
 
 /// Approve or reject, as the gRPC steward service does (the same store step, the same
@@ -518,32 +537,43 @@ async fn decide(
     id: i64,
     action: &str,
     csrf: &str,
-    decision: Decision<'_>,
+    decision: Decided,
 ) -> Response {
-    let s = match console.steward(headers, action, Some(id), Some(csrf)) {
+    let s = match console.steward(headers, action, Some(id), Some(csrf)).await {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, action, Some(id), || {
-        if matches!(decision, Decision::Reject { reason } if reason.is_empty()) {
-            return Err(BrokerError::InvalidArgument("a rejection needs a reason".into()));
-        }
-        console.broker.decide(s.caller.clone(), id, &decision)?;
-        Ok(see_other(&format!("/requests/{id}")))
-    })
+    console
+        .page(&s, action, Some(id), async {
+            if matches!(&decision, Decided::Reject { reason } if reason.is_empty()) {
+                return Err(BrokerError::InvalidArgument("a rejection needs a reason".into()));
+            }
+            console.broker.decide(s.caller.clone(), id, decision).await?;
+            Ok(see_other(&format!("/requests/{id}")))
+        })
+        .await
 }
 
 async fn audit_trail(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let s = match console.steward(&headers, "console_audit", Some(id), None) {
+    let s = match console.steward(&headers, "console_audit", Some(id), None).await {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, "console_audit", Some(id), || {
-        let request = console.broker.assigned_request(&s.caller, id)?;
-        let entries = audit::entries_of_request(console.broker.store().connection(), id)?;
-        console.broker.record_read(&s.caller, "console_audit", Some(id), None)?;
-        Ok(pages::audit_trail(&s.caller.user, &s.session.csrf, &request, &entries).into_response())
-    })
+    let caller = s.caller.clone();
+    console
+        .page(&s, "console_audit", Some(id), async {
+            let (request, entries) = console
+                .broker
+                .db(move |store| {
+                    let request = store.assigned_request(&caller, id)?;
+                    let entries = audit::entries_of_request(store.connection(), id)?;
+                    store.record_read(&caller, "console_audit", Some(id), None)?;
+                    Ok((request, entries))
+                })
+                .await?;
+            Ok(pages::audit_trail(&s.caller.user, &s.session.csrf, &request, &entries).into_response())
+        })
+        .await
 }
 
 /// The downloads of a review page.
@@ -583,56 +613,65 @@ async fn export(
 ) -> Response {
     // Who asks comes first: an anonymous caller learns nothing, not even which names exist.
     let action = Export::parse(&name).map_or("console_export", Export::action);
-    let s = match console.steward(&headers, action, Some(id), None) {
+    let s = match console.steward(&headers, action, Some(id), None).await {
         Ok(s) => s,
         Err(response) => return *response,
     };
-    console.page(&s, action, Some(id), || {
-        let kind = Export::parse(&name).ok_or_else(|| BrokerError::NotFound(format!("export {name}")))?;
-        let broker = &console.broker;
-        let request = broker.assigned_request(&s.caller, id)?;
-        let stored = stored_output(broker, &request)?
-            .ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))?;
-        let output = checked(&stored)?;
-        let (content_type, extension, body) = match kind {
-            Export::Csv => (
-                "text/csv; charset=utf-8",
-                "csv",
-                output.to_csv().map_err(render_failed)?.into_bytes(),
-            ),
-            Export::Parquet => (
-                "application/vnd.apache.parquet",
-                "parquet",
-                output.to_parquet().map_err(render_failed)?,
-            ),
-            Export::ReportJson => ("application/json", "report.json", stored.report_json.into_bytes()),
-            Export::AcroJson => {
-                let columns: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
-                let made_at = output_time(broker, &request)?;
-                (
-                    "application/json",
-                    "acro.json",
-                    output.report.to_acro_json(&columns, &made_at).into_bytes(),
-                )
-            }
-        };
-        let result_hash = blake3::hash(&body).to_hex().to_string();
-        broker.record_read(&s.caller, kind.action(), Some(id), Some(result_hash))?;
-        let disposition = format!("attachment; filename=\"request-{id}.{extension}\"");
-        Ok((
-            [
-                (CONTENT_TYPE, content_type.to_string()),
-                (CONTENT_DISPOSITION, disposition),
-            ],
-            body,
-        )
-            .into_response())
-    })
+    console
+        .page(&s, action, Some(id), async {
+            let kind = Export::parse(&name).ok_or_else(|| BrokerError::NotFound(format!("export {name}")))?;
+            let broker = &console.broker;
+            let caller = s.caller.clone();
+            let (stored, made_at) = broker
+                .db(move |store| {
+                    let request = store.assigned_request(&caller, id)?;
+                    Ok((stored_output(store, &request)?, output_time(store, &request)?))
+                })
+                .await?;
+            let stored =
+                stored.ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))?;
+            let output = checked(&stored)?;
+            let (content_type, extension, body) = match kind {
+                Export::Csv => (
+                    "text/csv; charset=utf-8",
+                    "csv",
+                    output.to_csv().map_err(render_failed)?.into_bytes(),
+                ),
+                Export::Parquet => (
+                    "application/vnd.apache.parquet",
+                    "parquet",
+                    output.to_parquet().map_err(render_failed)?,
+                ),
+                Export::ReportJson => ("application/json", "report.json", stored.report_json.into_bytes()),
+                Export::AcroJson => {
+                    let columns: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
+                    (
+                        "application/json",
+                        "acro.json",
+                        output.report.to_acro_json(&columns, &made_at).into_bytes(),
+                    )
+                }
+            };
+            let result_hash = blake3::hash(&body).to_hex().to_string();
+            broker
+                .record_read(&s.caller, kind.action(), Some(id), Some(result_hash))
+                .await?;
+            let disposition = format!("attachment; filename=\"request-{id}.{extension}\"");
+            Ok((
+                [
+                    (CONTENT_TYPE, content_type.to_string()),
+                    (CONTENT_DISPOSITION, disposition),
+                ],
+                body,
+            )
+                .into_response())
+        })
+        .await
 }
 
 /// When the shown output was made: its release, else its check (from the audit trail).
-fn output_time(broker: &Broker, request: &RequestRecord) -> Result<String, BrokerError> {
-    let entries = audit::entries_of_request(broker.store().connection(), request.id)?;
+fn output_time(store: &Store, request: &RequestRecord) -> Result<String, BrokerError> {
+    let entries = audit::entries_of_request(store.connection(), request.id)?;
     let made = |action: &str| {
         entries
             .iter()

@@ -8,7 +8,7 @@
 use crate::Broker;
 use crate::auth::{self, Caller, Role};
 use crate::error::BrokerError;
-use crate::store::{self, ConsoleSession};
+use crate::store::{self, ConsoleSession, Store};
 use axum::http::HeaderMap;
 use axum::http::header::{COOKIE, SET_COOKIE};
 
@@ -64,24 +64,31 @@ pub enum Gate {
 
 impl Broker {
     /// The steward behind the request's session cookie.
-    pub(crate) fn console_steward(&self, headers: &HeaderMap) -> Result<Steward, Gate> {
+    pub(crate) async fn console_steward(&self, headers: &HeaderMap) -> Result<Steward, Gate> {
         let secret = cookie(headers, SESSION_COOKIE).ok_or(Gate::SignIn)?;
-        let store = self.store();
-        let session = store
-            .console_session(&auth::token_hash(secret))
-            .map_err(|e| Gate::Denied(None, e))?
-            .ok_or(Gate::SignIn)?;
-        let caller = store.authenticate(&session.token_hash).map_err(|_| Gate::SignIn)?;
-        caller
-            .require(&[Role::Steward])
-            .map_err(|e| Gate::Denied(Some(caller.clone()), e))?;
-        Ok(Steward { caller, session })
+        let hash = auth::token_hash(secret);
+        self.db(move |store| {
+            let session = match store.console_session(&hash) {
+                Ok(Some(session)) => session,
+                Ok(None) => return Ok(Err(Gate::SignIn)),
+                Err(e) => return Ok(Err(Gate::Denied(None, e))),
+            };
+            let Ok(caller) = store.authenticate(&session.token_hash) else {
+                return Ok(Err(Gate::SignIn));
+            };
+            Ok(match caller.require(&[Role::Steward]) {
+                Ok(()) => Ok(Steward { caller, session }),
+                Err(e) => Err(Gate::Denied(Some(caller), e)),
+            })
+        })
+        .await
+        .unwrap_or_else(|e| Err(Gate::Denied(None, e)))
     }
 
     /// As [`Broker::console_steward`], for a state change: the form must carry the session's
     /// form token.
-    pub(crate) fn console_steward_posting(&self, headers: &HeaderMap, csrf: &str) -> Result<Steward, Gate> {
-        let steward = self.console_steward(headers)?;
+    pub(crate) async fn console_steward_posting(&self, headers: &HeaderMap, csrf: &str) -> Result<Steward, Gate> {
+        let steward = self.console_steward(headers).await?;
         if csrf.is_empty() || !same_token(csrf, &steward.session.csrf) {
             return Err(Gate::Denied(
                 Some(steward.caller),
@@ -94,32 +101,43 @@ impl Broker {
     /// Opens a console session for the holder of `token`, who must be a steward. Returns
     /// the cookie secret (given to the browser once) and the stored session.
     /// The session whose secret is `replaced`, if any, ends in the same transaction.
-    pub(crate) fn open_console_session(
+    pub(crate) async fn open_console_session(
         &self,
         token: &str,
         replaced: Option<&str>,
     ) -> Result<(String, ConsoleSession), (Option<Caller>, BrokerError)> {
         let token_hash = auth::token_hash(token.trim());
-        let mut store = self.store();
-        let caller = store.authenticate(&token_hash).map_err(|e| (None, e))?;
-        caller
-            .require(&[Role::Steward])
-            .map_err(|e| (Some(caller.clone()), e))?;
-        let fail = |e| (Some(caller.clone()), e);
-        let secret = auth::new_token().map_err(fail)?;
-        let csrf = auth::new_token().map_err(fail)?;
-        let session = ConsoleSession {
-            hash: secret.hash,
-            token_hash,
-            csrf: csrf.secret,
-            expires_at: store::now().0.saturating_add(SESSION_SECONDS),
-        };
         let replaced = replaced.map(auth::token_hash);
-        store
-            .open_console_session(&caller, &session, replaced.as_deref())
-            .map_err(fail)?;
-        Ok((secret.secret, session))
+        self.db(move |store| {
+            let caller = match store.authenticate(&token_hash) {
+                Ok(caller) => caller,
+                Err(e) => return Ok(Err((None, e))),
+            };
+            Ok(open_session(store, &caller, token_hash, replaced.as_deref()).map_err(|e| (Some(caller), e)))
+        })
+        .await
+        .unwrap_or_else(|e| Err((None, e)))
     }
+}
+
+/// A new session of `caller`, who must be a steward, signed in with the token `token_hash`.
+fn open_session(
+    store: &mut Store,
+    caller: &Caller,
+    token_hash: String,
+    replaced: Option<&str>,
+) -> Result<(String, ConsoleSession), BrokerError> {
+    caller.require(&[Role::Steward])?;
+    let secret = auth::new_token()?;
+    let csrf = auth::new_token()?;
+    let session = ConsoleSession {
+        hash: secret.hash,
+        token_hash,
+        csrf: csrf.secret,
+        expires_at: store::now().0.saturating_add(SESSION_SECONDS),
+    };
+    store.open_console_session(caller, &session, replaced)?;
+    Ok((secret.secret, session))
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ impl FlightSqlApi {
     ) -> Result<Response<FlightInfo>, Status> {
         self.broker
             .call(metadata, "flight_query", None, |caller| async move {
-                let project = self.broker.direct_query_project(&caller, metadata)?;
+                let project = self.broker.direct_query_project(&caller, metadata).await?;
                 let Statement { sql, parameters } = statement()?;
                 // Checked against the project's ledger and written to it before it can leave.
                 let _ledger = self.broker.ledger_locks.lock(&project.id).await;
@@ -128,7 +128,9 @@ impl FlightSqlApi {
                         // refusal is the call's own outcome (any other failure is recorded
                         // by `call`).
                         if e.already_audited() {
-                            self.broker.record_failure(Some(&caller), "flight_query", None, &e);
+                            self.broker
+                                .record_failure(Some(&caller), "flight_query", None, &e)
+                                .await;
                         }
                         return Err(e);
                     }
@@ -147,13 +149,14 @@ impl FlightSqlApi {
                 // A result that could not wait for its DoGet does not reach the ledger.
                 self.waiting.admit(results::bytes_of(&batches))?;
                 let result_hash = blake3::hash(&ipc::encode(&schema, &batches)?).to_hex().to_string();
-                self.broker.store().append_to_ledger(
-                    &project.id,
-                    &format!("flight:{result_hash}"),
-                    &output.released,
-                )?;
+                let (project_id, released) = (project.id.clone(), output.released);
+                let flight_output = format!("flight:{result_hash}");
                 self.broker
-                    .record_read(&caller, "flight_query", None, Some(result_hash.clone()))?;
+                    .db(move |store| store.append_to_ledger(&project_id, &flight_output, &released))
+                    .await?;
+                self.broker
+                    .record_read(&caller, "flight_query", None, Some(result_hash.clone()))
+                    .await?;
                 let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
                 let handle = self.keep(WaitingResult {
                     user: caller.user.clone(),
@@ -191,9 +194,9 @@ impl FlightSqlApi {
     ) -> Result<T, Status> {
         self.broker
             .call(metadata, action, None, |caller| async move {
-                let project = self.broker.direct_query_project(&caller, metadata)?;
+                let project = self.broker.direct_query_project(&caller, metadata).await?;
                 let answer = answer(&project)?;
-                self.broker.record_read(&caller, action, None, None)?;
+                self.broker.record_read(&caller, action, None, None).await?;
                 Ok(answer)
             })
             .await
@@ -272,7 +275,8 @@ impl FlightSqlService for FlightSqlApi {
             .call(request.metadata(), "flight_fetch", None, |caller| async move {
                 let result = self.waiting.take(&caller, &ticket.statement_handle)?;
                 self.broker
-                    .record_read(&caller, "flight_fetch", None, Some(result.result_hash.clone()))?;
+                    .record_read(&caller, "flight_fetch", None, Some(result.result_hash.clone()))
+                    .await?;
                 Ok(result)
             })
             .await?;
@@ -288,8 +292,8 @@ impl FlightSqlService for FlightSqlApi {
         let metadata = request.metadata();
         self.broker
             .call(metadata, "flight_prepare", None, |caller| async move {
-                self.broker.direct_query_project(&caller, metadata)?;
-                self.broker.record_read(&caller, "flight_prepare", None, None)?;
+                self.broker.direct_query_project(&caller, metadata).await?;
+                self.broker.record_read(&caller, "flight_prepare", None, None).await?;
                 Ok(ActionCreatePreparedStatementResult {
                     prepared_statement_handle: self.handles.seal(query.query, None).into(),
                     // Unknown until it runs: the checks decide which cells and columns exist.
@@ -309,10 +313,10 @@ impl FlightSqlService for FlightSqlApi {
         let metadata = &metadata;
         self.broker
             .call(metadata, "flight_bind", None, |caller| async move {
-                self.broker.direct_query_project(&caller, metadata)?;
+                self.broker.direct_query_project(&caller, metadata).await?;
                 let sql = self.handles.sql_of(&command.prepared_statement_handle)?;
                 let row = prepared::bound_row(data.map_err(FlightError::from)).await?;
-                self.broker.record_read(&caller, "flight_bind", None, None)?;
+                self.broker.record_read(&caller, "flight_bind", None, None).await?;
                 Ok(DoPutPreparedStatementResult {
                     prepared_statement_handle: Some(self.handles.seal(sql, Some(row)).into()),
                 })
@@ -328,7 +332,7 @@ impl FlightSqlService for FlightSqlApi {
         // Handles are stateless: nothing to free, but the call is audited like any other.
         self.broker
             .call(request.metadata(), "flight_close", None, |caller| async move {
-                self.broker.record_read(&caller, "flight_close", None, None)
+                self.broker.record_read(&caller, "flight_close", None, None).await
             })
             .await
     }
@@ -435,7 +439,7 @@ impl FlightSqlService for FlightSqlApi {
 impl Broker {
     /// The project a Flight SQL call works under, for a caller who may get checked outputs
     /// directly: a member of it, within its approval period.
-    fn direct_query_project(&self, caller: &Caller, metadata: &MetadataMap) -> Result<Project, BrokerError> {
+    async fn direct_query_project(&self, caller: &Caller, metadata: &MetadataMap) -> Result<Project, BrokerError> {
         if caller.role == Role::Researcher {
             return Err(BrokerError::PermissionDenied(
                 "researchers get outputs through the request workflow: submit the query with \
@@ -452,31 +456,34 @@ impl Broker {
             ));
         }
         caller.require(DIRECT_ROLES)?;
-        let store = self.store();
         let named = metadata
             .get(PROJECT_HEADER)
             .map(|v| v.to_str().map(str::to_string))
             .transpose()
             .map_err(|_| BrokerError::InvalidArgument(format!("the {PROJECT_HEADER} header is not text")))?;
-        let id = match named {
-            Some(id) => id,
-            None => match store.projects_of(&caller.user)?.as_slice() {
-                [only] => only.clone(),
-                _ => {
-                    return Err(BrokerError::InvalidArgument(format!(
-                        "name the project in the {PROJECT_HEADER} header (ADBC: the database option \
-                         adbc.flight.sql.rpc.call_header.{PROJECT_HEADER})"
+        let user = caller.user.clone();
+        let project = self
+            .db(move |store| {
+                let id = match named {
+                    Some(id) => id,
+                    None => match store.projects_of(&user)?.as_slice() {
+                        [only] => only.clone(),
+                        _ => {
+                            return Err(BrokerError::InvalidArgument(format!(
+                                "name the project in the {PROJECT_HEADER} header (ADBC: the database option \
+                                 adbc.flight.sql.rpc.call_header.{PROJECT_HEADER})"
+                            )));
+                        }
+                    },
+                };
+                if !store.is_member(&user, &id)? {
+                    return Err(BrokerError::PermissionDenied(format!(
+                        "{user} is not a member of project {id}"
                     )));
                 }
-            },
-        };
-        if !store.is_member(&caller.user, &id)? {
-            return Err(BrokerError::PermissionDenied(format!(
-                "{} is not a member of project {id}",
-                caller.user
-            )));
-        }
-        let project = store.project(&id)?;
+                store.project(&id)
+            })
+            .await?;
         project.check_approved_on(store::today())?;
         Ok(project)
     }

@@ -2,6 +2,7 @@
 //! change and the audit entry that records it are written in one transaction: either both
 //! are there after a crash or neither is.
 
+mod access;
 mod console;
 mod migrate;
 mod people;
@@ -120,6 +121,14 @@ pub(super) fn event(caller: &Caller, action: &str, request_id: Option<i64>, outc
         request_id,
         outcome: outcome.to_string(),
         ..Event::default()
+    }
+}
+
+/// The audit entry of a successful call that changed nothing.
+pub(crate) fn read_event(caller: &Caller, action: &str, request_id: Option<i64>, result_hash: Option<String>) -> Event {
+    Event {
+        result_hash,
+        ..event(caller, action, request_id, "ok")
     }
 }
 
