@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Replaces the world's server process by a new one on the same data directory (and so a
 /// new port), started with `serve_args`; returns the old callers reconnected.
-async fn restart(w: &mut World, serve_args: &[&str]) -> (Client, Client) {
+pub(crate) async fn restart(w: &mut World, serve_args: &[&str]) -> (Client, Client) {
     restart_over(w, warehouse(), serve_args).await
 }
 

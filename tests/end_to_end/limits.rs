@@ -48,14 +48,14 @@ fn statement(analyst: &Client, project: &str, sql: &str) -> tonic::Request<Fligh
     r
 }
 
-async fn flight_query(analyst: &Client, project: &str, sql: &str) -> Result<(), tonic::Status> {
+pub(crate) async fn flight_query(analyst: &Client, project: &str, sql: &str) -> Result<(), tonic::Status> {
     FlightServiceClient::new(analyst.channel.clone())
         .get_flight_info(statement(analyst, project, sql))
         .await
         .map(|_| ())
 }
 
-const CHEAP: &str = "SELECT count(*) AS claims FROM ndb_claims";
+pub(crate) const CHEAP: &str = "SELECT count(*) AS claims FROM ndb_claims";
 
 async fn world_with(args: &[&str]) -> World {
     world_on(Server::start_with("http", args)).await
@@ -161,7 +161,7 @@ async fn idle_and_half_sent_connections_are_closed_and_each_port_is_capped() {
 /// A self-join of 26,511 procedure rows on person_id (one many-to-many join, what the
 /// engine's fan-out bound allows: 551,027 rows) aggregated over a CUBE of six keys, 64
 /// grouping sets: ~2.6 s on the test profile.
-const SLOW: &str = "SELECT count(*) AS n FROM ndb_procedures a \
+pub(crate) const SLOW: &str = "SELECT count(*) AS n FROM ndb_procedures a \
                     JOIN ndb_procedures b ON a.person_id = b.person_id \
                     GROUP BY CUBE (a.points > 100, b.points > 100, a.points > 200, b.points > 200, \
                     a.points > 300, b.points > 300)";

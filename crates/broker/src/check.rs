@@ -7,23 +7,17 @@ use crate::audit::{self, Event};
 use crate::auth::Caller;
 use crate::error::BrokerError;
 use crate::store::{CheckOutcome, Project, RequestFilter, RequestRecord, State};
-use renkei_engine::EngineError;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// The audit action of a request's check run again when the server starts.
 const RECHECK_AT_START: &str = "recheck_at_start";
-
-/// Longest a check may run; then the request is refused (nothing kept) and its worker freed.
-/// The study queries check in under 2 s on the 1M-person warehouse (docs/benchmarks.md): a
-/// check still running after this is a query no review would want.
-const CHECK_TIME_LIMIT: Duration = Duration::from_secs(15 * 60);
 
 impl Broker {
     /// Checks a submitted request and stores the verdict; a refusal is returned as the
     /// error (after it is stored). The check runs on a task of its own: a caller who goes
     /// away (cancels, or its deadline passes) does not stop it, so the request does not stay
-    /// `submitted` until the next start.
+    /// `submitted` until the next start. A check that runs longer than the query timeout
+    /// (`Limits::query_timeout`) is stopped and the request refused.
     pub(crate) async fn check(
         self: &Arc<Self>,
         caller: Caller,
@@ -33,16 +27,9 @@ impl Broker {
     ) -> Result<(), BrokerError> {
         let broker = Arc::clone(self);
         let worker = tokio::spawn(async move {
-            let run = tokio::time::timeout(CHECK_TIME_LIMIT, broker.checked_output(&project, &sql));
-            let (outcome, failure) = match run.await {
-                Ok(Ok((output, _))) => (CheckOutcome::Checked(output), None),
-                Ok(Err(e)) => (CheckOutcome::Refused(e.to_string()), Some(e)),
-                Err(_) => {
-                    let e = BrokerError::Query(EngineError::Execution(
-                        "the check ran longer than the broker's limit of 15 minutes",
-                    ));
-                    (CheckOutcome::Refused(e.to_string()), Some(e))
-                }
+            let (outcome, failure) = match broker.checked_output(&project, &sql).await {
+                Ok((output, _)) => (CheckOutcome::Checked(output), None),
+                Err(e) => (CheckOutcome::Refused(e.to_string()), Some(e)),
             };
             broker
                 .db(move |store| store.finish_check(&caller, id, &outcome))
@@ -114,7 +101,7 @@ impl Broker {
             return Ok(());
         };
         match self.check(caller, r.id, project, r.sql.clone()).await {
-            Ok(()) | Err(BrokerError::Query(_)) => Ok(()),
+            Ok(()) | Err(BrokerError::Query(_) | BrokerError::DeadlineExceeded(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -36,6 +36,10 @@ pub enum BrokerError {
     /// database busy) and changed nothing: the same call may succeed later.
     #[error("{0}")]
     Unavailable(String),
+    /// A query ran longer than the broker's limit (`--query-timeout`) and was stopped; like
+    /// `Unavailable`, it changed nothing and is no verdict on the query.
+    #[error("{0}")]
+    DeadlineExceeded(String),
 }
 
 impl BrokerError {
@@ -53,6 +57,7 @@ impl BrokerError {
             BrokerError::Query(_) => "query_failed",
             BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => "internal_error",
             BrokerError::Unavailable(_) => "unavailable",
+            BrokerError::DeadlineExceeded(_) => "deadline_exceeded",
         }
     }
 
@@ -78,6 +83,7 @@ impl From<BrokerError> for Status {
                 Code::Internal
             }
             BrokerError::Unavailable(_) => Code::Unavailable,
+            BrokerError::DeadlineExceeded(_) => Code::DeadlineExceeded,
         };
         Status::new(code, e.to_string())
     }

@@ -305,10 +305,21 @@ impl Broker {
             .db(move |store| ledger::history(store.connection(), &project_id))
             .await?;
         let _slot = self.query_slots.take().await?;
-        let output = self
-            .project_engine(project)?
-            .query_with_history(sql, parameters, Some(Arc::new(sets)))
+        // Timed from its place, not from its call: a query that waited for others is not cut
+        // short for it (the caller's own deadline bounds the wait). Stopping it drops its
+        // streams, which ends DataFusion's tasks and frees its memory.
+        let limit = self.config.limits.query_timeout;
+        let engine = self.project_engine(project)?;
+        let run = engine.query_with_history(sql, parameters, Some(Arc::new(sets)));
+        let output = tokio::time::timeout(limit, run)
             .await
+            .map_err(|_| {
+                BrokerError::DeadlineExceeded(format!(
+                    "the query ran longer than the broker's limit of {} s (renkei serve --query-timeout) \
+                     and was stopped; narrow it",
+                    limit.as_secs_f64()
+                ))
+            })?
             .map_err(|e| self.resources_error(e))?;
         Ok((output, cells))
     }

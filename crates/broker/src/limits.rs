@@ -1,7 +1,8 @@
 //! The broker's limits under load (`renkei serve --max-connections`, `--header-timeout`,
-//! `--max-queries`, `--memory-mib`, `--flight-results-mib`; docs/broker.md, Resources):
-//! connections per port (see `listener.rs`), queries running at once, the memory all running
-//! queries share, and the Flight SQL results waiting for their `DoGet`.
+//! `--max-queries`, `--query-timeout`, `--memory-mib`, `--flight-results-mib`;
+//! docs/broker.md, Resources): connections per port (see `listener.rs`), queries running at
+//! once and how long each may run, the memory all running queries share, and the Flight SQL
+//! results waiting for their `DoGet`.
 
 use crate::error::BrokerError;
 use std::time::Duration;
@@ -19,6 +20,9 @@ pub struct Limits {
     /// Queries (request checks, releases, Flight SQL statements) running at once; the others
     /// wait for a place, in order.
     pub max_queries: usize,
+    /// How long one query (a request's check, a release's re-run, a Flight SQL statement)
+    /// may run once it has its place; then it is stopped with DEADLINE_EXCEEDED.
+    pub query_timeout: Duration,
     /// Bytes of query state (hash tables, sorts, aggregates: what DataFusion accounts) all
     /// running queries share, in one pool; beyond it operators spill to disk, and a query whose
     /// state cannot spill fails with UNAVAILABLE.
@@ -35,6 +39,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// Default header timeout: a client on a slow link finishes a TLS handshake and its first
 /// bytes in well under a second.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default query timeout: the study queries check in under 2 s on the 1M-person warehouse
+/// (docs/benchmarks.md); a query still running after 15 minutes is one no review would want.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Default waiting Flight SQL results of one user: 256 MiB (the largest result the e2e load
 /// test makes, 91,757 rows, is 5.5 MB).
 pub const DEFAULT_FLIGHT_RESULTS_PER_USER: usize = 256 * MIB;
@@ -47,6 +54,7 @@ impl Default for Limits {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_queries: default_max_queries(),
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
             query_memory: default_query_memory(),
             flight_results_per_user: DEFAULT_FLIGHT_RESULTS_PER_USER,
         }

@@ -86,6 +86,10 @@ impl Broker {
                 self.decide(caller, id, Decided::RefuseAtRelease { reason }).await?;
                 Err(e)
             }
+            // A re-run stopped at the query timeout is no verdict either.
+            Err(BrokerError::DeadlineExceeded(why)) => Err(BrokerError::DeadlineExceeded(format!(
+                "request {id} stays approved: {why}; try again"
+            ))),
             // Anything else (the warehouse being republished, out of memory, a query that no
             // longer plans on a half-published warehouse) leaves it approved, to be released
             // again: the failed call is in the audit trail with outcome `unavailable`.

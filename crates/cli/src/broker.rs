@@ -57,6 +57,12 @@ pub struct ServeArgs {
     /// wait for a place [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     max_queries: Option<u32>,
+    /// Seconds one query (a request's check, a release's re-run, a Flight SQL statement) may
+    /// run once it has its place; then it is stopped with DEADLINE_EXCEEDED (a check: the
+    /// request is refused; a release: the request stays approved).
+    #[arg(long, default_value_t = renkei_broker::limits::DEFAULT_QUERY_TIMEOUT.as_secs_f64(),
+          value_parser = positive_number)]
+    query_timeout: f64,
     /// Connections open at once on each port (gRPC, console); beyond it new ones wait.
     #[arg(long, default_value_t = renkei_broker::limits::DEFAULT_MAX_CONNECTIONS as u32,
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -316,6 +322,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             max_queries: a
                 .max_queries
                 .map_or_else(renkei_broker::limits::default_max_queries, |n| n as usize),
+            query_timeout: std::time::Duration::from_secs_f64(a.query_timeout),
             query_memory: a
                 .memory_mib
                 .map_or_else(renkei_broker::limits::default_query_memory, |m| {

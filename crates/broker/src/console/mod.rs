@@ -141,7 +141,7 @@ impl IntoResponse for Failure {
             BrokerError::Query(_) | BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            BrokerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            BrokerError::Unavailable(_) | BrokerError::DeadlineExceeded(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         let signed_in = self.signed_in.as_ref().map(|(u, c)| (u.as_str(), c.as_str()));
         (
