@@ -55,12 +55,19 @@ pub(crate) fn spawn_server_with(
     serve_args: &[&str],
     launch: &Launch,
 ) -> (Child, String, Option<String>) {
-    let stderr = match launch.stderr {
-        Some(path) => Stdio::from(std::fs::File::create(path).expect("the server's stderr file")),
-        None => Stdio::inherit(),
+    // A server writing to the tests' own stderr logs its warnings only: a line per call of
+    // every test's servers would bury the tests' output (the level is the test's to choose
+    // with `--log` where it reads the logs).
+    let (stderr, level) = match launch.stderr {
+        Some(path) => (
+            Stdio::from(std::fs::File::create(path).expect("the server's stderr file")),
+            "info",
+        ),
+        None => (Stdio::inherit(), "warn"),
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RENKEI_LOG", level)
         .envs(launch.env.iter().copied())
         .stderr(stderr)
         .arg("--data")

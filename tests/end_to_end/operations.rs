@@ -1,6 +1,7 @@
 //! Operating the broker (issue 29.5 and 29.11): a state database step that waits does not
 //! stall the server; a query beyond `--query-timeout` is stopped with DEADLINE_EXCEEDED, and
-//! a release so stopped leaves its request approved.
+//! a release so stopped leaves its request approved; the logs name calls and carry no SQL,
+//! token or user at the default level.
 
 use super::broker::{Launch, Server, sql, world, world_on};
 use super::crash::restart;
@@ -94,4 +95,65 @@ async fn a_query_beyond_the_query_timeout_is_deadline_exceeded_and_a_release_sta
     assert_eq!(requests[1].state(), pb::RequestState::Refused);
     let verify = w.server.audit_verify();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}
+
+/// The server's standard error so far.
+fn logs_of(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).expect("the server's stderr")
+}
+
+/// At the default level the logs name each call's method and carry nothing a caller sent:
+/// not the SQL (a distinctive literal in a statement that runs, in one that does not plan,
+/// whose error quotes it, and in a request), no token, no user. At `--log debug` the SQL is
+/// there: the steward's explicit choice.
+#[tokio::test]
+async fn the_logs_name_calls_and_carry_no_sql_token_or_user_at_the_default_level() {
+    const LITERAL: &str = "zq7distinctliteral";
+    let runs = format!("SELECT count(*) AS claims FROM ndb_claims WHERE '{LITERAL}' <> ''");
+    let fails = format!("SELECT {LITERAL} FROM ndb_claims");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stderr = dir.path().join("info.log");
+    let logged = Launch {
+        stderr: Some(&stderr),
+        ..Launch::default()
+    };
+    let w = world_on(Server::start_launched(&[], &logged)).await;
+    flight_query(&w.ito, "p-ndb", &runs).await.expect("the statement runs");
+    let status = flight_query(&w.ito, "p-ndb", &fails).await.expect_err("no such column");
+    assert!(
+        status.message().contains(LITERAL),
+        "the caller is told: {}",
+        status.message()
+    );
+    w.sato
+        .submit("p-all", sql(&runs))
+        .await
+        .expect("the request is checked");
+    let anonymous = Server::connect(&w.server, "not-a-token").await;
+    assert!(anonymous.list_all("p-all").await.is_err());
+    let logs = logs_of(&stderr);
+    for expected in [
+        "broker started",
+        "method=\"flight_query\"",
+        "method=\"submit\"",
+        "outcome=\"invalid_query\"",
+        "outcome=\"unauthenticated\"",
+    ] {
+        assert!(logs.contains(expected), "the logs carry {expected}: {logs}");
+    }
+    assert!(!logs.contains(LITERAL), "no SQL in the logs: {logs}");
+    for token in [&w.server.admin_token, &w.sato.token, &w.ito.token] {
+        assert!(!logs.contains(token.as_str()), "no token in the logs");
+    }
+    assert!(!logs.contains("sato"), "no user in the logs: {logs}");
+    drop(w);
+
+    let stderr = dir.path().join("debug.log");
+    let debug = Launch {
+        stderr: Some(&stderr),
+        ..Launch::default()
+    };
+    let w = world_on(Server::start_launched(&["--log", "debug"], &debug)).await;
+    flight_query(&w.ito, "p-ndb", &runs).await.expect("the statement runs");
+    assert!(logs_of(&stderr).contains(LITERAL), "at debug, the SQL is logged");
 }

@@ -64,7 +64,7 @@ impl Broker {
     pub(crate) async fn check_at_start(self: Arc<Self>, unchecked: Vec<RequestRecord>) {
         for r in unchecked {
             if let Err(e) = self.check_again(&r).await {
-                eprintln!("the check at start of request {} failed: {e}", r.id);
+                crate::logs::check_at_start_failed(r.id, &e);
             }
         }
     }

@@ -68,8 +68,9 @@ impl Gate {
         }
     }
 
-    /// Whether the call's headers carry a valid token; a refusal is audited at a bounded rate.
-    async fn admit(&self, metadata: &MetadataMap) -> Result<(), tonic::Status> {
+    /// Whether the call's headers carry a valid token; a refusal is audited (and logged, under
+    /// `service`'s name) at a bounded rate.
+    async fn admit(&self, service: &str, metadata: &MetadataMap) -> Result<(), tonic::Status> {
         let Err(e) = self.broker.authenticate(metadata).await else {
             return Ok(());
         };
@@ -81,6 +82,9 @@ impl Gate {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .admit(second);
+        if let Some(unrecorded) = admitted {
+            crate::logs::unauthenticated(service, unrecorded);
+        }
         match admitted {
             Some(0) => self.broker.record_failure(None, "authenticate", None, &e).await,
             Some(n) => {
@@ -105,7 +109,11 @@ type Call = Pin<Box<dyn Future<Output = Result<http::Response<Body>, Infallible>
 
 impl<S> Service<http::Request<Body>> for Gated<S>
 where
-    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + Clone + Send + 'static,
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+        + NamedService
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
 {
     type Response = http::Response<Body>;
@@ -123,7 +131,8 @@ where
         let gate = self.gate.clone();
         Box::pin(async move {
             let metadata = MetadataMap::from_headers(request.headers().clone());
-            match gate.admit(&metadata).await {
+            // The service's own name, never the path the client sent.
+            match gate.admit(S::NAME, &metadata).await {
                 Ok(()) => service.call(request).await,
                 Err(status) => Ok(status.into_http()),
             }

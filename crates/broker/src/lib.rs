@@ -23,6 +23,7 @@ mod key_file;
 mod ledger;
 pub mod limits;
 mod listener;
+mod logs;
 mod pseudonyms;
 mod research;
 mod steward;
@@ -96,6 +97,11 @@ pub async fn serve(
     // Before anything is opened or made there: refused if others could read it.
     data_dir::check(&config.data, &config.audit_key)?;
     let store = Store::open(&config.data, &config.audit_key)?;
+    logs::started(
+        &config,
+        listener.local_addr().ok(),
+        console.as_ref().and_then(|c| c.local_addr().ok()),
+    );
     let tls = config.tls.take();
     let tls_of_console = tls.clone();
     let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
@@ -223,10 +229,12 @@ impl Broker {
         F: FnOnce(Caller) -> Fut,
         Fut: Future<Output = Result<T, BrokerError>>,
     {
+        let timer = logs::Timer::start();
         let (caller, result) = match self.authenticate(metadata).await {
             Ok(caller) => (Some(caller.clone()), handler(caller).await),
             Err(e) => (None, Err(e)),
         };
+        logs::call(action, request_id, &result, timer.took());
         if let Err(e) = &result
             && !e.already_audited()
         {
@@ -247,7 +255,7 @@ impl Broker {
             ..Event::default()
         };
         if let Err(audit_error) = self.db(move |store| store.record(&event)).await {
-            eprintln!("could not record a failed {action} call in the audit trail: {audit_error}");
+            logs::unaudited(action, &audit_error);
         }
     }
 

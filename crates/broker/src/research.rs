@@ -57,6 +57,7 @@ impl Broker {
                 ));
             }
         };
+        crate::logs::statement("submit", &sql);
         let id = {
             let (caller, project_id, sql) = (caller.clone(), project.id.clone(), sql.clone());
             self.db(move |store| {

@@ -92,6 +92,13 @@ pub struct ServeArgs {
     /// signed (the bearer token is still required).
     #[arg(long, requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// What the broker logs to standard error: `off`, `error`, `warn`, `info` (the start, one
+    /// line per call with its method, outcome class and duration, refusals and failures by
+    /// class: never a value, a user, a token or SQL) or `debug` (adds each statement's SQL and
+    /// each failure's message, which can quote the SQL's literals: a steward's explicit choice).
+    /// Only the broker's own events: the libraries under it log nothing.
+    #[arg(long, env = "RENKEI_LOG", default_value = "info", value_parser = log_level)]
+    log: tracing_subscriber::filter::LevelFilter,
     /// Also serve the steward review console (HTML) on this address, e.g. 127.0.0.1:8080
     /// (port 0 picks a free port, printed as `console on URL`). With --tls-cert it speaks
     /// HTTPS with the same certificate and client CA.
@@ -332,6 +339,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             flight_results_per_user: (a.flight_results_mib * 1024.0 * 1024.0) as usize,
         },
     };
+    crate::logs::init(a.log)?;
     crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
@@ -355,6 +363,19 @@ pub fn serve(a: ServeArgs) -> Result<()> {
 }
 
 /// A positive, finite number (seconds or MiB), fractions allowed.
+/// A log level of `--log`: off, error, warn, info or debug (trace is debug's: the broker
+/// logs nothing at trace).
+fn log_level(text: &str) -> Result<tracing_subscriber::filter::LevelFilter, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "off" => Ok(tracing_subscriber::filter::LevelFilter::OFF),
+        "error" => Ok(tracing_subscriber::filter::LevelFilter::ERROR),
+        "warn" => Ok(tracing_subscriber::filter::LevelFilter::WARN),
+        "info" => Ok(tracing_subscriber::filter::LevelFilter::INFO),
+        "debug" => Ok(tracing_subscriber::filter::LevelFilter::DEBUG),
+        _ => Err(format!("{text:?} is not a log level (off, error, warn, info, debug)")),
+    }
+}
+
 fn positive_number(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),

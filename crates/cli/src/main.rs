@@ -4,6 +4,7 @@
 mod broker;
 mod cluster;
 mod ledger_file;
+mod logs;
 mod out_file;
 mod query;
 mod token_file;

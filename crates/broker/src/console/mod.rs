@@ -93,6 +93,7 @@ fn router(console: Arc<Console>) -> Router {
             Arc::clone(&console),
             security_headers,
         ))
+        .layer(axum::middleware::from_fn(logged))
         .with_state(console)
 }
 
@@ -111,6 +112,16 @@ async fn security_headers(Shared(console): Shared<Arc<Console>>, mut response: R
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     // Outputs under review must not stay in a shared machine's browser cache.
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Logs each console request: method, route, status and duration (`logs::console_call`).
+async fn logged(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let timer = crate::logs::Timer::start();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    crate::logs::console_call(&method, &path, response.status().as_u16(), timer.took());
     response
 }
 

@@ -119,6 +119,7 @@ impl FlightSqlApi {
             .call(metadata, "flight_query", None, |caller| async move {
                 let project = self.broker.direct_query_project(&caller, metadata).await?;
                 let Statement { sql, parameters } = statement()?;
+                crate::logs::statement("flight_query", &sql);
                 // Checked against the project's ledger and written to it before it can leave.
                 let _ledger = self.broker.ledger_locks.lock(&project.id).await;
                 let output = match self.broker.run_checked(&project, &sql, parameters).await {
