@@ -1,7 +1,7 @@
-//! Operating the broker (issue 29.5 and 29.11): a state database step that waits does not
-//! stall the server; a query beyond `--query-timeout` is stopped with DEADLINE_EXCEEDED, and
-//! a release so stopped leaves its request approved; the logs name calls and carry no SQL,
-//! token or user at the default level.
+//! Operating the broker (issue 29.5, 29.6 and 29.11): a state database step that waits does
+//! not stall the server; a query beyond `--query-timeout` is stopped with DEADLINE_EXCEEDED,
+//! and a release so stopped leaves its request approved; the logs name calls and carry no
+//! SQL, token or user at the default level; the audit head is logged on a schedule.
 
 use super::broker::{Launch, Server, sql, world, world_on};
 use super::crash::restart;
@@ -156,4 +156,32 @@ async fn the_logs_name_calls_and_carry_no_sql_token_or_user_at_the_default_level
     let w = world_on(Server::start_launched(&["--log", "debug"], &debug)).await;
     flight_query(&w.ito, "p-ndb", &runs).await.expect("the statement runs");
     assert!(logs_of(&stderr).contains(LITERAL), "at debug, the SQL is logged");
+}
+
+/// `--audit-head-every` logs the audit trail's head on a schedule: the newest entry's number
+/// and hash, as `renkei audit verify` finds them.
+#[tokio::test]
+async fn the_audit_head_is_logged_on_a_schedule() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stderr = dir.path().join("stderr");
+    let logged = Launch {
+        stderr: Some(&stderr),
+        ..Launch::default()
+    };
+    let w = world_on(Server::start_launched(&["--audit-head-every", "0.2"], &logged)).await;
+    // No call from here on: the head stays, and is logged again.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let verify = w.server.audit_verify();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    let printed = String::from_utf8_lossy(&verify.stdout).to_string();
+    // "audit trail intact: N entries; head H"
+    let (entries, head) = printed
+        .trim()
+        .strip_prefix("audit trail intact: ")
+        .and_then(|rest| rest.split_once(" entries; head "))
+        .unwrap_or_else(|| panic!("verify's line: {printed}"));
+    let logs = logs_of(&stderr);
+    let line = format!("audit head entry={entries} head={head}");
+    assert!(logs.contains(&line), "the logs carry `{line}`: {logs}");
+    assert!(logs.matches("audit head entry=").count() >= 2, "on a schedule: {logs}");
 }

@@ -68,6 +68,8 @@ pub struct Config {
     pub tls: Option<Tls>,
     /// Connections, queries and memory at once.
     pub limits: Limits,
+    /// Log the audit trail's head this often (`renkei serve --audit-head-every`), if given.
+    pub audit_head_every: Option<std::time::Duration>,
 }
 
 /// The state every service shares.
@@ -126,6 +128,9 @@ pub async fn serve(
     // checked in the background while the server already answers.
     let unchecked = broker.unchecked_requests().await?;
     tokio::spawn(Arc::clone(&broker).check_at_start(unchecked));
+    if let Some(every) = broker.config.audit_head_every {
+        tokio::spawn(logs::audit_heads(Arc::clone(&broker), every));
+    }
     let gate = gate::Gate::new(Arc::clone(&broker));
     let research = pb::research_service_server::ResearchServiceServer::new(research::ResearchApi(Arc::clone(&broker)))
         .max_decoding_message_size(MAX_MESSAGE_BYTES);

@@ -1,15 +1,17 @@
 //! Operators' logs, as `tracing` events (the `renkei` binary prints them: `renkei serve
 //! --log LEVEL`, docs/broker.md "Operating: logs"): the start with the limits it holds, one
-//! event per call with its method, request number, outcome class and duration, and refusals
-//! and failures by class.
+//! event per call with its method, request number, outcome class and duration, refusals and
+//! failures by class, and the audit head on a schedule.
 //!
 //! At `info` and above an event carries no value a caller sent or was answered: no SQL, no
 //! error message (an engine error can quote the SQL's literals), no user, no token, no path a
 //! client chose. `debug` adds the statements' SQL and the failures' messages: the steward's
 //! explicit choice, off by default.
 
+use crate::Broker;
 use crate::error::BrokerError;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::{debug, error, info, warn};
 
@@ -127,6 +129,7 @@ pub(crate) fn started(config: &crate::Config, grpc: Option<SocketAddr>, console:
         max_queries = limits.max_queries,
         query_timeout_s = limits.query_timeout.as_secs_f64(),
         memory_mib = limits.query_memory / (1024 * 1024),
+        audit_head_every_s = config.audit_head_every.map(|d| d.as_secs_f64()),
         "broker started"
     );
 }
@@ -141,6 +144,28 @@ impl Timer {
 
     pub(crate) fn took(&self) -> Duration {
         self.0.elapsed()
+    }
+}
+
+/// Logs the audit trail's head (newest entry's number and hash) every `every`, for anchoring
+/// outside the machine (`renkei serve --audit-head-every`): the newest entry is checked under
+/// the key first, and one that does not verify is logged as an error instead.
+pub(crate) async fn audit_heads(broker: Arc<Broker>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match broker.db(|store| store.audit_head()).await {
+            Ok(Some((entry, hash))) => info!(entry, head = %hash, "audit head"),
+            Ok(None) => info!(entry = 0, "audit head: the trail is empty"),
+            Err(e) => {
+                error!(
+                    outcome = e.outcome(),
+                    "audit head: the newest entry could not be read or does not verify"
+                );
+                debug!(error = %e, "why the audit head could not be read");
+            }
+        }
     }
 }
 

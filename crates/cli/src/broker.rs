@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// Only the broker's own events: the libraries under it log nothing.
     #[arg(long, env = "RENKEI_LOG", default_value = "info", value_parser = log_level)]
     log: tracing_subscriber::filter::LevelFilter,
+    /// Also log the audit trail's head (newest entry's number and hash, checked under the key)
+    /// every SECONDS, at `info`, for anchoring outside the machine (off if absent).
+    #[arg(long, value_parser = positive_number)]
+    audit_head_every: Option<f64>,
     /// Also serve the steward review console (HTML) on this address, e.g. 127.0.0.1:8080
     /// (port 0 picks a free port, printed as `console on URL`). With --tls-cert it speaks
     /// HTTPS with the same certificate and client CA.
@@ -338,6 +342,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             // Fractions of a MiB for tests that fill the cap with small results.
             flight_results_per_user: (a.flight_results_mib * 1024.0 * 1024.0) as usize,
         },
+        audit_head_every: a.audit_head_every.map(std::time::Duration::from_secs_f64),
     };
     crate::logs::init(a.log)?;
     crate::runtime()?.block_on(async {
@@ -899,6 +904,7 @@ pub fn demo_request(warehouse: &Path, queries: &Path, out: &Path, named_query: &
         engine: renkei_engine::EngineOptions::default(),
         tls: None,
         limits: renkei_broker::Limits::default(),
+        audit_head_every: None,
     };
     crate::runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -75,6 +75,24 @@ impl Trail {
         Ok(trail)
     }
 
+    /// The newest entry's number and hash (hex), if it verifies under the key; None without
+    /// entries.
+    pub fn head(&self, conn: &Connection) -> Result<Option<(i64, String)>, BrokerError> {
+        match self.newest_verifies(conn)? {
+            None => Ok(None),
+            Some(false) => Err(BrokerError::FailedPrecondition(
+                "the newest audit entry does not verify under the key: an edited trail; `renkei audit \
+                 verify` names the first broken entry"
+                    .into(),
+            )),
+            Some(true) => Ok(conn
+                .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?),
+        }
+    }
+
     /// Whether the newest entry's hash is its keyed hash over the entry before; None
     /// without entries.
     fn newest_verifies(&self, conn: &Connection) -> Result<Option<bool>, BrokerError> {

@@ -204,6 +204,12 @@ impl Store {
         commit(&self.trail, tx, event)
     }
 
+    /// The audit trail's newest entry's number and hash, checked under the key (see
+    /// [`Trail::head`]).
+    pub fn audit_head(&self) -> Result<Option<(i64, String)>, BrokerError> {
+        self.trail.head(&self.conn)
+    }
+
     /// Request `id`'s release as the audit trail holds it (see [`Trail::release_of`]).
     pub fn release_of(&self, id: i64) -> Result<Event, BrokerError> {
         self.trail.release_of(&self.conn, id)
