@@ -10,6 +10,7 @@
 //! audit trail. Errors map once, here, from [`BrokerError`] to an HTTP status.
 
 mod compare;
+mod export;
 mod pages;
 mod session;
 
@@ -21,7 +22,7 @@ use crate::store::{self, Page, RequestFilter, RequestRecord, State, Store, Store
 use crate::{Broker, check_id, ipc};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State as Shared};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -87,7 +88,7 @@ fn router(console: Arc<Console>) -> Router {
         .route("/requests/{id}/reject", post(reject))
         .route("/requests/{id}/release", post(release))
         .route("/requests/{id}/audit", get(audit_trail))
-        .route("/requests/{id}/{export}", get(export))
+        .route("/requests/{id}/{export}", get(export::export))
         .route("/assets/console.css", get(stylesheet))
         .layer(axum::middleware::map_response_with_state(
             Arc::clone(&console),
@@ -587,116 +588,6 @@ async fn audit_trail(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, 
         .await
 }
 
-/// The downloads of a review page.
-#[derive(Clone, Copy)]
-enum Export {
-    Csv,
-    Parquet,
-    ReportJson,
-    AcroJson,
-}
-
-impl Export {
-    fn parse(name: &str) -> Option<Export> {
-        match name {
-            "output.csv" => Some(Export::Csv),
-            "output.parquet" => Some(Export::Parquet),
-            "report.json" => Some(Export::ReportJson),
-            "acro.json" => Some(Export::AcroJson),
-            _ => None,
-        }
-    }
-
-    fn action(self) -> &'static str {
-        match self {
-            Export::Csv => "console_export_csv",
-            Export::Parquet => "console_export_parquet",
-            Export::ReportJson => "console_export_report",
-            Export::AcroJson => "console_export_acro",
-        }
-    }
-}
-
-async fn export(
-    Shared(console): Shared<Arc<Console>>,
-    headers: HeaderMap,
-    Path((id, name)): Path<(i64, String)>,
-) -> Response {
-    // Who asks comes first: an anonymous caller learns nothing, not even which names exist.
-    let action = Export::parse(&name).map_or("console_export", Export::action);
-    let s = match console.steward(&headers, action, Some(id), None).await {
-        Ok(s) => s,
-        Err(response) => return *response,
-    };
-    console
-        .page(&s, action, Some(id), async {
-            let kind = Export::parse(&name).ok_or_else(|| BrokerError::NotFound(format!("export {name}")))?;
-            let broker = &console.broker;
-            let caller = s.caller.clone();
-            let (stored, made_at) = broker
-                .db(move |store| {
-                    let request = store.assigned_request(&caller, id)?;
-                    Ok((stored_output(store, &request)?, output_time(store, &request)?))
-                })
-                .await?;
-            let stored =
-                stored.ok_or_else(|| BrokerError::FailedPrecondition(format!("request {id} has no checked output")))?;
-            let output = checked(&stored)?;
-            let (content_type, extension, body) = match kind {
-                Export::Csv => (
-                    "text/csv; charset=utf-8",
-                    "csv",
-                    output.to_csv().map_err(render_failed)?.into_bytes(),
-                ),
-                Export::Parquet => (
-                    "application/vnd.apache.parquet",
-                    "parquet",
-                    output.to_parquet().map_err(render_failed)?,
-                ),
-                Export::ReportJson => ("application/json", "report.json", stored.report_json.into_bytes()),
-                Export::AcroJson => {
-                    let columns: Vec<String> = output.schema.fields().iter().map(|f| f.name().clone()).collect();
-                    (
-                        "application/json",
-                        "acro.json",
-                        output.report.to_acro_json(&columns, &made_at).into_bytes(),
-                    )
-                }
-            };
-            let result_hash = blake3::hash(&body).to_hex().to_string();
-            broker
-                .record_read(&s.caller, kind.action(), Some(id), Some(result_hash))
-                .await?;
-            let disposition = format!("attachment; filename=\"request-{id}.{extension}\"");
-            Ok((
-                [
-                    (CONTENT_TYPE, content_type.to_string()),
-                    (CONTENT_DISPOSITION, disposition),
-                ],
-                body,
-            )
-                .into_response())
-        })
-        .await
-}
-
-/// When the shown output was made: its release, else its check (from the audit trail).
-fn output_time(store: &Store, request: &RequestRecord) -> Result<String, BrokerError> {
-    let entries = audit::entries_of_request(store.connection(), request.id)?;
-    let made = |action: &str| {
-        entries
-            .iter()
-            .rev()
-            .find(|e| e.event.action == action && matches!(e.event.outcome.as_str(), "ok" | "checked"))
-            .map(|e| e.time.clone())
-    };
-    Ok(match request.state {
-        State::Released => made("release"),
-        _ => made("check"),
-    }
-    .unwrap_or_else(|| request.submitted_at.clone()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,15 +597,6 @@ mod tests {
         assert!(CSP.starts_with("default-src 'none'"));
         assert!(!CSP.contains("script-src"), "scripts fall under default-src 'none'");
         assert!(!CSP.contains("unsafe"));
-    }
-
-    #[test]
-    fn only_the_four_exports_exist() {
-        for name in ["output.csv", "output.parquet", "report.json", "acro.json"] {
-            assert!(Export::parse(name).is_some(), "{name}");
-        }
-        assert!(Export::parse("../broker.sqlite").is_none());
-        assert!(Export::parse("audit").is_none());
     }
 
     #[test]
