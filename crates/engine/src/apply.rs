@@ -429,13 +429,18 @@ pub fn apply_disclosure_control(
     let value_columns: Vec<usize> = (0..spec.columns.len())
         .filter(|c| matches!(spec.columns[*c], ColumnRule::Value { .. }))
         .collect();
-    // A row of labels alone (no value column) is a cell too: its group's persons decide.
+    // A row of labels alone (no value column) is a cell too: its group's persons decide, and
+    // its units where the unit rule applies.
+    let few_units: Vec<bool> = units_behind(&batch, &spec.group_units)?
+        .into_iter()
+        .map(|u| spec.entity_rule && u < policy.min_entities as i64)
+        .collect();
     if has_labels && !policy.show_hidden_rows {
         for r in 0..rows {
             let all_hidden = value_columns
                 .iter()
                 .all(|c| rule[r][*c].is_some_and(|x| x != CellRule::ZeroCell));
-            if published[r] && (small_group[r] || (!value_columns.is_empty() && all_hidden)) {
+            if published[r] && (small_group[r] || few_units[r] || (!value_columns.is_empty() && all_hidden)) {
                 published[r] = false;
             }
         }

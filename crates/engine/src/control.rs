@@ -98,6 +98,11 @@ pub struct ControlSpec {
     /// group of fewer than the policy's minimum is a small group, whose labels and cells are
     /// not released whatever its aggregates are (a zero included).
     pub group_persons: String,
+    /// The units (facilities, providers, municipalities) of each group, over all its rows,
+    /// where the unit rule applies: a row of labels alone names a group as surely as a count
+    /// of it would (`SELECT facility_id … WHERE age >= 80 GROUP BY facility_id` listed each
+    /// hospital with 10 or more such patients, red team R7-1).
+    pub group_units: Vec<String>,
     pub grouping: Option<Grouping>,
     /// Whether the query groups or selects by a unit key, so the unit rule applies.
     pub entity_rule: bool,

@@ -45,6 +45,7 @@ impl Rewriter<'_> {
         // The persons of each group, over all its rows: its size as a group, apart from
         // what any aggregate counts (usually the same count as one of them, added once).
         let group_persons = hidden.add(persons.count(None));
+        let group_units = hidden.units_where(&c, &units_needed, None);
         let (plan, deps, grouping) = output_plan(c, group_expr, aggr_expr, &keys, hidden)?;
         let spec = ControlSpec {
             columns: vec![],
@@ -52,6 +53,7 @@ impl Rewriter<'_> {
             having: None,
             having_aggregates: vec![],
             group_persons,
+            group_units,
             atoms,
             grouping,
             entity_rule: !units_needed.is_empty(),
