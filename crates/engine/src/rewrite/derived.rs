@@ -51,6 +51,11 @@ impl Rewriter<'_> {
             if let Some(filter) = &f.params.filter {
                 check_no_subqueries(filter, "an aggregate FILTER")?;
                 self.key_operands(filter, &c)?;
+                // A facility in a per-person FILTER selects by it as a WHERE would: persons
+                // grouped by their `count(*) FILTER (WHERE facility_id = …)` gave that
+                // hospital's 171 patients and 484 claims (red team R7-4). Its units end here,
+                // so the final aggregate refuses it.
+                self.note_units(&c.expr_origins(filter)?);
             }
         }
         for e in &a.group_expr {
