@@ -2,10 +2,10 @@
 //! schema message and one piece per record batch for `FetchResult`.
 
 use crate::error::BrokerError;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::ipc::reader::StreamReader;
-use datafusion::arrow::ipc::writer::StreamWriter;
-use datafusion::arrow::record_batch::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+use arrow::record_batch::RecordBatch;
 
 /// Rows per streamed piece, so that a large result never meets gRPC's message size limit.
 const ROWS_PER_PIECE: usize = 16_384;
@@ -18,7 +18,7 @@ pub struct Pieces {
     pub batches: Vec<Vec<u8>>,
 }
 
-fn writer_error(_: datafusion::arrow::error::ArrowError) -> BrokerError {
+fn writer_error(_: arrow::error::ArrowError) -> BrokerError {
     BrokerError::Arrow("encoding the output as Arrow IPC failed")
 }
 
@@ -64,8 +64,8 @@ pub fn pieces(stream: &[u8]) -> Result<Pieces, BrokerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{Int64Array, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use arrow::array::{Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
     use std::sync::Arc;
 
     #[test]
@@ -88,7 +88,7 @@ mod tests {
         let joined: Vec<u8> = p.schema.iter().chain(p.batches.iter().flatten()).copied().collect();
         let (schema_back, batches) = decode(&joined).expect("the pieces form a stream");
         assert_eq!(schema_back, schema);
-        let back = datafusion::arrow::compute::concat_batches(&schema, &batches).expect("concat");
+        let back = arrow::compute::concat_batches(&schema, &batches).expect("concat");
         assert_eq!(back, batch);
     }
 }

@@ -2,6 +2,7 @@
 //! report, and the report in ACRO's JSON form, each a steward's only and audited with the
 //! hash of what left.
 
+use super::forms::Export;
 use super::{Console, checked, render_failed, stored_output};
 use crate::audit;
 use crate::error::BrokerError;
@@ -11,36 +12,6 @@ use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-
-/// The downloads of a review page.
-#[derive(Clone, Copy)]
-enum Export {
-    Csv,
-    Parquet,
-    ReportJson,
-    AcroJson,
-}
-
-impl Export {
-    fn parse(name: &str) -> Option<Export> {
-        match name {
-            "output.csv" => Some(Export::Csv),
-            "output.parquet" => Some(Export::Parquet),
-            "report.json" => Some(Export::ReportJson),
-            "acro.json" => Some(Export::AcroJson),
-            _ => None,
-        }
-    }
-
-    fn action(self) -> &'static str {
-        match self {
-            Export::Csv => "console_export_csv",
-            Export::Parquet => "console_export_parquet",
-            Export::ReportJson => "console_export_report",
-            Export::AcroJson => "console_export_acro",
-        }
-    }
-}
 
 pub(super) async fn export(
     Shared(console): Shared<Arc<Console>>,

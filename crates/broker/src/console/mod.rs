@@ -11,6 +11,7 @@
 
 mod compare;
 mod export;
+mod forms;
 mod pages;
 mod session;
 
@@ -26,10 +27,10 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, L
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
+use forms::{ApproveForm, CsrfForm, PendingQuery, RejectForm, SignInForm, cookie, same_token};
 use renkei_disclosure::Report;
 use renkei_engine::CheckedOutput;
-use serde::Deserialize;
-use session::{Gate, SESSION_COOKIE, SESSION_SECONDS, SIGN_IN_COOKIE, Steward, cookie, same_token, set_cookie};
+use session::{Gate, SESSION_COOKIE, SESSION_SECONDS, SIGN_IN_COOKIE, Steward, set_cookie};
 use std::sync::Arc;
 
 /// No script, no inline style, no frames, forms only to this origin.
@@ -240,14 +241,6 @@ async fn sign_in_page(Shared(console): Shared<Arc<Console>>) -> Response {
     }
 }
 
-#[derive(Deserialize)]
-struct SignInForm {
-    #[serde(default)]
-    token: String,
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn sign_in(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
     let paired = cookie(&headers, SIGN_IN_COOKIE).is_some_and(|c| !form.csrf.is_empty() && same_token(c, &form.csrf));
     if !paired {
@@ -291,12 +284,6 @@ async fn sign_in(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 async fn sign_out(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
     let s = match console
         .steward(&headers, "console_sign_out", None, Some(&form.csrf))
@@ -324,13 +311,6 @@ async fn sign_out(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, For
         .await
 }
 
-#[derive(Deserialize)]
-struct PendingQuery {
-    project: Option<String>,
-    older_than_days: Option<u32>,
-    after: Option<u64>,
-}
-
 async fn pending(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Query(q): Query<PendingQuery>) -> Response {
     let s = match console.steward(&headers, "console_pending", None, None).await {
         Ok(s) => s,
@@ -338,20 +318,12 @@ async fn pending(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Quer
     };
     console
         .page(&s, "console_pending", None, async {
-            let project = q.project.as_deref().map(str::trim).filter(|p| !p.is_empty());
+            let project = q.project();
             if let Some(p) = project {
                 check_id("project", p)?;
             }
             let now = chrono::Utc::now();
-            let before = match q.older_than_days {
-                Some(days) => Some(
-                    chrono::TimeDelta::try_days(i64::from(days))
-                        .and_then(|age| now.checked_sub_signed(age))
-                        .ok_or_else(|| BrokerError::InvalidArgument(format!("{days} days ago is before any date")))?
-                        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                ),
-                None => None,
-            };
+            let before = q.before(now)?;
             let page = Page::new(Page::DEFAULT, q.after.unwrap_or(0));
             let (caller, filtered) = (s.caller.clone(), project.map(str::to_string));
             let (requests, more) = console
@@ -484,23 +456,6 @@ fn released_before(store: &Store, request: &RequestRecord) -> Result<Vec<(Reques
             Ok((r, output))
         })
         .collect()
-}
-
-/// The review page's approval names the output it showed (see [`Decision::Approve`]).
-#[derive(Deserialize)]
-struct ApproveForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    output: String,
-}
-
-#[derive(Deserialize)]
-struct RejectForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reason: String,
 }
 
 async fn approve(

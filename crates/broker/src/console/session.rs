@@ -5,12 +5,13 @@
 //! re-authenticates the token the session was opened with, so revoking or expiring the
 //! token ends every console session opened with it.
 
+use super::forms::{cookie, same_token};
 use crate::Broker;
 use crate::auth::{self, Caller, Role};
 use crate::error::BrokerError;
 use crate::store::{self, ConsoleSession, Store};
 use axum::http::HeaderMap;
-use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 
 /// The cookie of a signed-in browser.
 pub const SESSION_COOKIE: &str = "renkei_session";
@@ -20,18 +21,6 @@ pub const SIGN_IN_COOKIE: &str = "renkei_sign_in";
 /// A working day; the token's own expiry applies too.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
 
-/// The value of cookie `name` in the request, if sent.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
-}
-
 /// A `Set-Cookie` value: never readable by scripts, never sent by another site's page, and
 /// over TLS never sent in clear.
 pub fn set_cookie(name: &str, value: &str, path: &str, max_age: i64, secure: bool) -> (axum::http::HeaderName, String) {
@@ -40,12 +29,6 @@ pub fn set_cookie(name: &str, value: &str, path: &str, max_age: i64, secure: boo
         SET_COOKIE,
         format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"),
     )
-}
-
-/// Whether two tokens are equal, in time that does not depend on where they differ.
-pub fn same_token(a: &str, b: &str) -> bool {
-    // blake3::Hash compares in constant time.
-    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
 }
 
 /// A signed-in steward and their session.
@@ -145,30 +128,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_are_found_by_exact_name() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            COOKIE,
-            "other=1; renkei_session_x=2; renkei_session=abc"
-                .parse()
-                .expect("ascii"),
-        );
-        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
-        assert_eq!(cookie(&headers, "missing"), None);
-    }
-
-    #[test]
     fn cookies_are_http_only_and_strict_and_secure_over_tls() {
         let (_, plain) = set_cookie(SESSION_COOKIE, "v", "/", 60, false);
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict") && !plain.contains("Secure"));
         let (_, tls) = set_cookie(SESSION_COOKIE, "v", "/", 60, true);
         assert!(tls.ends_with("; Secure"));
-    }
-
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(same_token("abc", "abc"));
-        assert!(!same_token("abc", "abd"));
-        assert!(!same_token("abc", "ab"));
     }
 }

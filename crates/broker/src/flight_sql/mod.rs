@@ -49,6 +49,7 @@ use std::time::Instant;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
+mod bind;
 mod prepared;
 mod results;
 
@@ -316,7 +317,7 @@ impl FlightSqlService for FlightSqlApi {
             .call(metadata, "flight_bind", None, |caller| async move {
                 self.broker.direct_query_project(&caller, metadata).await?;
                 let sql = self.handles.sql_of(&command.prepared_statement_handle)?;
-                let row = prepared::bound_row(data.map_err(FlightError::from)).await?;
+                let row = bind::bound_row(data.map_err(FlightError::from)).await?;
                 self.broker.record_read(&caller, "flight_bind", None, None).await?;
                 Ok(DoPutPreparedStatementResult {
                     prepared_statement_handle: Some(self.handles.seal(sql, Some(row)).into()),

@@ -3,18 +3,19 @@
 //! The handle holds the SQL and the bound parameter row, so a restart loses none; it is
 //! sealed with a key derived from the broker's secret, so a handle this server did not make
 //! is refused before any of it is decoded. The bound parameters arrive as Arrow IPC from
-//! the client (`DoPut`): every message is read from its header first, and a compressed
-//! body (whose claimed length a decompressor would allocate: 2^50 bytes aborted the
-//! process) or more than [`MAX_PARAMETER_BYTES`] is refused before Arrow decodes it.
+//! the client (`DoPut`, read in `bind.rs`): every message is read from its header first, and
+//! a compressed body (whose claimed length a decompressor would allocate: 2^50 bytes aborted
+//! the process) or more than [`MAX_PARAMETER_BYTES`] is refused before Arrow decodes it.
+//!
+//! Everything here works on bytes and names only arrow, DataFusion's common types, prost and
+//! blake3, never tonic or arrow-flight: `fuzz/` compiles this file as it is
+//! (docs/fuzzing.md), and those two with the sanitizer would build hyper, h2 and axum too.
 
 use crate::error::BrokerError;
 use crate::ipc;
-use arrow_flight::FlightData;
-use arrow_flight::error::FlightError;
-use datafusion::arrow::ipc::{MessageHeader, root_as_message};
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::ScalarValue;
-use futures::{Stream, StreamExt};
+use arrow::ipc::{MessageHeader, root_as_message};
+use arrow::record_batch::RecordBatch;
+use datafusion_common::ScalarValue;
 use prost::Message;
 
 /// Most bytes of one bound parameter row (headers and bodies of its IPC messages); one row
@@ -119,62 +120,66 @@ fn parameter_values(stream: &[u8]) -> Result<Vec<ScalarValue>, BrokerError> {
         .map_err(|_| BrokerError::InvalidArgument("a parameter's type is not supported".into()))
 }
 
-fn invalid(why: &str) -> FlightError {
-    FlightError::ProtocolError(why.to_string())
+/// Why a client message of bound parameters is refused before Arrow decodes it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("the bound parameters exceed 64 KiB")]
+    TooLarge,
+    #[error("not an Arrow IPC message")]
+    NotIpc,
+    #[error("only a schema and record batches may be bound")]
+    NotBindable,
+    #[error("compressed Arrow IPC is not accepted; send the parameters uncompressed")]
+    Compressed,
+    #[error("a buffer lies outside the message body")]
+    OutsideBody,
 }
 
-/// One client message, refused unless its IPC header parses and its body is uncompressed;
-/// `budget` is what is left of [`MAX_PARAMETER_BYTES`].
-fn screen(message: FlightData, budget: &mut usize) -> Result<FlightData, FlightError> {
-    let size = message.data_header.len() + message.data_body.len() + message.app_metadata.len();
-    *budget = budget
-        .checked_sub(size)
-        .ok_or_else(|| invalid("the bound parameters exceed 64 KiB"))?;
-    if message.data_header.is_empty() {
-        return Ok(message);
+/// One client message of `size` bytes (header, body and metadata) whose IPC header is
+/// `header` and whose body is `body_len` bytes, refused unless the header parses, its body
+/// is uncompressed and every buffer it names lies inside the body; `budget` is what is left
+/// of [`MAX_PARAMETER_BYTES`]. A message without a header passes (Arrow's decoder refuses it
+/// as no message). arrow-ipc 59.3 panicked on a buffer at offset 2^60 of a 256-byte body
+/// (found by fuzz target `flight_sql`): it slices the body before it checks.
+pub fn screen(header: &[u8], body_len: usize, size: usize, budget: &mut usize) -> Result<(), Refused> {
+    *budget = budget.checked_sub(size).ok_or(Refused::TooLarge)?;
+    if header.is_empty() {
+        return Ok(());
     }
-    let header = root_as_message(&message.data_header).map_err(|_| invalid("not an Arrow IPC message"))?;
-    let compressed = match header.header_type() {
-        MessageHeader::RecordBatch => header.header_as_record_batch().and_then(|b| b.compression()).is_some(),
-        MessageHeader::DictionaryBatch => header
-            .header_as_dictionary_batch()
-            .and_then(|d| d.data())
-            .and_then(|b| b.compression())
-            .is_some(),
-        MessageHeader::Schema => false,
-        _ => return Err(invalid("only a schema and record batches may be bound")),
+    let header = root_as_message(header).map_err(|_| Refused::NotIpc)?;
+    let batch = match header.header_type() {
+        MessageHeader::RecordBatch => header.header_as_record_batch(),
+        MessageHeader::DictionaryBatch => header.header_as_dictionary_batch().and_then(|d| d.data()),
+        MessageHeader::Schema => None,
+        _ => return Err(Refused::NotBindable),
     };
-    if compressed {
-        return Err(invalid(
-            "compressed Arrow IPC is not accepted; send the parameters uncompressed",
-        ));
+    let Some(batch) = batch else { return Ok(()) };
+    if batch.compression().is_some() {
+        return Err(Refused::Compressed);
     }
-    Ok(message)
+    let inside = |b: &arrow::ipc::Buffer| {
+        let end = u64::try_from(b.offset())
+            .ok()
+            .zip(u64::try_from(b.length()).ok())
+            .and_then(|(offset, length)| offset.checked_add(length));
+        end.is_some_and(|end| end <= body_len as u64)
+    };
+    if batch.buffers().is_some_and(|buffers| !buffers.iter().all(inside)) {
+        return Err(Refused::OutsideBody);
+    }
+    Ok(())
 }
 
-/// The one parameter row a client binds (`DoPut`), as an IPC stream to keep in a handle.
-pub async fn bound_row(
-    messages: impl Stream<Item = Result<FlightData, FlightError>> + Send + 'static,
-) -> Result<Vec<u8>, BrokerError> {
-    let mut budget = MAX_PARAMETER_BYTES;
-    let screened = messages.map(move |m| m.and_then(|m| screen(m, &mut budget)));
-    let mut batches = arrow_flight::decode::FlightRecordBatchStream::new_from_flight_data(screened);
-    let mut rows = Vec::new();
-    while let Some(batch) = batches.next().await {
-        rows.push(batch.map_err(|e| {
-            BrokerError::InvalidArgument(match e {
-                FlightError::ProtocolError(why) => format!("the parameters are refused: {why}"),
-                _ => "the parameters are not a valid Arrow stream".into(),
-            })
-        })?);
-    }
+/// The decoded batches of a client's bound parameters as the IPC stream a handle keeps:
+/// refused unless they hold exactly one row.
+pub fn one_row(rows: &[RecordBatch]) -> Result<Vec<u8>, BrokerError> {
     if rows.iter().map(RecordBatch::num_rows).sum::<usize>() != 1 {
         return Err(BrokerError::InvalidArgument(
             "bind exactly one row of parameters".into(),
         ));
     }
     let schema = rows[0].schema();
-    ipc::encode(&schema, &rows)
+    ipc::encode(&schema, rows)
 }
 
 #[cfg(test)]
@@ -192,5 +197,33 @@ mod tests {
         let other_server = HandleSeal::new(&[4; 32]);
         assert!(other_server.open(&handle).is_err(), "another broker's handle");
         assert!(seal.open(&vec![0; MAX_HANDLE_BYTES + 1]).is_err(), "too large");
+    }
+
+    /// The messages of a `flight_sql` fuzz input: u32 LE length and header, the same for
+    /// the body (fuzz/src/flight.rs).
+    fn framed(mut bytes: &[u8]) -> Vec<(&[u8], &[u8])> {
+        let mut take = || {
+            let (len, rest) = bytes.split_first_chunk::<4>()?;
+            let (part, rest) = rest.split_at_checked(u32::from_le_bytes(*len) as usize)?;
+            bytes = rest;
+            Some(part)
+        };
+        std::iter::from_fn(|| Some((take()?, take()?))).collect()
+    }
+
+    #[test]
+    fn a_buffer_outside_the_body_is_refused_before_arrow_slices_it() {
+        let input = include_bytes!("../../../../fuzz/seeds/flight_sql/crash_buffer_outside_body");
+        let messages = framed(input);
+        assert_eq!(messages.len(), 2, "a schema and a record batch");
+        let mut budget = MAX_PARAMETER_BYTES;
+        let (schema, body) = messages[0];
+        assert_eq!(
+            screen(schema, body.len(), schema.len() + body.len(), &mut budget),
+            Ok(())
+        );
+        let (batch, body) = messages[1];
+        let refused = screen(batch, body.len(), batch.len() + body.len(), &mut budget);
+        assert_eq!(refused, Err(Refused::OutsideBody));
     }
 }
