@@ -22,7 +22,24 @@ pub mod parse;
 #[path = "../../crates/ingest/src/masters.rs"]
 pub mod masters;
 
-/// What `masters.rs` needs of renkei-ingest's `error` module.
+// What a Flight SQL client and a console browser send, decoded by renkei-broker's own
+// source files, compiled here without the rest of that crate (DataFusion's engine, tonic,
+// axum). They name only arrow, datafusion-common, prost, blake3, http, serde and chrono; if
+// they ever use another module of renkei-broker, this fails to build.
+#[path = "../../crates/broker/src/flight_sql/prepared.rs"]
+pub mod prepared;
+
+#[path = "../../crates/broker/src/ipc.rs"]
+pub mod ipc;
+
+#[path = "../../crates/broker/src/console/forms.rs"]
+pub mod forms;
+
+pub mod flight;
+pub mod seeds;
+
+/// What `masters.rs` needs of renkei-ingest's `error` module, and the files above of
+/// renkei-broker's.
 mod error {
     #[derive(Debug)]
     pub enum IngestError {
@@ -34,6 +51,12 @@ mod error {
         },
     }
     pub type Result<T> = std::result::Result<T, IngestError>;
+
+    #[derive(Debug)]
+    pub enum BrokerError {
+        InvalidArgument(#[allow(dead_code, reason = "read through Debug")] String),
+        Arrow(#[allow(dead_code, reason = "read through Debug")] &'static str),
+    }
 }
 
 use masters::Masters;
