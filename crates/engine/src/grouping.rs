@@ -108,7 +108,9 @@ impl Relations {
             .try_fold(1usize, |p, r| p.checked_mul(*r))
             .filter(|p| *p <= MAX_LABEL_COMBINATIONS)?;
         let numbered = |r: usize| -> Vec<usize> {
-            (0..n).map(|k| numbers[k].get(self.keys[r][k].as_str()).copied().unwrap_or(usize::MAX)).collect()
+            (0..n)
+                .map(|k| numbers[k].get(self.keys[r][k].as_str()).copied().unwrap_or(usize::MAX))
+                .collect()
         };
         let finest: std::collections::HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();
         // Each total by the keys it keeps and its labels there.
@@ -189,7 +191,11 @@ impl Relations {
         empty_cells: bool,
     ) -> Result<Vec<usize>> {
         let rows = self.cells.len();
-        let empty = if empty_cells { self.empty_cells() } else { Some(Vec::new()) };
+        let empty = if empty_cells {
+            self.empty_cells()
+        } else {
+            Some(Vec::new())
+        };
         let Some(empty) = empty else {
             // Too many combinations to enumerate: no total is shown.
             return Ok(self.totals().filter(|r| published[*r] && !primary[*r]).collect());

@@ -557,7 +557,11 @@ fn totals_bisected_through_having_do_not_give_one_persons_points() {
         low
     };
     let all = bisect("");
-    assert_eq!(all, truth(&format!("SELECT sum(i.points) {women}")), "the first total is told");
+    assert_eq!(
+        all,
+        truth(&format!("SELECT sum(i.points) {women}")),
+        "the first total is told"
+    );
     let rest = bisect(&without);
     let theirs = truth(&format!("SELECT sum(i.points) {women} AND c.age = {oldest}"));
     assert_ne!(all - rest, theirs, "the small group's points, {theirs}, by difference");
