@@ -15,7 +15,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
 use renkei_disclosure::{CellStatus, secondary_suppression_with_empty_cells};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The most label combinations enumerated for the empty cells (the product of each key's
 /// labels, plus one for labels the table does not show). Beyond it every total is hidden:
@@ -112,7 +112,7 @@ impl Relations {
                 .map(|k| numbers[k].get(self.keys[r][k].as_str()).copied().unwrap_or(usize::MAX))
                 .collect()
         };
-        let finest: std::collections::HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();
+        let finest: HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();
         // Each total by the keys it keeps and its labels there.
         let kept = |r: usize, k: usize| self.ids[r] & self.set_mask & (1u64 << (n - 1 - k)) == 0;
         let mut totals: HashMap<(u64, Vec<usize>), usize> = HashMap::new();
@@ -126,7 +126,7 @@ impl Relations {
             let labels = (0..n).filter(|k| kept(r, *k)).map(|k| numbers[k]).collect();
             totals.insert((set, labels), r);
         }
-        let mut merged: HashMap<Vec<usize>, usize> = HashMap::new();
+        let mut merged: HashSet<Vec<usize>> = HashSet::new();
         let mut empty: Vec<Vec<usize>> = Vec::new();
         let mut labels = vec![0usize; n];
         for _ in 0..combinations {
@@ -147,8 +147,7 @@ impl Relations {
                     })
                     .collect();
                 within.sort_unstable();
-                if !within.is_empty() && !merged.contains_key(&within) {
-                    merged.insert(within.clone(), empty.len());
+                if !within.is_empty() && merged.insert(within.clone()) {
                     empty.push(within);
                 }
             }

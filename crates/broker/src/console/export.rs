@@ -92,17 +92,3 @@ fn output_time(store: &Store, request: &RequestRecord) -> Result<String, BrokerE
     }
     .unwrap_or_else(|| request.submitted_at.clone()))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::Export;
-
-    #[test]
-    fn only_the_four_exports_exist() {
-        for name in ["output.csv", "output.parquet", "report.json", "acro.json"] {
-            assert!(Export::parse(name).is_some(), "{name}");
-        }
-        assert!(Export::parse("../broker.sqlite").is_none());
-        assert!(Export::parse("audit").is_none());
-    }
-}
