@@ -17,10 +17,10 @@ use datafusion::error::DataFusionError;
 use renkei_disclosure::{CellStatus, secondary_suppression_with_empty_cells};
 use std::collections::{HashMap, HashSet};
 
-/// The most label combinations enumerated for the empty cells (the product of each key's
-/// labels, plus one for labels the table does not show). Beyond it every total is hidden:
-/// with no total shown, no empty cell is in a published relation.
-const MAX_LABEL_COMBINATIONS: usize = 1_000_000;
+/// The most work enumerating the empty cells: label combinations (the product of each key's
+/// shown labels, plus one for labels not shown) times grouping sets. Beyond it every total is
+/// hidden: with no total shown, no empty cell is in a published relation.
+const MAX_LABEL_WORK: usize = 2_000_000;
 
 fn internal(what: &str) -> DataFusionError {
     DataFusionError::Internal(format!("disclosure control: {what}"))
@@ -34,7 +34,9 @@ pub struct Relations {
     cells: Vec<Vec<u32>>,
     /// Per row, its grouping id and raw keys: the canonical order of equal priorities.
     ids: Vec<u64>,
-    keys: Vec<Vec<String>>,
+    /// NULL is None: `chr(0) || 'NULL'` formatted like the marker a NULL once was, and a
+    /// label the SQL made so took the NULL row's place (red team R8-6).
+    keys: Vec<Vec<Option<String>>>,
     /// The keys a row keeps (not aggregated), as a bit per key, the first key highest.
     set_mask: u64,
 }
@@ -53,13 +55,13 @@ impl Relations {
         let ids = cast(&column(&g.id)?, &DataType::UInt64)?;
         let ids: Vec<u64> = ids.as_primitive::<UInt64Type>().values().to_vec();
         let set_mask: u64 = if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-        let options = FormatOptions::default().with_null("\u{0}NULL");
-        let mut keys: Vec<Vec<String>> = vec![Vec::with_capacity(n); rows];
+        let options = FormatOptions::default();
+        let mut keys: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(n); rows];
         for name in &g.keys {
             let a = column(name)?;
             let f = ArrayFormatter::try_new(a.as_ref(), &options)?;
             for (r, k) in keys.iter_mut().enumerate() {
-                k.push(f.value(r).to_string());
+                k.push((!a.is_null(r)).then(|| f.value(r).to_string()));
             }
         }
         let aggregated = |r: usize, k: usize| ids[r] & set_mask & (1u64 << (n - 1 - k)) != 0;
@@ -88,36 +90,35 @@ impl Relations {
         (self.ids[r] & self.set_mask).count_ones()
     }
 
-    /// The empty cells: every combination of labels (each key's labels in the finest rows,
-    /// and one more for labels no row shows) that no finest row has, merged where they lie in
-    /// the same totals (no relation can tell them apart), as the totals each lies in. None
-    /// when there are more than [`MAX_LABEL_COMBINATIONS`].
-    fn empty_cells(&self) -> Option<Vec<Vec<usize>>> {
+    /// The empty cells: every combination of labels (each key's labels in the shown finest
+    /// rows, and one more for labels no shown row has) that no finest row has, merged where
+    /// they lie in the same shown totals (no relation can tell them apart), as the totals each
+    /// lies in. Only what the output shows counts: a withheld row's labels are as unknown to
+    /// the reader as an empty group's, so a small group adds neither labels nor totals, and
+    /// the work (combinations × grouping sets, at most [`MAX_LABEL_WORK`]) does not depend on
+    /// it. None beyond that bound: one small group's label pushed a ROLLUP past a bound on
+    /// labels alone, which then hid every total (red team R8-3), and six keys took 16 s (R8-5).
+    fn empty_cells(&self, shown: &[bool]) -> Option<Vec<Vec<usize>>> {
         let n = self.keys.first().map_or(0, Vec::len);
         // Each key's labels, numbered; `other` (the count) stands for labels no row shows.
-        let mut numbers: Vec<HashMap<&str, usize>> = vec![HashMap::new(); n];
-        for &i in &self.inner {
+        let mut numbers: Vec<HashMap<Option<&str>, usize>> = vec![HashMap::new(); n];
+        for &i in self.inner.iter().filter(|i| shown[**i]) {
             for (k, label) in self.keys[i].iter().enumerate() {
                 let next = numbers[k].len();
-                numbers[k].entry(label.as_str()).or_insert(next);
+                numbers[k].entry(label.as_deref()).or_insert(next);
             }
         }
-        let radix: Vec<usize> = numbers.iter().map(|m| m.len() + 1).collect();
-        let combinations = radix
-            .iter()
-            .try_fold(1usize, |p, r| p.checked_mul(*r))
-            .filter(|p| *p <= MAX_LABEL_COMBINATIONS)?;
         let numbered = |r: usize| -> Vec<usize> {
             (0..n)
-                .map(|k| numbers[k].get(self.keys[r][k].as_str()).copied().unwrap_or(usize::MAX))
+                .map(|k| numbers[k].get(&self.keys[r][k].as_deref()).copied().unwrap_or(usize::MAX))
                 .collect()
         };
         let finest: HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();
-        // Each total by the keys it keeps and its labels there.
+        // Each shown total by the keys it keeps and its labels there.
         let kept = |r: usize, k: usize| self.ids[r] & self.set_mask & (1u64 << (n - 1 - k)) == 0;
         let mut totals: HashMap<(u64, Vec<usize>), usize> = HashMap::new();
         let mut sets: Vec<u64> = Vec::new();
-        for r in self.totals() {
+        for r in self.totals().filter(|r| shown[*r]) {
             let set = self.ids[r] & self.set_mask;
             if !sets.contains(&set) {
                 sets.push(set);
@@ -126,6 +127,11 @@ impl Relations {
             let labels = (0..n).filter(|k| kept(r, *k)).map(|k| numbers[k]).collect();
             totals.insert((set, labels), r);
         }
+        let radix: Vec<usize> = numbers.iter().map(|m| m.len() + 1).collect();
+        let combinations = radix
+            .iter()
+            .try_fold(1usize, |p, r| p.checked_mul(*r))
+            .filter(|p| p.saturating_mul(sets.len().max(1)) <= MAX_LABEL_WORK)?;
         let mut merged: HashSet<Vec<usize>> = HashSet::new();
         let mut empty: Vec<Vec<usize>> = Vec::new();
         let mut labels = vec![0usize; n];
@@ -190,8 +196,9 @@ impl Relations {
         empty_cells: bool,
     ) -> Result<Vec<usize>> {
         let rows = self.cells.len();
+        // Only rows the output shows carry labels the reader sees.
         let empty = if empty_cells {
-            self.empty_cells()
+            self.empty_cells(published)
         } else {
             Some(Vec::new())
         };

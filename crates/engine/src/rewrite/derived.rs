@@ -44,17 +44,19 @@ impl Rewriter<'_> {
             if !PER_PERSON_AGGREGATES.contains(&name.as_str()) {
                 return Err(refuse(format!("{} is refused", name.to_uppercase())));
             }
+            // A facility in a per-person aggregate selects by it as a WHERE would: persons
+            // grouped by their `count(*) FILTER (WHERE facility_id = …)` gave that hospital's
+            // 171 patients and 484 claims (red team R7-4), and so did `count(CASE WHEN
+            // facility_id = … THEN 1 END)` and `count(*) - count(NULLIF(facility_id, …))` (R8-4).
+            // Its units end here, so the final aggregate refuses it.
             for arg in &f.params.args {
                 check_no_subqueries(arg, "an aggregate")?;
                 self.key_operands(arg, &c)?;
+                self.note_units(&c.expr_origins(arg)?);
             }
             if let Some(filter) = &f.params.filter {
                 check_no_subqueries(filter, "an aggregate FILTER")?;
                 self.key_operands(filter, &c)?;
-                // A facility in a per-person FILTER selects by it as a WHERE would: persons
-                // grouped by their `count(*) FILTER (WHERE facility_id = …)` gave that
-                // hospital's 171 patients and 484 claims (red team R7-4). Its units end here,
-                // so the final aggregate refuses it.
                 self.note_units(&c.expr_origins(filter)?);
             }
         }

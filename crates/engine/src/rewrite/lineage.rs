@@ -67,7 +67,9 @@ impl Rewriter<'_> {
             .iter()
             .any(|t| t.name == base.table && t.row_key == Some(base.column.as_str()));
         let bare = matches!(arg.clone().unalias_nested().data, Expr::Column(_));
-        Ok(is_row_key && bare && scans_repeating_no_row(&c.plan) == Some(1))
+        // The one scan must be of the row key's own table: `ndb_diagnoses` joined to claims
+        // grouped by claim was one scan too, of diagnoses (red team R8-1).
+        Ok(is_row_key && bare && scans_repeating_no_row(&c.plan).is_some_and(|t| t == [base.table.as_str()]))
     }
 
     pub(super) fn find(&mut self, mut l: usize) -> usize {
@@ -145,26 +147,25 @@ impl Rewriter<'_> {
     }
 }
 
-/// The scans of `plan` outside derived aggregates, or None where a join may repeat rows (one
-/// side is not an aggregate met on all its group keys) or a subquery reads more.
-fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<usize> {
+/// The tables scanned in `plan` outside derived aggregates, or None where a join may repeat
+/// rows (one side is not an aggregate met on all its group keys) or a subquery reads more.
+fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<Vec<&str>> {
     match plan {
-        LogicalPlan::TableScan(_) => Some(1),
-        LogicalPlan::Aggregate(_) | LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Some(0),
+        LogicalPlan::TableScan(scan) => Some(vec![scan.table_name.table()]),
+        LogicalPlan::Aggregate(_) | LogicalPlan::EmptyRelation(_) | LogicalPlan::Values(_) => Some(Vec::new()),
         LogicalPlan::Join(join) => {
-            // The equalities of columns, from ON keys and from the join's filter, per side.
+            // The equalities of a column of one side with a column of the other, from ON keys
+            // and from the join's filter: `c.claim_month = c.claim_month` is no key of the
+            // other side (red team R8-2).
             let mut pairs: Vec<(&Expr, &Expr)> = join.on.iter().map(|(l, r)| (l, r)).collect();
             for conjunct in join.filter.iter().flat_map(split_conjunction) {
-                if let Expr::BinaryExpr(BinaryExpr {
-                    left,
-                    op: Operator::Eq,
-                    right,
-                }) = conjunct
-                    && let (Expr::Column(a), Expr::Column(_)) = (&**left, &**right)
+                if let Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) = conjunct
+                    && let (Expr::Column(a), Expr::Column(b)) = (&**left, &**right)
                 {
-                    if join.left.schema().has_column(a) {
+                    let (l, r) = (join.left.schema(), join.right.schema());
+                    if l.has_column(a) && r.has_column(b) && !l.has_column(b) && !r.has_column(a) {
                         pairs.push((left, right));
-                    } else {
+                    } else if r.has_column(a) && l.has_column(b) && !l.has_column(a) && !r.has_column(b) {
                         pairs.push((right, left));
                     }
                 }
@@ -174,24 +175,25 @@ fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<usize> {
             if !(unique_on(&join.right, &right_keys) || unique_on(&join.left, &left_keys)) {
                 return None;
             }
-            Some(scans_repeating_no_row(&join.left)? + scans_repeating_no_row(&join.right)?)
+            let mut scans = scans_repeating_no_row(&join.left)?;
+            scans.extend(scans_repeating_no_row(&join.right)?);
+            Some(scans)
         }
         LogicalPlan::Filter(_) | LogicalPlan::Projection(_) | LogicalPlan::SubqueryAlias(_) | LogicalPlan::Sort(_) => {
             let mut subquery = false;
             plan.apply_expressions(|e| {
-                subquery |= e.exists(|e| {
-                    Ok(matches!(
-                        e,
-                        Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_)
-                    ))
-                })?;
+                subquery |= e.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_))))?;
                 Ok(TreeNodeRecursion::Continue)
             })
             .ok()?;
             if subquery {
                 return None;
             }
-            plan.inputs().into_iter().map(scans_repeating_no_row).sum()
+            let mut scans = Vec::new();
+            for input in plan.inputs() {
+                scans.extend(scans_repeating_no_row(input)?);
+            }
+            Some(scans)
         }
         _ => None,
     }

@@ -47,7 +47,11 @@ fn conditions() -> Vec<(String, i64)> {
 }
 
 fn alike_for_every_condition(query: impl Fn(&str) -> String) {
-    let outputs: Vec<(String, i64, (String, String))> = conditions()
+    alike_for(conditions(), query);
+}
+
+fn alike_for(conditions: Vec<(String, i64)>, query: impl Fn(&str) -> String) {
+    let outputs: Vec<(String, i64, (String, String))> = conditions
         .into_iter()
         .map(|(condition, persons)| {
             let sql = query(&condition);
@@ -90,4 +94,40 @@ fn a_cube_of_a_label_and_a_key_hides_the_same_cells_for_an_empty_group_and_a_sma
 fn a_rollup_never_shows_a_total_with_all_its_rows_where_zeros_are_hidden() {
     let (table, _) = seen("SELECT sex, count(*) AS stays FROM dpc_cases GROUP BY ROLLUP (sex)");
     assert!(table.contains('*'), "all shown:\n{table}");
+}
+
+/// A label the SQL makes to look like the NULL of the other branch must stay apart from it:
+/// `chr(0) || 'NULL'` formatted like the NULL marker, and a small 'x' hid the total where an
+/// empty one did not (red team R8-6).
+#[test]
+fn a_label_written_like_null_is_not_the_null_row() {
+    alike_for_every_condition(|condition| {
+        format!(
+            "SELECT CASE WHEN {condition} THEN chr(0) || 'NULL' END AS g, count(*) AS stays \
+             FROM dpc_cases GROUP BY ROLLUP (CASE WHEN {condition} THEN chr(0) || 'NULL' END)"
+        )
+    });
+}
+
+/// The bound on the work of finding empty cells counts shown labels only: the label of a small
+/// group (one man aged 99+ with claims) pushed a ROLLUP of 71 × 71 × 71 labels past it, which
+/// hid one more cell, and an empty group did not (red team R8-3).
+#[test]
+fn a_small_groups_label_does_not_cross_the_bound_on_labels() {
+    let oldest = "sex = 1 AND age >= 99";
+    let persons: i64 = strings(&plain(&format!(
+        "SELECT count(DISTINCT person_id) FROM ndb_claims WHERE {oldest}"
+    )))[0][0]
+        .parse()
+        .expect("a count");
+    assert!((1..10).contains(&persons), "{persons}");
+    let conditions = vec![("age > 200".to_string(), 0), (oldest.to_string(), persons)];
+    alike_for(conditions, |condition| {
+        format!(
+            "SELECT total_points % 70 AS a, 70 + total_points % 70 AS b, 140 + total_points % 70 AS d, \
+             CASE WHEN {condition} THEN 'x' ELSE 'rest' END AS g, count(*) AS n FROM ndb_claims \
+             GROUP BY ROLLUP (total_points % 70, 70 + total_points % 70, 140 + total_points % 70, \
+             CASE WHEN {condition} THEN 'x' ELSE 'rest' END)"
+        )
+    });
 }
