@@ -110,7 +110,12 @@ impl Relations {
         }
         let numbered = |r: usize| -> Vec<usize> {
             (0..n)
-                .map(|k| numbers[k].get(&self.keys[r][k].as_deref()).copied().unwrap_or(usize::MAX))
+                .map(|k| {
+                    numbers[k]
+                        .get(&self.keys[r][k].as_deref())
+                        .copied()
+                        .unwrap_or(usize::MAX)
+                })
                 .collect()
         };
         let finest: HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();

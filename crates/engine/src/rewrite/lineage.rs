@@ -159,7 +159,11 @@ fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<Vec<&str>> {
             // other side (red team R8-2).
             let mut pairs: Vec<(&Expr, &Expr)> = join.on.iter().map(|(l, r)| (l, r)).collect();
             for conjunct in join.filter.iter().flat_map(split_conjunction) {
-                if let Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) = conjunct
+                if let Expr::BinaryExpr(BinaryExpr {
+                    left,
+                    op: Operator::Eq,
+                    right,
+                }) = conjunct
                     && let (Expr::Column(a), Expr::Column(b)) = (&**left, &**right)
                 {
                     let (l, r) = (join.left.schema(), join.right.schema());
@@ -182,7 +186,12 @@ fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<Vec<&str>> {
         LogicalPlan::Filter(_) | LogicalPlan::Projection(_) | LogicalPlan::SubqueryAlias(_) | LogicalPlan::Sort(_) => {
             let mut subquery = false;
             plan.apply_expressions(|e| {
-                subquery |= e.exists(|e| Ok(matches!(e, Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_))))?;
+                subquery |= e.exists(|e| {
+                    Ok(matches!(
+                        e,
+                        Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_)
+                    ))
+                })?;
                 Ok(TreeNodeRecursion::Continue)
             })
             .ok()?;
