@@ -315,9 +315,11 @@ pub fn released(
             }
         }
     }
+    let out_row: std::collections::HashMap<usize, usize> =
+        released_rows.iter().enumerate().map(|(k, r)| (*r, k)).collect();
     let mut dropped = released_rows.len();
     for r in (0..rows.len()).filter(|r| judged[*r]) {
-        let row = released_rows.iter().position(|x| *x == r).unwrap_or_else(|| {
+        let row = out_row.get(&r).copied().unwrap_or_else(|| {
             dropped += 1;
             dropped - 1
         });
