@@ -163,6 +163,17 @@ impl Server {
         renkei(&["audit", "verify", "--data", self.data.to_str().expect("utf-8")])
     }
 
+    /// The outcome the audit trail recorded for the newest release of request `id`.
+    pub(crate) fn last_release_outcome(&self, id: u64) -> String {
+        let db = rusqlite::Connection::open(self.data.join("broker.sqlite")).expect("opens");
+        db.query_row(
+            "SELECT outcome FROM audit WHERE action = 'release' AND request_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .expect("the release is in the audit trail")
+    }
+
     pub(crate) async fn connect(&self, token: &str) -> Client {
         let channel = Channel::from_shared(self.addr.clone())
             .expect("an address")

@@ -274,15 +274,7 @@ async fn a_release_that_cannot_run_now_leaves_the_request_approved() {
     let status = kato.release(id).await.expect_err("no warehouse to run on");
     assert_eq!(status.code(), tonic::Code::Unavailable, "{}", status.message());
     assert_eq!(sato.get(id).await.expect("status").state(), pb::RequestState::Approved);
-    let conn = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
-    let outcome: String = conn
-        .query_row(
-            "SELECT outcome FROM audit WHERE action = 'release' AND request_id = ?1 ORDER BY seq DESC LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .expect("the failed release is in the audit trail");
-    assert_eq!(outcome, "unavailable");
+    assert_eq!(w.server.last_release_outcome(id), "unavailable");
 
     std::os::unix::fs::symlink(warehouse(), &published).expect("the warehouse is back");
     kato.release(id).await.expect("released once the warehouse is back");

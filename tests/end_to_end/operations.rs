@@ -75,15 +75,7 @@ async fn a_query_beyond_the_query_timeout_is_deadline_exceeded_and_a_release_sta
         sato.get(id).await.expect("its state").state(),
         pb::RequestState::Approved
     );
-    let db = rusqlite::Connection::open(w.server.data.join("broker.sqlite")).expect("opens");
-    let outcome: String = db
-        .query_row(
-            "SELECT outcome FROM audit WHERE action = 'release' AND request_id = ?1 ORDER BY seq DESC LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .expect("the stopped release is in the audit trail");
-    assert_eq!(outcome, "deadline_exceeded");
+    assert_eq!(w.server.last_release_outcome(id), "deadline_exceeded");
 
     let status = sato
         .submit("p-all", sql(SLOW))

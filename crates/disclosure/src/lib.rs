@@ -21,5 +21,6 @@ pub use profiles::{HYPERPLANES, Profile, isolates_few, profile_cells_to_hide};
 pub use report::{CellRule, HiddenCell, Report, Status, Summary};
 pub use rounding::round_count;
 pub use secondary::{
-    CellStatus, SecondaryError, secondary_suppression, secondary_suppression_with_empty_cells, small_group_primaries,
+    CellStatus, SecondaryError, parts_inside_and_outside, secondary_suppression,
+    secondary_suppression_with_empty_cells, small_group_primaries,
 };

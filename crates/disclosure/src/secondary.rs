@@ -158,19 +158,27 @@ pub fn small_group_primaries(persons: &[u64], cells: &[Vec<u32>], min_persons: u
         .filter(|i| small(persons[*i as usize]))
         .collect();
     let mut primaries: Vec<Vec<u32>> = small_cells.iter().map(|i| vec![*i]).collect();
-    for cell in cells {
-        for inside in [true, false] {
-            let part: Vec<u32> = small_cells
+    primaries.extend(
+        parts_inside_and_outside(cells, &small_cells)
+            .filter(|part| small(part.iter().map(|i| persons[*i as usize]).sum())),
+    );
+    primaries
+}
+
+/// Per output cell (`cells`, sorted inner indices), the `marked` inner cells inside it and
+/// those outside it, each where there are two or more: sums a cell can determine while it
+/// determines none of them alone.
+pub fn parts_inside_and_outside<'a>(cells: &'a [Vec<u32>], marked: &'a [u32]) -> impl Iterator<Item = Vec<u32>> + 'a {
+    cells.iter().flat_map(move |cell| {
+        [true, false].into_iter().filter_map(move |inside| {
+            let part: Vec<u32> = marked
                 .iter()
                 .copied()
                 .filter(|i| cell.binary_search(i).is_ok() == inside)
                 .collect();
-            if part.len() > 1 && small(part.iter().map(|i| persons[*i as usize]).sum()) {
-                primaries.push(part);
-            }
-        }
-    }
-    primaries
+            (part.len() > 1).then_some(part)
+        })
+    })
 }
 
 fn validate(

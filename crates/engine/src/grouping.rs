@@ -176,7 +176,7 @@ impl Relations {
 
     /// The rows that add up others (totals and subtotals).
     pub fn totals(&self) -> impl Iterator<Item = usize> + '_ {
-        (0..self.cells.len()).filter(|r| !self.inner.contains(r))
+        (0..self.cells.len()).filter(|r| self.level(*r) > 0)
     }
 
     /// Whether every total of `values` (a count per row) is the sum of its finest rows. A

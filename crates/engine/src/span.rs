@@ -17,7 +17,7 @@ use datafusion::common::Result;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::expr::AggregateFunction;
 use datafusion::logical_expr::{AggregateUDF, Expr, lit, when};
-use renkei_disclosure::{CellStatus, Profile, secondary_suppression, small_group_primaries};
+use renkei_disclosure::{CellStatus, Profile, parts_inside_and_outside, secondary_suppression, small_group_primaries};
 use std::sync::Arc;
 
 /// `true` on the rows `feeds` keeps (all when `None`), `false` where it is false or NULL.
@@ -332,17 +332,8 @@ pub fn cells_to_hide(
             protect(vec![a.min(b), a.max(b)]);
         }
     }
-    for cell in &cells {
-        for inside in [true, false] {
-            let part: Vec<u32> = flagged
-                .iter()
-                .copied()
-                .filter(|k| cell.binary_search(k).is_ok() == inside)
-                .collect();
-            if part.len() > 1 {
-                protect(part);
-            }
-        }
+    for part in parts_inside_and_outside(&cells, &flagged) {
+        protect(part);
     }
     if primaries.is_empty() {
         return Ok(Vec::new());
