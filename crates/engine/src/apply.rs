@@ -384,24 +384,40 @@ pub fn apply_disclosure_control(
     // Across the rows of ROLLUP / CUBE / GROUPING SETS: a distinct count whose totals are not
     // the sums of their rows counts persons in two groups at once, and its totals would give
     // them (or those in one group alone) away. Its totals are hidden.
+    // Whether they do is decided from the plan (`keys_may_repeat`); the sums are tested as
+    // well, so that a plan wrongly taken for one row per key fails closed.
     let relations = spec.grouping.as_ref().map(|g| Relations::of(&batch, g)).transpose()?;
+    // The cells so hidden are not sums of other cells: no relation among the rows computes
+    // them, so they need no protection through those relations. Protected as sums, they
+    // were solved with an empty group taken for a known zero but not with a small group,
+    // and which cells protected them told the two apart (red team R9-1).
+    let mut not_sums = vec![vec![false; spec.columns.len()]; rows];
     if let Some(relations) = &relations {
         for (c, col) in spec.columns.iter().enumerate() {
             let ColumnRule::Value { aggregates, bare } = col else {
                 continue;
             };
-            if !aggregates.iter().any(|j| spec.aggregates[*j].distinct) {
+            let distinct = |j: &usize| spec.aggregates[*j].distinct;
+            if !aggregates.iter().any(distinct) {
                 continue;
             }
             // A value computed from a distinct count has no sums to test: its totals go.
-            if !bare || !relations.additive(&counts_of(batch.column(c))?) {
+            let may_repeat = aggregates.iter().any(|j| spec.aggregates[*j].keys_may_repeat);
+            if !bare || may_repeat || !relations.additive(&counts_of(batch.column(c))?) {
                 for r in relations.totals() {
-                    rule[r][c].get_or_insert(CellRule::Difference);
+                    if rule[r][c].is_none() {
+                        rule[r][c] = Some(CellRule::Difference);
+                        not_sums[r][c] = true;
+                    }
                 }
             }
         }
     }
     let primary_row: Vec<bool> = rule.iter().map(|cells| cells.iter().any(Option::is_some)).collect();
+    // The rows the relations among rows must protect.
+    let primary_sum: Vec<bool> = (0..rows)
+        .map(|r| (0..spec.columns.len()).any(|c| rule[r][c].is_some() && !not_sums[r][c]))
+        .collect();
 
     // HAVING: rows it rejects are not published; rows it keeps that hold a hidden cell are
     // withheld whole, or their presence would tell the hidden value passes the HAVING. A
@@ -474,7 +490,11 @@ pub fn apply_disclosure_control(
     // Secondary suppression over the grouping-set relations: rows are hidden whole, so the
     // relations among rows, the same in every column, are solved once.
     if let Some(relations) = &relations {
-        let hide = relations.secondary_rows(&primary_row, &published, &persons, !policy.show_zero_cells)?;
+        // A row hidden whole for a total that is no sum shows no value to protect others with.
+        let shown: Vec<bool> = (0..rows)
+            .map(|r| published[r] && primary_row[r] == primary_sum[r])
+            .collect();
+        let hide = relations.secondary_rows(&primary_sum, &published, &shown, &persons, !policy.show_zero_cells)?;
         for r in hide {
             // As a primary-hidden row, a row hidden to protect one would tell, by passing the
             // HAVING, something of its hidden values (`HAVING count(*) = 16` on a subtotal).
@@ -501,11 +521,11 @@ pub fn apply_disclosure_control(
     // The rows the ledger hides join the primary ones; rows hidden already protect nothing.
     let hide_rows = match &relations {
         Some(relations) if by_history.contains(&true) => {
-            let primary: Vec<bool> = (0..rows).map(|r| by_history[r] || primary_row[r]).collect();
+            let primary: Vec<bool> = (0..rows).map(|r| by_history[r] || primary_sum[r]).collect();
             let shown: Vec<bool> = (0..rows)
                 .map(|r| published[r] && value_columns.iter().all(|c| rule[r][*c].is_none()))
                 .collect();
-            relations.secondary_rows(&primary, &shown, &persons, !policy.show_zero_cells)?
+            relations.secondary_rows(&primary, &published, &shown, &persons, !policy.show_zero_cells)?
         }
         _ => Vec::new(),
     };

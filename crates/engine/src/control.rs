@@ -54,6 +54,9 @@ pub struct AggregateRule {
     pub is_sum: bool,
     /// A COUNT(DISTINCT key): not additive over groups a key can be in twice.
     pub distinct: bool,
+    /// A COUNT(DISTINCT key) whose key the plan does not prove to be on one row of the
+    /// aggregate's input: its totals over groups are not sums of their groups.
+    pub keys_may_repeat: bool,
     /// An AVG, whose total over it gives its exact count back.
     pub is_mean: bool,
     /// When the engine keeps person sets, for the release ledger: the hidden lists of what it

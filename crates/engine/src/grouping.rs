@@ -189,14 +189,16 @@ impl Relations {
         })
     }
 
-    /// Rows to hide so that no primary-suppressed row can be solved from the published ones
-    /// (rows not published need no protection of their own and protect none). With
-    /// `empty_cells` (zeros are hidden), combinations of labels without a row are empty cells
-    /// that no published relation may single out.
+    /// Rows to hide so that no primary-suppressed row can be solved from the rows whose
+    /// values are `shown` (rows that show none need no protection of their own and protect
+    /// none). With `empty_cells` (zeros are hidden), combinations of the labels of the
+    /// `published` rows (shown with their values or not) that have no row are empty cells
+    /// that no shown relation may single out.
     pub fn secondary_rows(
         &self,
         primary: &[bool],
         published: &[bool],
+        shown: &[bool],
         persons: &[Vec<i64>],
         empty_cells: bool,
     ) -> Result<Vec<usize>> {
@@ -209,7 +211,7 @@ impl Relations {
         };
         let Some(empty) = empty else {
             // Too many combinations to enumerate: no total is shown.
-            return Ok(self.totals().filter(|r| published[*r] && !primary[*r]).collect());
+            return Ok(self.totals().filter(|r| shown[*r] && !primary[*r]).collect());
         };
         let mut cells = self.cells.clone();
         for (e, within) in empty.iter().enumerate() {
@@ -221,7 +223,7 @@ impl Relations {
             .map(|r| {
                 if primary[r] {
                     CellStatus::Primary
-                } else if !published[r] {
+                } else if !shown[r] {
                     CellStatus::Unpublished
                 } else {
                     CellStatus::Candidate
