@@ -1209,6 +1209,33 @@ pub fn prevalence_scale(patients_thousands: f64, shape: &[f64; 9], female_ratio:
     }
 }
 
+/// How much likelier `sex` is than the average person, for a condition with
+/// `female_ratio` (100 or more: women only; 0: men only).
+pub fn sex_factor(sex: u8, female_ratio: f64) -> f64 {
+    if female_ratio >= 100.0 {
+        return if sex == 2 { 2.0 } else { 0.0 };
+    }
+    if female_ratio == 0.0 {
+        return if sex == 1 { 2.0 } else { 0.0 };
+    }
+    if sex == 2 {
+        2.0 * female_ratio / (1.0 + female_ratio)
+    } else {
+        2.0 / (1.0 + female_ratio)
+    }
+}
+
+/// Chance that a person of `age` and `sex` is treated for `c`.
+pub fn chronic_probability(c: &Chronic, age: u32, sex: u8) -> f64 {
+    let scale = prevalence_scale(c.patients_thousands, &c.shape, c.female_ratio);
+    let female = if sex == 2 { c.female_ratio } else { 1.0 };
+    // `prevalence_scale` weights women by the ratio; persons are counted in thousands.
+    let p = scale * c.shape[age_group(age)] * female;
+    // Conditions of one sex only (breast, prostate cancer) never occur in the other.
+    let impossible = (c.female_ratio >= 100.0 && sex == 1) || (c.female_ratio == 0.0 && sex == 2);
+    if impossible { 0.0 } else { p.min(0.95) }
+}
+
 /// A 7-digit 傷病名コード for the n-th diagnosis of the master (synthetic, 88xxxxx).
 pub fn disease_code(n: usize) -> String {
     format!("{}", 8_800_001 + n as u32 * 13)
