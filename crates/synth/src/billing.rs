@@ -1,7 +1,7 @@
 //! What a hospital stay bills, day by day. The UKE inpatient claims and the DPC EF files
 //! are both derived from this one list, so a stay's points agree across the databases.
 
-use crate::catalog::{self, ADMISSIONS};
+use crate::catalog::{self, Cause, ProcedureId};
 use crate::geography::{FacilityKind, PrefectureWorld};
 use crate::person::{Item, ItemCode, Stay};
 use chrono::{Datelike, Duration, NaiveDate};
@@ -32,43 +32,42 @@ fn one(key_or_drug: ItemCode, date: NaiveDate) -> DayItem {
 /// Every item billed for `stay`, in day order (admission and discharge days included).
 pub fn stay_items(stay: &Stay, world: &PrefectureWorld) -> Vec<DayItem> {
     let dpc = world.facilities[stay.facility].kind == FacilityKind::DpcHospital;
-    let cause = &ADMISSIONS[stay.cause];
     let days = (stay.discharged - stay.admitted).num_days() + 1;
     let mut out = Vec::new();
     for n in 0..days {
         let date = stay.admitted + Duration::days(n);
         let room = match (dpc, n) {
-            (true, 0..7) => "dpc_period_1",
-            (true, 7..14) => "dpc_period_2",
-            (true, _) => "dpc_period_3",
-            (false, 0..14) => "acute_ward",
-            (false, _) => "recovery_ward",
+            (true, 0..7) => ProcedureId::DpcPeriod1,
+            (true, 7..14) => ProcedureId::DpcPeriod2,
+            (true, _) => ProcedureId::DpcPeriod3,
+            (false, 0..14) => ProcedureId::AcuteWard,
+            (false, _) => ProcedureId::RecoveryWard,
         };
-        out.push(one(ItemCode::Procedure(catalog::procedure(room)), date));
+        out.push(one(ItemCode::Procedure(room.row()), date));
         if n % 7 == 0 {
-            out.push(one(ItemCode::Procedure(catalog::procedure("blood_count")), date));
-            out.push(one(ItemCode::Procedure(catalog::procedure("biochemistry")), date));
+            out.push(one(ItemCode::Procedure(ProcedureId::BloodCount.row()), date));
+            out.push(one(ItemCode::Procedure(ProcedureId::Biochemistry.row()), date));
         }
         if n == 0 && stay.emergency {
-            out.push(one(ItemCode::Procedure(catalog::procedure("ct")), date));
+            out.push(one(ItemCode::Procedure(ProcedureId::Ct.row()), date));
         }
-        if n == 0 && cause.key == "stroke" {
-            out.push(one(ItemCode::Procedure(catalog::procedure("mri")), date));
+        if n == 0 && stay.cause == Cause::Stroke {
+            out.push(one(ItemCode::Procedure(ProcedureId::Mri.row()), date));
         }
         if let Some(s) = stay.surgery
             && n == 1.min(days - 1)
         {
-            out.push(one(ItemCode::Procedure(catalog::procedure(s)), date));
+            out.push(one(ItemCode::Procedure(s.row()), date));
         }
         if let Some(i) = stay.injection
             && n < 7
         {
-            out.push(one(ItemCode::Drug(catalog::drug(i)), date));
+            out.push(one(ItemCode::Drug(i.row()), date));
         }
         if let Some(d) = stay.costly_drug
             && n == 2.min(days - 1)
         {
-            out.push(one(ItemCode::Drug(catalog::drug(d)), date));
+            out.push(one(ItemCode::Drug(d.row()), date));
         }
     }
     out

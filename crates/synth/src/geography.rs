@@ -308,16 +308,8 @@ impl PrefectureWorld {
         let mut providers = Vec::new();
         let mut providers_by_service = Vec::new();
         for (s, service) in LTC_SERVICES.iter().enumerate() {
-            let per = match service.key {
-                "day_care" | "care_management" => 2_500.0,
-                "home_help" => 3_000.0,
-                "equipment" => 6_000.0,
-                "nursing_home" => 15_000.0,
-                "health_facility" => 30_000.0,
-                _ => 8_000.0,
-            };
             let mut ids = Vec::new();
-            for _ in 0..count(persons, per, 1) {
+            for _ in 0..count(persons, service.persons_per_provider, 1) {
                 let body = format!("{pc}7{:06}", providers.len() + 1);
                 ids.push(providers.len());
                 providers.push(Provider {

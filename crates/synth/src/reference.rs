@@ -23,7 +23,7 @@ pub struct Reference {
     /// Shares of 要支援1, 要支援2, 要介護1…5 among certified persons.
     pub care_levels: [f64; 7],
     /// (ICD-10 range, patients under treatment in thousands) where known.
-    pub patients_thousands: Vec<(&'static str, f64)>,
+    patients_thousands: Vec<(&'static str, f64)>,
 }
 
 fn rows(csv: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
@@ -117,6 +117,15 @@ impl Reference {
             total += n;
         }
         certified / total
+    }
+
+    /// Patients under treatment (thousands) for the conditions in `icd10_range`, as the
+    /// survey groups them (`I10-I15`), if the survey gives a figure.
+    pub fn patients_thousands(&self, icd10_range: &str) -> Option<f64> {
+        self.patients_thousands
+            .iter()
+            .find(|(range, _)| *range == icd10_range)
+            .map(|(_, thousands)| *thousands)
     }
 
     pub fn prefecture_index(&self, code: u32) -> Option<usize> {

@@ -3,7 +3,7 @@
 
 use super::life::Simulation;
 use super::record::Stay;
-use crate::catalog::{self, ADMISSIONS, CHRONIC, age_group};
+use crate::catalog::{self, Cause, DrugId, Surgery, age_group, dx};
 use chrono::{Duration, NaiveDate};
 use renkei_formats::era::YearMonth;
 
@@ -16,11 +16,11 @@ impl Simulation<'_> {
         }
     }
 
-    fn admit(&mut self, cause: usize, admitted: NaiveDate, death: Option<NaiveDate>, forced_death: bool) {
-        let c = &ADMISSIONS[cause];
+    fn admit(&mut self, cause: Cause, admitted: NaiveDate, death: Option<NaiveDate>, forced_death: bool) {
+        let c = cause.row();
         let mut days = self.rng.skewed(c.stay_days.0, c.stay_days.1).round().max(1.0) as i64;
         // A few stroke patients stay for half a year or more (療養): the costly tail.
-        if c.key == "stroke" && self.rng.chance(0.03) {
+        if cause == Cause::Stroke && self.rng.chance(0.03) {
             days = 180 + self.rng.below(180) as i64;
         }
         let mut discharged = admitted + Duration::days(days);
@@ -33,21 +33,19 @@ impl Simulation<'_> {
             died = true;
         }
         let facility = self.choose_hospital(0.75);
-        let surgery = c.surgery.map(|s| {
-            if s == "cancer_surgery" {
+        let surgery = c.surgery.map(|s| match s {
+            Surgery::Procedure(p) => p,
+            Surgery::ForCancerSite => {
                 let site = self
                     .p
                     .chronic
                     .iter()
-                    .filter_map(|(d, _)| CHRONIC.get(*d))
-                    .find(|ch| ch.icd10.starts_with('C'))
-                    .map_or("other_cancer", |ch| ch.key);
+                    .filter_map(|(d, _)| dx::chronic_of(*d))
+                    .find(|id| id.row().icd10.starts_with('C'));
                 catalog::cancer_surgery_for(site)
-            } else {
-                s
             }
         });
-        let costly_drug = (c.key == "chemotherapy" && self.rng.chance(0.01)).then_some("car_t");
+        let costly_drug = (cause == Cause::Chemotherapy && self.rng.chance(0.01)).then_some(DrugId::CarT);
         let comorbidities: Vec<usize> = self.p.chronic.iter().map(|(d, _)| *d).take(3).collect();
         let frail = self.age_at(admitted) >= 80;
         let mut adl_admission = [2u8; 10];
@@ -70,7 +68,10 @@ impl Simulation<'_> {
             admitted,
             discharged,
             died,
-            emergency: !matches!(c.key, "cataract" | "caesarean" | "cancer_surgery" | "chemotherapy"),
+            emergency: !matches!(
+                cause,
+                Cause::Cataract | Cause::Caesarean | Cause::CancerSurgery | Cause::Chemotherapy
+            ),
             surgery,
             injection: c.injection,
             costly_drug,
@@ -119,12 +120,13 @@ impl Simulation<'_> {
         }
         let age = self.age_at(first);
         let g = age_group(age);
-        for (i, c) in ADMISSIONS.iter().enumerate() {
+        for cause in Cause::ALL {
+            let c = cause.row();
             let rate = c.per_1000[g] / 1000.0 / 12.0 * catalog::sex_factor(self.p.sex, c.female_ratio);
             if rate > 0.0 && self.rng.chance(rate) {
                 let date = first + Duration::days(self.rng.below(u64::from(month.days())) as i64);
                 if self.in_hospital_until.is_none_or(|u| u < date) && death.is_none_or(|d| d > date) {
-                    self.admit(i, date, death, false);
+                    self.admit(*cause, date, death, false);
                 }
             }
         }
@@ -133,10 +135,12 @@ impl Simulation<'_> {
             && self.in_hospital_until.is_none_or(|u| u < d)
             && self.rng.chance(0.65)
         {
-            let cause = cause(
-                self.rng
-                    .pick::<&str>(&["pneumonia", "heart_failure", "chemotherapy", "other_internal"]),
-            );
+            let cause = *self.rng.pick(&[
+                Cause::Pneumonia,
+                Cause::HeartFailure,
+                Cause::Chemotherapy,
+                Cause::OtherInternal,
+            ]);
             let admitted = (d - Duration::days(self.rng.skewed(12.0, 2.0) as i64)).max(self.cfg.from.first_day());
             if self.in_hospital_until.is_none_or(|u| u < admitted) {
                 self.admit(cause, admitted, Some(d), true);
@@ -146,16 +150,8 @@ impl Simulation<'_> {
         if self.p.intractable.is_some() && self.rng.chance(0.2 / 12.0) {
             let date = first + Duration::days(self.rng.below(u64::from(month.days())) as i64);
             if self.in_hospital_until.is_none_or(|u| u < date) && death.is_none_or(|d| d > date) {
-                self.admit(cause("other_internal"), date, death, false);
+                self.admit(Cause::OtherInternal, date, death, false);
             }
         }
     }
-}
-
-/// Index of an admission cause in `catalog::ADMISSIONS`.
-fn cause(key: &str) -> usize {
-    ADMISSIONS
-        .iter()
-        .position(|c| c.key == key)
-        .unwrap_or_else(|| panic!("no admission cause {key}"))
 }

@@ -3,9 +3,9 @@
 
 use super::life::Simulation;
 use super::record::{CareLevel, Certification, LtcClaim};
-use crate::catalog::{self, CHRONIC};
+use crate::catalog::{self, ChronicId, LtcServiceId};
 use crate::reference::reference;
-use crate::rng::mix;
+use crate::rng::{Stream, mix};
 use chrono::{Duration, NaiveDate};
 use renkei_formats::era::YearMonth;
 
@@ -27,8 +27,8 @@ fn care_level_weights(dementia: bool, stroke: bool) -> [f64; 7] {
 
 impl Simulation<'_> {
     fn sample_certification(&mut self, applied: NaiveDate, kind: u8, previous: Option<CareLevel>) -> Certification {
-        let dementia = self.has_chronic("alzheimer") || self.has_chronic("vascular_dementia");
-        let stroke = self.has_chronic("cerebrovascular");
+        let dementia = self.has_chronic(ChronicId::Alzheimer) || self.has_chronic(ChronicId::VascularDementia);
+        let stroke = self.has_chronic(ChronicId::Cerebrovascular);
         let second = match previous {
             Some(l) => {
                 let x = self.rng.unit();
@@ -87,8 +87,8 @@ impl Simulation<'_> {
         let start = self.cfg.from.first_day();
         let age = self.age_at(start);
         let r = reference();
-        let dementia = self.has_chronic("alzheimer") || self.has_chronic("vascular_dementia");
-        let stroke = self.has_chronic("cerebrovascular");
+        let dementia = self.has_chronic(ChronicId::Alzheimer) || self.has_chronic(ChronicId::VascularDementia);
+        let stroke = self.has_chronic(ChronicId::Cerebrovascular);
         let base = if age >= 65 {
             r.certified_share(age)
         } else if age >= 40 && stroke {
@@ -104,17 +104,12 @@ impl Simulation<'_> {
         let multiplier = |d: bool, s: bool, o: bool| {
             1.0 + 1.5 * f64::from(u8::from(d)) + 0.8 * f64::from(u8::from(s)) + 0.5 * f64::from(u8::from(o))
         };
-        let prevalence = |key: &str| {
-            CHRONIC
-                .iter()
-                .find(|c| c.key == key)
-                .map_or(0.0, |c| catalog::chronic_probability(c, age, self.p.sex))
-        };
+        let prevalence = |id: ChronicId| catalog::chronic_probability(id.row(), age, self.p.sex);
         let mean = 1.0
-            + 1.5 * (prevalence("alzheimer") + prevalence("vascular_dementia"))
-            + 0.8 * prevalence("cerebrovascular")
-            + 0.5 * prevalence("osteoporosis");
-        let p = (base * multiplier(dementia, stroke, self.has_chronic("osteoporosis")) / mean).min(0.97);
+            + 1.5 * (prevalence(ChronicId::Alzheimer) + prevalence(ChronicId::VascularDementia))
+            + 0.8 * prevalence(ChronicId::Cerebrovascular)
+            + 0.5 * prevalence(ChronicId::Osteoporosis);
+        let p = (base * multiplier(dementia, stroke, self.has_chronic(ChronicId::Osteoporosis)) / mean).min(0.97);
         if !self.rng.chance(p) {
             return;
         }
@@ -132,11 +127,7 @@ impl Simulation<'_> {
             .max(start);
         let level = cert.second.unwrap_or(0);
         if level >= 4 && self.rng.chance(RESIDENTIAL_SHARE * 1.5) {
-            self.residential = Some(service(if self.rng.chance(0.7) {
-                "nursing_home"
-            } else {
-                "health_facility"
-            }));
+            self.residential = Some(care_home(&mut self.rng));
         }
         self.p.certifications.push(cert);
     }
@@ -180,11 +171,7 @@ impl Simulation<'_> {
                 cert.valid_to = c.valid_to.max(YearMonth::of(applied).plus(6).last_day());
             }
             if cert.second.is_some_and(|l| l >= 4) && self.residential.is_none() && self.rng.chance(RESIDENTIAL_SHARE) {
-                self.residential = Some(service(if self.rng.chance(0.7) {
-                    "nursing_home"
-                } else {
-                    "health_facility"
-                }));
+                self.residential = Some(care_home(&mut self.rng));
             }
             self.p.certifications.push(cert);
         }
@@ -206,34 +193,33 @@ impl Simulation<'_> {
         if home_days == 0 {
             return;
         }
-        let mut uses: Vec<(usize, u32)> = Vec::new();
+        let mut uses: Vec<(LtcServiceId, u32)> = Vec::new();
         if let Some(service) = self.residential.filter(|_| level >= 2) {
             uses.push((service, home_days));
         } else if level < 2 {
             if self.rng.chance(0.6) {
-                uses.push((service("prevention_support"), 1));
+                uses.push((LtcServiceId::PreventionSupport, 1));
                 let kind = if self.rng.chance(0.6) {
-                    "prevention_day_rehab"
+                    LtcServiceId::PreventionDayRehab
                 } else {
-                    "prevention_equipment"
+                    LtcServiceId::PreventionEquipment
                 };
-                uses.push((service(kind), 1));
+                uses.push((kind, 1));
             }
         } else if self.rng.chance(0.85) {
-            uses.push((service("care_management"), 1));
+            uses.push((LtcServiceId::CareManagement, 1));
             let limit = catalog::MONTHLY_LIMIT_UNITS[level];
             let mut used = 0u32;
             // (service, chance of using it, times a month)
-            for (key, chance, lo, hi) in [
-                ("day_care", 0.7, 4u32, 12u32),
-                ("home_help", 0.4, 4, 20),
-                ("equipment", 0.5, 1, 1),
-                ("home_nursing", 0.15, 4, 8),
-                ("short_stay", 0.1, 3, 7),
+            for (service, chance, lo, hi) in [
+                (LtcServiceId::DayCare, 0.7, 4u32, 12u32),
+                (LtcServiceId::HomeHelp, 0.4, 4, 20),
+                (LtcServiceId::Equipment, 0.5, 1, 1),
+                (LtcServiceId::HomeNursing, 0.15, 4, 8),
+                (LtcServiceId::ShortStay, 0.1, 3, 7),
             ] {
                 if self.rng.chance(chance) {
-                    let service = service(key);
-                    let per = catalog::LTC_SERVICES[service].units[level];
+                    let per = service.row().units[level];
                     let wanted = self.rng.between(lo, hi).min(home_days);
                     let times = wanted.min((limit.saturating_sub(used)) / per.max(1));
                     if times > 0 {
@@ -244,7 +230,7 @@ impl Simulation<'_> {
             }
         }
         for (service, times) in uses {
-            let providers = &self.world.providers_by_service[service];
+            let providers = &self.world.providers_by_service[service as usize];
             let provider = providers[(mix(self.p.index, service as u64, 0) % providers.len() as u64) as usize];
             self.p.ltc.push(LtcClaim {
                 month,
@@ -264,10 +250,11 @@ fn cert_months(c: &Certification) -> i32 {
     (YearMonth::of(c.valid_from).months_until(YearMonth::of(c.valid_to)) + 1).max(12)
 }
 
-/// Index of an LTC service in `catalog::LTC_SERVICES`.
-fn service(key: &str) -> usize {
-    catalog::LTC_SERVICES
-        .iter()
-        .position(|s| s.key == key)
-        .unwrap_or_else(|| panic!("no LTC service {key}"))
+/// The care home of a person who moves into one: a 特養 more often than a 老健.
+fn care_home(rng: &mut Stream) -> LtcServiceId {
+    if rng.chance(0.7) {
+        LtcServiceId::NursingHome
+    } else {
+        LtcServiceId::HealthFacility
+    }
 }

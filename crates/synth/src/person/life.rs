@@ -2,7 +2,7 @@
 //! asks of it.
 
 use super::record::{Coverage, Person, age_on};
-use crate::catalog::dx;
+use crate::catalog::{Cause, ChronicId, LtcServiceId, dx};
 use crate::config::Config;
 use crate::geography::PrefectureWorld;
 use crate::rng::Stream;
@@ -18,27 +18,25 @@ pub(super) struct Simulation<'a> {
     pub(super) area: usize,
     pub(super) home_clinic: usize,
     /// (cause, admission date) scheduled by an earlier stay.
-    pub(super) pending_admission: Option<(usize, NaiveDate)>,
+    pub(super) pending_admission: Option<(Cause, NaiveDate)>,
     pub(super) in_hospital_until: Option<NaiveDate>,
     pub(super) doctor_shopper: bool,
     pub(super) on_dialysis: bool,
     pub(super) on_costly_outpatient_drug: bool,
-    pub(super) residential: Option<usize>,
+    pub(super) residential: Option<LtcServiceId>,
     /// Care-need application due (date, kind).
     pub(super) pending_application: Option<(NaiveDate, u8)>,
     pub(super) seen_facilities: Vec<usize>,
 }
 
 impl Simulation<'_> {
-    pub(super) fn has_chronic(&self, key: &str) -> bool {
-        dx::chronic_by_key(key).is_some_and(|i| self.p.chronic.iter().any(|(d, _)| *d == i))
+    pub(super) fn has_chronic(&self, id: ChronicId) -> bool {
+        self.p.chronic.iter().any(|(d, _)| *d == dx::chronic(id))
     }
 
-    pub(super) fn add_chronic(&mut self, key: &str, on: NaiveDate) {
-        if let Some(i) = dx::chronic_by_key(key)
-            && !self.p.chronic.iter().any(|(d, _)| *d == i)
-        {
-            self.p.chronic.push((i, on));
+    pub(super) fn add_chronic(&mut self, id: ChronicId, on: NaiveDate) {
+        if !self.has_chronic(id) {
+            self.p.chronic.push((dx::chronic(id), on));
         }
     }
 

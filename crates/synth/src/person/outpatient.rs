@@ -4,7 +4,7 @@
 use super::identity::with_check;
 use super::life::Simulation;
 use super::record::{Diagnosis, Item, ItemCode, OutpatientClaim};
-use crate::catalog::{self, ACUTE, CHRONIC, age_group, dx};
+use crate::catalog::{self, ACUTE, CHRONIC, ChronicId, DrugId, ProcedureId, age_group, dx};
 use chrono::{Duration, NaiveDate};
 use renkei_formats::era::YearMonth;
 
@@ -82,10 +82,10 @@ impl Simulation<'_> {
             let days: Vec<u32> = home_days.iter().copied().filter(|d| d % 14 == 1).collect();
             if !days.is_empty() {
                 let claim = Self::claim_for(&mut claims, month, hospital);
-                let mut item = Item::drug("nivolumab", days[0], days.len() as u32);
+                let mut item = Item::drug(DrugId::Nivolumab, days[0], days.len() as u32);
                 item.days = days.iter().map(|d| (*d, 1)).collect();
                 claim.items.push(item);
-                claim.items.push(Item::procedure("outpatient_chemo", &days));
+                claim.items.push(Item::procedure(ProcedureId::OutpatientChemo, &days));
                 claim.visit_days.extend(days);
             }
         }
@@ -104,7 +104,7 @@ impl Simulation<'_> {
                     start: month.first_day(),
                     main: true,
                 });
-                claim.items.push(Item::procedure("dialysis", &days));
+                claim.items.push(Item::procedure(ProcedureId::Dialysis, &days));
                 claim.visit_days.extend(days);
                 claim.public_payer = Some((
                     with_check(format!("15{:02}001", self.world.code)),
@@ -172,36 +172,31 @@ impl Simulation<'_> {
             }
             let days = claim.visit_days.clone();
             let mut fees = Vec::new();
+            let revisit = if is_clinic {
+                ProcedureId::Revisit
+            } else {
+                ProcedureId::HospitalRevisit
+            };
             if first_time {
-                fees.push(Item::procedure("first_visit", &days[..1]));
+                fees.push(Item::procedure(ProcedureId::FirstVisit, &days[..1]));
                 if days.len() > 1 {
-                    fees.push(Item::procedure(
-                        if is_clinic { "revisit" } else { "hospital_revisit" },
-                        &days[1..],
-                    ));
+                    fees.push(Item::procedure(revisit, &days[1..]));
                 }
             } else {
-                fees.push(Item::procedure(
-                    if is_clinic { "revisit" } else { "hospital_revisit" },
-                    &days,
-                ));
+                fees.push(Item::procedure(revisit, &days));
             }
             if is_clinic && !first_time {
-                fees.push(Item::procedure("outpatient_management", &days));
+                fees.push(Item::procedure(ProcedureId::OutpatientManagement, &days));
             }
             let chronic_here = claim.diagnoses.iter().any(|d| d.dx < CHRONIC.len());
             if is_clinic && chronic_here && !first_time {
-                fees.push(Item::procedure("chronic_management", &days[..1]));
+                fees.push(Item::procedure(ProcedureId::ChronicManagement, &days[..1]));
             }
             if chronic_here && self.rng.chance(0.3) {
-                fees.push(Item::procedure("blood_count", &days[..1]));
-                fees.push(Item::procedure("biochemistry", &days[..1]));
-                if claim
-                    .diagnoses
-                    .iter()
-                    .any(|d| CHRONIC.get(d.dx).is_some_and(|c| c.key == "diabetes"))
-                {
-                    fees.push(Item::procedure("hba1c", &days[..1]));
+                fees.push(Item::procedure(ProcedureId::BloodCount, &days[..1]));
+                fees.push(Item::procedure(ProcedureId::Biochemistry, &days[..1]));
+                if claim.diagnoses.iter().any(|d| d.dx == dx::chronic(ChronicId::Diabetes)) {
+                    fees.push(Item::procedure(ProcedureId::Hba1c, &days[..1]));
                 }
             }
             let prescribes = claim
@@ -210,14 +205,14 @@ impl Simulation<'_> {
                 .any(|i| matches!(i.code, ItemCode::Drug(d) if d.care_class != "33"));
             if prescribes {
                 if f.in_house_dispensing {
-                    fees.push(Item::procedure("dispensing", &days[..1]));
+                    fees.push(Item::procedure(ProcedureId::Dispensing, &days[..1]));
                 } else {
                     // Dispensed at a pharmacy: the drugs appear on the pharmacy's claim,
                     // which Renkei does not generate; this claim bills the prescription.
                     claim
                         .items
                         .retain(|i| matches!(i.code, ItemCode::Procedure(_)) || i.care_class() == "33");
-                    fees.push(Item::procedure("prescription", &days[..1]));
+                    fees.push(Item::procedure(ProcedureId::Prescription, &days[..1]));
                 }
             }
             fees.append(&mut claim.items);

@@ -1,7 +1,7 @@
 //! What a simulated life leaves behind: the person, their identifiers over time, and
 //! their claims, stays and certifications, which the writers render as native files.
 
-use crate::catalog;
+use crate::catalog::{self, Cause, DrugId, LtcServiceId, ProcedureId};
 use crate::geography::InsurerKind;
 use chrono::{Datelike, NaiveDate};
 use renkei_formats::era::YearMonth;
@@ -63,8 +63,8 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn procedure(key: &str, days: &[u32]) -> Item {
-        let p = catalog::procedure(key);
+    pub fn procedure(id: ProcedureId, days: &[u32]) -> Item {
+        let p = id.row();
         Item {
             code: ItemCode::Procedure(p),
             amount: 0.0,
@@ -75,8 +75,8 @@ impl Item {
     }
 
     /// A prescription of `days_supplied` days handed out on `day`.
-    pub fn drug(key: &str, day: u32, times: u32) -> Item {
-        let d = catalog::drug(key);
+    pub fn drug(id: DrugId, day: u32, times: u32) -> Item {
+        let d = id.row();
         Item {
             code: ItemCode::Drug(d),
             amount: d.daily_amount,
@@ -122,15 +122,15 @@ pub struct OutpatientClaim {
 #[derive(Clone, Debug)]
 pub struct Stay {
     pub facility: usize,
-    pub cause: usize,
+    pub cause: Cause,
     pub admitted: NaiveDate,
     pub discharged: NaiveDate,
     pub died: bool,
     pub emergency: bool,
-    pub surgery: Option<&'static str>,
-    pub injection: Option<&'static str>,
+    pub surgery: Option<ProcedureId>,
+    pub injection: Option<DrugId>,
     /// A very costly drug given once (CAR-T): the dominant contributor to sums.
-    pub costly_drug: Option<&'static str>,
+    pub costly_drug: Option<DrugId>,
     pub comorbidities: Vec<usize>,
     pub height_cm: u32,
     pub weight_kg: u32,
@@ -162,7 +162,7 @@ pub struct Certification {
 pub struct LtcClaim {
     pub month: YearMonth,
     pub provider: usize,
-    pub service: usize,
+    pub service: LtcServiceId,
     pub level: CareLevel,
     pub times: u32,
     pub cert_from: NaiveDate,

@@ -4,7 +4,7 @@
 use super::identity::{coverage, draw_insurer, family_name, ltc_number, pick_municipality, postcode, with_check};
 use super::life::Simulation;
 use super::record::{Coverage, NamePeriod, Payer, Person, Residence, age_on};
-use crate::catalog::{self, CHRONIC, age_group, dx};
+use crate::catalog::{self, CHRONIC, ChronicId, age_group, dx};
 use crate::config::Config;
 use crate::geography::PrefectureWorld;
 use crate::names::given_names;
@@ -67,9 +67,9 @@ impl<'a> Simulation<'a> {
         let welfare_recipient = welfare.then(|| with_check(format!("{:06}", rng.below(1_000_000))));
 
         let mut chronic = Vec::new();
-        for (i, c) in CHRONIC.iter().enumerate() {
-            if rng.chance(catalog::chronic_probability(c, age_now, sex)) {
-                chronic.push((dx::chronic(i), start - Duration::days(30 + rng.below(3000) as i64)));
+        for id in ChronicId::ALL {
+            if rng.chance(catalog::chronic_probability(id.row(), age_now, sex)) {
+                chronic.push((dx::chronic(*id), start - Duration::days(30 + rng.below(3000) as i64)));
             }
         }
         let on_dialysis = rng.chance(catalog::chronic_probability(&catalog::DIALYSIS_CONDITION, age_now, sex));

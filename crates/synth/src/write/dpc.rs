@@ -4,7 +4,7 @@ use super::Sink;
 use super::identity::karte_number;
 use super::uke::{coverage_at, stay_main_dx, system_id};
 use crate::billing::stay_items;
-use crate::catalog::{ADMISSIONS, diagnoses};
+use crate::catalog::{Cause, diagnoses};
 use crate::geography::FacilityKind;
 use crate::person::{ItemCode, Payer, Person, Stay};
 use renkei_formats::dpc::{ef, form1};
@@ -35,11 +35,7 @@ fn write_ef(sink: &mut Sink, person: &Person, stay: &Stay) {
         Payer::Welfare => String::new(),
     };
     let admitted = era::format_ymd(stay.admitted);
-    let department = if ADMISSIONS[stay.cause].key == "hip_fracture" {
-        "130"
-    } else {
-        "010"
-    };
+    let department = if stay.cause == Cause::HipFracture { "130" } else { "010" };
     let mut previous_date = None;
     let mut order = 0;
     let mut spoilt = false;
@@ -126,11 +122,11 @@ fn write_form1(sink: &mut Sink, person: &Person, stay: &Stay) {
     } else {
         birth.clone()
     };
-    let cause = &ADMISSIONS[stay.cause];
+    let cause = stay.cause.row();
     let main = &diagnoses()[stay_main_dx(person, stay)];
     let outcome = if stay.died {
         6
-    } else if matches!(cause.key, "appendicitis" | "cataract" | "caesarean") {
+    } else if matches!(stay.cause, Cause::Appendicitis | Cause::Cataract | Cause::Caesarean) {
         1
     } else {
         2
@@ -172,14 +168,11 @@ fn write_form1(sink: &mut Sink, person: &Person, stay: &Stay) {
     }
     if let Some(s) = stay.surgery {
         let date = stay.admitted + chrono::Duration::days(1.min((stay.discharged - stay.admitted).num_days()));
-        items.push((
-            "A007010",
-            vec![crate::catalog::procedure(s).code.to_string(), era::format_ymd(date)],
-        ));
+        items.push(("A007010", vec![s.row().code.to_string(), era::format_ymd(date)]));
     }
     items.push(("ADL0010", vec![adl(&stay.adl_admission)]));
     items.push(("ADL0020", vec![adl(&stay.adl_discharge)]));
-    if cause.key == "stroke" {
+    if stay.cause == Cause::Stroke {
         items.push(("JCS0010", vec!["10".into()]));
     }
 

@@ -3,7 +3,6 @@
 use super::Sink;
 use super::identity::written_name;
 use super::uke::system_id;
-use crate::catalog::LTC_SERVICES;
 use crate::person::{Person, Residence};
 use renkei_formats::era::{self, YearMonth};
 use renkei_formats::kaigo::{CARE_LEVELS, basic, certification, detail, totals};
@@ -51,7 +50,7 @@ fn write_claims(sink: &mut Sink, person: &Person) {
         let residence = residence_at(person, claim.month);
         let insurer = &world.municipalities[residence.municipality].code;
         let provider = &world.providers[claim.provider];
-        let service = &LTC_SERVICES[claim.service];
+        let service = claim.service.row();
         let name = written_name(cfg, person, system_id(&provider.number), claim.month.first_day());
         let birth = era::format_date(person.birth);
         let units = service.units[claim.level] * claim.times;

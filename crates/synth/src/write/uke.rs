@@ -3,7 +3,7 @@
 use super::Sink;
 use super::identity::{karte_number, written_card, written_name};
 use crate::billing::{month_items, stay_items};
-use crate::catalog::{ADMISSIONS, diagnoses, dx};
+use crate::catalog::{CHRONIC, diagnoses, dx};
 use crate::files::OutFile;
 use crate::geography::{Facility, InsurerKind};
 use crate::person::{Coverage, Diagnosis, Item, ItemCode, Payer, Person, Stay, age_on};
@@ -374,13 +374,12 @@ pub fn write_person(sink: &mut Sink, person: &Person) {
 
 /// The main diagnosis of a stay: the cancer's own site for cancer admissions.
 pub fn stay_main_dx(person: &Person, stay: &Stay) -> usize {
-    let cause = &ADMISSIONS[stay.cause];
-    if cause.icd10.starts_with('C') {
-        let site = person.chronic.iter().map(|(d, _)| *d).find(|d| {
-            crate::catalog::CHRONIC
-                .get(*d)
-                .is_some_and(|c| c.icd10.starts_with('C'))
-        });
+    if stay.cause.row().icd10.starts_with('C') {
+        let site = person
+            .chronic
+            .iter()
+            .map(|(d, _)| *d)
+            .find(|d| CHRONIC.get(*d).is_some_and(|c| c.icd10.starts_with('C')));
         if let Some(d) = site {
             return d;
         }
