@@ -7,13 +7,15 @@
 //! The sets are the persons' 64-bit key numbers (`key_number.rs`): a pseudonym's number, so
 //! they never leave the secure side. [`ReleasedCell`] prints their sizes only.
 
+use crate::contributions::{PieceKind, piece};
 use crate::control::{ColumnRule, ControlSpec, KeptSet};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::common::Result;
 use datafusion::error::DataFusionError;
 use renkei_disclosure::{
-    CellRule, ConflictFound, PersonSet, explain_history_conflicts, history_conflicts, totals_apart_by_few,
+    CellRule, Conflict, ConflictFound, LISTED_CELLS, PersonSet, explain_history_conflicts, history_conflicts,
+    totals_apart_by_few,
 };
 
 /// One released count of persons with its persons: what a ledger keeps of an output.
@@ -207,19 +209,32 @@ pub fn hide_by_history(
     // A total whose persons are those of another but whose contributions differ for a few
     // (a window moved by a day over persons with claims on both sides) differs by pieces that
     // are no one atom: compared pair by pair with all history and the totals kept before it.
+    // A count of persons and a count of rows differ by the rows of those with more than one
+    // (29 persons aged 80+ with stays, then 30 stays: one person's second stay, red team
+    // R7-3): compared the same way, the count of persons as the count of one row each.
+    let mut as_rows_pairs: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
     for i in 0..candidates.len() {
         let (_, _, j) = candidates[i];
-        if hide[i] || !sets.pieces[j] {
+        if hide[i] {
             continue;
         }
-        let kept_before = (0..i).filter(|k| !hide[*k]).map(|k| new[k]);
-        if history
-            .iter()
-            .copied()
-            .chain(kept_before)
-            .any(|h| totals_apart_by_few(new[i], h, min_persons))
+        let kept_before: Vec<usize> = (0..i).filter(|k| !hide[*k]).collect();
+        if sets.pieces[j]
+            && history
+                .iter()
+                .copied()
+                .chain(kept_before.iter().map(|k| new[*k]))
+                .any(|h| totals_apart_by_few(new[i], h, min_persons))
         {
             hide[i] = true;
+            continue;
+        }
+        let apart = |h: &PersonSet| rows_apart_by_few(new[i], sets.pieces[j], h, min_persons);
+        let with: Vec<usize> = (0..history.len()).filter(|h| apart(history[*h])).collect();
+        let with_output: Vec<usize> = kept_before.into_iter().filter(|k| apart(new[*k])).collect();
+        if !with.is_empty() || !with_output.is_empty() {
+            hide[i] = true;
+            as_rows_pairs.push((i, with, with_output));
         }
     }
     for (i, &(r, c, _)) in candidates.iter().enumerate() {
@@ -235,7 +250,18 @@ pub fn hide_by_history(
     }
     let hidden: Vec<usize> = (0..candidates.len()).filter(|i| hide[*i]).collect();
     let totals: Vec<bool> = candidates.iter().map(|(_, _, j)| sets.pieces[*j]).collect();
-    let conflicts = explain_history_conflicts(&history, &new, &totals, &hidden, &priority, min_persons)
+    let mut conflicts = explain_history_conflicts(&history, &new, &totals, &hidden, &priority, min_persons);
+    // Those compared as rows: the pairs found, which the sets' own comparison cannot see.
+    for (cell, with, new) in as_rows_pairs {
+        conflicts.retain(|c| c.cell != cell);
+        conflicts.push(Conflict {
+            cell,
+            history: with.into_iter().take(LISTED_CELLS).collect(),
+            new: new.into_iter().take(LISTED_CELLS).collect(),
+            found: ConflictFound::Pair,
+        });
+    }
+    let conflicts = conflicts
         .into_iter()
         .filter_map(|conflict| {
             let (row, column, _) = candidates[conflict.cell];
@@ -253,6 +279,32 @@ pub fn hide_by_history(
         })
         .collect();
     Ok((rows, conflicts))
+}
+
+/// Whether `set` (a total's pieces where `pieces`, else a count's persons) and `other` (of
+/// either kind: the ledger does not keep which) differ for 1 to `min_persons − 1` persons
+/// once the count of persons is taken as the count of one row each: then the persons
+/// differing are those in one and not the other and those with other than one row. Sets a
+/// count of persons and another's pieces could not be the pair of are not compared; sizes
+/// `min_persons` or more apart are not converted.
+fn rows_apart_by_few(set: &PersonSet, pieces: bool, other: &PersonSet, min_persons: u64) -> bool {
+    if set.len().abs_diff(other.len()) as u64 >= min_persons {
+        return false;
+    }
+    let one_row_each = |persons: &PersonSet| {
+        PersonSet::new(
+            persons
+                .persons()
+                .iter()
+                .map(|p| piece(*p, 1.0, PieceKind::Rows))
+                .collect(),
+        )
+    };
+    if pieces {
+        totals_apart_by_few(set, &one_row_each(other), min_persons)
+    } else {
+        totals_apart_by_few(&one_row_each(set), other, min_persons)
+    }
 }
 
 /// The conflicts in output rows: `shown[k]` is the checked result's row shown as output row
