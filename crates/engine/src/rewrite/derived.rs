@@ -7,7 +7,6 @@ use super::predicates::check_no_subqueries;
 use super::terms::aggregate_function;
 use crate::refuse;
 use datafusion::common::Result;
-use datafusion::common::get_required_group_by_exprs_indices;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -93,12 +92,6 @@ impl Rewriter<'_> {
         // The lineage's hidden column equals the grouped key on every row (a bare copy of
         // it), so the key itself carries the lineage up: grouping by the hidden copy as well
         // would hash every person key twice. Unit lineages end here.
-        // Grouped by the person key alone: one row per person. The SQL planner groups by the
-        // columns a key determines as well (`GROUP BY f.person_id` over a per-person table f
-        // is grouped by f's other columns too, which the outer query may then select); still
-        // one row per person. DataFusion's functional dependencies say which those are.
-        let names: Vec<String> = a.group_expr.iter().map(|e| e.schema_name().to_string()).collect();
-        let one_row = get_required_group_by_exprs_indices(c.plan.schema(), &names).is_some_and(|kept| kept == [key_at]);
         let agg = LogicalPlan::Aggregate(Aggregate::try_new(
             Arc::new(c.plan),
             a.group_expr.clone(),
@@ -117,7 +110,13 @@ impl Rewriter<'_> {
             pid_of,
             persons: vec![lineage],
             units: vec![],
-            one_row_per_person: one_row.then_some(lineage),
+            // Grouped by the person key alone: one row per person. Not where the SQL planner
+            // grouped by the columns DataFusion's functional dependencies say the key
+            // determines (`GROUP BY f.person_id` over a per-person f): those are wrong over a
+            // join (a table of persons and months regrouped by person, month and count was
+            // taken for one row per person, and its rows beside its persons gave one man's
+            // months, red team R10-1).
+            one_row_per_person: (a.group_expr.len() == 1).then_some(lineage),
         })
     }
 }

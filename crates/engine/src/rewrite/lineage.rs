@@ -208,39 +208,45 @@ fn scans_repeating_no_row(plan: &LogicalPlan) -> Option<Vec<&str>> {
     }
 }
 
-/// Whether `plan` has one row per value of `keys` (bare columns of it): an aggregate, under
-/// aliases, filters and projections that pass its group keys on by name, whose group keys
-/// are all among `keys`.
+/// Whether `plan` has one row per value of `keys` (bare columns of it; other keys are left
+/// out, which asks more): an aggregate, under aliases, filters, sorts and projections that
+/// pass each key on as a bare copy of a column below, whose every group key is among them.
+/// Keys are followed by their place in each schema, not their name: two group keys named
+/// `claim_month` (one a lookup's code renamed) were both taken for the one a join equated,
+/// and the join repeated every claim per code (red team R10-2).
 fn unique_on(plan: &LogicalPlan, keys: &[&Expr]) -> bool {
-    let named = |e: &Expr| match e {
-        Expr::Column(c) => Some(c.name.clone()),
-        _ => None,
-    };
-    let keys: Vec<String> = keys.iter().filter_map(|e| named(e)).collect();
-    let mut node = plan;
-    loop {
-        match node {
-            LogicalPlan::SubqueryAlias(a) => node = &a.input,
-            LogicalPlan::Filter(f) => node = &f.input,
-            LogicalPlan::Projection(p) => {
-                // A key must be the column of the same name below, not another renamed.
-                let passes_on = keys.iter().all(|k| {
-                    p.expr.iter().any(|e| match e {
-                        Expr::Column(c) => &c.name == k,
-                        Expr::Alias(a) => &a.name == k && matches!(&*a.expr, Expr::Column(c) if &c.name == k),
-                        _ => false,
-                    })
-                });
-                if !passes_on {
-                    return false;
-                }
-                node = &p.input;
-            }
-            LogicalPlan::Aggregate(a) => {
-                return !a.group_expr.is_empty()
-                    && a.group_expr.iter().all(|g| named(g).is_some_and(|g| keys.contains(&g)));
-            }
-            _ => return false,
+    let places = keys
+        .iter()
+        .filter_map(|e| match e {
+            Expr::Column(c) => plan.schema().index_of_column(c).ok(),
+            _ => None,
+        })
+        .collect();
+    unique_at(plan, places)
+}
+
+/// [`unique_on`] with the keys as places in `plan`'s schema.
+fn unique_at(plan: &LogicalPlan, places: BTreeSet<usize>) -> bool {
+    match plan {
+        LogicalPlan::SubqueryAlias(a) => unique_at(&a.input, places),
+        LogicalPlan::Filter(f) => unique_at(&f.input, places),
+        LogicalPlan::Sort(s) => unique_at(&s.input, places),
+        LogicalPlan::Projection(p) => {
+            let below = places
+                .iter()
+                .filter_map(|i| match p.expr.get(*i).map(|e| e.clone().unalias_nested().data) {
+                    Some(Expr::Column(c)) => p.input.schema().index_of_column(&c).ok(),
+                    _ => None,
+                })
+                .collect();
+            unique_at(&p.input, below)
         }
+        LogicalPlan::Aggregate(a) => {
+            // Group keys come first in an aggregate's schema (grouping sets add more).
+            !a.group_expr.is_empty()
+                && !a.group_expr.iter().any(|g| matches!(g, Expr::GroupingSet(_)))
+                && (0..a.group_expr.len()).all(|g| places.contains(&g))
+        }
+        _ => false,
     }
 }
