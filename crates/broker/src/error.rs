@@ -40,25 +40,121 @@ pub enum BrokerError {
     /// `Unavailable`, it changed nothing and is no verdict on the query.
     #[error("{0}")]
     DeadlineExceeded(String),
+    /// `serve`'s study queries folder is not there.
+    #[error("the study queries folder {} is not a directory (give --queries DIR)", .0.display())]
+    NoQueries(std::path::PathBuf),
+    /// The TLS certificate, key or client CA `serve` was given cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+/// What kind of failure a [`BrokerError`] is: decided once, here; the audit trail's outcome,
+/// the gRPC code, the console's HTTP status and the `renkei-outcome` metadata clients read
+/// (instead of parsing a message) all derive from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    Unauthenticated,
+    PermissionDenied,
+    NotFound,
+    AlreadyExists,
+    InvalidArgument,
+    FailedPrecondition,
+    /// Disclosure control refused the query.
+    Refused,
+    /// The query is not valid SQL or names what the caller may not use.
+    InvalidQuery,
+    /// The query could not run (not the caller's fault, not a verdict).
+    QueryFailed,
+    Internal,
+    Unavailable,
+    DeadlineExceeded,
+}
+
+/// The gRPC metadata key carrying [`ErrorKind::outcome`] on every failed call.
+pub const OUTCOME_METADATA: &str = "renkei-outcome";
+
+impl ErrorKind {
+    /// The outcome written to the audit trail and sent as [`OUTCOME_METADATA`].
+    pub fn outcome(self) -> &'static str {
+        match self {
+            ErrorKind::Unauthenticated => "unauthenticated",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AlreadyExists => "already_exists",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::FailedPrecondition => "failed_precondition",
+            ErrorKind::Refused => "refused",
+            ErrorKind::InvalidQuery => "invalid_query",
+            ErrorKind::QueryFailed => "query_failed",
+            ErrorKind::Internal => "internal_error",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::DeadlineExceeded => "deadline_exceeded",
+        }
+    }
+
+    pub fn code(self) -> Code {
+        match self {
+            ErrorKind::Unauthenticated => Code::Unauthenticated,
+            ErrorKind::PermissionDenied => Code::PermissionDenied,
+            ErrorKind::NotFound => Code::NotFound,
+            ErrorKind::AlreadyExists => Code::AlreadyExists,
+            ErrorKind::InvalidArgument | ErrorKind::InvalidQuery => Code::InvalidArgument,
+            ErrorKind::FailedPrecondition | ErrorKind::Refused => Code::FailedPrecondition,
+            ErrorKind::QueryFailed | ErrorKind::Internal => Code::Internal,
+            ErrorKind::Unavailable => Code::Unavailable,
+            ErrorKind::DeadlineExceeded => Code::DeadlineExceeded,
+        }
+    }
+
+    /// The steward console's HTTP status.
+    pub fn http_status(self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            ErrorKind::Unauthenticated => S::UNAUTHORIZED,
+            ErrorKind::PermissionDenied => S::FORBIDDEN,
+            ErrorKind::NotFound => S::NOT_FOUND,
+            ErrorKind::AlreadyExists | ErrorKind::FailedPrecondition | ErrorKind::Refused => S::CONFLICT,
+            ErrorKind::InvalidArgument | ErrorKind::InvalidQuery => S::BAD_REQUEST,
+            ErrorKind::QueryFailed | ErrorKind::Internal => S::INTERNAL_SERVER_ERROR,
+            ErrorKind::Unavailable | ErrorKind::DeadlineExceeded => S::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The broker's fault or its limits', not the caller's (logged as a warning).
+    pub fn is_fault(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Internal | ErrorKind::QueryFailed | ErrorKind::Unavailable | ErrorKind::DeadlineExceeded
+        )
+    }
 }
 
 impl BrokerError {
+    /// The one classification of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            BrokerError::Unauthenticated(_) => ErrorKind::Unauthenticated,
+            BrokerError::PermissionDenied(_) => ErrorKind::PermissionDenied,
+            BrokerError::NotFound(_) => ErrorKind::NotFound,
+            BrokerError::AlreadyExists(_) => ErrorKind::AlreadyExists,
+            BrokerError::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            BrokerError::FailedPrecondition(_) => ErrorKind::FailedPrecondition,
+            BrokerError::Query(EngineError::Refused(_)) => ErrorKind::Refused,
+            BrokerError::Query(EngineError::Invalid(_)) => ErrorKind::InvalidQuery,
+            BrokerError::Query(_) => ErrorKind::QueryFailed,
+            BrokerError::Database(_)
+            | BrokerError::Arrow(_)
+            | BrokerError::Io(_)
+            | BrokerError::Tls(_)
+            | BrokerError::NoQueries(_) => ErrorKind::Internal,
+            BrokerError::Unavailable(_) => ErrorKind::Unavailable,
+            BrokerError::DeadlineExceeded(_) => ErrorKind::DeadlineExceeded,
+        }
+    }
+
     /// The outcome written to the audit trail for a call that failed with this error.
     pub fn outcome(&self) -> &'static str {
-        match self {
-            BrokerError::Unauthenticated(_) => "unauthenticated",
-            BrokerError::PermissionDenied(_) => "permission_denied",
-            BrokerError::NotFound(_) => "not_found",
-            BrokerError::AlreadyExists(_) => "already_exists",
-            BrokerError::InvalidArgument(_) => "invalid_argument",
-            BrokerError::FailedPrecondition(_) => "failed_precondition",
-            BrokerError::Query(EngineError::Refused(_)) => "refused",
-            BrokerError::Query(EngineError::Invalid(_)) => "invalid_query",
-            BrokerError::Query(_) => "query_failed",
-            BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => "internal_error",
-            BrokerError::Unavailable(_) => "unavailable",
-            BrokerError::DeadlineExceeded(_) => "deadline_exceeded",
-        }
+        self.kind().outcome()
     }
 
     /// True when the audit entry of the state change that produced this error already
@@ -70,21 +166,12 @@ impl BrokerError {
 
 impl From<BrokerError> for Status {
     fn from(e: BrokerError) -> Status {
-        let code = match &e {
-            BrokerError::Unauthenticated(_) => Code::Unauthenticated,
-            BrokerError::PermissionDenied(_) => Code::PermissionDenied,
-            BrokerError::NotFound(_) => Code::NotFound,
-            BrokerError::AlreadyExists(_) => Code::AlreadyExists,
-            BrokerError::InvalidArgument(_) | BrokerError::Query(EngineError::Invalid(_)) => Code::InvalidArgument,
-            BrokerError::FailedPrecondition(_) | BrokerError::Query(EngineError::Refused(_)) => {
-                Code::FailedPrecondition
-            }
-            BrokerError::Query(_) | BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => {
-                Code::Internal
-            }
-            BrokerError::Unavailable(_) => Code::Unavailable,
-            BrokerError::DeadlineExceeded(_) => Code::DeadlineExceeded,
-        };
-        Status::new(code, e.to_string())
+        let kind = e.kind();
+        let mut status = Status::new(kind.code(), e.to_string());
+        status.metadata_mut().insert(
+            OUTCOME_METADATA,
+            tonic::metadata::MetadataValue::from_static(kind.outcome()),
+        );
+        status
     }
 }

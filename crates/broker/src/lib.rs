@@ -85,38 +85,99 @@ struct Broker {
     query_slots: limits::QuerySlots,
 }
 
-/// Serves the research, steward, admin, Flight SQL and health services on `listener`, and
-/// the steward console on `console` if given, until the process ends. Every transaction is
-/// committed before its call answers, so ending the process at any moment loses no
-/// answered call.
-pub async fn serve(
-    mut config: Config,
-    listener: tokio::net::TcpListener,
-    console: Option<tokio::net::TcpListener>,
-) -> Result<(), BrokerError> {
+/// A broker whose every input was checked and opened (warehouse, study queries folder, data
+/// directory and state database, TLS files), not yet listening: `renkei serve` prepares one
+/// before it binds its ports and says `listening on`, so that a mistake in any of them is
+/// told before anyone is told to connect.
+pub struct Prepared {
+    config: Config,
+    store: Store,
+    pseudonym_secret: [u8; 32],
+}
+
+/// Checks and opens what `config` names; see [`Prepared`].
+pub fn prepare(config: Config) -> Result<Prepared, BrokerError> {
+    // A request naming a study query would find none, long after the start.
+    if !config.queries.is_dir() {
+        return Err(BrokerError::NoQueries(config.queries.clone()));
+    }
+    if let Some(tls) = &config.tls {
+        tls.check()?;
+    }
     // Fail at start, not at the first request, on a warehouse the engine cannot open.
     Engine::open(&config.warehouse, config.policy.clone(), EngineOptions::default())?;
     // Before anything is opened or made there: refused if others could read it.
     data_dir::check(&config.data, &config.audit_key)?;
     let store = Store::open(&config.data, &config.audit_key)?;
-    logs::started(
-        &config,
-        listener.local_addr().ok(),
-        console.as_ref().and_then(|c| c.local_addr().ok()),
-    );
-    let tls = config.tls.take();
-    let tls_of_console = tls.clone();
     let pseudonym_secret = pseudonyms::load_or_create_secret(&config.data)?;
-    // One pool for all running queries (a 6-way self-join on person_id of one query took the
-    // broker past 6 GB when each query had its own pool, or none). Fair, as a query's own:
-    // see `Engine::open`.
-    config.engine.memory_pool = Some(Arc::new(FairSpillPool::new(config.limits.query_memory)));
-    let grpc_connections = listener::accept(
-        listener,
-        &config.limits,
-        tls.as_ref().map(|t| t.acceptor(tls::ALPN_H2)).transpose()?,
-        listener::HTTP2_PREFACE_BYTES,
-    );
+    Ok(Prepared {
+        config,
+        store,
+        pseudonym_secret,
+    })
+}
+
+/// Serves the research, steward, admin, Flight SQL and health services on `listener`, and
+/// the steward console on `console` if given, until the process ends. Every transaction is
+/// committed before its call answers, so ending the process at any moment loses no
+/// answered call.
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    console: Option<tokio::net::TcpListener>,
+) -> Result<(), BrokerError> {
+    prepare(config)?.serve(listener, console).await
+}
+
+impl Prepared {
+    /// As [`serve`], with the inputs already checked.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        console: Option<tokio::net::TcpListener>,
+    ) -> Result<(), BrokerError> {
+        let Prepared {
+            mut config,
+            store,
+            pseudonym_secret,
+        } = self;
+        logs::started(
+            &config,
+            listener.local_addr().ok(),
+            console.as_ref().and_then(|c| c.local_addr().ok()),
+        );
+        let tls = config.tls.take();
+        let tls_of_console = tls.clone();
+        // One pool for all running queries (a 6-way self-join on person_id of one query took the
+        // broker past 6 GB when each query had its own pool, or none). Fair, as a query's own:
+        // see `Engine::open`.
+        config.engine.memory_pool = Some(Arc::new(FairSpillPool::new(config.limits.query_memory)));
+        let grpc_connections = listener::accept(
+            listener,
+            &config.limits,
+            tls.as_ref().map(|t| t.acceptor(tls::ALPN_H2)).transpose()?,
+            listener::HTTP2_PREFACE_BYTES,
+        );
+        serve_prepared(
+            config,
+            store,
+            pseudonym_secret,
+            grpc_connections,
+            console,
+            tls_of_console,
+        )
+        .await
+    }
+}
+
+async fn serve_prepared(
+    config: Config,
+    store: Store,
+    pseudonym_secret: [u8; 32],
+    grpc_connections: tokio::sync::mpsc::Receiver<listener::Connection>,
+    console: Option<tokio::net::TcpListener>,
+    tls_of_console: Option<Tls>,
+) -> Result<(), BrokerError> {
     let broker = Arc::new(Broker {
         store: Arc::new(Mutex::new(store)),
         ledger_locks: ledger::ProjectLocks::default(),

@@ -17,10 +17,7 @@ use tracing::{debug, error, info, warn};
 
 /// The outcome classes that are the broker's fault or its limits', not the caller's.
 fn is_fault(e: &BrokerError) -> bool {
-    matches!(
-        e.outcome(),
-        "internal_error" | "query_failed" | "unavailable" | "deadline_exceeded"
-    )
+    e.kind().is_fault()
 }
 
 fn millis(took: Duration) -> u64 {

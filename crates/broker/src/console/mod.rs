@@ -143,19 +143,7 @@ struct Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let status = match &self.error {
-            BrokerError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            BrokerError::PermissionDenied(_) => StatusCode::FORBIDDEN,
-            BrokerError::NotFound(_) => StatusCode::NOT_FOUND,
-            BrokerError::AlreadyExists(_) | BrokerError::FailedPrecondition(_) => StatusCode::CONFLICT,
-            BrokerError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
-            BrokerError::Query(renkei_engine::EngineError::Refused(_)) => StatusCode::CONFLICT,
-            BrokerError::Query(renkei_engine::EngineError::Invalid(_)) => StatusCode::BAD_REQUEST,
-            BrokerError::Query(_) | BrokerError::Database(_) | BrokerError::Arrow(_) | BrokerError::Io(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            BrokerError::Unavailable(_) | BrokerError::DeadlineExceeded(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
+        let status = self.error.kind().http_status();
         let signed_in = self.signed_in.as_ref().map(|(u, c)| (u.as_str(), c.as_str()));
         (
             status,
@@ -267,8 +255,9 @@ async fn sign_in(Shared(console): Shared<Arc<Console>>, headers: HeaderMap, Form
         )
             .into_response(),
         Err((caller, error)) => {
-            let status = match error {
-                BrokerError::PermissionDenied(_) => StatusCode::FORBIDDEN,
+            // Forbidden: a known user whose role may not sign in; any other failure: no one.
+            let status = match error.kind() {
+                crate::error::ErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNAUTHORIZED,
             };
             console
