@@ -57,6 +57,37 @@ impl EngineError {
         EngineError::Invalid(e.find_root().to_string())
     }
 
+    /// As [`EngineError::from_planning`], with the two errors a query's author meets most in
+    /// their terms, not DataFusion's: a parse error without its Rust debug wrapping, and an
+    /// unknown table with the tables `tables` the caller may use (their grant).
+    pub fn from_planning_for(e: DataFusionError, tables: &[String]) -> EngineError {
+        use datafusion::sql::sqlparser::parser::ParserError;
+        let message = match e.find_root() {
+            DataFusionError::SQL(parse, _) => match parse.as_ref() {
+                ParserError::ParserError(m) | ParserError::TokenizerError(m) => {
+                    format!("the SQL does not parse: {m}")
+                }
+                ParserError::RecursionLimitExceeded => "the SQL is nested too deeply".to_string(),
+            },
+            DataFusionError::Plan(m) => match m.strip_prefix("table '").and_then(|t| t.strip_suffix("' not found")) {
+                Some(name) => {
+                    // DataFusion names it in full (datafusion.public.x); the author wrote x.
+                    let name = name.rsplit('.').next().unwrap_or(name);
+                    format!(
+                        "there is no table {name}; the tables you may use: {}",
+                        tables.join(", ")
+                    )
+                }
+                None => return EngineError::from_planning(e),
+            },
+            _ => return EngineError::from_planning(e),
+        };
+        if let Some(reason) = refusal(&e) {
+            return EngineError::Refused(reason);
+        }
+        EngineError::Invalid(message)
+    }
+
     /// An error while executing: refusals pass, anything else is reduced to its kind.
     pub fn from_execution(e: DataFusionError) -> EngineError {
         if let Some(reason) = refusal(&e) {

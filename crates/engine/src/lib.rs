@@ -154,8 +154,15 @@ impl Engine {
         // The generation the path names now (see `renkei_warehouse::published`): this engine
         // reads it to the end even if the next warehouse is published meanwhile, never half
         // of one and half of the other.
+        let named = warehouse;
         let warehouse =
             &renkei_warehouse::published::resolve(warehouse).map_err(|e| EngineError::Warehouse(e.to_string()))?;
+        if !warehouse.is_dir() {
+            return Err(EngineError::Warehouse(format!(
+                "no warehouse here: {} does not exist (make one with `renkei ingest` or `renkei demo`)",
+                named.display()
+            )));
+        }
         let mut classes = Classes::default();
         let mut providers: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
         let granted = |name: &str| options.tables.as_ref().is_none_or(|t| t.contains(name));
@@ -164,6 +171,14 @@ impl Engine {
             .filter(|t| !t.steward_only && granted(t.name))
         {
             let dir = table.directory(warehouse);
+            if !dir.is_dir() {
+                // A folder, but not one `renkei ingest` wrote.
+                return Err(EngineError::Warehouse(format!(
+                    "no warehouse here: {} has no {} table (make one with `renkei ingest` or `renkei demo`)",
+                    named.display(),
+                    table.name
+                )));
+            }
             let first = first_part(&dir)?;
             let stored = renkei_warehouse::read_column_classes(&first)
                 .map_err(|e| EngineError::Warehouse(format!("{}: {e}", table.name)))?;
@@ -325,11 +340,10 @@ impl Engine {
         query_size::check(sql)?;
         // Planned on the engine's one state, not a per-query copy of it (which is how a
         // `SessionContext` plans, at the cost of copying every function map per query).
-        let plan = self
-            .state
-            .create_logical_plan(sql)
-            .await
-            .map_err(EngineError::from_planning)?;
+        let plan = self.state.create_logical_plan(sql).await.map_err(|e| {
+            let tables: Vec<String> = self.providers.iter().map(|(name, _)| name.clone()).collect();
+            EngineError::from_planning_for(e, &tables)
+        })?;
         // Only queries: no DDL (CREATE, COPY TO files), DML or SET statements. Checked on
         // the plan before anything runs: DataFusion executes DDL when it plans it.
         SQLOptions::new()
