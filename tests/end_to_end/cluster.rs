@@ -104,7 +104,7 @@ fn queries_on_a_cluster_of_renkei_processes_equal_one_machine() {
         "EXPLAIN SELECT count(*) FROM ndb_claims",
     ] {
         let here = query(&["--sql", refused], &report);
-        assert_eq!(here.0, Some(2), "{refused}: {}", here.2);
+        assert_eq!(here.0, Some(3), "{refused}: {}", here.2);
         assert!(here.2.starts_with("refused:"), "{}", here.2);
         let there = query(&["--sql", refused, "--cluster", &address], &report);
         assert_eq!(there, here, "{refused} on the cluster");

@@ -10,6 +10,7 @@ mod cluster;
 mod console;
 mod crash;
 mod files;
+mod first_hour;
 mod flight_sql;
 mod hostile;
 mod ledger;

@@ -6,6 +6,8 @@ mod cluster;
 mod ledger_file;
 mod logs;
 mod out_file;
+mod outcome;
+mod pki;
 mod query;
 mod token_file;
 
@@ -42,11 +44,13 @@ enum Command {
     /// DIR/input and summarize it, make a steward key (DIR/steward.key) if there is none,
     /// ingest into DIR/warehouse and measure the linkage. Checked queries come next.
     Demo {
+        /// Where everything goes (made if needed; the input and warehouse are replaced).
         #[arg(long, default_value = "demo-output")]
         out: PathBuf,
-        /// Study queries to run, checked, on the demo warehouse (each `.sql` in it).
-        #[arg(long, default_value = "queries")]
-        queries: PathBuf,
+        /// Study queries to run, checked, on the demo warehouse (each `.sql` in it) [default:
+        /// the queries/ folder of the repository the binary was built in].
+        #[arg(long)]
+        queries: Option<PathBuf>,
     },
     /// Print docs/formats.md (generated from the record layouts).
     FormatsDoc,
@@ -54,8 +58,15 @@ enum Command {
     WarehouseDoc,
     /// Make a new 256-bit steward key (file mode 0600; an existing file is never overwritten).
     Keygen {
+        /// The key file to create.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Make the certificates of TLS and mutual TLS: a private CA, server certificates,
+    /// client certificates per user.
+    Pki {
+        #[command(subcommand)]
+        command: pki::PkiCommand,
     },
     /// Pseudonymize and link native files into a Parquet warehouse (published atomically).
     Ingest {
@@ -69,7 +80,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Run one SQL query through disclosure control. A refused query exits with status 2
+    /// Run one SQL query through disclosure control. A refused query exits with status 3
     /// and a message on stderr starting with `refused:`.
     Query(query::QueryArgs),
     /// Run the broker: gRPC services for requests, review, release and administration.
@@ -105,6 +116,7 @@ enum Command {
     },
     /// Measure a warehouse's linkage against the ground truth of synthetic input.
     LinkageReport {
+        /// The warehouse written by `renkei ingest`.
         #[arg(long)]
         warehouse: PathBuf,
         /// The `renkei synth` output that was ingested (its truth/ is read).
@@ -255,6 +267,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Summarize { dir } => summarize(&dir),
         Command::Demo { out, queries } => {
+            let queries = queries_folder(queries)?;
             let mut config = renkei_synth::sample_config(out.join("input"));
             config.progress = true;
             synth(&config)?;
@@ -286,6 +299,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Ingest { key, input, out } => ingest(&key, &input, &out),
+        Command::Pki { command } => Ok(pki::run(command)?),
         Command::LinkageReport { warehouse, input } => {
             print!("{}", renkei_synth::linkage::measure(&warehouse, &input)?);
             Ok(())
@@ -318,16 +332,83 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// The study queries folder: the one given, or the queries/ folder of the repository this
+/// binary comes from, looked for beside it (the binary at <repository>/target/<profile>/renkei)
+/// and where it was built (a binary built into another target directory). Without either a
+/// folder must be given: a server whose named queries all fail "not found" helps no one.
+fn queries_folder(given: Option<PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => shipped_queries().context(
+            "no study queries folder: give --queries DIR (the repository's queries/ is not beside this binary)",
+        ),
+    }
+}
+
+fn shipped_queries() -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("queries")));
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    // A folder named queries is not enough: it must hold the repository's study queries.
+    beside
+        .into_iter()
+        .chain([built])
+        .find(|dir| dir.join("dementia_by_care_level.sql").is_file())
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.downcast_ref::<query::Refused>().is_some() => {
-            eprintln!("{e}");
-            ExitCode::from(2)
+        Err(e) => outcome::report(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command under `command` with its path (`renkei steward approve`).
+    fn commands(command: &clap::Command, path: String, all: &mut Vec<(String, clap::Command)>) {
+        all.push((path.clone(), command.clone()));
+        for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+            commands(sub, format!("{path} {}", sub.get_name()), all);
         }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+    }
+
+    fn every_command() -> Vec<(String, clap::Command)> {
+        let mut all = Vec::new();
+        let mut cli = Cli::command();
+        cli.build();
+        commands(&cli, "renkei".into(), &mut all);
+        all
+    }
+
+    #[test]
+    fn every_command_and_option_has_a_help_line() {
+        let mut missing = Vec::new();
+        for (path, command) in every_command() {
+            if path != "renkei" && command.get_about().is_none() {
+                missing.push(path.clone());
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if !matches!(id, "help" | "version") && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no help line: {missing:#?}");
+    }
+
+    #[test]
+    fn help_tells_each_command_and_shows_no_empty_environment_values() {
+        for (path, mut command) in every_command() {
+            let help = command.render_long_help().to_string();
+            assert!(!help.contains("=]"), "{path} shows an empty environment value:\n{help}");
+            // The flattened client options once lent their description to commands without one.
+            assert!(!help.contains("Where the broker is"), "{path}:\n{help}");
         }
     }
 }

@@ -11,6 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::outcome::Refused;
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum Format {
     Table,
@@ -30,6 +32,7 @@ pub struct QueryArgs {
     /// A file holding the SQL (e.g. one of queries/).
     #[arg(long)]
     file: Option<PathBuf>,
+    /// The output's format: a table for people (hidden cells *), csv, json or parquet.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// Write the output here instead of standard output (required for parquet).
@@ -55,11 +58,6 @@ pub struct QueryArgs {
     #[command(flatten)]
     cluster: crate::cluster::ClusterArgs,
 }
-
-/// A query disclosure control refused; `renkei` exits with status 2 on it.
-#[derive(Debug, thiserror::Error)]
-#[error("refused: {0}")]
-pub struct Refused(pub String);
 
 pub fn run(a: QueryArgs) -> Result<()> {
     let sql = match (&a.sql, &a.file) {

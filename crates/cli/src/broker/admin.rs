@@ -12,8 +12,10 @@ pub enum AdminCommand {
     Bootstrap {
         #[command(flatten)]
         state: StateArgs,
+        /// The admin user's id.
         #[arg(long, default_value = "admin")]
         user: String,
+        /// Days the admin's token is valid.
         #[arg(long, default_value_t = 30)]
         valid_days: i64,
     },
@@ -21,10 +23,13 @@ pub enum AdminCommand {
     ProjectCreate {
         #[command(flatten)]
         client: ClientArgs,
+        /// The project's id, e.g. p2026-001.
         #[arg(long)]
         id: String,
+        /// The project's title.
         #[arg(long)]
         title: String,
+        /// The purpose the project was approved for; every request states its own within it.
         #[arg(long)]
         purpose: String,
         /// Comma-separated: NDB, KAIGO, DPC.
@@ -41,6 +46,7 @@ pub enum AdminCommand {
     UserCreate {
         #[command(flatten)]
         client: ClientArgs,
+        /// The new user's id.
         #[arg(long)]
         id: String,
         /// researcher, steward, admin or analyst (Flight SQL, checked outputs directly).
@@ -58,6 +64,7 @@ pub enum AdminCommand {
         /// The steward's user id.
         #[arg(long)]
         user: String,
+        /// The project the steward reviews.
         #[arg(long)]
         project: String,
     },
@@ -65,8 +72,10 @@ pub enum AdminCommand {
     TokenIssue {
         #[command(flatten)]
         client: ClientArgs,
+        /// The user the token is for.
         #[arg(long)]
         user: String,
+        /// Seconds the token is valid.
         #[arg(long, default_value_t = 30 * 24 * 3600)]
         valid_seconds: u64,
     },
@@ -74,6 +83,7 @@ pub enum AdminCommand {
     TokenRevoke {
         #[command(flatten)]
         client: ClientArgs,
+        /// The token's id, printed by token-issue.
         #[arg(long)]
         token_id: u64,
     },
@@ -170,9 +180,13 @@ pub fn admin(command: AdminCommand) -> Result<()> {
                     .await
                     .map_err(status_error)?
                     .into_inner();
+                let expires = chrono::DateTime::from_timestamp(issued.expires_at, 0).map_or_else(
+                    || format!("unix time {}", issued.expires_at),
+                    |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+                );
                 eprintln!(
-                    "token {} for {user}, expires at unix time {}; the token (shown once) follows",
-                    issued.token_id, issued.expires_at
+                    "token {} for {user}, expires {expires}; the token (shown once) follows",
+                    issued.token_id
                 );
                 println!("{}", issued.token);
             }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod demo;
+mod diagnose;
 mod research;
 mod serve;
 mod steward;
@@ -15,7 +16,7 @@ pub use research::{RequestCommand, request};
 pub use serve::{ServeArgs, serve};
 pub use steward::{StewardCommand, steward};
 
-use crate::query::Refused;
+use crate::outcome::{Denied, Refused};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use renkei_proto::v1 as pb;
@@ -23,7 +24,8 @@ use std::path::{Path, PathBuf};
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-/// Where the broker's state is: its directory and its audit trail's key.
+// Where the broker's state is: its directory and its audit trail's key. (A plain comment:
+// a doc comment here would become the help text of every command that flattens it.)
 #[derive(Args)]
 pub struct StateArgs {
     /// Directory of the broker's state (broker.sqlite and the audit trail's heads file),
@@ -32,7 +34,7 @@ pub struct StateArgs {
     data: PathBuf,
     /// The audit trail's key (32 bytes; made on first use if absent) [default: <data>/audit.key].
     /// Kept outside --data, whoever can write the database cannot read it to rewrite the trail.
-    #[arg(long, env = "RENKEI_AUDIT_KEY")]
+    #[arg(long, env = "RENKEI_AUDIT_KEY", hide_env_values = true)]
     audit_key: Option<PathBuf>,
 }
 
@@ -44,28 +46,33 @@ impl StateArgs {
     }
 }
 
-/// Where the broker is and who is calling.
+// Where the broker is and who is calling (a plain comment, as above).
 #[derive(Args)]
 pub struct ClientArgs {
     /// The broker's address, e.g. http://127.0.0.1:50051.
-    #[arg(long, env = "RENKEI_ADDR", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "RENKEI_ADDR",
+        hide_env_values = true,
+        default_value = "http://127.0.0.1:50051"
+    )]
     addr: String,
     /// A file holding the caller's bearer token (owner-only, e.g. made with `(umask 077;
     /// renkei admin token-issue … > FILE)`): better than --token, which every user of the
     /// machine can read in the process list.
-    #[arg(long, env = "RENKEI_TOKEN_FILE")]
+    #[arg(long, env = "RENKEI_TOKEN_FILE", hide_env_values = true)]
     token_file: Option<PathBuf>,
     /// The caller's bearer token; prefer --token-file or the environment.
     #[arg(long, env = "RENKEI_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// For an https:// address: the CA certificate (PEM) that signed the server's.
-    #[arg(long, env = "RENKEI_CA_CERT")]
+    #[arg(long, env = "RENKEI_CA_CERT", hide_env_values = true)]
     ca_cert: Option<PathBuf>,
     /// For a server that requires mutual TLS: this client's certificate (PEM)…
-    #[arg(long, env = "RENKEI_CLIENT_CERT", requires = "client_key")]
+    #[arg(long, env = "RENKEI_CLIENT_CERT", hide_env_values = true, requires = "client_key")]
     client_cert: Option<PathBuf>,
     /// …and its private key (PEM).
-    #[arg(long, env = "RENKEI_CLIENT_KEY", requires = "client_cert")]
+    #[arg(long, env = "RENKEI_CLIENT_KEY", hide_env_values = true, requires = "client_cert")]
     client_key: Option<PathBuf>,
 }
 
@@ -98,10 +105,17 @@ impl Client {
                 args.addr
             );
         }
-        let channel = endpoint
-            .connect()
-            .await
-            .with_context(|| format!("connecting to {}", args.addr))?;
+        diagnose::remember_address(&args.addr);
+        let channel = match endpoint.connect().await {
+            Ok(channel) => channel,
+            Err(e) => {
+                let context = match diagnose::explain(&e) {
+                    Some(words) => format!("connecting to {}: {words}", args.addr),
+                    None => format!("connecting to {}", args.addr),
+                };
+                return Err(anyhow::Error::new(e).context(context));
+            }
+        };
         let token = match (&args.token_file, &args.token) {
             (Some(file), None) => crate::token_file::read(file)?,
             (None, Some(token)) => token.clone(),
@@ -137,11 +151,38 @@ impl Client {
     }
 }
 
-/// A refusal as the `Refused` error (exit status 2), anything else with its gRPC code.
+/// A failed call as the error of its kind, read from the outcome the broker sends as
+/// metadata (never from the message's text): a refusal as [`Refused`] (exit status 3), a
+/// denial as [`Denied`] (4). A call that failed before the broker answered (no outcome)
+/// says why in words where the cause is a usual one.
 fn status_error(status: tonic::Status) -> anyhow::Error {
-    match status.message().strip_prefix("refused: ") {
-        Some(reason) if status.code() == tonic::Code::FailedPrecondition => Refused(reason.to_string()).into(),
-        _ => anyhow::anyhow!("{:?}: {}", status.code(), status.message()),
+    let outcome = status
+        .metadata()
+        .get(renkei_broker::error::OUTCOME_METADATA)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let message = status.message().to_string();
+    match outcome.as_deref() {
+        // The message already says "refused: "; Refused says it once.
+        Some("refused") => Refused(message.strip_prefix("refused: ").unwrap_or(&message).to_string()).into(),
+        Some("unauthenticated" | "permission_denied") => Denied(message).into(),
+        Some(_) => anyhow::anyhow!(message),
+        None => {
+            let mut chain = message;
+            let mut cause = std::error::Error::source(&status);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !chain.contains(&text) {
+                    chain = format!("{chain}: {text}");
+                }
+                cause = c.source();
+            }
+            let text = match diagnose::explain(&status) {
+                Some(words) => format!("{words} ({chain})"),
+                None => chain,
+            };
+            anyhow::anyhow!(text)
+        }
     }
 }
 
@@ -157,17 +198,27 @@ fn state_name(r: &pb::Request) -> &'static str {
     }
 }
 
-/// Asks for page after page (`fetch_page(after_id)`) and prints each, until the last.
-async fn print_every_page<F, Fut>(mut fetch_page: F) -> Result<()>
+/// Asks for page after page (`fetch_page(after_id)`) and prints each, until the last: one
+/// line per request on standard output (for scripts), the column names above them on
+/// standard error (for people), and `none` there when there are none.
+async fn print_every_page<F, Fut>(none: &str, mut fetch_page: F) -> Result<()>
 where
     F: FnMut(u64) -> Fut,
     Fut: Future<Output = Result<tonic::Response<pb::ListRequestsResponse>, tonic::Status>>,
 {
     let mut after_id = 0;
+    let mut printed = 0;
     loop {
         let page = fetch_page(after_id).await.map_err(status_error)?.into_inner();
+        if printed == 0 && !page.requests.is_empty() {
+            eprintln!("id\tstate\tproject\trequester\ttitle");
+        }
+        printed += page.requests.len();
         print_list(&page.requests);
         if page.next_after_id == 0 {
+            if printed == 0 {
+                eprintln!("{none}");
+            }
             return Ok(());
         }
         after_id = page.next_after_id;

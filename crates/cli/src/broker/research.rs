@@ -10,16 +10,20 @@ use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum RequestCommand {
-    /// Submits a request; it is checked at once. A refused query exits 2 with `refused: …`.
+    /// Submits a request; it is checked at once. A refused query exits 3 with `refused: …`.
     Submit {
         #[command(flatten)]
         client: ClientArgs,
+        /// The project the request is made under.
         #[arg(long)]
         project: String,
+        /// The request's title.
         #[arg(long)]
         title: String,
+        /// What the result is for, within the project's approved purpose.
         #[arg(long)]
         purpose: String,
+        /// The query's SQL text.
         #[arg(long, conflicts_with = "named_query", required_unless_present = "named_query")]
         sql: Option<String>,
         /// A study query of the server's queries/ folder, without `.sql`.
@@ -30,6 +34,7 @@ pub enum RequestCommand {
     List {
         #[command(flatten)]
         client: ClientArgs,
+        /// Only this project's requests.
         #[arg(long)]
         project: Option<String>,
     },
@@ -37,13 +42,16 @@ pub enum RequestCommand {
     Status {
         #[command(flatten)]
         client: ClientArgs,
+        /// The request's number.
         id: u64,
     },
     /// Writes a released result to FILE.parquet or FILE.csv (hidden cells null / empty).
     Fetch {
         #[command(flatten)]
         client: ClientArgs,
+        /// The request's number.
         id: u64,
+        /// The file to write, FILE.parquet or FILE.csv (replaced whole if it exists).
         #[arg(long)]
         out: PathBuf,
         /// Also write the disclosure report (JSON) here.
@@ -87,7 +95,7 @@ pub fn request(command: RequestCommand) -> Result<()> {
             RequestCommand::List { client, project } => {
                 let client = Client::connect(&client).await?;
                 let project_id = project.unwrap_or_default();
-                print_every_page(|after_id| {
+                print_every_page("no requests", |after_id| {
                     let message = pb::ListRequestsRequest {
                         project_id: project_id.clone(),
                         after_id,

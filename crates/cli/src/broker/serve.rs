@@ -16,9 +16,10 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (printed as `listening on ADDR`).
     #[arg(long, default_value = "127.0.0.1:50051")]
     listen: String,
-    /// The study queries a request may name.
-    #[arg(long, default_value = "queries")]
-    queries: PathBuf,
+    /// The folder of study queries a request may name (`NAME.sql`) [default: the queries/
+    /// folder of the repository the binary was built in, if it is there].
+    #[arg(long)]
+    queries: Option<PathBuf>,
     /// A policy TOML (see docs/disclosure.md); the NDB / 介護DB rules if absent.
     #[arg(long)]
     policy: Option<PathBuf>,
@@ -71,7 +72,7 @@ pub struct ServeArgs {
     /// class: never a value, a user, a token or SQL) or `debug` (adds each statement's SQL and
     /// each failure's message, which can quote the SQL's literals: a steward's explicit choice).
     /// Only the broker's own events: the libraries under it log nothing.
-    #[arg(long, env = "RENKEI_LOG", default_value = "info", value_parser = log_level)]
+    #[arg(long, env = "RENKEI_LOG", hide_env_values = true, default_value = "info", value_parser = log_level)]
     log: tracing_subscriber::filter::LevelFilter,
     /// Also log the audit trail's head (newest entry's number and hash, checked under the key)
     /// every SECONDS, at `info`, for anchoring outside the machine (off if absent).
@@ -93,7 +94,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         audit_key: a.state.audit_key(),
         data: a.state.data,
         warehouse: a.warehouse,
-        queries: a.queries,
+        queries: crate::queries_folder(a.queries)?,
         policy: load_policy(a.policy.as_deref())?,
         engine: renkei_engine::EngineOptions {
             spill_dir: a.spill_dir,
@@ -127,23 +128,27 @@ pub fn serve(a: ServeArgs) -> Result<()> {
     };
     crate::logs::init(a.log)?;
     crate::runtime()?.block_on(async {
+        // Every input is checked before a port is bound and `listening on` printed: whoever
+        // waits for that line (a script, a test, a person) may connect at once.
+        let prepared = renkei_broker::prepare(config)?;
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("listening on {}", a.listen))?;
-        // Tests listen on port 0 and read the real address from this line.
-        println!("listening on {}", listener.local_addr()?);
         let console = match &a.http {
-            Some(addr) => {
-                let console = tokio::net::TcpListener::bind(addr)
+            Some(addr) => Some(
+                tokio::net::TcpListener::bind(addr)
                     .await
-                    .with_context(|| format!("listening on {addr} (--http)"))?;
-                let scheme = if config.tls.is_some() { "https" } else { "http" };
-                println!("console on {scheme}://{}", console.local_addr()?);
-                Some(console)
-            }
+                    .with_context(|| format!("listening on {addr} (--http)"))?,
+            ),
             None => None,
         };
-        renkei_broker::serve(config, listener, console).await?;
+        // Tests listen on port 0 and read the real address from this line.
+        println!("listening on {}", listener.local_addr()?);
+        if let Some(console) = &console {
+            let scheme = if a.tls_cert.is_some() { "https" } else { "http" };
+            println!("console on {scheme}://{}", console.local_addr()?);
+        }
+        prepared.serve(listener, console).await?;
         Ok(())
     })
 }

@@ -16,22 +16,27 @@ pub enum StewardCommand {
     Review {
         #[command(flatten)]
         client: ClientArgs,
+        /// The request's number.
         id: u64,
     },
     /// Approves the checked output `steward review` showed, named by its hash.
     Approve {
         #[command(flatten)]
         client: ClientArgs,
+        /// The request's number.
         id: u64,
         /// The output hash `steward review` printed: if the output changed since (a re-check
         /// sent it back to review), the approval is refused.
         #[arg(long)]
         output_hash: String,
     },
+    /// Rejects a request, saying why (the researcher sees the reason).
     Reject {
         #[command(flatten)]
         client: ClientArgs,
+        /// The request's number.
         id: u64,
+        /// Why it is rejected.
         #[arg(long)]
         reason: String,
     },
@@ -39,6 +44,7 @@ pub enum StewardCommand {
     Release {
         #[command(flatten)]
         client: ClientArgs,
+        /// The request's number.
         id: u64,
     },
 }
@@ -48,7 +54,7 @@ pub fn steward(command: StewardCommand) -> Result<()> {
         match command {
             StewardCommand::Pending { client } => {
                 let client = Client::connect(&client).await?;
-                print_every_page(|after_id| {
+                print_every_page("no pending requests", |after_id| {
                     let mut steward = client.steward();
                     let request = client.request(pb::ListPendingRequest {
                         after_id,
