@@ -14,8 +14,12 @@ use tokio_rustls::rustls::{AlertDescription, CertificateError};
 /// [`explain`]: a failed call carries no address, and a probe needs it.
 static ADDRESS: OnceLock<String> = OnceLock::new();
 
-pub(super) fn remember_address(addr: &str) {
+/// Whether this process presents a client certificate, for the same reason.
+static WITH_CERTIFICATE: OnceLock<bool> = OnceLock::new();
+
+pub(super) fn remember_address(addr: &str, with_certificate: bool) {
     let _ = ADDRESS.set(addr.to_string());
+    let _ = WITH_CERTIFICATE.set(with_certificate);
 }
 
 /// The usual cause of `error`, a failure to connect or a call that failed before the broker
@@ -26,14 +30,55 @@ pub(super) fn explain(error: &(dyn StdError + 'static)) -> Option<String> {
         if let Some(text) = rustls_error(e).and_then(words) {
             return Some(text);
         }
+        // An alert received after the handshake (TLS 1.3 tells a client its certificate is
+        // missing or refused only then) reaches us through h2, whose error hides the io::Error
+        // holding rustls's: only rustls's wording of the alert is left to go by.
+        let alert = |name: &str| e.to_string().contains(&format!("received fatal alert: {name}"));
+        let received = if alert("CertificateRequired") {
+            Some(rustls::Error::AlertReceived(AlertDescription::CertificateRequired))
+        } else if alert("UnknownCA") || alert("BadCertificate") {
+            Some(rustls::Error::AlertReceived(AlertDescription::UnknownCA))
+        } else {
+            None
+        };
+        if let Some(text) = received.as_ref().and_then(words) {
+            return Some(text);
+        }
         current = e.source();
     }
     let addr = ADDRESS.get()?;
+    if addr.starts_with("https://") {
+        return closed_by_a_mutual_tls_server(error);
+    }
     let host = addr.strip_prefix("http://")?;
     speaks_tls(host.trim_end_matches('/')).then(|| {
         format!(
             "{host} speaks TLS: connect to https://{host} (with --ca-cert, and --client-cert/--client-key if it requires mutual TLS)"
         )
+    })
+}
+
+/// A TLS 1.3 server that refuses a client's certificate (or its lack of one) alerts and
+/// closes after the client thinks the handshake done; the alert often loses the race with
+/// the close, leaving the client only "connection closed" or "broken pipe" on its first call.
+fn closed_by_a_mutual_tls_server(error: &(dyn StdError + 'static)) -> Option<String> {
+    let mut text = String::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        text.push_str(&e.to_string());
+        current = e.source();
+    }
+    if !(text.contains("connection closed") || text.contains("broken pipe")) {
+        return None;
+    }
+    Some(if WITH_CERTIFICATE.get().copied().unwrap_or(false) {
+        "the server closed the connection: it likely refused this client certificate (it accepts only certificates \
+         of the CA given to it as --client-ca)"
+            .into()
+    } else {
+        "the server closed the connection: it likely requires a client certificate: give --client-cert FILE \
+         --client-key FILE (RENKEI_CLIENT_CERT, RENKEI_CLIENT_KEY), made with `renkei pki client`"
+            .into()
     })
 }
 

@@ -105,7 +105,7 @@ impl Client {
                 args.addr
             );
         }
-        diagnose::remember_address(&args.addr);
+        diagnose::remember_address(&args.addr, args.client_cert.is_some());
         let channel = match endpoint.connect().await {
             Ok(channel) => channel,
             Err(e) => {
