@@ -210,6 +210,7 @@ pub enum NodeCommand {
     /// Run a scheduler. Bind it to loopback or a private address: whoever reaches its port
     /// can run any plan over the warehouse, unchecked.
     Scheduler {
+        /// The address the scheduler listens on.
         #[arg(long, default_value = "127.0.0.1:50050")]
         bind: SocketAddr,
         #[command(flatten)]
