@@ -118,7 +118,8 @@ impl Relations {
                 })
                 .collect()
         };
-        let finest: HashSet<Vec<usize>> = self.inner.iter().map(|&i| numbered(i)).collect();
+        // The shown finest rows: a withheld one is an empty cell too (see `secondary_rows`).
+        let finest: HashSet<Vec<usize>> = self.inner.iter().filter(|i| shown[**i]).map(|&i| numbered(i)).collect();
         // Each shown total by the keys it keeps and its labels there.
         let kept = |r: usize, k: usize| self.ids[r] & self.set_mask & (1u64 << (n - 1 - k)) == 0;
         let mut totals: HashMap<(u64, Vec<usize>), usize> = HashMap::new();
@@ -213,7 +214,20 @@ impl Relations {
             // Too many combinations to enumerate: no total is shown.
             return Ok(self.totals().filter(|r| shown[*r] && !primary[*r]).collect());
         };
-        let mut cells = self.cells.clone();
+        // Where zeros are hidden, a withheld finest row is to the reader what an empty
+        // combination is, labels and all: it enters as one (its combination is an empty cell,
+        // its own atom is left out), so that the protection computed is the same whether it
+        // holds 1 to `min_persons − 1` persons or none. As a primary atom beside empty ones it
+        // needed one cell fewer hidden, which told the two apart (red team R10-3: the women's
+        // cell of a three-key CUBE was shown exactly when some man met a condition). An empty
+        // cell is protected alone and taken as known beside the others: never less than a
+        // primary atom is.
+        let withheld_atom: Vec<bool> = self.inner.iter().map(|&i| empty_cells && !published[i]).collect();
+        let mut cells: Vec<Vec<u32>> = self
+            .cells
+            .iter()
+            .map(|c| c.iter().copied().filter(|i| !withheld_atom[*i as usize]).collect())
+            .collect();
         for (e, within) in empty.iter().enumerate() {
             for &r in within {
                 cells[r].push((self.inner.len() + e) as u32);

@@ -238,3 +238,18 @@ fn whether_a_distinct_counts_totals_are_sums_does_not_depend_on_the_data() {
         format!("SELECT {c} AS c, count(DISTINCT person_id) AS p FROM ndb_claims GROUP BY ROLLUP ({c})")
     });
 }
+
+/// A withheld finest row enters secondary suppression as an empty combination does: in a
+/// three-key CUBE whose 'x' holds the women aged 95+ too, the small (men, 'x') rows as
+/// primary atoms needed one cell fewer hidden than the same combinations empty, and the
+/// women's (2, outpatient, rest), far from them, was shown exactly when some man met the
+/// condition (red team R10-3, 12 conditions of 12, one yes/no per query).
+#[test]
+fn a_three_key_cube_hides_the_same_cells_for_an_empty_group_and_a_small_one() {
+    for measure in ["count(*) AS n", "count(DISTINCT claim_id) AS claims"] {
+        alike_in_pattern(3, the_oldest_men_or_nobody(), |condition| {
+            let c = format!("CASE WHEN (sex = 2 AND age >= 95) OR ({condition}) THEN 'x' ELSE 'rest' END");
+            format!("SELECT sex, setting, {c} AS c, {measure} FROM ndb_claims GROUP BY CUBE (sex, setting, {c})")
+        });
+    }
+}
