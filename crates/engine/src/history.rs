@@ -185,7 +185,19 @@ pub fn hide_by_history(
     min_persons: u64,
 ) -> Result<(Vec<bool>, Vec<CheckedConflict>)> {
     let mut rows = vec![false; rule.len()];
-    let candidates = sets.candidates(rule, published);
+    let mut candidates = sets.candidates(rule, published);
+    // The check takes the largest first and breaks ties by position: ordered by their sets,
+    // not by the rows' order, which the aggregation leaves to arrival. In that order, equal
+    // sizes were taken one way or the other from run to run, and two runs hid different
+    // cells, together releasing all three a run protected (red team R11-1).
+    candidates.sort_by(|a, b| {
+        let set = |(r, _, j): &(usize, Option<usize>, usize)| sets.rows[*r][*j].as_ref().map(PersonSet::persons);
+        let (x, y) = (set(a), set(b));
+        y.map_or(0, <[u64]>::len)
+            .cmp(&x.map_or(0, <[u64]>::len))
+            .then_with(|| x.cmp(&y))
+            .then(a.1.cmp(&b.1))
+    });
     // With no history too: the output's own counts of persons across its rows (a person in
     // two groups) are combined the same way, so that an output asked twice is shown the same
     // both times.
