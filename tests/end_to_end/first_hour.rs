@@ -165,40 +165,26 @@ fn serve_checks_every_input_before_it_listens() {
     assert!(message.contains("no warehouse here"), "{message}");
     let message = serve_fails(&["--warehouse", warehouse, "--queries", text(&dir.path().join("none"))]);
     assert!(message.contains("study queries folder"), "{message}");
-    let message = serve_fails(&[
-        "--warehouse",
-        warehouse,
-        "--queries",
-        queries,
-        "--tls-cert",
-        &file("ca.pem"),
-        "--tls-key",
-        &file("ca.key"),
-    ]);
+    // With the warehouse and queries good, each TLS mistake alone.
+    let with_tls = |cert: &str, key: &str| {
+        serve_fails(&[
+            "--warehouse",
+            warehouse,
+            "--queries",
+            queries,
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ])
+    };
+    let message = with_tls(&file("ca.pem"), &file("ca.key"));
     assert!(message.contains("is a CA certificate"), "{message}");
     // A leaf without a subjectAltName, as openssl makes by default.
     let (nameless, nameless_key) = Authority::new("Some CA").issue(dir.path(), "nameless", &[]);
-    let message = serve_fails(&[
-        "--warehouse",
-        warehouse,
-        "--queries",
-        queries,
-        "--tls-cert",
-        text(&nameless),
-        "--tls-key",
-        text(&nameless_key),
-    ]);
+    let message = with_tls(text(&nameless), text(&nameless_key));
     assert!(message.contains("names no host"), "{message}");
-    let message = serve_fails(&[
-        "--warehouse",
-        warehouse,
-        "--queries",
-        queries,
-        "--tls-cert",
-        text(&dir.path().join("missing.pem")),
-        "--tls-key",
-        &file("ca.key"),
-    ]);
+    let message = with_tls(text(&dir.path().join("missing.pem")), &file("ca.key"));
     assert!(message.contains("missing.pem"), "{message}");
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, "version = \n").expect("writes");

@@ -74,6 +74,27 @@ pub enum ErrorKind {
 pub const OUTCOME_METADATA: &str = "renkei-outcome";
 
 impl ErrorKind {
+    const ALL: [ErrorKind; 12] = [
+        ErrorKind::Unauthenticated,
+        ErrorKind::PermissionDenied,
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyExists,
+        ErrorKind::InvalidArgument,
+        ErrorKind::FailedPrecondition,
+        ErrorKind::Refused,
+        ErrorKind::InvalidQuery,
+        ErrorKind::QueryFailed,
+        ErrorKind::Internal,
+        ErrorKind::Unavailable,
+        ErrorKind::DeadlineExceeded,
+    ];
+
+    /// The kind an [`ErrorKind::outcome`] names, as a client reads it from
+    /// [`OUTCOME_METADATA`].
+    pub fn from_outcome(outcome: &str) -> Option<ErrorKind> {
+        Self::ALL.into_iter().find(|k| k.outcome() == outcome)
+    }
+
     /// The outcome written to the audit trail and sent as [`OUTCOME_METADATA`].
     pub fn outcome(self) -> &'static str {
         match self {
@@ -173,5 +194,18 @@ impl From<BrokerError> for Status {
             tonic::metadata::MetadataValue::from_static(kind.outcome()),
         );
         status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    #[test]
+    fn every_outcome_reads_back_as_its_kind() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_outcome(kind.outcome()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_outcome("refused "), None);
     }
 }

@@ -397,8 +397,7 @@ pub fn apply_disclosure_control(
             let ColumnRule::Value { aggregates, bare } = col else {
                 continue;
             };
-            let distinct = |j: &usize| spec.aggregates[*j].distinct;
-            if !aggregates.iter().any(distinct) {
+            if !aggregates.iter().any(|j| spec.aggregates[*j].distinct) {
                 continue;
             }
             // A value computed from a distinct count has no sums to test: its totals go.
@@ -492,7 +491,7 @@ pub fn apply_disclosure_control(
     if let Some(relations) = &relations {
         // A row hidden whole for a total that is no sum shows no value to protect others with.
         let shown: Vec<bool> = (0..rows)
-            .map(|r| published[r] && primary_row[r] == primary_sum[r])
+            .map(|r| published[r] && (primary_sum[r] || !primary_row[r]))
             .collect();
         let hide = relations.secondary_rows(&primary_sum, &published, &shown, &persons, !policy.show_zero_cells)?;
         for r in hide {

@@ -225,6 +225,7 @@ pub fn hide_by_history(
     // (29 persons aged 80+ with stays, then 30 stays: one person's second stay, red team
     // R7-3): compared the same way, the count of persons as the count of one row each.
     let mut as_rows_pairs: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
+    let (history_as_rows, new_as_rows) = (OneRowEach::of(&history), OneRowEach::of(&new));
     for i in 0..candidates.len() {
         let (_, _, j) = candidates[i];
         if hide[i] {
@@ -241,9 +242,20 @@ pub fn hide_by_history(
             hide[i] = true;
             continue;
         }
-        let apart = |h: &PersonSet| rows_apart_by_few(new[i], sets.pieces[j], h, min_persons);
-        let with: Vec<usize> = (0..history.len()).filter(|h| apart(history[*h])).collect();
-        let with_output: Vec<usize> = kept_before.into_iter().filter(|k| apart(new[*k])).collect();
+        // The count of persons as rows, or the other set so, where their sizes are close
+        // enough to be a few persons apart: a set of the other kind meets no piece, so the
+        // persons apart are then all of both, at least those of the cell shown.
+        let apart = |others: &OneRowEach, k: usize| {
+            let other = others.sets[k];
+            new[i].len().abs_diff(other.len()) < min_persons as usize
+                && if sets.pieces[j] {
+                    totals_apart_by_few(new[i], others.get(k), min_persons)
+                } else {
+                    totals_apart_by_few(new_as_rows.get(i), other, min_persons)
+                }
+        };
+        let with: Vec<usize> = (0..history.len()).filter(|h| apart(&history_as_rows, *h)).collect();
+        let with_output: Vec<usize> = kept_before.into_iter().filter(|k| apart(&new_as_rows, *k)).collect();
         if !with.is_empty() || !with_output.is_empty() {
             hide[i] = true;
             as_rows_pairs.push((i, with, with_output));
@@ -293,29 +305,33 @@ pub fn hide_by_history(
     Ok((rows, conflicts))
 }
 
-/// Whether `set` (a total's pieces where `pieces`, else a count's persons) and `other` (of
-/// either kind: the ledger does not keep which) differ for 1 to `min_persons − 1` persons
-/// once the count of persons is taken as the count of one row each: then the persons
-/// differing are those in one and not the other and those with other than one row. Sets a
-/// count of persons and another's pieces could not be the pair of are not compared; sizes
-/// `min_persons` or more apart are not converted.
-fn rows_apart_by_few(set: &PersonSet, pieces: bool, other: &PersonSet, min_persons: u64) -> bool {
-    if set.len().abs_diff(other.len()) as u64 >= min_persons {
-        return false;
+/// Counts of persons taken as the pieces of one row per person (`piece(person, 1, rows)`),
+/// the pieces a count of rows over the same persons has where each has one row: the ledger
+/// keeps no kind per set, so each count is compared with the other kind so taken. Each set is
+/// converted once, when first asked (a BLAKE3 hash per person).
+struct OneRowEach<'a> {
+    sets: &'a [&'a PersonSet],
+    made: Vec<std::cell::OnceCell<PersonSet>>,
+}
+
+impl<'a> OneRowEach<'a> {
+    fn of(sets: &'a [&'a PersonSet]) -> Self {
+        OneRowEach {
+            sets,
+            made: vec![std::cell::OnceCell::new(); sets.len()],
+        }
     }
-    let one_row_each = |persons: &PersonSet| {
-        PersonSet::new(
-            persons
-                .persons()
-                .iter()
-                .map(|p| piece(*p, 1.0, PieceKind::Rows))
-                .collect(),
-        )
-    };
-    if pieces {
-        totals_apart_by_few(set, &one_row_each(other), min_persons)
-    } else {
-        totals_apart_by_few(&one_row_each(set), other, min_persons)
+
+    fn get(&self, i: usize) -> &PersonSet {
+        self.made[i].get_or_init(|| {
+            PersonSet::new(
+                self.sets[i]
+                    .persons()
+                    .iter()
+                    .map(|p| piece(*p, 1.0, PieceKind::Rows))
+                    .collect(),
+            )
+        })
     }
 }
 

@@ -156,16 +156,18 @@ impl Client {
 /// denial as [`Denied`] (4). A call that failed before the broker answered (no outcome)
 /// says why in words where the cause is a usual one.
 fn status_error(status: tonic::Status) -> anyhow::Error {
-    let outcome = status
+    use renkei_broker::error::{ErrorKind, OUTCOME_METADATA};
+    let kind = status
         .metadata()
-        .get(renkei_broker::error::OUTCOME_METADATA)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .get(OUTCOME_METADATA)
+        .map(|v| v.to_str().ok().and_then(ErrorKind::from_outcome));
     let message = status.message().to_string();
-    match outcome.as_deref() {
+    match kind {
         // The message already says "refused: "; Refused says it once.
-        Some("refused") => Refused(message.strip_prefix("refused: ").unwrap_or(&message).to_string()).into(),
-        Some("unauthenticated" | "permission_denied") => Denied(message).into(),
+        Some(Some(ErrorKind::Refused)) => {
+            Refused(message.strip_prefix("refused: ").unwrap_or(&message).to_string()).into()
+        }
+        Some(Some(ErrorKind::Unauthenticated | ErrorKind::PermissionDenied)) => Denied(message).into(),
         Some(_) => anyhow::anyhow!(message),
         None => {
             let mut chain = message;
