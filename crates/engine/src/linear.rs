@@ -14,7 +14,7 @@
 use crate::allowlist::{is_literal, literal_value};
 use crate::refuse;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::common::{Column, DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{Alias, Cast, TryCast};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
 
@@ -172,16 +172,19 @@ pub fn one_value_of_a_case(e: &Expr) -> Option<&Expr> {
 /// The columns whose values a summed expression adds, not those it only tests (a CASE's
 /// conditions): `points` in `CASE WHEN age > 90 THEN points ELSE 0 END`, none in `abs(1)`.
 pub fn added_columns(e: &Expr) -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
+    added_column_refs(e).into_iter().map(Column::flat_name).collect()
+}
+
+/// The columns [`added_columns`] names, as references.
+pub fn added_column_refs(e: &Expr) -> Vec<&Column> {
+    let mut out = Vec::new();
     add_columns(e, &mut out);
     out
 }
 
-fn add_columns(e: &Expr, out: &mut std::collections::BTreeSet<String>) {
+fn add_columns<'a>(e: &'a Expr, out: &mut Vec<&'a Column>) {
     match e {
-        Expr::Column(c) => {
-            out.insert(c.flat_name());
-        }
+        Expr::Column(c) => out.push(c),
         Expr::Alias(Alias { expr, .. }) | Expr::Negative(expr) => add_columns(expr, out),
         Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) => add_columns(expr, out),
         Expr::BinaryExpr(BinaryExpr { left, op, right }) if op.is_numerical_operators() => {

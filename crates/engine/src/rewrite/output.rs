@@ -131,6 +131,7 @@ impl Rewriter<'_> {
                 }
                 if matches!(name.as_str(), "sum" | "avg" | "mean") {
                     crate::linear::check_summed(&name.to_uppercase(), arg, c.plan.schema())?;
+                    self.adds_measures_only(&name, arg, c)?;
                 }
                 // A sum of points or units is released only after the dominance rules have
                 // seen each person's contribution to it: SUM and AVG get that check.
@@ -166,5 +167,39 @@ impl Rewriter<'_> {
             },
             units_needed,
         ))
+    }
+}
+
+impl Rewriter<'_> {
+    /// Refuses a SUM or AVG that adds a column other than a measure (points, units, times,
+    /// quantities, or a count made per person below). An attribute's values name groups
+    /// whose persons no rule counts: `sum(sex)` is the cell's persons plus its women, so
+    /// beside `count(*)` it released a care level's 8 men (2,000-person sample); `sum(age)`
+    /// over a band of two ages is a count of the older, and a code cast to a number the same.
+    /// A weight alone (`CAST(is_main AS INT)`, a CASE of literals) is a count of the rows it
+    /// selects, whose persons the rewrite counts.
+    fn adds_measures_only(&self, name: &str, arg: &Expr, c: &Carried) -> Result<()> {
+        if crate::linear::adds_one_weight(arg, c.plan.schema()) {
+            return Ok(());
+        }
+        for column in crate::linear::added_column_refs(arg) {
+            let origins = c.expr_origins(&Expr::Column(column.clone()))?;
+            if let Some(b) = origins
+                .iter()
+                .find(|b| self.class(**b) != ColumnClass::SensitiveMeasure)
+            {
+                let base = &self.bases[*b];
+                return Err(refuse(format!(
+                    "{} of {}.{} is refused: SUM and AVG add measures (points, units, times, quantities, \
+                     or counts made per person); the values of {} name groups of persons, counted with \
+                     COUNT(*) FILTER (WHERE …) or GROUP BY",
+                    name.to_uppercase(),
+                    base.table,
+                    base.column,
+                    base.column
+                )));
+            }
+        }
+        Ok(())
     }
 }

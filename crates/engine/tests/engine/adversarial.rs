@@ -430,15 +430,17 @@ fn having_cannot_see_behind_rounding() {
 /// released row may give a count of 1 to 9 that way, in two columns or in one.
 #[test]
 fn totals_of_different_values_do_not_difference_into_a_small_group() {
-    let oldest = crate::support::strings(&crate::support::plain("SELECT max(age) FROM dpc_cases"));
-    let oldest: u64 = oldest[0][0].parse().expect("an age");
-    let younger = oldest - 1;
+    // The claims of the highest total: `least(total_points, top)` and `least(total_points,
+    // top - 1)` differ by one point on each of them alone.
+    let top = crate::support::strings(&crate::support::plain("SELECT max(total_points) FROM ndb_claims"));
+    let top: u64 = top[0][0].parse().expect("points");
+    let below = top - 1;
     let number = |v: &String| v.parse::<f64>().ok();
     let small = |d: f64| d.abs() >= 0.5 && d.abs() < 9.5;
-    // Sums and means apart: four totals of two values of `age` in one row are refused
+    // Sums and means apart: four totals of two values of `total_points` in one row are refused
     // (`written_alike`), two are judged by the rows where they differ.
     let sums = run(&format!(
-        "SELECT sex, sum(least(age, {oldest})) AS a, sum(least(age, {younger})) AS b FROM dpc_cases GROUP BY sex"
+        "SELECT sex, sum(least(total_points, {top})) AS a, sum(least(total_points, {below})) AS b FROM ndb_claims GROUP BY sex"
     ))
     .expect("runs");
     for row in crate::support::strings(&sums.batches) {
@@ -447,8 +449,8 @@ fn totals_of_different_values_do_not_difference_into_a_small_group() {
         }
     }
     let means = run(&format!(
-        "SELECT sex, avg(least(age, {oldest})) AS c, avg(least(age, {younger})) AS d, count(*) AS n \
-         FROM dpc_cases GROUP BY sex"
+        "SELECT sex, avg(least(total_points, {top})) AS c, avg(least(total_points, {below})) AS d, count(*) AS n \
+         FROM ndb_claims GROUP BY sex"
     ))
     .expect("runs");
     for row in crate::support::strings(&means.batches) {
@@ -457,20 +459,20 @@ fn totals_of_different_values_do_not_difference_into_a_small_group() {
         }
     }
     let one_column = run(&format!(
-        "SELECT sex, sum(least(age, {oldest})) - sum(least(age, {younger})) AS a FROM dpc_cases GROUP BY sex"
+        "SELECT sex, sum(least(total_points, {top})) - sum(least(total_points, {below})) AS a FROM ndb_claims GROUP BY sex"
     ))
     .expect("runs");
     for row in crate::support::strings(&one_column.batches) {
         assert!(!number(&row[1]).is_some_and(small), "{row:?}");
     }
     let truth = crate::support::strings(&crate::support::plain(&format!(
-        "SELECT count(DISTINCT person_id) FROM dpc_cases WHERE age = {oldest} GROUP BY sex"
+        "SELECT count(DISTINCT person_id) FROM ndb_claims WHERE total_points = {top} GROUP BY sex"
     )));
     assert!(
         truth
             .iter()
             .any(|r| r[0].parse::<u64>().is_ok_and(|p| (1..10).contains(&p))),
-        "few are the oldest"
+        "few have the highest total"
     );
 }
 
@@ -513,9 +515,11 @@ fn weights_computed_below_the_aggregate_are_refused() {
         let _ = refused(&sql);
     }
     // A factor does not hide a threshold: LEAST's is a condition whose sides are counted.
+    let top = crate::support::strings(&crate::support::plain("SELECT max(total_points) FROM ndb_claims"));
+    let top: u64 = top[0][0].parse().expect("points");
     let scaled = run(&format!(
-        "SELECT sex, sum(least(age, {oldest})) AS a, sum(2 * least(age, {oldest} - 1)) AS b \
-         FROM dpc_cases GROUP BY sex"
+        "SELECT sex, sum(least(total_points, {top})) AS a, sum(2 * least(total_points, {top} - 1)) AS b \
+         FROM ndb_claims GROUP BY sex"
     ))
     .expect("runs");
     for row in crate::support::strings(&scaled.batches) {
