@@ -193,6 +193,7 @@ pub fn history_conflicts(
     weights.extend_from_slice(priority);
     status.extend(std::iter::repeat_n(CellStatus::Primary, primaries.len()));
     weights.extend(std::iter::repeat_n(0.0, primaries.len()));
+    let atoms_by_cell = inner.clone();
     inner.extend(primaries);
     match secondary_suppression(persons.len(), &inner, &status, &weights) {
         Ok(more) => {
@@ -203,8 +204,53 @@ pub fn history_conflicts(
         Err(SecondaryError::ReleasedOverflow) => hidden.iter_mut().for_each(|h| *h = true),
         Err(e) => return Err(e),
     }
+    for cell in signed_combinations_to_hide(&persons, &atoms_by_cell, exact.len(), &hidden, priority, min_persons) {
+        hidden[cell] = true;
+    }
     Ok(positions(&hidden))
 }
+
+/// The new cells to hide besides `hidden` so that no combination of the released cells with
+/// any signs is about 1 to `min_persons − 1` persons; the atom check above protects each
+/// small atom and each cell's sum of them, not a difference of two groups of a few each
+/// (`(B1 ∪ B2 ∪ A) − (B1 ∪ C) − B2` gave `|A| − |C|` = 1 of 2 and 1 persons, red team R15-1).
+/// `cells`: the atoms of the `before` cells of history, then of the new ones. Least wanted
+/// first, one at a time (a cell whose hiding alone makes the rest safe preferred, among
+/// [`TRIED_PER_HIDE`]); only new cells are hidden.
+fn signed_combinations_to_hide(
+    persons: &[u64],
+    cells: &[Vec<u32>],
+    before: usize,
+    hidden: &[bool],
+    priority: &[f64],
+    min_persons: u64,
+) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..before)
+        .chain((0..hidden.len()).filter(|i| !hidden[*i]).map(|i| before + i))
+        .collect();
+    let mut more = Vec::new();
+    while crate::profiles::sums_of_atoms_isolate_few(persons, cells, &shown, min_persons) {
+        let mut order: Vec<usize> = shown.iter().copied().filter(|c| *c >= before).collect();
+        if order.is_empty() {
+            break;
+        }
+        order.sort_by(|a, b| priority[a - before].total_cmp(&priority[b - before]).then(a.cmp(b)));
+        let without = |cell: usize| shown.iter().copied().filter(|c| *c != cell).collect::<Vec<_>>();
+        let pick = order
+            .iter()
+            .take(TRIED_PER_HIDE)
+            .copied()
+            .find(|cell| !crate::profiles::sums_of_atoms_isolate_few(persons, cells, &without(*cell), min_persons))
+            .unwrap_or(order[0]);
+        shown = without(pick);
+        more.push(pick - before);
+    }
+    more
+}
+
+/// New cells tried one by one for the one whose hiding makes the rest safe, before the least
+/// wanted is hidden: each try is a check of the whole span.
+const TRIED_PER_HIDE: usize = 32;
 
 /// Whether one of two sets holds the other and the rest is 1 to `min_persons − 1` persons.
 pub(crate) fn nested_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bool {
@@ -329,6 +375,29 @@ mod tests {
                 .expect("checks")
                 .is_empty()
         );
+    }
+
+    /// Red team R15-1: B1 = 0..20, B2 = 20..40, A (the few asked about) and C = {60}:
+    /// `(B1 ∪ B2 ∪ A) − (B1 ∪ C) − B2` is `|A| − |C|`, each pair of cells far apart and no atom
+    /// alone in their span. One cell is hidden whether A holds 2 persons, 1 or none (then the
+    /// combination is C alone), in one output and across history alike.
+    #[test]
+    fn a_difference_of_two_small_groups_is_hidden_whatever_they_hold() {
+        let b2 = set(20..40);
+        let b1_and_c = PersonSet::new((0..20).chain([60]).collect());
+        for a in [vec![50u64, 51], vec![50], vec![]] {
+            let all = PersonSet::new((0..40).chain(a.iter().copied()).collect());
+            let priority = [all.len() as f64, 21.0, 20.0];
+            let hidden = history_conflicts(&[], &[&all, &b1_and_c, &b2], &priority, 10).expect("checks");
+            assert_eq!(hidden.len(), 1, "A = {a:?}: {hidden:?}");
+            let later = history_conflicts(&[&all, &b1_and_c], &[&b2], &[20.0], 10).expect("checks");
+            assert_eq!(later, vec![0], "A = {a:?}, across outputs");
+        }
+        // With C ten persons, the combination is about ten or more: nothing hidden.
+        let b1_and_ten = PersonSet::new((0..20).chain(60..70).collect());
+        let all = PersonSet::new((0..40).chain([50, 51]).collect());
+        let hidden = history_conflicts(&[], &[&all, &b1_and_ten, &b2], &[42.0, 30.0, 20.0], 10).expect("checks");
+        assert!(hidden.is_empty(), "{hidden:?}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub use conflicts::{
 pub use dominance::{DominanceRule, dominance, dominance_from_top};
 pub use ledger::{EXACT_HISTORY_CELLS, PersonSet, history_conflicts, totals_apart_by_few};
 pub use policy::{Policy, PolicyError};
-pub use profiles::{HYPERPLANES, Profile, isolates_few, profile_cells_to_hide};
+pub use profiles::{Profile, SEARCHED_SETS, isolates_few, profile_cells_to_hide};
 pub use report::{CellRule, HiddenCell, Report, Status, Summary};
 pub use rounding::round_count;
 pub use secondary::{

@@ -18,18 +18,17 @@
 //! spanned by fewer could take in one more residual). So:
 //! - no residual, or residuals of one dimension holding min_persons or more persons: safe;
 //! - residuals holding fewer than min_persons persons in all: not safe;
-//! - otherwise every hyperplane spanned by residuals is tried, up to [`HYPERPLANES`]; beyond
-//!   that the answer is "not safe", so the caller hides a cell (fail closed).
+//! - otherwise the sets of residuals of fewer than min_persons persons whose removal lowers
+//!   the rank are searched for (a hyperplane's complement), branching on the light members of
+//!   a basis, up to [`SEARCHED_SETS`] sets; beyond that the answer is "not safe", so the
+//!   caller hides a cell (fail closed). Enumerating the hyperplanes themselves, as this did
+//!   first, grows as the number of residuals to the power of the rank.
 //!
 //! Arithmetic is exact (checked `i128`, fraction-free elimination of `secondary.rs`); an
 //! overflow counts as "not safe".
 
 use crate::secondary::{Basis, Combination, Overflow};
 use std::collections::BTreeMap;
-
-/// Most hyperplanes tried per check before the check answers "not safe". Measured: rows of
-/// the study queries and of the property test never need more than a few dozen.
-pub const HYPERPLANES: usize = 20_000;
 
 /// Persons who add the same numbers to a row's cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +71,27 @@ pub fn isolates_few(profiles: &[Profile], shown: &[usize], min_persons: u64) -> 
     check(profiles, shown, min_persons).unwrap_or(true)
 }
 
+/// [`isolates_few`] for cells that count persons once each: cell `c` is the sum of its atoms
+/// `cells[c]` (groups of `persons[a]` persons with one membership), so each atom's profile is
+/// 1 on the cells that hold it. Signed combinations of whole cells can isolate a few where no
+/// atom alone is in their span: `(B1 ∪ B2 ∪ A) − (B1 ∪ C) − B2` is `|A| − |C|`, two groups
+/// of 2 and 1 persons (red team R15-1).
+pub fn sums_of_atoms_isolate_few(persons: &[u64], cells: &[Vec<u32>], shown: &[usize], min_persons: u64) -> bool {
+    let mut profiles: Vec<Vec<(u32, i128)>> = vec![Vec::new(); persons.len()];
+    for (k, cell) in shown.iter().enumerate() {
+        for atom in &cells[*cell] {
+            profiles[*atom as usize].push((k as u32, 1));
+        }
+    }
+    let mut groups: BTreeMap<Vec<(u32, i128)>, u64> = BTreeMap::new();
+    for (entries, n) in profiles.into_iter().zip(persons) {
+        if !entries.is_empty() {
+            *groups.entry(entries).or_insert(0) += n;
+        }
+    }
+    check_groups(&groups, shown.len(), min_persons).unwrap_or(true)
+}
+
 fn check(profiles: &[Profile], shown: &[usize], min_persons: u64) -> Result<bool, Overflow> {
     // The profiles over the shown cells, persons with equal ones together.
     let mut groups: BTreeMap<Vec<(u32, i128)>, u64> = BTreeMap::new();
@@ -88,7 +108,16 @@ fn check(profiles: &[Profile], shown: &[usize], min_persons: u64) -> Result<bool
             *groups.entry(entries).or_insert(0) += p.persons;
         }
     }
-    let dimension = shown.len();
+    check_groups(&groups, shown.len(), min_persons)
+}
+
+/// Whether some combination of `dimension` cells is about 1 to `min_persons − 1` persons,
+/// given the groups of persons by what they add to each cell (sparse, by cell).
+fn check_groups(
+    groups: &BTreeMap<Vec<(u32, i128)>, u64>,
+    dimension: usize,
+    min_persons: u64,
+) -> Result<bool, Overflow> {
     let mut large = Basis::new(dimension);
     for (entries, _) in groups.iter().filter(|(_, n)| **n >= min_persons) {
         insert(&mut large, Combination(entries.clone()))?;
@@ -110,43 +139,86 @@ fn check(profiles: &[Profile], shown: &[usize], min_persons: u64) -> Result<bool
         return Ok(true);
     }
     let directions: Vec<(Combination, u64)> = residuals.into_iter().map(|(e, n)| (Combination(e), n)).collect();
-    let mut all = Basis::new(dimension);
-    let mut rank = 0;
-    for (d, _) in &directions {
-        rank += usize::from(insert(&mut all, d.clone())?);
-    }
+    let rank = basis_avoiding(&directions, &[], dimension)?.len();
     // One dimension: the only hyperplane is the large groups' span, with every small group
     // outside it.
     if rank == 1 {
         return Ok(false);
     }
-    let mut tried = 0;
-    let mut chosen: Vec<usize> = (0..rank - 1).collect();
-    loop {
-        tried += 1;
-        if tried > HYPERPLANES {
-            return Ok(true);
-        }
-        let mut plane = Basis::new(dimension);
-        let mut independent = true;
-        for &i in &chosen {
-            independent &= insert(&mut plane, directions[i].0.clone())?;
-        }
-        if independent {
-            let mut outside = 0;
-            for (d, n) in &directions {
-                if plane.reduce(d.clone())?.pivot().is_some() {
-                    outside += n;
-                }
-            }
-            if outside < min_persons {
-                return Ok(true);
-            }
-        }
-        if !next_combination(&mut chosen, directions.len()) {
+    let mut search = Search {
+        directions: &directions,
+        dimension,
+        rank,
+        visited: std::collections::HashSet::new(),
+    };
+    search.drops_rank(&mut Vec::new(), min_persons.saturating_sub(1))
+}
+
+/// The search for residuals of at most `budget` persons in all whose removal lowers the rank
+/// (the complement of a hyperplane spanned by residuals; a cocircuit).
+struct Search<'a> {
+    directions: &'a [(Combination, u64)],
+    dimension: usize,
+    rank: usize,
+    visited: std::collections::HashSet<Vec<usize>>,
+}
+
+impl Search<'_> {
+    /// Whether some set of residuals holding `removed` and others of at most `budget` persons
+    /// more lowers the rank. Any such set meets every basis of the rest, so it is enough to
+    /// branch on the members of one basis light enough: the one taken heaviest first has the
+    /// fewest (a greedy basis holds as many as any of the residuals heavier than the budget).
+    /// Each set is tried once; past [`SEARCHED_SETS`] the answer is "yes" (fail closed).
+    fn drops_rank(&mut self, removed: &mut Vec<usize>, budget: u64) -> Result<bool, Overflow> {
+        let mut key = removed.clone();
+        key.sort_unstable();
+        if !self.visited.insert(key) {
             return Ok(false);
         }
+        if self.visited.len() > SEARCHED_SETS {
+            return Ok(true);
+        }
+        let basis = basis_avoiding(self.directions, removed, self.dimension)?;
+        if basis.len() < self.rank {
+            return Ok(true);
+        }
+        for i in basis {
+            let persons = self.directions[i].1;
+            if persons <= budget {
+                removed.push(i);
+                let found = self.drops_rank(removed, budget - persons)?;
+                removed.pop();
+                if found {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
+}
+
+/// Most sets of residuals the search tries per check before it answers "not safe". Measured:
+/// the rows of the study queries and the release checks of the study queries one after
+/// another need at most a few dozen.
+pub const SEARCHED_SETS: usize = 20_000;
+
+/// A basis of the residuals but `removed`, taken heaviest first (ties by position): their
+/// indices.
+fn basis_avoiding(
+    directions: &[(Combination, u64)],
+    removed: &[usize],
+    dimension: usize,
+) -> Result<Vec<usize>, Overflow> {
+    let mut order: Vec<usize> = (0..directions.len()).filter(|i| !removed.contains(i)).collect();
+    order.sort_by(|a, b| directions[*b].1.cmp(&directions[*a].1).then(a.cmp(b)));
+    let mut basis = Basis::new(dimension);
+    let mut taken = Vec::new();
+    for i in order {
+        if insert(&mut basis, directions[i].0.clone())? {
+            taken.push(i);
+        }
+    }
+    Ok(taken)
 }
 
 /// Adds `vector` to `basis` unless it lies in its span; whether it was added.
@@ -159,21 +231,6 @@ fn insert(basis: &mut Basis, vector: Combination) -> Result<bool, Overflow> {
         }
         None => Ok(false),
     }
-}
-
-/// The next `chosen.len()`-subset of `0..n` in lexicographic order; false after the last.
-fn next_combination(chosen: &mut [usize], n: usize) -> bool {
-    let k = chosen.len();
-    for i in (0..k).rev() {
-        if chosen[i] < n - k + i {
-            chosen[i] += 1;
-            for j in i + 1..k {
-                chosen[j] = chosen[j - 1] + 1;
-            }
-            return true;
-        }
-    }
-    false
 }
 
 #[cfg(test)]
@@ -245,16 +302,5 @@ mod tests {
             profile(&[0, 1, 1], 12),
         ];
         assert!(!isolates_few(&spread, &[0, 1, 2], 10));
-    }
-
-    #[test]
-    fn subsets_are_enumerated_in_order() {
-        let mut chosen = vec![0, 1];
-        let mut seen = vec![chosen.clone()];
-        while next_combination(&mut chosen, 4) {
-            seen.push(chosen.clone());
-        }
-        assert_eq!(seen.len(), 6);
-        assert_eq!(seen.last(), Some(&vec![2, 3]));
     }
 }

@@ -10,20 +10,20 @@ use renkei_engine::{CheckedOutput, Engine, EngineOptions, PersonSet};
 use std::sync::Arc;
 
 /// A project's outputs, run in order, each against the persons of the counts released before.
-struct Project {
+pub(super) struct Project {
     engine: Engine,
     released: Vec<PersonSet>,
 }
 
 impl Project {
-    fn new() -> Project {
+    pub(super) fn new() -> Project {
         Project {
             engine: Engine::open(warehouse(), Policy::default(), EngineOptions::default()).expect("warehouse opens"),
             released: Vec::new(),
         }
     }
 
-    fn ask(&mut self, sql: &str) -> CheckedOutput {
+    pub(super) fn ask(&mut self, sql: &str) -> CheckedOutput {
         let history = Arc::new(self.released.clone());
         let out = runtime()
             .block_on(self.engine.query_with_history(sql, Vec::new(), Some(history)))
@@ -42,7 +42,7 @@ fn rules(out: &CheckedOutput) -> Vec<(usize, String, CellRule)> {
 }
 
 /// One number of plain DataFusion's answer.
-fn truth(sql: &str) -> i64 {
+pub(super) fn truth(sql: &str) -> i64 {
     strings(&plain(sql))[0][0].parse().expect("a number")
 }
 
@@ -226,7 +226,7 @@ fn counts_of_persons_in_other_forms_are_in_the_ledger() {
         "SELECT count(DISTINCT person_id) + 0 AS persons FROM dpc_cases WHERE sex = 1 AND age < 95".to_string(),
         format!("{per_person}SELECT sum(1) AS persons FROM p WHERE sex = 1 AND age < 95"),
         format!("{per_person}SELECT sum(one) AS persons FROM p WHERE sex = 1 AND age < 95"),
-        format!("{per_person}SELECT avg(age) AS mean_age FROM p WHERE sex = 1 AND age < 95"),
+        format!("{per_person}SELECT avg(one) AS mean FROM p WHERE sex = 1 AND age < 95"),
     ] {
         // Either order: the small group is given away by the second.
         for (first, second) in [(men, younger_men.as_str()), (younger_men.as_str(), men)] {
@@ -298,14 +298,23 @@ fn totals_with_and_without_a_small_group_are_hidden_by_history() {
     }
     // A second measure with a tiny coefficient: rounded, the total of the first.
     let mut project = Project::new();
-    project.ask(all);
-    let out = project.ask("SELECT sum(total_points + age / 1000000.0) AS nearly FROM ndb_claims WHERE age < 99");
+    project.ask("SELECT sum(points) AS points FROM ndb_drugs");
+    let out = project.ask(
+        "SELECT sum(d.points + d.times / 1000000.0) AS nearly FROM ndb_drugs d \
+         JOIN ndb_claims c ON d.person_id = c.person_id AND d.claim_id = c.claim_id WHERE c.age < 99",
+    );
     assert_eq!(rules(&out), vec![(0, "nearly".to_string(), CellRule::History)]);
-    // Across measures: (points + age) − age − points under 99, in either order.
-    let mixed = "SELECT sum(total_points + age) AS mixed FROM ndb_claims";
-    let ages = "SELECT sum(age) AS ages FROM ndb_claims";
-    let younger_points = "SELECT sum(total_points) AS points FROM ndb_claims WHERE age < 99";
-    for order in [[mixed, ages, younger_points], [younger_points, ages, mixed]] {
+    // Across measures: the drugs' (points + times) − times − points of those under 99, in
+    // either order (the two aged 99 or older have 15 lines of drugs).
+    let mixed = "SELECT sum(points + times) AS mixed FROM ndb_drugs";
+    let times = "SELECT sum(times) AS times FROM ndb_drugs";
+    let younger_points = "SELECT sum(d.points) AS points FROM ndb_drugs d \
+                          JOIN ndb_claims c ON d.person_id = c.person_id AND d.claim_id = c.claim_id \
+                          WHERE c.age < 99";
+    assert!(
+        truth("SELECT count(*) FROM ndb_drugs d JOIN ndb_claims c ON d.claim_id = c.claim_id WHERE c.age >= 99") > 0
+    );
+    for order in [[mixed, times, younger_points], [younger_points, times, mixed]] {
         let mut project = Project::new();
         assert!(project.ask(order[0]).report.hidden.is_empty(), "{}", order[0]);
         assert!(project.ask(order[1]).report.hidden.is_empty(), "{}", order[1]);
@@ -370,10 +379,24 @@ fn a_total_whose_contributions_change_for_a_few_persons_is_hidden_by_history() {
 }
 
 /// The study queries one after another, each against the ones before: what history costs
-/// ordinary work.
+/// ordinary work. One combination is about two persons and is hidden: the persons certified
+/// at care 1-2 (41) less the service users whose highest level was 21 (21) and 22 (20) is 0,
+/// the one certified at care 1-2 who used level 23 less the one certified at care 3-5 whose
+/// highest was 22 (red team R15-1's signed difference, met by ordinary queries). Its cells
+/// and their margins are hidden in `polypharmacy_by_care_level`; nothing else is lost.
 #[test]
-fn study_queries_in_sequence_lose_no_cell_to_history() {
+fn study_queries_in_sequence_lose_only_a_difference_of_two_persons_to_history() {
+    let latest = "WITH latest AS (SELECT person_id, max(certified_on) AS l FROM kaigo_certifications GROUP BY person_id), \
+                  cc AS (SELECT c.person_id, max(c.care_level) AS level FROM kaigo_certifications c \
+                  JOIN latest ON c.person_id = latest.person_id AND c.certified_on = latest.l GROUP BY c.person_id), \
+                  u AS (SELECT person_id, max(care_level) AS highest FROM kaigo_claims GROUP BY person_id) ";
+    let certified_elsewhere = truth(&format!(
+        "{latest}SELECT count(*) FROM cc JOIN u ON cc.person_id = u.person_id \
+         WHERE (cc.level IN ('21', '22')) <> (u.highest IN ('21', '22'))"
+    ));
+    assert_eq!(certified_elsewhere, 2, "the two persons the three cells differ by");
     let mut project = Project::new();
+    let mut lost = Vec::new();
     for name in [
         "ltc_users_by_care_level_and_sex",
         "dementia_by_care_level",
@@ -388,10 +411,23 @@ fn study_queries_in_sequence_lose_no_cell_to_history() {
         let by_history: Vec<_> = rules(&out)
             .into_iter()
             .filter(|(_, _, r)| *r == CellRule::History)
+            .map(|(row, column, _)| (name, row, column))
             .collect();
-        assert!(by_history.is_empty(), "{name}: {by_history:?}");
+        lost.extend(by_history);
     }
     assert!(!project.released.is_empty());
+    // The three care-level groups' totals (rows 2, 5, 8), certified and with drugs.
+    let polypharmacy = |row: usize, column: &str| ("polypharmacy_by_care_level", row, column.to_string());
+    let expected: Vec<_> = [2, 5, 8]
+        .into_iter()
+        .flat_map(|row| {
+            [
+                polypharmacy(row, "persons_certified"),
+                polypharmacy(row, "persons_with_drugs"),
+            ]
+        })
+        .collect();
+    assert_eq!(lost, expected);
 }
 
 /// Fifty ordinary queries of one project: counts of persons by sex, by age band, by both,
