@@ -19,6 +19,7 @@ mod load;
 mod operations;
 mod pipeline;
 mod python_client;
+mod readme_walkthroughs;
 mod stewards;
 mod tls;
 
