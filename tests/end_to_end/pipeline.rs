@@ -71,16 +71,20 @@ fn demo_generates_and_summarizes_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let queries = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries");
+    // The committed sample's size (the default is larger, readme_walkthroughs runs it).
     let o = renkei(&[
         "demo",
         "--out",
         out.to_str().unwrap(),
+        "--persons",
+        "2000",
         "--queries",
         queries.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("persons (ground truth): 2000"), "{stdout}");
+    assert!(stdout.contains(" value cells shown ("), "{stdout}");
     // The study queries ran checked, each with its report.
     assert!(stdout.contains("### dementia_by_care_level"), "{stdout}");
     assert!(out.join("reports/dpc_points_by_diagnosis.json").is_file());
@@ -102,7 +106,11 @@ fn demo_generates_and_summarizes_the_sample() {
     assert!(out.join("warehouse/ndb_claims/part-00000.parquet").is_file());
     // Run again: the key is kept and the warehouse replaced.
     let key = fs::read(out.join("steward.key")).unwrap();
-    assert!(renkei(&["demo", "--out", out.to_str().unwrap()]).status.success());
+    assert!(
+        renkei(&["demo", "--out", out.to_str().unwrap(), "--persons", "2000"])
+            .status
+            .success()
+    );
     assert_eq!(fs::read(out.join("steward.key")).unwrap(), key);
 }
 

@@ -131,6 +131,8 @@ pub fn run_study_queries(warehouse: &Path, dir: &Path, reports: &Path) -> Result
     let engine = Engine::open(warehouse, Policy::default(), EngineOptions::default())?;
     let runtime = crate::runtime()?;
     println!("\n## Study queries, checked (hidden cells are *)");
+    // Value cells shown and in all, over the rows released: how much the data size lets out.
+    let (mut shown, mut cells) = (0, 0);
     for file in &files {
         let name = file
             .file_stem()
@@ -142,6 +144,9 @@ pub fn run_study_queries(warehouse: &Path, dir: &Path, reports: &Path) -> Result
             Ok(output) => {
                 print!("{}", output.to_table()?);
                 println!("{}", summary_line(&output));
+                let s = &output.report.summary;
+                cells += s.value_cells;
+                shown += s.value_cells.saturating_sub(s.hidden_primary + s.hidden_secondary);
                 let path = reports.join(format!("{name}.json"));
                 std::fs::write(&path, output.report.to_json())
                     .with_context(|| format!("writing {}", path.display()))?;
@@ -150,6 +155,10 @@ pub fn run_study_queries(warehouse: &Path, dir: &Path, reports: &Path) -> Result
             Err(e) => return Err(e).with_context(|| format!("query {}", file.display())),
         }
     }
+    println!(
+        "\nstudy queries: {shown} of {cells} value cells shown ({:.0} %) in the rows released",
+        100.0 * shown as f64 / cells.max(1) as f64
+    );
     Ok(())
 }
 
