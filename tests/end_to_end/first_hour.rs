@@ -328,3 +328,61 @@ fn query_errors_are_in_the_authors_terms() {
     let message = query(text(&nowhere.path().join("warehouse")), "SELECT 1");
     assert!(message.contains("no warehouse here"), "{message}");
 }
+
+/// In CSV a hidden cell is `*`, as in the table, and an empty field is a NULL key: a ROLLUP's
+/// totals. (Both were empty, so a spreadsheet could not tell a total from a hidden cell.)
+#[test]
+fn csv_tells_a_hidden_cell_from_a_totals_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("report.json");
+    let query = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../queries/dementia_by_care_level.sql");
+    let o = renkei(&[
+        "query",
+        "--warehouse",
+        text(warehouse()),
+        "--file",
+        text(&query),
+        "--format",
+        "csv",
+        "--report",
+        text(&report),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = String::from_utf8_lossy(&o.stdout);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("the report")).expect("JSON");
+    let hidden: Vec<(usize, &str)> = report["hidden"]
+        .as_array()
+        .expect("hidden cells")
+        .iter()
+        .map(|h| {
+            (
+                h["row"].as_u64().expect("a row") as usize,
+                h["column"].as_str().expect("a column"),
+            )
+        })
+        .collect();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let keys = ["care_level_group", "age_band", "sex"];
+    let (mut stars, mut totals) = (0, 0);
+    for (row, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        for (cell, column) in cells.iter().zip(&header) {
+            if keys.contains(column) {
+                assert_ne!(*cell, "*", "a key is never hidden: {line}");
+            } else if hidden.contains(&(row, *column)) {
+                assert_eq!(*cell, "*", "row {row}, {column} is hidden: {line}");
+                stars += 1;
+            } else {
+                assert!(cell.parse::<u64>().is_ok(), "row {row}, {column} is shown: {line}");
+            }
+        }
+        if cells[..keys.len()].iter().all(|k| k.is_empty()) && cells[keys.len()] != "*" {
+            totals += 1;
+        }
+    }
+    // The committed sample's golden output has both: hidden cells and a shown grand total.
+    assert!(stars > 0 && totals > 0, "{stars} hidden, {totals} totals shown:\n{csv}");
+}

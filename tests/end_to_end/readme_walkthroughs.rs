@@ -175,6 +175,8 @@ fn the_readme_walkthroughs_work_pasted_into_a_shell() {
     );
     let rows: Vec<&str> = lines.collect();
     assert!(!rows.is_empty(), "{csv}");
+    // As the README says: a hidden cell is `*` (at this size the output has some).
+    assert!(rows.iter().any(|r| r.ends_with(",*")), "no hidden cell marked:\n{csv}");
     assert!(
         rows.iter()
             .any(|r| r.rsplit(',').nth(1).is_some_and(|n| n.parse::<u64>().is_ok())),

@@ -1,5 +1,5 @@
 //! `renkei query`: one SQL query through the checked engine, written in the format asked.
-//! Hidden cells are `*` in a table, empty in CSV, null in JSON and Parquet (the report says
+//! Hidden cells are `*` in a table and in CSV, null in JSON and Parquet (the report says
 //! which and why).
 
 use anyhow::{Context, Result};

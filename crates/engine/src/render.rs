@@ -9,18 +9,24 @@ use renkei_disclosure::CellRule;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A hidden cell in the text renderings (table and CSV).
+pub const HIDDEN: &str = "*";
+
 impl CheckedOutput {
     /// An aligned text table; hidden cells show as `*`.
     pub fn to_table(&self) -> Result<String, EngineError> {
-        render(self, " | ", "*", true)
+        render(self, " | ", HIDDEN, true)
     }
 
-    /// CSV with a header row; hidden cells are empty. A text that a spreadsheet would run as
-    /// a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a
-    /// number) is written with a leading `'`: an analyst's column alias or a data value
-    /// opened in a spreadsheet is shown, never evaluated.
+    /// CSV with a header row; hidden cells are `*`, as in the table: an empty field is a NULL
+    /// key, such as the total rows of a ROLLUP or CUBE, and a hidden cell written empty looked
+    /// the same. (Which cells are hidden, and why, is the report's to say: a text value can be
+    /// `*` too.) A text that a spreadsheet would run as a formula (it starts with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return, and is not a number) is written with a leading
+    /// `'`: an analyst's column alias or a data value opened in a spreadsheet is shown, never
+    /// evaluated.
     pub fn to_csv(&self) -> Result<String, EngineError> {
-        render(self, ",", "", false)
+        render(self, ",", HIDDEN, false)
     }
 }
 

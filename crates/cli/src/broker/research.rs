@@ -45,7 +45,7 @@ pub enum RequestCommand {
         /// The request's number.
         id: u64,
     },
-    /// Writes a released result to FILE.parquet or FILE.csv (hidden cells null / empty).
+    /// Writes a released result to FILE.parquet or FILE.csv (hidden cells null / `*`).
     Fetch {
         #[command(flatten)]
         client: ClientArgs,
