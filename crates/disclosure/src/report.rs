@@ -96,16 +96,30 @@ pub enum Status {
     Pass,
     /// Released with some cells hidden: a steward should look. Rows withheld whole leave no
     /// trace here (nor anywhere): how many there are would count groups under the thresholds,
-    /// and a HAVING could then read a hidden value from it.
-    Review,
+    /// and a HAVING could then read a hidden value from it. Written `cells_hidden`; reports
+    /// written before said `review`, which a released result's report still said, read as the
+    /// request's state (still under review), and are read as this.
+    #[serde(alias = "review")]
+    CellsHidden,
     /// Nothing released.
     Refused,
+}
+
+impl Status {
+    /// The status as the report's JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::CellsHidden => "cells_hidden",
+            Status::Refused => "refused",
+        }
+    }
 }
 
 /// The disclosure report of one query.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
-    /// Pass (nothing hidden), Review (some cells hidden), Refused.
+    /// Pass (nothing hidden), CellsHidden (some cells hidden), Refused.
     pub status: Status,
     /// The whole policy, including its version.
     pub policy: Policy,
@@ -161,7 +175,8 @@ impl Report {
     fn acro_output<'a>(&'a self, columns: &'a [String], timestamp: &'a str) -> AcroOutput<'a> {
         let status = match self.status {
             Status::Pass => "pass",
-            Status::Review => "review",
+            // ACRO's word for an output a checker should look at.
+            Status::CellsHidden => "review",
             Status::Refused => "fail",
         };
         let rows = self
@@ -392,7 +407,7 @@ mod tests {
 
     fn reviewed() -> Report {
         Report {
-            status: Status::Review,
+            status: Status::CellsHidden,
             policy: Policy {
                 rounding_base: Some(5),
                 ..Policy::default()
@@ -424,7 +439,7 @@ mod tests {
     #[test]
     fn report_json_has_the_documented_shape() {
         let report = parse(&reviewed().to_json());
-        assert_eq!(report["status"], "review");
+        assert_eq!(report["status"], "cells_hidden");
         assert_eq!(report["policy"]["version"], "ndb-kaigo-2024");
         assert_eq!(report["policy"]["rounding_base"], 5);
         assert_eq!(report["summary"]["hidden_secondary"], 1);
@@ -456,6 +471,25 @@ mod tests {
             .to_json(),
         );
         assert_eq!(unrounded["policy"].get("rounding_base"), Some(&Value::Null));
+    }
+
+    /// A released result's report said `"status": "review"`, read as the request still under
+    /// review; it says what the check found. The broker keeps reports as text, so those
+    /// written before still read.
+    #[test]
+    fn the_status_says_what_was_hidden_and_earlier_reports_still_read() {
+        let text = reviewed().to_json();
+        assert!(text.contains("\"status\": \"cells_hidden\""), "{text}");
+        assert_eq!(parse(&text)["status"], Status::CellsHidden.name());
+        let earlier = text.replace("\"cells_hidden\"", "\"review\"");
+        let read = Report::from_json(&earlier).expect("an earlier report reads");
+        assert_eq!(read.status, Status::CellsHidden);
+        for status in [Status::Pass, Status::CellsHidden, Status::Refused] {
+            assert_eq!(
+                serde_json::to_value(status).expect("serializes"),
+                Value::from(status.name())
+            );
+        }
     }
 
     const ALL_RULES: [CellRule; 7] = [

@@ -644,7 +644,7 @@ fn report(spec: &ControlSpec, summary: Summary, hidden: Vec<HiddenCell>) -> Repo
     let status = if hidden.is_empty() {
         Status::Pass
     } else {
-        Status::Review
+        Status::CellsHidden
     };
     Report {
         status,

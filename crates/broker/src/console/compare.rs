@@ -169,7 +169,7 @@ mod tests {
             schema,
             batches: vec![batch],
             report: Report {
-                status: Status::Review,
+                status: Status::CellsHidden,
                 policy: Policy::default(),
                 query_hash: String::new(),
                 command: String::new(),

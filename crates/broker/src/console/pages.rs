@@ -269,7 +269,7 @@ fn report_summary(report: &Report) -> Markup {
     html! {
         h2 { "Disclosure report" }
         dl.facts.report #report-summary {
-            dt { "Status" } dd { span class={ "status " (format!("{:?}", report.status).to_lowercase()) } { (format!("{:?}", report.status).to_lowercase()) } }
+            dt { "Status" } dd { span class={ "status " (report.status.name()) } { (report.status.name()) } }
             dt { "Policy" } dd { (p.version) ": at least " (p.min_persons) " persons and " (p.min_entities)
                 " facilities per cell; dominance (" (p.dominance_n) ", " (p.dominance_k_percent) "%); p% " (p.p_percent) "%" }
             dt { "Rows released" } dd { (s.rows) }
