@@ -177,8 +177,8 @@ struct SynthArgs {
 
 /// The demo's population. With 2,000 persons (the committed sample) the six study queries
 /// showed 27 of their 98 value cells, 13 % of the cells of every row the queries make;
-/// with 20,000, 111 of 203 (39 % of every row's), in about 5 s before the broker part (a
-/// debug build; less in release). More persons show no more: 50,000 showed 105 of 207,
+/// with 20,000, 111 of 203 (39 % of every row's), the whole demo in 5 to 7 s (a debug build;
+/// less in release). More persons show no more: 50,000 showed 105 of 207,
 /// 200,000 142 of 256, the rest being groups small at any size (ages under 65 in care,
 /// hip fractures by prefecture) and the cells that would give them away.
 const DEMO_PERSONS: u64 = 20_000;

@@ -32,7 +32,7 @@ mod value_errors;
 
 pub use error::{EngineError, Refusal};
 pub use history::{HistoryConflict, ReleasedCell};
-pub use render::{DisplayCell, HIDDEN};
+pub use render::DisplayCell;
 pub use renkei_disclosure::ConflictFound;
 pub use renkei_disclosure::PersonSet;
 

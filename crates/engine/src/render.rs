@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A hidden cell in the text renderings (table and CSV).
-pub const HIDDEN: &str = "*";
+const HIDDEN: &str = "*";
 
 impl CheckedOutput {
     /// An aligned text table; hidden cells show as `*`.
