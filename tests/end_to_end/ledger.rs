@@ -76,7 +76,7 @@ fn the_cli_checks_against_a_ledger_file_when_given_one() {
     assert!(ask(ALL).is_some_and(|v| !v.is_empty()));
     let written = std::fs::read(&ledger).expect("the ledger is written");
     assert!(!written.is_empty());
-    assert_eq!(ask(TRACKER).as_deref(), Some(""), "hidden by history");
+    assert_eq!(ask(TRACKER).as_deref(), Some("*"), "hidden by history");
     assert_eq!(
         std::fs::read(&ledger).expect("reads"),
         written,
