@@ -11,6 +11,7 @@ pub mod check_digit;
 pub mod dpc;
 pub mod era;
 pub mod kaigo;
+pub mod kana;
 pub mod layout;
 pub mod markdown;
 pub mod sjis;

@@ -71,7 +71,7 @@ pub fn kana_name(s: &str) -> String {
         .chars()
         .map(hiragana_to_katakana)
         .filter(|&c| !c.is_whitespace() && c != NAKAGURO)
-        .map(small_kana_to_large);
+        .map(renkei_formats::kana::large_kana);
     fold_long_vowels(large_katakana)
 }
 
@@ -89,24 +89,6 @@ fn combining_sound_mark(c: char) -> char {
 fn hiragana_to_katakana(c: char) -> char {
     match c {
         'ぁ'..='ゖ' => char::from_u32(u32::from(c) + 0x60).unwrap_or(c),
-        other => other,
-    }
-}
-
-fn small_kana_to_large(c: char) -> char {
-    match c {
-        'ァ' => 'ア',
-        'ィ' => 'イ',
-        'ゥ' => 'ウ',
-        'ェ' => 'エ',
-        'ォ' => 'オ',
-        'ッ' => 'ツ',
-        'ャ' => 'ヤ',
-        'ュ' => 'ユ',
-        'ョ' => 'ヨ',
-        'ヮ' => 'ワ',
-        'ヵ' => 'カ',
-        'ヶ' => 'ケ',
         other => other,
     }
 }

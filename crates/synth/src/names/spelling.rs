@@ -115,32 +115,7 @@ pub fn to_half_width_katakana(s: &str) -> String {
 /// Replaces small kana by their large forms (キョウコ → キヨウコ), because old receipt
 /// computers could not store small kana. Half-width small kana are enlarged too.
 pub fn enlarge_small_kana(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'ァ' => 'ア',
-            'ィ' => 'イ',
-            'ゥ' => 'ウ',
-            'ェ' => 'エ',
-            'ォ' => 'オ',
-            'ッ' => 'ツ',
-            'ャ' => 'ヤ',
-            'ュ' => 'ユ',
-            'ョ' => 'ヨ',
-            'ヮ' => 'ワ',
-            'ヵ' => 'カ',
-            'ヶ' => 'ケ',
-            'ｧ' => 'ｱ',
-            'ｨ' => 'ｲ',
-            'ｩ' => 'ｳ',
-            'ｪ' => 'ｴ',
-            'ｫ' => 'ｵ',
-            'ｯ' => 'ﾂ',
-            'ｬ' => 'ﾔ',
-            'ｭ' => 'ﾕ',
-            'ｮ' => 'ﾖ',
-            other => other,
-        })
-        .collect()
+    s.chars().map(renkei_formats::kana::large_kana).collect()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
