@@ -8,7 +8,7 @@
 //! One test binary, so DataFusion and Ballista are linked once; the node processes are this
 //! binary started again (see `nodes.rs`).
 
-#[path = "../../../engine/tests/engine/adversarial.rs"]
+#[path = "../../../engine/tests/engine/adversarial/mod.rs"]
 mod adversarial;
 #[path = "../../../../tests/end_to_end/authority.rs"]
 mod authority;
