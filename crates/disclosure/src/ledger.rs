@@ -250,7 +250,7 @@ fn signed_combinations_to_hide(
 
 /// New cells tried one by one for the one whose hiding makes the rest safe, before the least
 /// wanted is hidden: each try is a check of the whole span.
-const TRIED_PER_HIDE: usize = 32;
+const TRIED_PER_HIDE: usize = 8;
 
 /// Whether one of two sets holds the other and the rest is 1 to `min_persons − 1` persons.
 pub(crate) fn nested_apart_by_few(a: &PersonSet, b: &PersonSet, min_persons: u64) -> bool {
