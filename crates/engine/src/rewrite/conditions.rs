@@ -62,8 +62,14 @@ pub(super) fn weighs_rows_apart(e: &Expr, schema: &DFSchema) -> bool {
         found = match n {
             Expr::Column(_) | Expr::Literal(..) | Expr::Alias(_) | Expr::Negative(_) => false,
             Expr::Cast(_) | Expr::TryCast(_) => n.get_type(schema).is_ok_and(|t| t == DataType::Boolean),
-            Expr::BinaryExpr(BinaryExpr { op, .. }) => {
-                !matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply) || bend(n, schema).is_some()
+            // A constant added to a value (`count(DISTINCT setting) * 101 - 100` per person)
+            // flattens what each row adds as `sum(points + c)` does: summed above, 1 for most
+            // and 102 for a few gave the few by cell with nothing hidden (red team R16-5).
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+                !matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply)
+                    || bend(n, schema).is_some()
+                    || (matches!(op, Operator::Plus | Operator::Minus)
+                        && (matches!(left.as_ref(), Expr::Literal(..)) || matches!(right.as_ref(), Expr::Literal(..))))
             }
             _ => true,
         };

@@ -8,6 +8,7 @@ use super::terms::aggregate_function;
 use crate::refuse;
 use datafusion::common::Result;
 use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, Projection};
+use renkei_warehouse::ColumnClass;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -79,6 +80,17 @@ impl Rewriter<'_> {
                 weighed |= weighs_rows_apart(arg, c.plan.schema()) || self.weighed.is_some_and(|m| from.contains(&m));
                 if !counts {
                     o.extend(from);
+                } else if f.params.distinct {
+                    // The distinct values of an attribute a person has are an attribute of the
+                    // person, not a measure: `count(DISTINCT setting)` is 2 for those with
+                    // both, and its SUM beside the persons' count gave one man born 2010-19
+                    // with both (red team R16-2). Keys counted distinct stay counts.
+                    o.extend(from.into_iter().filter(|b| {
+                        !matches!(
+                            self.class(*b),
+                            ColumnClass::PersonKey | ColumnClass::RecordKey | ColumnClass::UnitKey
+                        )
+                    }));
                 }
             }
             // A per-person value over some of the person's rows (a FILTER, a condition) is
