@@ -193,7 +193,6 @@ pub fn history_conflicts(
     weights.extend_from_slice(priority);
     status.extend(std::iter::repeat_n(CellStatus::Primary, primaries.len()));
     weights.extend(std::iter::repeat_n(0.0, primaries.len()));
-    let atoms_by_cell = inner.clone();
     inner.extend(primaries);
     match secondary_suppression(persons.len(), &inner, &status, &weights) {
         Ok(more) => {
@@ -204,7 +203,8 @@ pub fn history_conflicts(
         Err(SecondaryError::ReleasedOverflow) => hidden.iter_mut().for_each(|h| *h = true),
         Err(e) => return Err(e),
     }
-    for cell in signed_combinations_to_hide(&persons, &atoms_by_cell, exact.len(), &hidden, priority, min_persons) {
+    let atoms_by_cell = &inner[..cells.len()];
+    for cell in signed_combinations_to_hide(&persons, atoms_by_cell, exact.len(), &hidden, priority, min_persons) {
         hidden[cell] = true;
     }
     Ok(positions(&hidden))
@@ -225,27 +225,19 @@ fn signed_combinations_to_hide(
     priority: &[f64],
     min_persons: u64,
 ) -> Vec<usize> {
-    let mut shown: Vec<usize> = (0..before)
+    let shown: Vec<usize> = (0..before)
         .chain((0..hidden.len()).filter(|i| !hidden[*i]).map(|i| before + i))
         .collect();
-    let mut more = Vec::new();
-    while crate::profiles::sums_of_atoms_isolate_few(persons, cells, &shown, min_persons) {
-        let mut order: Vec<usize> = shown.iter().copied().filter(|c| *c >= before).collect();
-        if order.is_empty() {
-            break;
-        }
-        order.sort_by(|a, b| priority[a - before].total_cmp(&priority[b - before]).then(a.cmp(b)));
-        let without = |cell: usize| shown.iter().copied().filter(|c| *c != cell).collect::<Vec<_>>();
-        let pick = order
-            .iter()
-            .take(TRIED_PER_HIDE)
-            .copied()
-            .find(|cell| !crate::profiles::sums_of_atoms_isolate_few(persons, cells, &without(*cell), min_persons))
-            .unwrap_or(order[0]);
-        shown = without(pick);
-        more.push(pick - before);
-    }
-    more
+    crate::profiles::hide_until_safe(
+        shown,
+        |cell| cell >= before,
+        |cell| priority[cell - before],
+        TRIED_PER_HIDE,
+        |shown| crate::profiles::sums_of_atoms_isolate_few(persons, cells, shown, min_persons),
+    )
+    .into_iter()
+    .map(|cell| cell - before)
+    .collect()
 }
 
 /// New cells tried one by one for the one whose hiding makes the rest safe, before the least

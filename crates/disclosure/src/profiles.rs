@@ -48,21 +48,45 @@ pub fn profile_cells_to_hide(
     priority: &[f64],
     min_persons: u64,
 ) -> Vec<usize> {
-    let mut shown: Vec<usize> = (0..released.len()).filter(|i| released[*i]).collect();
+    let shown: Vec<usize> = (0..released.len()).filter(|i| released[*i]).collect();
+    let mut hidden = hide_until_safe(
+        shown,
+        |_| true,
+        |cell| priority[cell],
+        usize::MAX,
+        |shown| isolates_few(profiles, shown, min_persons),
+    );
+    hidden.sort_unstable();
+    hidden
+}
+
+/// Hides cells of `shown` that `may_hide` allows, one at a time, until `isolates` says the rest
+/// are safe: least wanted first (`priority`, ties by index), preferring among the first
+/// `tried` of them a cell whose hiding alone makes the rest safe. The cells hidden, in order.
+pub(crate) fn hide_until_safe(
+    mut shown: Vec<usize>,
+    may_hide: impl Fn(usize) -> bool,
+    priority: impl Fn(usize) -> f64,
+    tried: usize,
+    isolates: impl Fn(&[usize]) -> bool,
+) -> Vec<usize> {
     let mut hidden = Vec::new();
-    while isolates_few(profiles, &shown, min_persons) {
-        let mut order = shown.clone();
-        order.sort_by(|a, b| priority[*a].total_cmp(&priority[*b]).then(a.cmp(b)));
+    while isolates(&shown) {
+        let mut order: Vec<usize> = shown.iter().copied().filter(|c| may_hide(*c)).collect();
+        if order.is_empty() {
+            break;
+        }
+        order.sort_by(|a, b| priority(*a).total_cmp(&priority(*b)).then(a.cmp(b)));
         let without = |cell: usize| shown.iter().copied().filter(|c| *c != cell).collect::<Vec<_>>();
         let pick = order
             .iter()
+            .take(tried)
             .copied()
-            .find(|cell| !isolates_few(profiles, &without(*cell), min_persons))
+            .find(|cell| !isolates(&without(*cell)))
             .unwrap_or(order[0]);
         shown = without(pick);
         hidden.push(pick);
     }
-    hidden.sort_unstable();
     hidden
 }
 
